@@ -1,0 +1,12 @@
+//! One adapter per external system, each implementing one port.
+
+mod aws_errors;
+pub mod dynamodb;
+pub mod github;
+pub mod kms;
+pub mod secrets_manager;
+
+pub use dynamodb::DynamoDbInstallations;
+pub use github::GitHubWebhooks;
+pub use kms::KmsTokenDecryptor;
+pub use secrets_manager::SecretsManagerSigningKeys;

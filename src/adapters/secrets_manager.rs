@@ -1,0 +1,68 @@
+//! `SigningKeySource` over AWS Secrets Manager (CONTRACT §2).
+
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+
+use super::aws_errors::classify;
+use crate::domain::{SigningKey, SigningKeys};
+use crate::ports::{Dependency, DependencyError, SigningKeySource};
+
+pub struct SecretsManagerSigningKeys {
+    client: Client,
+    secret_id: String,
+}
+
+impl SecretsManagerSigningKeys {
+    pub fn new(client: Client, secret_id: impl Into<String>) -> Self {
+        Self {
+            client,
+            secret_id: secret_id.into(),
+        }
+    }
+
+    async fn version(&self, stage: &'static str) -> Result<Option<SigningKey>, DependencyError> {
+        let result = self
+            .client
+            .get_secret_value()
+            .secret_id(&self.secret_id)
+            .version_stage(stage)
+            .send()
+            .await;
+        match result {
+            Ok(output) => match output.secret_string {
+                Some(key) if !key.is_empty() => Ok(Some(SigningKey::new(key.into_bytes()))),
+                _ => Err(missing(stage)),
+            },
+            // Before the first rotation there is no previous version.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(GetSecretValueError::is_resource_not_found_exception) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(classify(Dependency::SecretsManager, e)),
+        }
+    }
+}
+
+const CURRENT: &str = "AWSCURRENT";
+const PREVIOUS: &str = "AWSPREVIOUS";
+
+#[derive(Debug, thiserror::Error)]
+#[error("the signing secret has no {0} SecretString")]
+struct MissingKey(&'static str);
+
+fn missing(stage: &'static str) -> DependencyError {
+    DependencyError::failed(Dependency::SecretsManager, MissingKey(stage))
+}
+
+impl SigningKeySource for SecretsManagerSigningKeys {
+    async fn fetch(&self) -> Result<SigningKeys, DependencyError> {
+        let (current, previous) = tokio::join!(self.version(CURRENT), self.version(PREVIOUS));
+        let current = current?.ok_or_else(|| missing(CURRENT))?;
+        Ok(SigningKeys {
+            current,
+            previous: previous?,
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! Wiring: the production use case from configuration and AWS clients,
+//! built once per cold start.
+
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+
+use crate::adapters::{
+    DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor, SecretsManagerSigningKeys,
+};
+use crate::auth::{Authenticator, JwtRules};
+use crate::config::Config;
+use crate::disconnect::DisconnectRepository;
+
+pub type Production = DisconnectRepository<
+    DynamoDbInstallations,
+    KmsTokenDecryptor,
+    SecretsManagerSigningKeys,
+    GitHubWebhooks,
+>;
+
+/// One client per AWS service; tests swap single clients to point one
+/// dependency somewhere else.
+#[derive(Clone)]
+pub struct AwsClients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub secrets_manager: aws_sdk_secretsmanager::Client,
+}
+
+impl AwsClients {
+    pub fn new(config: &SdkConfig) -> Self {
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(config),
+            kms: aws_sdk_kms::Client::new(config),
+            secrets_manager: aws_sdk_secretsmanager::Client::new(config),
+        }
+    }
+}
+
+/// The SDK's own configuration chain (region, credentials, and
+/// `AWS_ENDPOINT_URL` for local emulators), with time limits so that a
+/// silent dependency cannot hold an invocation until Lambda kills it.
+pub async fn load_aws_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(2))
+                .operation_timeout(Duration::from_secs(5))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+pub fn production(config: &Config, aws: &AwsClients) -> Result<Production, reqwest::Error> {
+    Ok(DisconnectRepository::new(
+        Authenticator::new(
+            SecretsManagerSigningKeys::new(aws.secrets_manager.clone(), &config.jwt_secret_id),
+            JwtRules {
+                issuer: config.jwt_issuer.clone(),
+                audience: config.jwt_audience.clone(),
+            },
+            config.jwt_key_ttl,
+        ),
+        DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
+        KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id),
+        GitHubWebhooks::new(config.github_api_url.clone(), config.github_timeout)?,
+    ))
+}

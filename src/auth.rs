@@ -1,0 +1,175 @@
+//! Verifies the caller's JWT (CONTRACT §2) against the signing keys, which it
+//! caches between invocations.
+
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use crate::domain::{BearerToken, SigningKeys, UserId};
+use crate::ports::{DependencyError, SigningKeySource};
+
+const LEEWAY_SECONDS: u64 = 60;
+/// A signature that fails against cached keys may mean the key was rotated;
+/// refetching is allowed this often, so bad tokens cannot hammer the secret.
+const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+/// Far above any token Nectr issues; keeps hostile input cheap to refuse.
+const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The reason is for the log only; the caller always sees `Unauthorized`.
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct JwtRules {
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+}
+
+pub struct Authenticator<K> {
+    keys: K,
+    validation: Validation,
+    ttl: Duration,
+    cache: Mutex<Option<CachedKeys>>,
+}
+
+struct CachedKeys {
+    keys: SigningKeys,
+    fetched_at: Instant,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    sub: Option<Subject>,
+}
+
+/// `sub` as a string, or as a JSON integer read as its decimal string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Subject {
+    Text(String),
+    Unsigned(u64),
+    Signed(i64),
+}
+
+impl Subject {
+    fn into_user_id(self) -> Option<UserId> {
+        let id = match self {
+            Self::Text(text) => text,
+            Self::Unsigned(n) => n.to_string(),
+            Self::Signed(n) => n.to_string(),
+        };
+        (!id.is_empty()).then(|| UserId::new(id))
+    }
+}
+
+enum Verification {
+    Valid(UserId),
+    BadSignature,
+    Invalid(&'static str),
+}
+
+impl<K: SigningKeySource> Authenticator<K> {
+    pub fn new(keys: K, rules: JwtRules, ttl: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp"]);
+        if let Some(issuer) = &rules.issuer {
+            validation.set_issuer(&[issuer]);
+            validation.required_spec_claims.insert("iss".into());
+        }
+        match &rules.audience {
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                validation.required_spec_claims.insert("aud".into());
+            }
+            None => validation.validate_aud = false,
+        }
+        Self {
+            keys,
+            validation,
+            ttl,
+            cache: Mutex::new(None),
+        }
+    }
+
+    pub async fn authenticate(&self, token: Option<&BearerToken>) -> Result<UserId, AuthError> {
+        let token = token.ok_or(AuthError::Unauthorized("no token"))?.expose();
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::Unauthorized("token too large"));
+        }
+        let (keys, fetched) = self.keys_younger_than(self.ttl).await?;
+        match self.verify(token, &keys) {
+            Verification::Valid(user) => return Ok(user),
+            Verification::Invalid(reason) => return Err(AuthError::Unauthorized(reason)),
+            Verification::BadSignature if fetched => {}
+            Verification::BadSignature => {
+                let (keys, fetched) = self.keys_younger_than(MIN_REFRESH_INTERVAL).await?;
+                if fetched && let Verification::Valid(user) = self.verify(token, &keys) {
+                    return Ok(user);
+                }
+            }
+        }
+        Err(AuthError::Unauthorized("bad signature"))
+    }
+
+    fn verify(&self, token: &str, keys: &SigningKeys) -> Verification {
+        for key in keys.iter() {
+            let key = DecodingKey::from_secret(key.expose());
+            match jsonwebtoken::decode::<Claims>(token, &key, &self.validation) {
+                Ok(data) => {
+                    return match data.claims.sub.and_then(Subject::into_user_id) {
+                        Some(user) => Verification::Valid(user),
+                        None => Verification::Invalid("no usable sub claim"),
+                    };
+                }
+                Err(e) if *e.kind() == ErrorKind::InvalidSignature => continue,
+                Err(e) => return Verification::Invalid(reason(e.kind())),
+            }
+        }
+        Verification::BadSignature
+    }
+
+    /// The cached keys while they are younger than `max_age`, otherwise keys
+    /// fetched now; the flag says which.
+    async fn keys_younger_than(
+        &self,
+        max_age: Duration,
+    ) -> Result<(SigningKeys, bool), DependencyError> {
+        let mut cache = self.cache.lock().await;
+        if let Some(cached) = cache.as_ref()
+            && cached.fetched_at.elapsed() < max_age
+        {
+            return Ok((cached.keys.clone(), false));
+        }
+        let keys = self.keys.fetch().await?;
+        *cache = Some(CachedKeys {
+            keys: keys.clone(),
+            fetched_at: Instant::now(),
+        });
+        Ok((keys, true))
+    }
+}
+
+fn reason(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::ExpiredSignature => "expired",
+        ErrorKind::ImmatureSignature => "not valid yet",
+        ErrorKind::InvalidAlgorithm
+        | ErrorKind::InvalidAlgorithmName
+        | ErrorKind::MissingAlgorithm => "algorithm not allowed",
+        ErrorKind::MissingRequiredClaim(_) => "missing required claim",
+        ErrorKind::InvalidIssuer => "wrong issuer",
+        ErrorKind::InvalidAudience => "wrong audience",
+        ErrorKind::InvalidClaimFormat(_) => "malformed claim",
+        _ => "malformed token",
+    }
+}

@@ -1,0 +1,188 @@
+//! Configuration (CONTRACT §7), read once at cold start.
+
+use std::time::Duration;
+
+use reqwest::Url;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub table_name: String,
+    pub jwt_secret_id: String,
+    pub kms_key_id: String,
+    pub github_api_url: Url,
+    pub github_timeout: Duration,
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
+    pub jwt_key_ttl: Duration,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("required environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is malformed: {reason}")]
+    Malformed {
+        name: &'static str,
+        reason: &'static str,
+    },
+}
+
+const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
+const DEFAULT_GITHUB_TIMEOUT_MS: u64 = 3_000;
+const DEFAULT_JWT_KEY_TTL_SECONDS: u64 = 300;
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the variables through `lookup`, so tests need not touch the
+    /// process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let optional = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| optional(name).ok_or(ConfigError::Missing(name));
+
+        let table_name = required("TABLE_NAME")?;
+        if !is_table_name(&table_name) {
+            return Err(ConfigError::Malformed {
+                name: "TABLE_NAME",
+                reason: "expected 3-255 characters of A-Z a-z 0-9 _ - .",
+            });
+        }
+        let github_api_url = match optional("GITHUB_API_URL") {
+            None => Url::parse(DEFAULT_GITHUB_API_URL).expect("the default URL is valid"),
+            Some(url) => Url::parse(url.trim_end_matches('/'))
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                .ok_or(ConfigError::Malformed {
+                    name: "GITHUB_API_URL",
+                    reason: "expected an http(s) URL",
+                })?,
+        };
+        Ok(Self {
+            table_name,
+            jwt_secret_id: required("JWT_SECRET_ID")?,
+            kms_key_id: required("KMS_KEY_ID")?,
+            github_api_url,
+            github_timeout: Duration::from_millis(positive(
+                "GITHUB_TIMEOUT_MS",
+                optional("GITHUB_TIMEOUT_MS"),
+                DEFAULT_GITHUB_TIMEOUT_MS,
+            )?),
+            jwt_issuer: optional("JWT_ISSUER"),
+            jwt_audience: optional("JWT_AUDIENCE"),
+            jwt_key_ttl: Duration::from_secs(positive(
+                "JWT_KEY_TTL_SECONDS",
+                optional("JWT_KEY_TTL_SECONDS"),
+                DEFAULT_JWT_KEY_TTL_SECONDS,
+            )?),
+        })
+    }
+}
+
+fn positive(name: &'static str, value: Option<String>, default: u64) -> Result<u64, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or(ConfigError::Malformed {
+                name,
+                reason: "expected a positive integer",
+            }),
+    }
+}
+
+fn is_table_name(name: &str) -> bool {
+    (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    const REQUIRED: [(&str, &str); 3] = [
+        ("TABLE_NAME", "nectr"),
+        ("JWT_SECRET_ID", "nectr/jwt"),
+        ("KMS_KEY_ID", "alias/nectr"),
+    ];
+
+    #[test]
+    fn defaults_apply_when_only_required_variables_are_set() {
+        let config = config(&REQUIRED).unwrap();
+        assert_eq!(config.github_api_url.as_str(), "https://api.github.com/");
+        assert_eq!(config.github_timeout, Duration::from_millis(3_000));
+        assert_eq!(config.jwt_key_ttl, Duration::from_secs(300));
+        assert_eq!(config.jwt_issuer, None);
+        assert_eq!(config.jwt_audience, None);
+    }
+
+    #[test]
+    fn each_missing_required_variable_is_named() {
+        for missing in ["TABLE_NAME", "JWT_SECRET_ID", "KMS_KEY_ID"] {
+            let vars: Vec<_> = REQUIRED
+                .into_iter()
+                .filter(|(k, _)| *k != missing)
+                .collect();
+            assert_eq!(config(&vars).unwrap_err(), ConfigError::Missing(missing));
+            let blank: Vec<_> = REQUIRED
+                .into_iter()
+                .map(|(k, v)| if k == missing { (k, " ") } else { (k, v) })
+                .collect();
+            assert_eq!(config(&blank).unwrap_err(), ConfigError::Missing(missing));
+        }
+    }
+
+    #[test]
+    fn malformed_variables_are_named() {
+        for (name, value) in [
+            ("TABLE_NAME", "a"),
+            ("TABLE_NAME", "has space"),
+            ("GITHUB_API_URL", "not a url"),
+            ("GITHUB_API_URL", "ftp://example.com"),
+            ("GITHUB_TIMEOUT_MS", "soon"),
+            ("GITHUB_TIMEOUT_MS", "0"),
+            ("JWT_KEY_TTL_SECONDS", "-5"),
+        ] {
+            let mut vars = REQUIRED.to_vec();
+            vars.push((name, value));
+            match config(&vars) {
+                Err(ConfigError::Malformed { name: named, .. }) => assert_eq!(named, name),
+                other => panic!("{name}={value}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn optional_variables_are_read() {
+        let mut vars = REQUIRED.to_vec();
+        vars.extend([
+            ("GITHUB_API_URL", "http://127.0.0.1:9999/"),
+            ("GITHUB_TIMEOUT_MS", "250"),
+            ("JWT_ISSUER", "nectr"),
+            ("JWT_AUDIENCE", "nectr-api"),
+            ("JWT_KEY_TTL_SECONDS", "60"),
+        ]);
+        let config = config(&vars).unwrap();
+        assert_eq!(config.github_api_url.as_str(), "http://127.0.0.1:9999/");
+        assert_eq!(config.github_timeout, Duration::from_millis(250));
+        assert_eq!(config.jwt_issuer.as_deref(), Some("nectr"));
+        assert_eq!(config.jwt_audience.as_deref(), Some("nectr-api"));
+        assert_eq!(config.jwt_key_ttl, Duration::from_secs(60));
+    }
+}

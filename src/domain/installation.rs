@@ -1,0 +1,127 @@
+use std::fmt;
+
+use serde::Serialize;
+
+use super::{Ciphertext, RepoName};
+
+/// The Nectr user id, the `sub` of their JWT.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A Nectr user's profile, as far as disconnecting needs it.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: UserId,
+    /// Absent when the user never granted GitHub access or the item lost it.
+    pub github_token: Option<Ciphertext>,
+}
+
+/// One connection of a repository to Nectr.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Installation {
+    pub installation_id: String,
+    /// `owner/repo` as GitHub spells it.
+    pub repo_full_name: String,
+    pub webhook_id: Option<u64>,
+}
+
+impl Installation {
+    /// The repository to address on GitHub: the stored spelling when it is a
+    /// valid name for the requested repository, otherwise the requested name
+    /// (GitHub matches names case-insensitively either way).
+    pub fn github_repo(&self, requested: &RepoName) -> RepoName {
+        RepoName::parse_full_name(&self.repo_full_name)
+            .ok()
+            .filter(|stored| stored.same_repository(requested))
+            .unwrap_or_else(|| requested.clone())
+    }
+}
+
+/// What happened to the repository's GitHub webhook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookOutcome {
+    NotConfigured,
+    Removed,
+    AlreadyGone,
+    Failed,
+}
+
+impl WebhookOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotConfigured => "not_configured",
+            Self::Removed => "removed",
+            Self::AlreadyGone => "already_gone",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// A successful disconnect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Disconnected {
+    pub repo_full_name: String,
+    /// When several installations were active, the outcome a user most needs
+    /// to act on (`failed` beats the others).
+    pub webhook: WebhookOutcome,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn installation(full_name: &str) -> Installation {
+        Installation {
+            installation_id: "i-1".into(),
+            repo_full_name: full_name.into(),
+            webhook_id: Some(1),
+        }
+    }
+
+    #[test]
+    fn github_repo_prefers_the_stored_spelling() {
+        let requested = RepoName::parse("ACME", "MY-BACKEND").unwrap();
+        let repo = installation("acme/My-Backend").github_repo(&requested);
+        assert_eq!(repo.to_string(), "acme/My-Backend");
+    }
+
+    #[test]
+    fn github_repo_falls_back_to_the_request_when_the_stored_name_is_unusable() {
+        let requested = RepoName::parse("acme", "my-backend").unwrap();
+        for stored in ["acme/other", "not a name", ""] {
+            assert_eq!(installation(stored).github_repo(&requested), requested);
+        }
+    }
+
+    #[test]
+    fn webhook_outcomes_serialize_as_the_contract_names_them() {
+        for outcome in [
+            WebhookOutcome::NotConfigured,
+            WebhookOutcome::Removed,
+            WebhookOutcome::AlreadyGone,
+            WebhookOutcome::Failed,
+        ] {
+            assert_eq!(
+                serde_json::to_value(outcome).unwrap(),
+                serde_json::Value::from(outcome.as_str())
+            );
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The vocabulary of a disconnect: plain types, no I/O.
+
+mod installation;
+mod repo_name;
+mod secrets;
+
+pub use installation::{Disconnected, Installation, User, UserId, WebhookOutcome};
+pub use repo_name::{InvalidRepoName, RepoName};
+pub use secrets::{BearerToken, Ciphertext, OAuthToken, SigningKey, SigningKeys};

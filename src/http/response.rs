@@ -1,0 +1,135 @@
+//! The one place where outcomes become HTTP responses (CONTRACT §1).
+
+use std::error::Error;
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use super::router::ALLOWED_METHOD;
+use crate::disconnect::DisconnectError;
+use crate::domain::{Disconnected, WebhookOutcome};
+use crate::ports::DependencyError;
+
+/// Seconds a client should wait before retrying after a 503.
+const RETRY_AFTER_SECONDS: &str = "2";
+
+/// Every way a request can fail, from routing to the use case.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("no such route")]
+    RouteNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error(transparent)]
+    Disconnect(#[from] DisconnectError),
+}
+
+#[derive(Serialize)]
+struct DisconnectedBody<'a> {
+    status: &'static str,
+    repo: &'a str,
+    webhook: WebhookOutcome,
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    detail: &'static str,
+}
+
+pub fn disconnected(outcome: &Disconnected) -> Response<Body> {
+    json(
+        StatusCode::OK,
+        &DisconnectedBody {
+            status: "disconnected",
+            repo: &outcome.repo_full_name,
+            webhook: outcome.webhook,
+        },
+    )
+}
+
+pub fn failure(error: &ApiError) -> Response<Body> {
+    log(error);
+    let (status, detail) = match error {
+        ApiError::RouteNotFound => (StatusCode::NOT_FOUND, "Not Found"),
+        ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+        ApiError::Disconnect(e) => match e {
+            DisconnectError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "Unauthorized"),
+            DisconnectError::SessionExpired => (
+                StatusCode::UNAUTHORIZED,
+                "Session expired \u{2014} please log out and sign in again.",
+            ),
+            DisconnectError::InstallationNotFound => {
+                (StatusCode::NOT_FOUND, "Installation not found")
+            }
+            DisconnectError::Dependency(DependencyError::Unavailable { .. }) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service temporarily unavailable",
+            ),
+            DisconnectError::Dependency(DependencyError::Failed { .. }) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+            }
+        },
+    };
+    let mut response = json(status, &ErrorBody { detail });
+    let headers = response.headers_mut();
+    match status {
+        StatusCode::UNAUTHORIZED => {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        StatusCode::METHOD_NOT_ALLOWED => {
+            headers.insert(header::ALLOW, HeaderValue::from_static(ALLOWED_METHOD));
+        }
+        StatusCode::SERVICE_UNAVAILABLE => {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        _ => {}
+    }
+    response
+}
+
+fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
+    let body = serde_json::to_string(body).unwrap_or_default();
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The caller sees only the generic body; the operator's log gets the cause
+/// chain, which holds error messages and never a token, key or ciphertext.
+fn log(error: &ApiError) {
+    match error {
+        ApiError::Disconnect(DisconnectError::Dependency(
+            e @ DependencyError::Unavailable { .. },
+        )) => {
+            tracing::warn!(cause = %chain(e), "dependency unavailable");
+        }
+        ApiError::Disconnect(DisconnectError::Dependency(e @ DependencyError::Failed { .. })) => {
+            tracing::error!(cause = %chain(e), "dependency failed");
+        }
+        ApiError::Disconnect(DisconnectError::SessionExpired) => {
+            tracing::warn!("GitHub OAuth token cannot be decrypted");
+        }
+        other => tracing::info!(reason = %other, "request refused"),
+    }
+}
+
+fn chain(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

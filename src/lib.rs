@@ -1,0 +1,15 @@
+//! nectr-disconnect: the Lambda behind
+//! `DELETE /api/v1/repos/{owner}/{repo}/install`.
+//!
+//! Hexagonal: `disconnect` is the use case over the traits in `ports`;
+//! `adapters` implement them for AWS and GitHub; `http` turns Lambda events
+//! into use-case calls and outcomes into responses; `app` wires it together.
+
+pub mod adapters;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod disconnect;
+pub mod domain;
+pub mod http;
+pub mod ports;

@@ -1,0 +1,26 @@
+use std::convert::Infallible;
+
+use lambda_http::{service_fn, tracing};
+use nectr_disconnect::app::{self, AwsClients};
+use nectr_disconnect::config::Config;
+use nectr_disconnect::http;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    tracing::init_default_subscriber();
+
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!("{e}");
+            std::process::exit(1);
+        }
+    };
+    let aws = AwsClients::new(&app::load_aws_config().await);
+    let use_case = app::production(&config, &aws)?;
+
+    lambda_http::run(service_fn(|request| async {
+        Ok::<_, Infallible>(http::handle(&use_case, request).await)
+    }))
+    .await
+}

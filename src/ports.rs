@@ -1,0 +1,139 @@
+//! The capabilities the disconnect use case needs from the outside world,
+//! one small trait each. Adapters implement them for AWS and GitHub; tests
+//! implement them in memory.
+
+use std::future::Future;
+use std::time::{Instant, SystemTime};
+
+use crate::domain::{
+    Ciphertext, Installation, OAuthToken, RepoName, SigningKeys, User, UserId, WebhookOutcome,
+};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The dependencies, named in logs and errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dependency {
+    DynamoDb,
+    Kms,
+    SecretsManager,
+}
+
+impl std::fmt::Display for Dependency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::DynamoDb => "DynamoDB",
+            Self::Kms => "KMS",
+            Self::SecretsManager => "Secrets Manager",
+        })
+    }
+}
+
+/// Why a dependency call did not give an answer the use case can work with.
+/// The source is for the operator's log; it never reaches a response body.
+#[derive(Debug, thiserror::Error)]
+pub enum DependencyError {
+    /// Throttled, timed out, unreachable or failing on its side: worth a retry.
+    #[error("{dependency} is unavailable")]
+    Unavailable {
+        dependency: Dependency,
+        #[source]
+        source: BoxError,
+    },
+    /// Answered, but not in a way this function can use (misconfiguration,
+    /// corrupt data, a bug).
+    #[error("{dependency} call failed")]
+    Failed {
+        dependency: Dependency,
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl DependencyError {
+    pub fn unavailable(dependency: Dependency, source: impl Into<BoxError>) -> Self {
+        Self::Unavailable {
+            dependency,
+            source: source.into(),
+        }
+    }
+
+    pub fn failed(dependency: Dependency, source: impl Into<BoxError>) -> Self {
+        Self::Failed {
+            dependency,
+            source: source.into(),
+        }
+    }
+}
+
+/// Why an OAuth token could not be decrypted.
+#[derive(Debug, thiserror::Error)]
+pub enum DecryptError {
+    /// KMS refused this ciphertext for good: another user's, another key's,
+    /// or not a ciphertext at all.
+    #[error("the ciphertext cannot be decrypted")]
+    Undecryptable,
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
+}
+
+/// Whether a conditional deactivation took effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deactivation {
+    Deactivated,
+    /// The item was no longer active (or no longer there) when the update ran.
+    NotActive,
+}
+
+/// Users and their installations (DynamoDB in production).
+pub trait InstallationStore: Send + Sync {
+    fn find_user(
+        &self,
+        user: &UserId,
+    ) -> impl Future<Output = Result<Option<User>, DependencyError>> + Send;
+
+    /// Every active installation of `repo` owned by `user`, compared
+    /// case-insensitively.
+    fn find_active_installations(
+        &self,
+        user: &UserId,
+        repo: &RepoName,
+    ) -> impl Future<Output = Result<Vec<Installation>, DependencyError>> + Send;
+
+    /// Sets `is_active = false` and `disconnected_at`, only if the item is
+    /// still active and still `user`'s; touches no other attribute.
+    fn deactivate(
+        &self,
+        user: &UserId,
+        repo: &RepoName,
+        installation: &Installation,
+        at: SystemTime,
+    ) -> impl Future<Output = Result<Deactivation, DependencyError>> + Send;
+}
+
+/// Decrypts GitHub OAuth tokens (KMS in production).
+pub trait TokenDecryptor: Send + Sync {
+    fn decrypt(
+        &self,
+        user: &UserId,
+        ciphertext: &Ciphertext,
+    ) -> impl Future<Output = Result<OAuthToken, DecryptError>> + Send;
+}
+
+/// Fetches the JWT signing keys (Secrets Manager in production).
+pub trait SigningKeySource: Send + Sync {
+    fn fetch(&self) -> impl Future<Output = Result<SigningKeys, DependencyError>> + Send;
+}
+
+/// Removes repository webhooks (GitHub in production). Never fails: every
+/// problem is an outcome the user is told about.
+pub trait WebhookRemover: Send + Sync {
+    /// Must return by `deadline`.
+    fn remove(
+        &self,
+        token: &OAuthToken,
+        repo: &RepoName,
+        webhook_id: u64,
+        deadline: Instant,
+    ) -> impl Future<Output = WebhookOutcome> + Send;
+}
