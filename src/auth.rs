@@ -1,12 +1,14 @@
 //! Verifies the caller's JWT (CONTRACT §2) against the signing keys, which it
 //! caches between invocations.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use tokio::sync::Mutex;
+// tokio's clock, so tests can move time past the TTL without waiting.
+use tokio::time::Instant;
 
 use crate::domain::{BearerToken, SigningKeys, UserId};
 use crate::ports::{DependencyError, SigningKeySource};

@@ -1,0 +1,329 @@
+//! In-memory implementations of the ports, for the unit and fixture layers.
+//! Each fake is a cheap handle over shared state, so a test keeps a clone to
+//! seed it and to inspect what the use case did to it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime};
+
+use nectr_disconnect::domain::{
+    Ciphertext, Installation, OAuthToken, RepoName, SigningKey, SigningKeys, User, UserId,
+    WebhookOutcome,
+};
+use nectr_disconnect::ports::{
+    Deactivation, DecryptError, Dependency, DependencyError, InstallationStore, SigningKeySource,
+    TokenDecryptor, WebhookRemover,
+};
+
+/// How a fake dependency misbehaves when told to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    Unavailable,
+    Failed,
+}
+
+impl Fault {
+    fn error(self, dependency: Dependency) -> DependencyError {
+        match self {
+            Fault::Unavailable => DependencyError::unavailable(dependency, "injected: unavailable"),
+            Fault::Failed => DependencyError::failed(dependency, "injected: failed"),
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredInstallation {
+    pub user: UserId,
+    /// `owner/repo` in lower case, as the sort key holds it.
+    pub repo_key: String,
+    pub installation: Installation,
+    pub is_active: bool,
+    pub disconnected_at: Option<SystemTime>,
+}
+
+#[derive(Default)]
+struct StoreState {
+    users: HashMap<UserId, User>,
+    installations: Vec<StoredInstallation>,
+    calls: usize,
+    fault: Option<Fault>,
+    /// Installations a concurrent disconnect deactivates between this
+    /// function's query and its update.
+    deactivated_behind_our_back: Vec<String>,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeStore(Arc<Mutex<StoreState>>);
+
+impl FakeStore {
+    pub fn add_user(&self, id: &str, github_token: Option<&[u8]>) {
+        let user = User {
+            id: UserId::new(id),
+            github_token: github_token.map(|t| Ciphertext::new(t.to_vec())),
+        };
+        lock(&self.0).users.insert(user.id.clone(), user);
+    }
+
+    pub fn add_installation(
+        &self,
+        user: &str,
+        repo_full_name: &str,
+        installation_id: &str,
+        webhook_id: Option<u64>,
+        is_active: bool,
+    ) {
+        lock(&self.0).installations.push(StoredInstallation {
+            user: UserId::new(user),
+            repo_key: repo_full_name.to_ascii_lowercase(),
+            installation: Installation {
+                installation_id: installation_id.into(),
+                repo_full_name: repo_full_name.into(),
+                webhook_id,
+            },
+            is_active,
+            disconnected_at: None,
+        });
+    }
+
+    pub fn installations(&self) -> Vec<StoredInstallation> {
+        lock(&self.0).installations.clone()
+    }
+
+    pub fn installation(&self, installation_id: &str) -> StoredInstallation {
+        self.installations()
+            .into_iter()
+            .find(|i| i.installation.installation_id == installation_id)
+            .expect("installation was seeded")
+    }
+
+    pub fn calls(&self) -> usize {
+        lock(&self.0).calls
+    }
+
+    pub fn fail_with(&self, fault: Fault) {
+        lock(&self.0).fault = Some(fault);
+    }
+
+    pub fn deactivate_before_update(&self, installation_id: &str) {
+        lock(&self.0)
+            .deactivated_behind_our_back
+            .push(installation_id.into());
+    }
+
+    fn call(&self) -> Result<MutexGuard<'_, StoreState>, DependencyError> {
+        let mut state = lock(&self.0);
+        state.calls += 1;
+        match state.fault {
+            Some(fault) => Err(fault.error(Dependency::DynamoDb)),
+            None => Ok(state),
+        }
+    }
+}
+
+impl InstallationStore for FakeStore {
+    async fn find_user(&self, user: &UserId) -> Result<Option<User>, DependencyError> {
+        Ok(self.call()?.users.get(user).cloned())
+    }
+
+    async fn find_active_installations(
+        &self,
+        user: &UserId,
+        repo: &RepoName,
+    ) -> Result<Vec<Installation>, DependencyError> {
+        let key = repo.lowercase_full_name();
+        Ok(self
+            .call()?
+            .installations
+            .iter()
+            .filter(|i| &i.user == user && i.repo_key == key && i.is_active)
+            .map(|i| i.installation.clone())
+            .collect())
+    }
+
+    async fn deactivate(
+        &self,
+        user: &UserId,
+        repo: &RepoName,
+        installation: &Installation,
+        at: SystemTime,
+    ) -> Result<Deactivation, DependencyError> {
+        let mut state = self.call()?;
+        let interfering = std::mem::take(&mut state.deactivated_behind_our_back);
+        for stored in state.installations.iter_mut() {
+            if interfering.contains(&stored.installation.installation_id) {
+                stored.is_active = false;
+            }
+        }
+        let key = repo.lowercase_full_name();
+        let target = state.installations.iter_mut().find(|i| {
+            &i.user == user
+                && i.repo_key == key
+                && i.installation.installation_id == installation.installation_id
+                && i.is_active
+        });
+        Ok(match target {
+            Some(stored) => {
+                stored.is_active = false;
+                stored.disconnected_at = Some(at);
+                Deactivation::Deactivated
+            }
+            None => Deactivation::NotActive,
+        })
+    }
+}
+
+#[derive(Default)]
+struct TokensState {
+    /// (user id, ciphertext) → plaintext: a ciphertext decrypts only for the
+    /// user it was encrypted for, like a KMS encryption context.
+    tokens: HashMap<(String, Vec<u8>), String>,
+    calls: usize,
+    fault: Option<Fault>,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeTokens(Arc<Mutex<TokensState>>);
+
+impl FakeTokens {
+    pub fn add(&self, user: &str, ciphertext: &[u8], plaintext: &str) {
+        lock(&self.0)
+            .tokens
+            .insert((user.into(), ciphertext.to_vec()), plaintext.into());
+    }
+
+    pub fn calls(&self) -> usize {
+        lock(&self.0).calls
+    }
+
+    pub fn fail_with(&self, fault: Fault) {
+        lock(&self.0).fault = Some(fault);
+    }
+}
+
+impl TokenDecryptor for FakeTokens {
+    async fn decrypt(
+        &self,
+        user: &UserId,
+        ciphertext: &Ciphertext,
+    ) -> Result<OAuthToken, DecryptError> {
+        let mut state = lock(&self.0);
+        state.calls += 1;
+        if let Some(fault) = state.fault {
+            return Err(fault.error(Dependency::Kms).into());
+        }
+        state
+            .tokens
+            .get(&(user.as_str().to_owned(), ciphertext.as_bytes().to_vec()))
+            .map(|plaintext| OAuthToken::new(plaintext.clone()))
+            .ok_or(DecryptError::Undecryptable)
+    }
+}
+
+struct KeysState {
+    current: Vec<u8>,
+    previous: Option<Vec<u8>>,
+    fetches: usize,
+    fault: Option<Fault>,
+}
+
+#[derive(Clone)]
+pub struct FakeKeys(Arc<Mutex<KeysState>>);
+
+impl FakeKeys {
+    pub fn new(current: &[u8]) -> Self {
+        Self(Arc::new(Mutex::new(KeysState {
+            current: current.to_vec(),
+            previous: None,
+            fetches: 0,
+            fault: None,
+        })))
+    }
+
+    /// What a Secrets Manager rotation does: the current key becomes the
+    /// previous one.
+    pub fn rotate(&self, new_current: &[u8]) {
+        let mut state = lock(&self.0);
+        let old = std::mem::replace(&mut state.current, new_current.to_vec());
+        state.previous = Some(old);
+    }
+
+    pub fn fetches(&self) -> usize {
+        lock(&self.0).fetches
+    }
+
+    pub fn fail_with(&self, fault: Fault) {
+        lock(&self.0).fault = Some(fault);
+    }
+}
+
+impl SigningKeySource for FakeKeys {
+    async fn fetch(&self) -> Result<SigningKeys, DependencyError> {
+        let mut state = lock(&self.0);
+        state.fetches += 1;
+        if let Some(fault) = state.fault {
+            return Err(fault.error(Dependency::SecretsManager));
+        }
+        Ok(SigningKeys {
+            current: SigningKey::new(state.current.clone()),
+            previous: state.previous.clone().map(SigningKey::new),
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookCall {
+    pub token: String,
+    pub repo: String,
+    pub webhook_id: u64,
+}
+
+struct WebhooksState {
+    outcome: WebhookOutcome,
+    calls: Vec<WebhookCall>,
+}
+
+#[derive(Clone)]
+pub struct FakeWebhooks(Arc<Mutex<WebhooksState>>);
+
+impl Default for FakeWebhooks {
+    fn default() -> Self {
+        Self(Arc::new(Mutex::new(WebhooksState {
+            outcome: WebhookOutcome::Removed,
+            calls: Vec::new(),
+        })))
+    }
+}
+
+impl FakeWebhooks {
+    pub fn answer(&self, outcome: WebhookOutcome) {
+        lock(&self.0).outcome = outcome;
+    }
+
+    pub fn calls(&self) -> Vec<WebhookCall> {
+        lock(&self.0).calls.clone()
+    }
+}
+
+impl WebhookRemover for FakeWebhooks {
+    async fn remove(
+        &self,
+        token: &OAuthToken,
+        repo: &RepoName,
+        webhook_id: u64,
+        _deadline: Instant,
+    ) -> WebhookOutcome {
+        let mut state = lock(&self.0);
+        state.calls.push(WebhookCall {
+            token: token.expose().into(),
+            repo: repo.to_string(),
+            webhook_id,
+        });
+        state.outcome
+    }
+}

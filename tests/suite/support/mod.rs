@@ -1,0 +1,3 @@
+pub mod fakes;
+pub mod jwt;
+pub mod use_case;

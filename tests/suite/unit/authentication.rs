@@ -1,0 +1,348 @@
+//! JWT verification (CONTRACT §2) over an in-memory signing-key source.
+
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+use nectr_disconnect::auth::{AuthError, Authenticator, JwtRules};
+use nectr_disconnect::domain::BearerToken;
+use serde_json::{Value, json};
+
+use crate::support::fakes::{FakeKeys, Fault};
+use crate::support::jwt::{
+    FIXTURE_KEY, claims, hmac_signed_with_header, hs256, now, unsigned, with_algorithm,
+};
+
+const TTL: Duration = Duration::from_secs(300);
+
+fn authenticator(keys: &FakeKeys) -> Authenticator<FakeKeys> {
+    Authenticator::new(keys.clone(), JwtRules::default(), TTL)
+}
+
+async fn authenticate(auth: &Authenticator<FakeKeys>, token: &str) -> Result<String, AuthError> {
+    auth.authenticate(Some(&BearerToken::new(token)))
+        .await
+        .map(|user| user.as_str().to_owned())
+}
+
+async fn user_of(token: &str) -> Result<String, AuthError> {
+    authenticate(&authenticator(&FakeKeys::new(FIXTURE_KEY)), token).await
+}
+
+fn assert_unauthorized(result: Result<String, AuthError>, case: &str) {
+    assert!(
+        matches!(result, Err(AuthError::Unauthorized(_))),
+        "{case}: {result:?}"
+    );
+}
+
+fn with(mut claims: Value, key: &str, value: Value) -> Value {
+    claims[key] = value;
+    claims
+}
+
+fn without(mut claims: Value, key: &str) -> Value {
+    claims.as_object_mut().unwrap().remove(key);
+    claims
+}
+
+#[tokio::test]
+async fn a_valid_hs256_token_yields_its_subject() {
+    assert_eq!(
+        user_of(&hs256(FIXTURE_KEY, &claims("user-1")))
+            .await
+            .unwrap(),
+        "user-1"
+    );
+}
+
+#[tokio::test]
+async fn a_numeric_subject_is_read_as_its_decimal_string() {
+    let token = hs256(FIXTURE_KEY, &with(claims("x"), "sub", json!(12345)));
+    assert_eq!(user_of(&token).await.unwrap(), "12345");
+}
+
+#[tokio::test]
+async fn no_token_is_unauthorized() {
+    let auth = authenticator(&FakeKeys::new(FIXTURE_KEY));
+    assert_unauthorized(
+        auth.authenticate(None).await.map(|u| u.as_str().to_owned()),
+        "no token",
+    );
+}
+
+#[tokio::test]
+async fn garbage_is_unauthorized() {
+    for garbage in ["garbage", "a.b.c", "..", "eyJhbGciOiJIUzI1NiJ9.e30", ""] {
+        assert_unauthorized(user_of(garbage).await, garbage);
+    }
+}
+
+#[tokio::test]
+async fn a_token_signed_with_another_key_is_unauthorized() {
+    assert_unauthorized(
+        user_of(&hs256(b"some-other-key", &claims("user-1"))).await,
+        "other key",
+    );
+}
+
+#[tokio::test]
+async fn a_valid_signature_over_a_modified_payload_is_unauthorized() {
+    let token = hs256(FIXTURE_KEY, &claims("user-1"));
+    let forged = hs256(FIXTURE_KEY, &claims("admin"));
+    let [header, _, signature]: [&str; 3] =
+        token.split('.').collect::<Vec<_>>().try_into().unwrap();
+    let payload = forged.split('.').nth(1).unwrap();
+    assert_unauthorized(
+        user_of(&format!("{header}.{payload}.{signature}")).await,
+        "swapped payload",
+    );
+}
+
+#[tokio::test]
+async fn alg_none_is_unauthorized() {
+    assert_unauthorized(user_of(&unsigned(&claims("user-1"))).await, "alg none");
+    for alg in ["none", "None", "NONE"] {
+        let token = hmac_signed_with_header(
+            &json!({"alg": alg, "typ": "JWT"}),
+            FIXTURE_KEY,
+            &claims("user-1"),
+        );
+        assert_unauthorized(user_of(&token).await, alg);
+    }
+}
+
+#[tokio::test]
+async fn algorithms_other_than_hs256_are_unauthorized() {
+    for algorithm in [Algorithm::HS384, Algorithm::HS512] {
+        let token = with_algorithm(algorithm, FIXTURE_KEY, &claims("user-1"));
+        assert_unauthorized(user_of(&token).await, &format!("{algorithm:?}"));
+    }
+    for alg in ["RS256", "ES256", "PS256", "EdDSA"] {
+        let token = hmac_signed_with_header(
+            &json!({"alg": alg, "typ": "JWT"}),
+            FIXTURE_KEY,
+            &claims("user-1"),
+        );
+        assert_unauthorized(user_of(&token).await, alg);
+    }
+}
+
+#[tokio::test]
+async fn a_token_expired_beyond_the_leeway_is_unauthorized() {
+    let token = hs256(
+        FIXTURE_KEY,
+        &with(claims("user-1"), "exp", json!(now() - 61 - 5)),
+    );
+    assert_unauthorized(user_of(&token).await, "expired");
+}
+
+#[tokio::test]
+async fn a_token_expired_within_the_leeway_is_accepted() {
+    let token = hs256(
+        FIXTURE_KEY,
+        &with(claims("user-1"), "exp", json!(now() - 30)),
+    );
+    assert_eq!(user_of(&token).await.unwrap(), "user-1");
+}
+
+#[tokio::test]
+async fn a_token_without_exp_is_unauthorized() {
+    let token = hs256(FIXTURE_KEY, &without(claims("user-1"), "exp"));
+    assert_unauthorized(user_of(&token).await, "no exp");
+}
+
+#[tokio::test]
+async fn exp_or_nbf_as_strings_are_unauthorized() {
+    let exp = hs256(
+        FIXTURE_KEY,
+        &with(claims("user-1"), "exp", json!((now() + 3600).to_string())),
+    );
+    assert_unauthorized(user_of(&exp).await, "string exp");
+    let nbf = hs256(
+        FIXTURE_KEY,
+        &with(claims("user-1"), "nbf", json!(now().to_string())),
+    );
+    assert_unauthorized(user_of(&nbf).await, "string nbf");
+}
+
+#[tokio::test]
+async fn a_token_not_valid_before_a_future_time_is_unauthorized() {
+    let token = hs256(
+        FIXTURE_KEY,
+        &with(claims("user-1"), "nbf", json!(now() + 600)),
+    );
+    assert_unauthorized(user_of(&token).await, "nbf future");
+}
+
+#[tokio::test]
+async fn a_past_nbf_is_accepted() {
+    let token = hs256(
+        FIXTURE_KEY,
+        &with(claims("user-1"), "nbf", json!(now() - 10)),
+    );
+    assert_eq!(user_of(&token).await.unwrap(), "user-1");
+}
+
+#[tokio::test]
+async fn a_token_without_a_usable_subject_is_unauthorized() {
+    for sub in [
+        None,
+        Some(json!("")),
+        Some(json!(1.5)),
+        Some(json!(["a"])),
+        Some(json!(null)),
+    ] {
+        let claims = match &sub {
+            None => without(claims("x"), "sub"),
+            Some(sub) => with(claims("x"), "sub", sub.clone()),
+        };
+        assert_unauthorized(
+            user_of(&hs256(FIXTURE_KEY, &claims)).await,
+            &format!("{sub:?}"),
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_token_is_unauthorized_without_fetching_keys() {
+    let keys = FakeKeys::new(FIXTURE_KEY);
+    let huge = hs256(
+        FIXTURE_KEY,
+        &with(claims("user-1"), "pad", json!("x".repeat(64 * 1024))),
+    );
+    assert_unauthorized(authenticate(&authenticator(&keys), &huge).await, "64 KiB");
+    assert_eq!(keys.fetches(), 0);
+}
+
+#[tokio::test]
+async fn issuer_and_audience_are_enforced_when_configured() {
+    let rules = JwtRules {
+        issuer: Some("nectr".into()),
+        audience: Some("nectr-api".into()),
+    };
+    let auth = Authenticator::new(FakeKeys::new(FIXTURE_KEY), rules, TTL);
+    let good = with(
+        with(claims("user-1"), "iss", json!("nectr")),
+        "aud",
+        json!("nectr-api"),
+    );
+
+    assert_eq!(
+        authenticate(&auth, &hs256(FIXTURE_KEY, &good))
+            .await
+            .unwrap(),
+        "user-1"
+    );
+    for claims in [
+        with(good.clone(), "iss", json!("evil")),
+        with(good.clone(), "aud", json!("other-api")),
+        without(good.clone(), "iss"),
+        without(good.clone(), "aud"),
+    ] {
+        assert_unauthorized(
+            authenticate(&auth, &hs256(FIXTURE_KEY, &claims)).await,
+            &claims.to_string(),
+        );
+    }
+}
+
+#[tokio::test]
+async fn issuer_and_audience_are_ignored_when_not_configured() {
+    let claims = with(
+        with(claims("user-1"), "iss", json!("anyone")),
+        "aud",
+        json!("anything"),
+    );
+    assert_eq!(
+        user_of(&hs256(FIXTURE_KEY, &claims)).await.unwrap(),
+        "user-1"
+    );
+}
+
+#[tokio::test]
+async fn a_token_signed_with_the_previous_key_is_accepted_during_rotation() {
+    let keys = FakeKeys::new(b"old-key");
+    keys.rotate(b"new-key");
+    let auth = authenticator(&keys);
+
+    assert_eq!(
+        authenticate(&auth, &hs256(b"old-key", &claims("user-1")))
+            .await
+            .unwrap(),
+        "user-1"
+    );
+    assert_eq!(
+        authenticate(&auth, &hs256(b"new-key", &claims("user-1")))
+            .await
+            .unwrap(),
+        "user-1"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn keys_are_cached_until_the_ttl_passes() {
+    let keys = FakeKeys::new(FIXTURE_KEY);
+    let auth = authenticator(&keys);
+    let token = hs256(FIXTURE_KEY, &claims("user-1"));
+
+    authenticate(&auth, &token).await.unwrap();
+    authenticate(&auth, &token).await.unwrap();
+    assert_eq!(keys.fetches(), 1);
+
+    tokio::time::advance(TTL + Duration::from_secs(1)).await;
+    authenticate(&auth, &token).await.unwrap();
+    assert_eq!(keys.fetches(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rotated_key_is_picked_up_before_the_ttl_after_a_bad_signature() {
+    let keys = FakeKeys::new(b"old-key");
+    let auth = authenticator(&keys);
+    authenticate(&auth, &hs256(b"old-key", &claims("user-1")))
+        .await
+        .unwrap();
+
+    keys.rotate(b"new-key");
+    tokio::time::advance(Duration::from_secs(31)).await;
+
+    assert_eq!(
+        authenticate(&auth, &hs256(b"new-key", &claims("user-1")))
+            .await
+            .unwrap(),
+        "user-1"
+    );
+    assert_eq!(keys.fetches(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn bad_signatures_refresh_the_keys_at_most_once_per_30_seconds() {
+    let keys = FakeKeys::new(FIXTURE_KEY);
+    let auth = authenticator(&keys);
+    let forged = hs256(b"attacker-key", &claims("user-1"));
+
+    assert_unauthorized(authenticate(&auth, &forged).await, "first");
+    assert_eq!(keys.fetches(), 1, "the first fetch is not repeated at once");
+    tokio::time::advance(Duration::from_secs(10)).await;
+    assert_unauthorized(authenticate(&auth, &forged).await, "within 30 s");
+    assert_eq!(keys.fetches(), 1);
+
+    tokio::time::advance(Duration::from_secs(21)).await;
+    assert_unauthorized(authenticate(&auth, &forged).await, "after 30 s");
+    assert_unauthorized(authenticate(&auth, &forged).await, "again");
+    assert_eq!(keys.fetches(), 2);
+}
+
+#[tokio::test]
+async fn an_unavailable_key_source_is_a_dependency_error() {
+    let keys = FakeKeys::new(FIXTURE_KEY);
+    keys.fail_with(Fault::Unavailable);
+    let result = authenticate(
+        &authenticator(&keys),
+        &hs256(FIXTURE_KEY, &claims("user-1")),
+    )
+    .await;
+    assert!(
+        matches!(result, Err(AuthError::Dependency(_))),
+        "{result:?}"
+    );
+}

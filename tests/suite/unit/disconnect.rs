@@ -1,0 +1,361 @@
+//! The disconnect use case, behaviour by behaviour, over in-memory fakes.
+
+use std::time::{Duration, Instant};
+
+use nectr_disconnect::disconnect::{DisconnectError, DisconnectRequest};
+use nectr_disconnect::domain::{BearerToken, Disconnected, WebhookOutcome};
+use nectr_disconnect::ports::DependencyError;
+
+use crate::support::fakes::{Fault, StoredInstallation, WebhookCall};
+use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
+use crate::support::use_case::Fakes;
+
+const USER: &str = "user-1";
+const CIPHERTEXT: &[u8] = b"ciphertext-of-user-1";
+const OAUTH_TOKEN: &str = "gho_user1token";
+
+/// A user with an OAuth token and an active installation of acme/my-backend
+/// with webhook 42.
+fn connected() -> Fakes {
+    let fakes = Fakes::new();
+    fakes.store.add_user(USER, Some(CIPHERTEXT));
+    fakes.tokens.add(USER, CIPHERTEXT, OAUTH_TOKEN);
+    fakes
+        .store
+        .add_installation(USER, "acme/my-backend", "inst-1", Some(42), true);
+    fakes
+}
+
+fn token_for(user: &str) -> BearerToken {
+    BearerToken::new(&hs256(FIXTURE_KEY, &claims(user)))
+}
+
+async fn disconnect(
+    fakes: &Fakes,
+    token: Option<&BearerToken>,
+    owner: &str,
+    repo: &str,
+) -> Result<Disconnected, DisconnectError> {
+    fakes
+        .use_case()
+        .disconnect(DisconnectRequest {
+            token,
+            owner,
+            repo,
+            webhook_deadline: Instant::now() + Duration::from_secs(3),
+        })
+        .await
+}
+
+async fn disconnect_as(
+    fakes: &Fakes,
+    user: &str,
+    owner: &str,
+    repo: &str,
+) -> Result<Disconnected, DisconnectError> {
+    disconnect(fakes, Some(&token_for(user)), owner, repo).await
+}
+
+fn assert_inactive(installation: &StoredInstallation) {
+    assert!(!installation.is_active, "{installation:?}");
+    assert!(installation.disconnected_at.is_some(), "{installation:?}");
+}
+
+fn assert_untouched(before: &[StoredInstallation], fakes: &Fakes) {
+    assert_eq!(before, fakes.store.installations());
+}
+
+#[tokio::test]
+async fn disconnect_removes_the_webhook_and_marks_the_installation_inactive() {
+    let fakes = connected();
+
+    let outcome = disconnect_as(&fakes, USER, "acme", "my-backend")
+        .await
+        .unwrap();
+
+    assert_eq!(
+        outcome,
+        Disconnected {
+            repo_full_name: "acme/my-backend".into(),
+            webhook: WebhookOutcome::Removed,
+        }
+    );
+    assert_inactive(&fakes.store.installation("inst-1"));
+    assert_eq!(
+        fakes.webhooks.calls(),
+        vec![WebhookCall {
+            token: OAUTH_TOKEN.into(),
+            repo: "acme/my-backend".into(),
+            webhook_id: 42,
+        }]
+    );
+}
+
+#[tokio::test]
+async fn webhook_removal_outcomes_are_reported_and_the_installation_is_inactive_in_every_case() {
+    for outcome in [WebhookOutcome::AlreadyGone, WebhookOutcome::Failed] {
+        let fakes = connected();
+        fakes.webhooks.answer(outcome);
+
+        let result = disconnect_as(&fakes, USER, "acme", "my-backend")
+            .await
+            .unwrap();
+
+        assert_eq!(result.webhook, outcome);
+        assert_inactive(&fakes.store.installation("inst-1"));
+    }
+}
+
+#[tokio::test]
+async fn without_a_webhook_the_outcome_is_not_configured_and_the_token_is_never_decrypted() {
+    let fakes = Fakes::new();
+    fakes.store.add_user(USER, None);
+    fakes
+        .store
+        .add_installation(USER, "acme/my-backend", "inst-1", None, true);
+
+    let result = disconnect_as(&fakes, USER, "acme", "my-backend")
+        .await
+        .unwrap();
+
+    assert_eq!(result.webhook, WebhookOutcome::NotConfigured);
+    assert_eq!(fakes.tokens.calls(), 0);
+    assert!(fakes.webhooks.calls().is_empty());
+    assert_inactive(&fakes.store.installation("inst-1"));
+}
+
+#[tokio::test]
+async fn lookup_ignores_case_and_github_gets_the_stored_spelling() {
+    let fakes = Fakes::new();
+    fakes.store.add_user(USER, Some(CIPHERTEXT));
+    fakes.tokens.add(USER, CIPHERTEXT, OAUTH_TOKEN);
+    fakes
+        .store
+        .add_installation(USER, "Acme/My-Backend", "inst-1", Some(7), true);
+
+    let result = disconnect_as(&fakes, USER, "ACME", "my-BACKEND")
+        .await
+        .unwrap();
+
+    assert_eq!(result.repo_full_name, "Acme/My-Backend");
+    assert_eq!(fakes.webhooks.calls()[0].repo, "Acme/My-Backend");
+    assert_inactive(&fakes.store.installation("inst-1"));
+}
+
+#[tokio::test]
+async fn another_users_installation_is_not_found_and_stays_active() {
+    let fakes = connected();
+    fakes.store.add_user("user-2", None);
+    let before = fakes.store.installations();
+
+    let result = disconnect_as(&fakes, "user-2", "acme", "my-backend").await;
+
+    assert!(matches!(result, Err(DisconnectError::InstallationNotFound)));
+    assert_untouched(&before, &fakes);
+    assert!(fakes.webhooks.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_repository_never_connected_or_already_disconnected_is_not_found() {
+    let fakes = connected();
+    fakes
+        .store
+        .add_installation(USER, "acme/old", "inst-0", Some(1), false);
+    let before = fakes.store.installations();
+
+    for repo in ["never-connected", "old"] {
+        let result = disconnect_as(&fakes, USER, "acme", repo).await;
+        assert!(
+            matches!(result, Err(DisconnectError::InstallationNotFound)),
+            "{repo}"
+        );
+    }
+    assert_untouched(&before, &fakes);
+}
+
+#[tokio::test]
+async fn a_reconnected_repository_disconnects_only_the_active_installation() {
+    let fakes = connected();
+    fakes
+        .store
+        .add_installation(USER, "acme/my-backend", "inst-0", Some(41), false);
+    let old = fakes.store.installation("inst-0");
+
+    disconnect_as(&fakes, USER, "acme", "my-backend")
+        .await
+        .unwrap();
+
+    assert_eq!(fakes.store.installation("inst-0"), old);
+    assert_inactive(&fakes.store.installation("inst-1"));
+    assert_eq!(fakes.store.installations().len(), 2);
+    assert_eq!(fakes.webhooks.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn every_active_installation_of_the_repository_is_disconnected() {
+    let fakes = connected();
+    fakes
+        .store
+        .add_installation(USER, "acme/my-backend", "inst-2", Some(43), true);
+    fakes.webhooks.answer(WebhookOutcome::AlreadyGone);
+
+    let result = disconnect_as(&fakes, USER, "acme", "my-backend")
+        .await
+        .unwrap();
+
+    assert_eq!(result.webhook, WebhookOutcome::AlreadyGone);
+    assert_inactive(&fakes.store.installation("inst-1"));
+    assert_inactive(&fakes.store.installation("inst-2"));
+    let ids: Vec<u64> = fakes
+        .webhooks
+        .calls()
+        .iter()
+        .map(|c| c.webhook_id)
+        .collect();
+    assert_eq!(ids, vec![42, 43]);
+}
+
+#[tokio::test]
+async fn losing_the_race_to_a_concurrent_disconnect_is_not_found() {
+    let fakes = connected();
+    fakes.store.deactivate_before_update("inst-1");
+
+    let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
+
+    assert!(matches!(result, Err(DisconnectError::InstallationNotFound)));
+    let stored = fakes.store.installation("inst-1");
+    assert!(!stored.is_active);
+    assert_eq!(
+        stored.disconnected_at, None,
+        "the other disconnect's write stands"
+    );
+}
+
+#[tokio::test]
+async fn malformed_names_are_not_found_without_calling_any_dependency() {
+    let fakes = connected();
+    let long_owner = "o".repeat(40);
+    let long_repo = "r".repeat(101);
+    for (owner, repo) in [
+        ("-acme", "my-backend"),
+        ("ac_me", "my-backend"),
+        ("", "my-backend"),
+        (long_owner.as_str(), "my-backend"),
+        ("acme", ""),
+        ("acme", "."),
+        ("acme", ".."),
+        ("acme", "my/backend"),
+        ("acme", "my backend"),
+        ("acme", "my\u{0}backend"),
+        ("acme", "my\nbackend"),
+        ("acme", "%2e%2e"),
+        ("acme", long_repo.as_str()),
+    ] {
+        let result = disconnect_as(&fakes, USER, owner, repo).await;
+        assert!(
+            matches!(result, Err(DisconnectError::InstallationNotFound)),
+            "{owner:?}/{repo:?}"
+        );
+    }
+    assert_eq!(fakes.keys.fetches(), 0);
+    assert_eq!(fakes.store.calls(), 0);
+    assert_eq!(fakes.tokens.calls(), 0);
+    assert!(fakes.webhooks.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_caller_without_a_token_is_unauthorized() {
+    let fakes = connected();
+
+    let result = disconnect(&fakes, None, "acme", "my-backend").await;
+
+    assert!(matches!(result, Err(DisconnectError::Unauthorized(_))));
+    assert_eq!(fakes.store.calls(), 0);
+}
+
+#[tokio::test]
+async fn a_valid_token_of_a_user_without_a_user_item_is_unauthorized() {
+    let fakes = connected();
+    fakes
+        .store
+        .add_installation("ghost", "acme/my-backend", "inst-9", None, true);
+    let before = fakes.store.installations();
+
+    let result = disconnect_as(&fakes, "ghost", "acme", "my-backend").await;
+
+    assert!(matches!(result, Err(DisconnectError::Unauthorized(_))));
+    assert_untouched(&before, &fakes);
+}
+
+#[tokio::test]
+async fn an_undecryptable_oauth_token_is_session_expired_and_changes_nothing() {
+    // The user item holds another user's ciphertext, or none at all.
+    for github_token in [Some(b"ciphertext-of-user-2".as_slice()), None] {
+        let fakes = Fakes::new();
+        fakes.store.add_user(USER, github_token);
+        fakes
+            .tokens
+            .add("user-2", b"ciphertext-of-user-2", "gho_other");
+        fakes
+            .store
+            .add_installation(USER, "acme/my-backend", "inst-1", Some(42), true);
+        let before = fakes.store.installations();
+
+        let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
+
+        assert!(matches!(result, Err(DisconnectError::SessionExpired)));
+        assert_untouched(&before, &fakes);
+        assert!(fakes.webhooks.calls().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn an_unavailable_dependency_is_reported_as_unavailable_and_changes_nothing() {
+    for dependency in ["store", "kms", "keys"] {
+        let fakes = connected();
+        let before = fakes.store.installations();
+        match dependency {
+            "store" => fakes.store.fail_with(Fault::Unavailable),
+            "kms" => fakes.tokens.fail_with(Fault::Unavailable),
+            _ => fakes.keys.fail_with(Fault::Unavailable),
+        }
+
+        let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
+
+        assert!(
+            matches!(
+                result,
+                Err(DisconnectError::Dependency(
+                    DependencyError::Unavailable { .. }
+                ))
+            ),
+            "{dependency}: {result:?}"
+        );
+        assert_untouched(&before, &fakes);
+        assert!(fakes.webhooks.calls().is_empty(), "{dependency}");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_dependency_is_reported_as_failed_and_changes_nothing() {
+    for dependency in ["store", "kms", "keys"] {
+        let fakes = connected();
+        let before = fakes.store.installations();
+        match dependency {
+            "store" => fakes.store.fail_with(Fault::Failed),
+            "kms" => fakes.tokens.fail_with(Fault::Failed),
+            _ => fakes.keys.fail_with(Fault::Failed),
+        }
+
+        let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
+
+        assert!(
+            matches!(
+                result,
+                Err(DisconnectError::Dependency(DependencyError::Failed { .. }))
+            ),
+            "{dependency}: {result:?}"
+        );
+        assert_untouched(&before, &fakes);
+    }
+}

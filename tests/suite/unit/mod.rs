@@ -1,0 +1,2 @@
+mod authentication;
+mod disconnect;
