@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 
 use crate::adapters::{
     DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor, SecretsManagerSigningKeys,
@@ -42,17 +42,14 @@ impl AwsClients {
 /// The SDK's own configuration chain (region, credentials, and
 /// `AWS_ENDPOINT_URL` for local emulators), with time limits so that a
 /// silent dependency cannot hold an invocation until Lambda kills it.
-pub async fn load_aws_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(2))
-                .operation_timeout(Duration::from_secs(5))
-                .build(),
-        )
-        .load()
-        .await
+pub fn aws_config_loader() -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .operation_attempt_timeout(Duration::from_secs(2))
+            .operation_timeout(Duration::from_secs(5))
+            .build(),
+    )
 }
 
 pub fn production(config: &Config, aws: &AwsClients) -> Result<Production, reqwest::Error> {

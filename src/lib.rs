@@ -12,4 +12,5 @@ pub mod config;
 pub mod disconnect;
 pub mod domain;
 pub mod http;
+pub mod logging;
 pub mod ports;

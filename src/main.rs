@@ -4,10 +4,11 @@ use lambda_http::{service_fn, tracing};
 use nectr_disconnect::app::{self, AwsClients};
 use nectr_disconnect::config::Config;
 use nectr_disconnect::http;
+use nectr_disconnect::logging;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    tracing::init_default_subscriber();
+    logging::init();
 
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -16,7 +17,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             std::process::exit(1);
         }
     };
-    let aws = AwsClients::new(&app::load_aws_config().await);
+    let aws = AwsClients::new(&app::aws_config_loader().load().await);
     let use_case = app::production(&config, &aws)?;
 
     lambda_http::run(service_fn(|request| async {

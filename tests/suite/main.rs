@@ -4,5 +4,6 @@
 //! adapters against moto and a wiremock GitHub).
 
 mod fixtures;
+mod integration;
 mod support;
 mod unit;

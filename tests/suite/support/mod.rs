@@ -1,3 +1,7 @@
+pub mod events;
 pub mod fakes;
 pub mod jwt;
+pub mod logs;
+pub mod moto;
 pub mod use_case;
+pub mod world;

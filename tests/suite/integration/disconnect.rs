@@ -1,0 +1,296 @@
+//! The disconnect itself against moto and a wiremock GitHub: responses and
+//! the resulting DynamoDB items, attribute by attribute.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::json;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::support::world::{Item, Seed, World, delete_as};
+
+const USER: &str = "user-1";
+const OAUTH_TOKEN: &str = "gho_integrationtoken1";
+
+async fn github_answers(world: &World, hook_path: &str, status: u16) {
+    Mock::given(method("DELETE"))
+        .and(path(hook_path))
+        .respond_with(ResponseTemplate::new(status))
+        .mount(&world.github)
+        .await;
+}
+
+fn seed<'a>(
+    user: &'a str,
+    repo: &'a str,
+    id: &'a str,
+    webhook: Option<u64>,
+    active: bool,
+) -> Seed<'a> {
+    Seed {
+        user,
+        repo_full_name: repo,
+        installation_id: id,
+        webhook_id: webhook,
+        is_active: active,
+    }
+}
+
+/// Asserts `after` is `before` with exactly `is_active = false` and a fresh
+/// RFC 3339 `disconnected_at`.
+fn assert_disconnected(before: &Item, after: &Item) {
+    assert_eq!(after["is_active"], AttributeValue::Bool(false));
+    let at = after["disconnected_at"]
+        .as_s()
+        .expect("disconnected_at is a string");
+    let at = DateTime::from_str(at, DateTimeFormat::DateTime).expect("RFC 3339");
+    let age = SystemTime::now()
+        .duration_since(SystemTime::try_from(at).unwrap())
+        .unwrap_or_default();
+    assert!(
+        age < Duration::from_secs(300),
+        "disconnected_at {at} is not recent"
+    );
+    let mut unchanged = after.clone();
+    unchanged.insert("is_active".into(), AttributeValue::Bool(true));
+    unchanged.remove("disconnected_at");
+    assert_eq!(&unchanged, before);
+}
+
+#[tokio::test]
+async fn disconnect_answers_200_and_changes_only_is_active_and_disconnected_at() {
+    let world = World::start().await;
+    world.seed_user(USER, OAUTH_TOKEN).await;
+    let key = world
+        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
+        .await;
+    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
+    let items_before = world.items().await.len();
+    let user_before = world.user_item(USER).await;
+    let installation_before = world.item(&key).await;
+
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.body,
+        json!({"status": "disconnected", "repo": "acme/my-backend", "webhook": "removed"})
+    );
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+    assert_disconnected(&installation_before, &world.item(&key).await);
+    assert_eq!(
+        world.items().await.len(),
+        items_before,
+        "nothing created, nothing deleted"
+    );
+    assert_eq!(
+        world.user_item(USER).await,
+        user_before,
+        "the user item is untouched"
+    );
+}
+
+#[tokio::test]
+async fn the_webhook_delete_carries_the_headers_github_requires() {
+    let world = World::start().await;
+    world.seed_user(USER, OAUTH_TOKEN).await;
+    world
+        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/repos/acme/my-backend/hooks/42"))
+        .and(header(
+            "authorization",
+            format!("Bearer {OAUTH_TOKEN}").as_str(),
+        ))
+        .and(header("accept", "application/vnd.github+json"))
+        .and(header("x-github-api-version", "2022-11-28"))
+        .and(header(
+            "user-agent",
+            concat!("nectr-disconnect/", env!("CARGO_PKG_VERSION")),
+        ))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&world.github)
+        .await;
+
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_eq!(answer.body["webhook"], "removed");
+    world.github.verify().await;
+}
+
+#[tokio::test]
+async fn lookup_ignores_case_and_answers_with_the_stored_name() {
+    let world = World::start().await;
+    world.seed_user(USER, OAUTH_TOKEN).await;
+    let key = world
+        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
+        .await;
+    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
+    let before = world.item(&key).await;
+
+    let answer = world.disconnect_as(USER, "ACME", "My-Backend").await;
+
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body["repo"], "acme/my-backend");
+    assert_disconnected(&before, &world.item(&key).await);
+}
+
+#[tokio::test]
+async fn another_users_installation_is_invisible() {
+    let world = World::start().await;
+    world.seed_user(USER, OAUTH_TOKEN).await;
+    world.seed_user("user-2", "gho_user2").await;
+    world
+        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
+        .await;
+    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
+    let before = world.items().await;
+
+    let answer = world.disconnect_as("user-2", "acme", "my-backend").await;
+
+    assert_eq!(answer.status, 404);
+    assert_eq!(answer.body, json!({"detail": "Installation not found"}));
+    assert_eq!(world.items().await, before);
+    assert!(world.github.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_second_disconnect_is_not_found_and_changes_nothing() {
+    let world = World::start().await;
+    world.seed_user(USER, OAUTH_TOKEN).await;
+    world
+        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
+        .await;
+    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
+    assert_eq!(
+        world.disconnect_as(USER, "acme", "my-backend").await.status,
+        200
+    );
+    let after_first = world.items().await;
+
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_eq!(answer.status, 404);
+    assert_eq!(answer.body, json!({"detail": "Installation not found"}));
+    assert_eq!(world.items().await, after_first);
+}
+
+#[tokio::test]
+async fn a_reconnected_repository_disconnects_only_the_active_installation() {
+    let world = World::start().await;
+    world.seed_user(USER, OAUTH_TOKEN).await;
+    let old = world
+        .seed_installation(seed(USER, "acme/my-backend", "inst-old", Some(41), false))
+        .await;
+    let new = world
+        .seed_installation(seed(USER, "acme/my-backend", "inst-new", Some(42), true))
+        .await;
+    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
+    let (old_before, new_before) = (world.item(&old).await, world.item(&new).await);
+
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_eq!(answer.status, 200);
+    assert_eq!(world.item(&old).await, old_before, "history is untouched");
+    assert_disconnected(&new_before, &world.item(&new).await);
+    assert_eq!(
+        world.items().await.len(),
+        3,
+        "user, old and new installation remain"
+    );
+    let calls = world.github.received_requests().await.unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].url.path(), "/repos/acme/my-backend/hooks/42");
+}
+
+#[tokio::test]
+async fn two_concurrent_disconnects_give_one_200_and_one_404() {
+    let world = World::start().await;
+    world.seed_user(USER, OAUTH_TOKEN).await;
+    let key = world
+        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
+        .await;
+    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
+    let before = world.item(&key).await;
+    let (first, second) = (world.use_case(), world.use_case());
+
+    let (a, b) = tokio::join!(
+        nectr_disconnect::http::handle(&first, delete_as(USER, "acme", "my-backend")),
+        nectr_disconnect::http::handle(&second, delete_as(USER, "acme", "my-backend")),
+    );
+
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 404]);
+    assert_disconnected(&before, &world.item(&key).await);
+}
+
+#[tokio::test]
+async fn the_conditional_update_refuses_an_installation_that_is_no_longer_active() {
+    use nectr_disconnect::adapters::DynamoDbInstallations;
+    use nectr_disconnect::domain::{Installation, RepoName, UserId};
+    use nectr_disconnect::ports::{Deactivation, InstallationStore};
+
+    let world = World::start().await;
+    let key = world
+        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), false))
+        .await;
+    let before = world.item(&key).await;
+    let store =
+        DynamoDbInstallations::new(world.aws.dynamodb.clone(), crate::support::world::TABLE);
+    let installation = Installation {
+        installation_id: "inst-1".into(),
+        repo_full_name: "acme/my-backend".into(),
+        webhook_id: Some(42),
+    };
+
+    let outcome = store
+        .deactivate(
+            &UserId::new(USER),
+            &RepoName::parse("acme", "my-backend").unwrap(),
+            &installation,
+            SystemTime::now(),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(outcome, Deactivation::NotActive);
+    assert_eq!(
+        world.item(&key).await,
+        before,
+        "disconnected_at is not rewritten"
+    );
+}
+
+#[tokio::test]
+async fn the_conditional_update_never_creates_an_item() {
+    use nectr_disconnect::adapters::DynamoDbInstallations;
+    use nectr_disconnect::domain::{Installation, RepoName, UserId};
+    use nectr_disconnect::ports::{Deactivation, InstallationStore};
+
+    let world = World::start().await;
+    let store =
+        DynamoDbInstallations::new(world.aws.dynamodb.clone(), crate::support::world::TABLE);
+    let installation = Installation {
+        installation_id: "gone".into(),
+        repo_full_name: "acme/my-backend".into(),
+        webhook_id: None,
+    };
+
+    let outcome = store
+        .deactivate(
+            &UserId::new(USER),
+            &RepoName::parse("acme", "my-backend").unwrap(),
+            &installation,
+            SystemTime::now(),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(outcome, Deactivation::NotActive);
+    assert!(world.items().await.is_empty());
+}

@@ -1,0 +1,2 @@
+mod disconnect;
+mod logs;

@@ -1,0 +1,66 @@
+//! API Gateway HTTP API (payload 2.0) events, built the way API Gateway
+//! sends them and parsed by lambda_http like any event.
+
+use lambda_http::{Body, Request, Response};
+use serde_json::{Map, Value, json};
+
+pub fn http_api_event(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
+    let headers: Map<String, Value> = headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), Value::from(*value)))
+        .collect();
+    let event = json!({
+        "version": "2.0",
+        "routeKey": "DELETE /api/v1/repos/{owner}/{repo}/install",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "tests"
+            },
+            "requestId": "test-request",
+            "routeKey": "DELETE /api/v1/repos/{owner}/{repo}/install",
+            "stage": "$default",
+            "time": "01/Jan/2026:00:00:00 +0000",
+            "timeEpoch": 1767225600000u64
+        },
+        "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("a valid HTTP API event")
+}
+
+/// A response with its body parsed as JSON.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn from(response: Response<Body>) -> Self {
+        let (parts, body) = response.into_parts();
+        let text = match &body {
+            Body::Text(text) => text.as_bytes(),
+            Body::Binary(bytes) => bytes,
+            _ => b"",
+        };
+        Self {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body: serde_json::from_slice(text).expect("the body is JSON"),
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}

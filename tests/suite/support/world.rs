@@ -1,0 +1,288 @@
+//! The integration world: moto for DynamoDB, KMS and Secrets Manager, a
+//! wiremock server for GitHub, and the production use case wired to them
+//! through the real SDK clients. Data is seeded the way the rest of Nectr
+//! writes it: KMS `Encrypt` with the encryption context, items with the
+//! attribute names of CONTRACT §3.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use lambda_http::Request;
+use nectr_disconnect::app::{self, AwsClients, Production};
+use nectr_disconnect::config::Config;
+use nectr_disconnect::http::handle;
+use wiremock::MockServer;
+
+use super::events::{Answer, http_api_event};
+use super::jwt::{FIXTURE_KEY, claims, hs256};
+use super::moto::{Moto, free_port};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub const TABLE: &str = "nectr-test";
+pub const SECRET_ID: &str = "nectr/jwt-signing-key";
+
+pub struct World {
+    pub github: MockServer,
+    pub aws: AwsClients,
+    pub key_id: String,
+    /// Extra configuration variables, e.g. a shorter `GITHUB_TIMEOUT_MS`.
+    pub env: BTreeMap<&'static str, String>,
+    /// Held for its `Drop`, which stops moto; last, so it outlives the rest.
+    _moto: Moto,
+}
+
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    app::aws_config_loader()
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await
+}
+
+/// Clients whose every call is refused: nothing listens on the port.
+pub async fn unreachable_clients() -> AwsClients {
+    AwsClients::new(&sdk_config(&format!("http://127.0.0.1:{}", free_port())).await)
+}
+
+impl World {
+    /// Moto with the table, the OAuth-token KMS key and the signing secret
+    /// (holding the fixtures' test key) created, and an idle GitHub.
+    pub async fn start() -> Self {
+        let (moto, github) = tokio::join!(Moto::start(), MockServer::start());
+        let aws = AwsClients::new(&sdk_config(&moto.endpoint).await);
+        create_table(&aws.dynamodb).await;
+        let key_id = create_key(&aws.kms).await;
+        aws.secrets_manager
+            .create_secret()
+            .name(SECRET_ID)
+            .secret_string(String::from_utf8(FIXTURE_KEY.to_vec()).unwrap())
+            .send()
+            .await
+            .expect("moto creates the secret");
+        Self {
+            _moto: moto,
+            github,
+            aws,
+            key_id,
+            env: BTreeMap::new(),
+        }
+    }
+
+    pub fn config(&self) -> Config {
+        let mut vars: BTreeMap<&str, String> = BTreeMap::from([
+            ("TABLE_NAME", TABLE.to_owned()),
+            ("JWT_SECRET_ID", SECRET_ID.to_owned()),
+            ("KMS_KEY_ID", self.key_id.clone()),
+            ("GITHUB_API_URL", self.github.uri()),
+        ]);
+        vars.extend(self.env.iter().map(|(k, v)| (*k, v.clone())));
+        Config::from_lookup(|name| vars.get(name).cloned()).expect("a valid test configuration")
+    }
+
+    /// The production use case, wired exactly as `main` wires it.
+    pub fn use_case(&self) -> Production {
+        self.use_case_with(&self.aws)
+    }
+
+    pub fn use_case_with(&self, aws: &AwsClients) -> Production {
+        app::production(&self.config(), aws).expect("the GitHub client builds")
+    }
+
+    pub async fn send(&self, request: Request) -> Answer {
+        Answer::from(handle(&self.use_case(), request).await)
+    }
+
+    /// `DELETE /api/v1/repos/{owner}/{repo}/install` with a valid token.
+    pub async fn disconnect_as(&self, user: &str, owner: &str, repo: &str) -> Answer {
+        self.send(delete_as(user, owner, repo)).await
+    }
+
+    pub async fn encrypt_for(&self, user: &str, plaintext: &str) -> Vec<u8> {
+        encrypt(&self.aws.kms, &self.key_id, user, plaintext).await
+    }
+
+    /// A user item whose `github_token` is `oauth_token` encrypted for them.
+    pub async fn seed_user(&self, user: &str, oauth_token: &str) -> Vec<u8> {
+        let ciphertext = self.encrypt_for(user, oauth_token).await;
+        self.put_user(user, Some(&ciphertext)).await;
+        ciphertext
+    }
+
+    pub async fn put_user(&self, user: &str, github_token: Option<&[u8]>) {
+        let mut item = Item::from([
+            ("pk".into(), s(&format!("USER#{user}"))),
+            ("sk".into(), s("PROFILE")),
+            ("github_login".into(), s(&format!("{user}-login"))),
+        ]);
+        if let Some(token) = github_token {
+            item.insert("github_token".into(), AttributeValue::B(Blob::new(token)));
+        }
+        self.put(item).await;
+    }
+
+    pub async fn seed_installation(&self, installation: Seed<'_>) -> (String, String) {
+        let pk = format!("USER#{}", installation.user);
+        let sk = format!(
+            "INSTALL#{}#{}",
+            installation.repo_full_name.to_ascii_lowercase(),
+            installation.installation_id
+        );
+        let mut item = Item::from([
+            ("pk".into(), s(&pk)),
+            ("sk".into(), s(&sk)),
+            ("installation_id".into(), s(installation.installation_id)),
+            ("repo_full_name".into(), s(installation.repo_full_name)),
+            (
+                "is_active".into(),
+                AttributeValue::Bool(installation.is_active),
+            ),
+            ("installed_at".into(), s("2026-01-02T03:04:05Z")),
+        ]);
+        if let Some(id) = installation.webhook_id {
+            item.insert("webhook_id".into(), AttributeValue::N(id.to_string()));
+        }
+        if !installation.is_active {
+            item.insert("disconnected_at".into(), s("2026-02-03T04:05:06Z"));
+        }
+        self.put(item).await;
+        (pk, sk)
+    }
+
+    async fn put(&self, item: Item) {
+        self.aws
+            .dynamodb
+            .put_item()
+            .table_name(TABLE)
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("moto stores the item");
+    }
+
+    pub async fn item(&self, (pk, sk): &(String, String)) -> Item {
+        self.aws
+            .dynamodb
+            .get_item()
+            .table_name(TABLE)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("moto answers GetItem")
+            .item
+            .expect("the item exists")
+    }
+
+    pub async fn user_item(&self, user: &str) -> Item {
+        self.item(&(format!("USER#{user}"), "PROFILE".to_owned()))
+            .await
+    }
+
+    /// Every item of the table, in key order.
+    pub async fn items(&self) -> Vec<Item> {
+        let mut items = self
+            .aws
+            .dynamodb
+            .scan()
+            .table_name(TABLE)
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("moto answers Scan")
+            .items
+            .unwrap_or_default();
+        items.sort_by_key(|item| {
+            (
+                item["pk"].as_s().unwrap().clone(),
+                item["sk"].as_s().unwrap().clone(),
+            )
+        });
+        items
+    }
+}
+
+/// An installation item to seed.
+pub struct Seed<'a> {
+    pub user: &'a str,
+    pub repo_full_name: &'a str,
+    pub installation_id: &'a str,
+    pub webhook_id: Option<u64>,
+    pub is_active: bool,
+}
+
+pub fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+pub fn delete_as(user: &str, owner: &str, repo: &str) -> Request {
+    let token = hs256(FIXTURE_KEY, &claims(user));
+    http_api_event(
+        "DELETE",
+        &format!("/api/v1/repos/{owner}/{repo}/install"),
+        &[("authorization", &format!("Bearer {token}"))],
+    )
+}
+
+async fn create_table(dynamodb: &aws_sdk_dynamodb::Client) {
+    let key = |name: &str, key_type| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+            .unwrap()
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    dynamodb
+        .create_table()
+        .table_name(TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .attribute_definitions(attribute("pk"))
+        .attribute_definitions(attribute("sk"))
+        .send()
+        .await
+        .expect("moto creates the table");
+}
+
+pub async fn create_key(kms: &aws_sdk_kms::Client) -> String {
+    kms.create_key()
+        .send()
+        .await
+        .expect("moto creates the key")
+        .key_metadata
+        .expect("a created key has metadata")
+        .key_id
+}
+
+pub async fn encrypt(
+    kms: &aws_sdk_kms::Client,
+    key_id: &str,
+    user: &str,
+    plaintext: &str,
+) -> Vec<u8> {
+    kms.encrypt()
+        .key_id(key_id)
+        .plaintext(aws_sdk_kms::primitives::Blob::new(plaintext.as_bytes()))
+        .encryption_context("user_id", user)
+        .send()
+        .await
+        .expect("moto encrypts")
+        .ciphertext_blob
+        .expect("Encrypt returns a ciphertext")
+        .into_inner()
+}
