@@ -18,8 +18,9 @@ use crate::ports::{
 pub enum DisconnectError {
     #[error("{0}")]
     Unauthorized(&'static str),
-    #[error("the GitHub OAuth token cannot be decrypted")]
-    SessionExpired,
+    /// The reason is for the log only.
+    #[error("the GitHub OAuth token cannot be decrypted: {0}")]
+    SessionExpired(&'static str),
     #[error("no active installation of this repository for this user")]
     InstallationNotFound,
     #[error(transparent)]
@@ -38,7 +39,7 @@ impl From<AuthError> for DisconnectError {
 impl From<DecryptError> for DisconnectError {
     fn from(e: DecryptError) -> Self {
         match e {
-            DecryptError::Undecryptable => Self::SessionExpired,
+            DecryptError::Undecryptable(reason) => Self::SessionExpired(reason),
             DecryptError::Dependency(e) => Self::Dependency(e),
         }
     }
@@ -105,7 +106,9 @@ where
             let ciphertext = user
                 .github_token
                 .as_ref()
-                .ok_or(DisconnectError::SessionExpired)?;
+                .ok_or(DisconnectError::SessionExpired(
+                    "the user item has no github_token",
+                ))?;
             Some(self.tokens.decrypt(&user_id, ciphertext).await?)
         } else {
             None

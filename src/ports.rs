@@ -70,9 +70,9 @@ impl DependencyError {
 #[derive(Debug, thiserror::Error)]
 pub enum DecryptError {
     /// KMS refused this ciphertext for good: another user's, another key's,
-    /// or not a ciphertext at all.
-    #[error("the ciphertext cannot be decrypted")]
-    Undecryptable,
+    /// or not a ciphertext at all. The reason is for the operator's log.
+    #[error("the ciphertext cannot be decrypted: {0}")]
+    Undecryptable(&'static str),
     #[error(transparent)]
     Dependency(#[from] DependencyError),
 }

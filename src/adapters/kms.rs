@@ -1,6 +1,7 @@
 //! `TokenDecryptor` over AWS KMS (CONTRACT §4).
 
 use aws_sdk_kms::Client;
+use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::operation::decrypt::DecryptError as KmsDecryptError;
 use aws_sdk_kms::primitives::Blob;
 
@@ -47,18 +48,28 @@ impl TokenDecryptor for KmsTokenDecryptor {
             Ok(output) => output
                 .plaintext
                 .ok_or_else(|| DependencyError::failed(Dependency::Kms, NoPlaintext))?,
-            Err(e) if e.as_service_error().is_some_and(is_refusal) => {
-                return Err(DecryptError::Undecryptable);
-            }
-            Err(e) => return Err(classify(Dependency::Kms, e).into()),
+            Err(e) => match e.as_service_error().and_then(refusal) {
+                Some(reason) => return Err(DecryptError::Undecryptable(reason)),
+                None => return Err(classify(Dependency::Kms, e).into()),
+            },
         };
         String::from_utf8(plaintext.into_inner())
             .map(OAuthToken::new)
-            .map_err(|_| DecryptError::Undecryptable)
+            .map_err(|_| DecryptError::Undecryptable("plaintext is not UTF-8"))
     }
 }
 
-/// KMS's answers meaning "this ciphertext will never decrypt here".
-fn is_refusal(error: &KmsDecryptError) -> bool {
-    error.is_invalid_ciphertext_exception() || error.is_incorrect_key_exception()
+/// KMS's answers meaning "this ciphertext will never decrypt here". A
+/// ciphertext under another key is `IncorrectKeyException` on AWS and
+/// `AccessDeniedException` on moto.
+fn refusal(error: &KmsDecryptError) -> Option<&'static str> {
+    if error.is_invalid_ciphertext_exception() {
+        Some("KMS: invalid ciphertext or encryption context")
+    } else if error.is_incorrect_key_exception() {
+        Some("KMS: encrypted under another key")
+    } else if error.code() == Some("AccessDeniedException") {
+        Some("KMS: access denied to the ciphertext's key")
+    } else {
+        None
+    }
 }

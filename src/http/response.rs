@@ -55,7 +55,7 @@ pub fn failure(error: &ApiError) -> Response<Body> {
         ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
         ApiError::Disconnect(e) => match e {
             DisconnectError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "Unauthorized"),
-            DisconnectError::SessionExpired => (
+            DisconnectError::SessionExpired(_) => (
                 StatusCode::UNAUTHORIZED,
                 "Session expired \u{2014} please log out and sign in again.",
             ),
@@ -116,8 +116,8 @@ fn log(error: &ApiError) {
         ApiError::Disconnect(DisconnectError::Dependency(e @ DependencyError::Failed { .. })) => {
             tracing::error!(cause = %chain(e), "dependency failed");
         }
-        ApiError::Disconnect(DisconnectError::SessionExpired) => {
-            tracing::warn!("GitHub OAuth token cannot be decrypted");
+        ApiError::Disconnect(e @ DisconnectError::SessionExpired(_)) => {
+            tracing::warn!(reason = %e, "session expired");
         }
         other => tracing::info!(reason = %other, "request refused"),
     }

@@ -1,2 +1,7 @@
+mod authentication;
 mod disconnect;
+mod github;
+mod kms;
 mod logs;
+mod names;
+mod unavailable;

@@ -221,7 +221,9 @@ impl TokenDecryptor for FakeTokens {
             .tokens
             .get(&(user.as_str().to_owned(), ciphertext.as_bytes().to_vec()))
             .map(|plaintext| OAuthToken::new(plaintext.clone()))
-            .ok_or(DecryptError::Undecryptable)
+            .ok_or(DecryptError::Undecryptable(
+                "fake: not encrypted for this user",
+            ))
     }
 }
 

@@ -96,7 +96,12 @@ impl World {
     }
 
     pub async fn send(&self, request: Request) -> Answer {
-        Answer::from(handle(&self.use_case(), request).await)
+        self.send_with(&self.aws, request).await
+    }
+
+    /// Sends through a use case wired to `aws` instead of the world's clients.
+    pub async fn send_with(&self, aws: &AwsClients, request: Request) -> Answer {
+        Answer::from(handle(&self.use_case_with(aws), request).await)
     }
 
     /// `DELETE /api/v1/repos/{owner}/{repo}/install` with a valid token.

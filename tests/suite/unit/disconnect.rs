@@ -303,7 +303,7 @@ async fn an_undecryptable_oauth_token_is_session_expired_and_changes_nothing() {
 
         let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
 
-        assert!(matches!(result, Err(DisconnectError::SessionExpired)));
+        assert!(matches!(result, Err(DisconnectError::SessionExpired(_))));
         assert_untouched(&before, &fakes);
         assert!(fakes.webhooks.calls().is_empty());
     }

@@ -1,0 +1,187 @@
+//! JWT verification with the signing key held in Secrets Manager (moto).
+
+use jsonwebtoken::Algorithm;
+use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::support::events::http_api_event;
+use crate::support::jwt::{
+    FIXTURE_KEY, claims, hmac_signed_with_header, hs256, now, unsigned, with_algorithm,
+};
+use crate::support::world::{SECRET_ID, Seed, World};
+
+const USER: &str = "user-1";
+const PATH: &str = "/api/v1/repos/acme/my-backend/install";
+
+async fn connected_world() -> World {
+    let world = World::start().await;
+    world.seed_user(USER, "gho_authtoken").await;
+    world
+        .seed_installation(Seed {
+            user: USER,
+            repo_full_name: "acme/my-backend",
+            installation_id: "inst-1",
+            webhook_id: Some(42),
+            is_active: true,
+        })
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&world.github)
+        .await;
+    world
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+#[tokio::test]
+async fn every_rejected_token_gets_401_with_www_authenticate_and_changes_nothing() {
+    let world = connected_world().await;
+    let mut expired = claims(USER);
+    expired["exp"] = json!(now() - 3600);
+    let mut not_yet = claims(USER);
+    not_yet["nbf"] = json!(now() + 3600);
+    let mut no_sub = claims(USER);
+    no_sub.as_object_mut().unwrap().remove("sub");
+    let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
+        ("no Authorization header", vec![]),
+        (
+            "Bearer with garbage",
+            vec![("authorization", bearer("garbage"))],
+        ),
+        (
+            "bad signature",
+            vec![("authorization", bearer(&hs256(b"wrong-key", &claims(USER))))],
+        ),
+        (
+            "alg none",
+            vec![("authorization", bearer(&unsigned(&claims(USER))))],
+        ),
+        (
+            "HS512",
+            vec![(
+                "authorization",
+                bearer(&with_algorithm(
+                    Algorithm::HS512,
+                    FIXTURE_KEY,
+                    &claims(USER),
+                )),
+            )],
+        ),
+        (
+            "RS256 header",
+            vec![(
+                "authorization",
+                bearer(&hmac_signed_with_header(
+                    &json!({"alg": "RS256", "typ": "JWT"}),
+                    FIXTURE_KEY,
+                    &claims(USER),
+                )),
+            )],
+        ),
+        (
+            "expired beyond leeway",
+            vec![("authorization", bearer(&hs256(FIXTURE_KEY, &expired)))],
+        ),
+        (
+            "nbf in the future",
+            vec![("authorization", bearer(&hs256(FIXTURE_KEY, &not_yet)))],
+        ),
+        (
+            "missing sub",
+            vec![("authorization", bearer(&hs256(FIXTURE_KEY, &no_sub)))],
+        ),
+        (
+            "user without a user item",
+            vec![(
+                "authorization",
+                bearer(&hs256(FIXTURE_KEY, &claims("nobody"))),
+            )],
+        ),
+        (
+            "Basic scheme",
+            vec![("authorization", "Basic dXNlcjpwYXNz".to_owned())],
+        ),
+    ];
+    let before = world.items().await;
+
+    for (case, headers) in cases {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let answer = world.send(http_api_event("DELETE", PATH, &headers)).await;
+
+        assert_eq!(answer.status, 401, "{case}");
+        assert_eq!(answer.body, json!({"detail": "Unauthorized"}), "{case}");
+        assert_eq!(answer.header("www-authenticate"), Some("Bearer"), "{case}");
+    }
+    assert_eq!(world.items().await, before);
+    assert!(world.github.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_access_token_cookie_authenticates_when_there_is_no_header() {
+    let world = connected_world().await;
+    let cookie = format!(
+        "theme=dark; access_token={}",
+        hs256(FIXTURE_KEY, &claims(USER))
+    );
+
+    let answer = world
+        .send(http_api_event("DELETE", PATH, &[("cookie", &cookie)]))
+        .await;
+
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body["status"], "disconnected");
+}
+
+#[tokio::test]
+async fn a_token_signed_with_the_awsprevious_secret_version_is_accepted() {
+    let world = connected_world().await;
+    world
+        .aws
+        .secrets_manager
+        .put_secret_value()
+        .secret_id(SECRET_ID)
+        .secret_string("the-rotated-signing-key")
+        .send()
+        .await
+        .expect("moto rotates the secret");
+    let signed_with_previous = hs256(FIXTURE_KEY, &claims(USER));
+
+    let answer = world
+        .send(http_api_event(
+            "DELETE",
+            PATH,
+            &[("authorization", &bearer(&signed_with_previous))],
+        ))
+        .await;
+
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+}
+
+#[tokio::test]
+async fn a_token_signed_with_the_awscurrent_version_after_rotation_is_accepted() {
+    let world = connected_world().await;
+    world
+        .aws
+        .secrets_manager
+        .put_secret_value()
+        .secret_id(SECRET_ID)
+        .secret_string("the-rotated-signing-key")
+        .send()
+        .await
+        .expect("moto rotates the secret");
+    let signed_with_current = hs256(b"the-rotated-signing-key", &claims(USER));
+
+    let answer = world
+        .send(http_api_event(
+            "DELETE",
+            PATH,
+            &[("authorization", &bearer(&signed_with_current))],
+        ))
+        .await;
+
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+}

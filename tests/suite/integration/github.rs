@@ -1,0 +1,130 @@
+//! Removing the webhook on GitHub (a wiremock server): every answer, or
+//! none, still disconnects; the body says what happened to the webhook.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use nectr_disconnect::app::AwsClients;
+
+use crate::support::moto::free_port;
+use crate::support::world::{Seed, World, delete_as, unreachable_clients};
+
+const USER: &str = "user-1";
+const HOOK: &str = "/repos/acme/my-backend/hooks/42";
+
+async fn connected_world(webhook_id: Option<u64>) -> (World, (String, String)) {
+    let mut world = World::start().await;
+    world.env.insert("GITHUB_TIMEOUT_MS", "300".into());
+    world.seed_user(USER, "gho_githubtoken").await;
+    let key = world
+        .seed_installation(Seed {
+            user: USER,
+            repo_full_name: "acme/my-backend",
+            installation_id: "inst-1",
+            webhook_id,
+            is_active: true,
+        })
+        .await;
+    (world, key)
+}
+
+async fn github_answers(world: &World, response: ResponseTemplate) {
+    Mock::given(method("DELETE"))
+        .and(path(HOOK))
+        .respond_with(response)
+        .mount(&world.github)
+        .await;
+}
+
+async fn assert_disconnected_with(world: &World, key: &(String, String), webhook: &str) {
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.body,
+        json!({"status": "disconnected", "repo": "acme/my-backend", "webhook": webhook})
+    );
+    assert_eq!(
+        world.item(key).await["is_active"],
+        AttributeValue::Bool(false)
+    );
+}
+
+#[tokio::test]
+async fn github_204_is_removed() {
+    let (world, key) = connected_world(Some(42)).await;
+    github_answers(&world, ResponseTemplate::new(204)).await;
+    assert_disconnected_with(&world, &key, "removed").await;
+}
+
+#[tokio::test]
+async fn github_404_is_already_gone() {
+    let (world, key) = connected_world(Some(42)).await;
+    github_answers(&world, ResponseTemplate::new(404)).await;
+    assert_disconnected_with(&world, &key, "already_gone").await;
+}
+
+#[tokio::test]
+async fn github_403_is_failed_and_still_disconnects() {
+    let (world, key) = connected_world(Some(42)).await;
+    github_answers(
+        &world,
+        ResponseTemplate::new(403)
+            .set_body_json(json!({"message": "Must have admin rights to Repository."})),
+    )
+    .await;
+    assert_disconnected_with(&world, &key, "failed").await;
+}
+
+#[tokio::test]
+async fn github_500_is_failed_and_still_disconnects() {
+    let (world, key) = connected_world(Some(42)).await;
+    github_answers(&world, ResponseTemplate::new(500)).await;
+    assert_disconnected_with(&world, &key, "failed").await;
+}
+
+#[tokio::test]
+async fn github_hanging_past_the_timeout_is_failed_and_still_disconnects() {
+    let (world, key) = connected_world(Some(42)).await;
+    github_answers(
+        &world,
+        ResponseTemplate::new(204).set_delay(Duration::from_secs(5)),
+    )
+    .await;
+    assert_disconnected_with(&world, &key, "failed").await;
+}
+
+#[tokio::test]
+async fn github_refusing_connections_is_failed_and_still_disconnects() {
+    let (mut world, key) = connected_world(Some(42)).await;
+    world.env.insert(
+        "GITHUB_API_URL",
+        format!("http://127.0.0.1:{}", free_port()),
+    );
+    assert_disconnected_with(&world, &key, "failed").await;
+}
+
+#[tokio::test]
+async fn without_a_webhook_github_and_kms_are_never_called() {
+    let (world, key) = connected_world(None).await;
+    let aws = AwsClients {
+        kms: unreachable_clients().await.kms,
+        ..world.aws.clone()
+    };
+
+    let answer = world
+        .send_with(&aws, delete_as(USER, "acme", "my-backend"))
+        .await;
+
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body["webhook"], "not_configured");
+    assert_eq!(
+        world.item(&key).await["is_active"],
+        AttributeValue::Bool(false)
+    );
+    assert!(world.github.received_requests().await.unwrap().is_empty());
+}

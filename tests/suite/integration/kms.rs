@@ -1,0 +1,163 @@
+//! Decrypting the OAuth token with KMS (moto): every refusal is "Session
+//! expired" and changes nothing; throttling and outages are 503.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use nectr_disconnect::app::AwsClients;
+
+use crate::support::events::Answer;
+use crate::support::world::{
+    Seed, TABLE, World, create_key, delete_as, encrypt, sdk_config, unreachable_clients,
+};
+
+const USER: &str = "user-1";
+
+async fn world_with_installation() -> World {
+    let world = World::start().await;
+    world
+        .seed_installation(Seed {
+            user: USER,
+            repo_full_name: "acme/my-backend",
+            installation_id: "inst-1",
+            webhook_id: Some(42),
+            is_active: true,
+        })
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&world.github)
+        .await;
+    world
+}
+
+async fn assert_session_expired_and_nothing_changed(world: &World) {
+    let before = world.items().await;
+
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_eq!(answer.status, 401);
+    assert_eq!(
+        answer.body,
+        json!({"detail": "Session expired \u{2014} please log out and sign in again."})
+    );
+    assert_eq!(world.items().await, before);
+    assert!(world.github.received_requests().await.unwrap().is_empty());
+}
+
+fn assert_unavailable(answer: &Answer) {
+    assert_eq!(answer.status, 503);
+    assert_eq!(
+        answer.body,
+        json!({"detail": "Service temporarily unavailable"})
+    );
+    assert!(answer.header("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn another_users_ciphertext_is_session_expired() {
+    let world = world_with_installation().await;
+    let theirs = world.encrypt_for("user-2", "gho_someoneelse").await;
+    world.put_user(USER, Some(&theirs)).await;
+
+    assert_session_expired_and_nothing_changed(&world).await;
+}
+
+#[tokio::test]
+async fn a_garbage_ciphertext_is_session_expired() {
+    let world = world_with_installation().await;
+    world
+        .put_user(USER, Some(b"definitely not a KMS ciphertext"))
+        .await;
+
+    assert_session_expired_and_nothing_changed(&world).await;
+}
+
+#[tokio::test]
+async fn a_ciphertext_under_another_key_is_session_expired() {
+    let world = world_with_installation().await;
+    let other_key = create_key(&world.aws.kms).await;
+    let ciphertext = encrypt(&world.aws.kms, &other_key, USER, "gho_otherkey").await;
+    world.put_user(USER, Some(&ciphertext)).await;
+
+    assert_session_expired_and_nothing_changed(&world).await;
+}
+
+#[tokio::test]
+async fn a_user_without_a_github_token_is_session_expired() {
+    let world = world_with_installation().await;
+    world.put_user(USER, None).await;
+
+    assert_session_expired_and_nothing_changed(&world).await;
+}
+
+#[tokio::test]
+async fn a_github_token_of_the_wrong_type_is_session_expired() {
+    let world = world_with_installation().await;
+    world.put_user(USER, None).await;
+    world
+        .aws
+        .dynamodb
+        .update_item()
+        .table_name(TABLE)
+        .key("pk", AttributeValue::S(format!("USER#{USER}")))
+        .key("sk", AttributeValue::S("PROFILE".into()))
+        .update_expression("SET github_token = :t")
+        .expression_attribute_values(":t", AttributeValue::S("plaintext?".into()))
+        .send()
+        .await
+        .unwrap();
+
+    assert_session_expired_and_nothing_changed(&world).await;
+}
+
+#[tokio::test]
+async fn throttled_kms_is_503_and_changes_nothing() {
+    let world = world_with_installation().await;
+    world.seed_user(USER, "gho_token").await;
+    let kms = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("content-type", "application/x-amz-json-1.1")
+                .set_body_string(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#),
+        )
+        .mount(&kms)
+        .await;
+    let aws = AwsClients {
+        kms: aws_sdk_kms::Client::new(&sdk_config(&kms.uri()).await),
+        ..world.aws.clone()
+    };
+    let before = world.items().await;
+
+    let answer = world
+        .send_with(&aws, delete_as(USER, "acme", "my-backend"))
+        .await;
+
+    assert_unavailable(&answer);
+    assert_eq!(world.items().await, before);
+    assert!(
+        !kms.received_requests().await.unwrap().is_empty(),
+        "KMS was asked"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_kms_is_503_and_changes_nothing() {
+    let world = world_with_installation().await;
+    world.seed_user(USER, "gho_token").await;
+    let aws = AwsClients {
+        kms: unreachable_clients().await.kms,
+        ..world.aws.clone()
+    };
+    let before = world.items().await;
+
+    let answer = world
+        .send_with(&aws, delete_as(USER, "acme", "my-backend"))
+        .await;
+
+    assert_unavailable(&answer);
+    assert_eq!(world.items().await, before);
+}

@@ -1,0 +1,141 @@
+//! Secrets Manager or DynamoDB throttled or unreachable: 503 with
+//! `Retry-After`, and nothing changed.
+
+use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use nectr_disconnect::app::AwsClients;
+
+use crate::support::events::Answer;
+use crate::support::world::{Seed, World, delete_as, sdk_config, unreachable_clients};
+
+const USER: &str = "user-1";
+
+async fn connected_world() -> World {
+    let world = World::start().await;
+    world.seed_user(USER, "gho_token").await;
+    world
+        .seed_installation(Seed {
+            user: USER,
+            repo_full_name: "acme/my-backend",
+            installation_id: "inst-1",
+            webhook_id: Some(42),
+            is_active: true,
+        })
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&world.github)
+        .await;
+    world
+}
+
+async fn assert_unavailable_and_nothing_changed(world: &World, aws: &AwsClients) {
+    let before = world.items().await;
+
+    let answer: Answer = world
+        .send_with(aws, delete_as(USER, "acme", "my-backend"))
+        .await;
+
+    assert_eq!(answer.status, 503);
+    assert_eq!(
+        answer.body,
+        json!({"detail": "Service temporarily unavailable"})
+    );
+    assert_eq!(answer.header("retry-after"), Some("2"));
+    assert_eq!(world.items().await, before);
+    assert!(world.github.received_requests().await.unwrap().is_empty());
+}
+
+/// An AWS JSON-protocol endpoint that answers every call with `error_type`.
+async fn aws_answering(status: u16, content_type: &str, error_type: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(status)
+                .insert_header("content-type", content_type)
+                .set_body_string(format!(
+                    r#"{{"__type":"{error_type}","message":"injected"}}"#
+                )),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn unreachable_secrets_manager_is_503() {
+    let world = connected_world().await;
+    let aws = AwsClients {
+        secrets_manager: unreachable_clients().await.secrets_manager,
+        ..world.aws.clone()
+    };
+    assert_unavailable_and_nothing_changed(&world, &aws).await;
+}
+
+#[tokio::test]
+async fn throttled_secrets_manager_is_503() {
+    let world = connected_world().await;
+    let stub = aws_answering(400, "application/x-amz-json-1.1", "ThrottlingException").await;
+    let aws = AwsClients {
+        secrets_manager: aws_sdk_secretsmanager::Client::new(&sdk_config(&stub.uri()).await),
+        ..world.aws.clone()
+    };
+    assert_unavailable_and_nothing_changed(&world, &aws).await;
+}
+
+#[tokio::test]
+async fn unreachable_dynamodb_is_503() {
+    let world = connected_world().await;
+    let aws = AwsClients {
+        dynamodb: unreachable_clients().await.dynamodb,
+        ..world.aws.clone()
+    };
+    assert_unavailable_and_nothing_changed(&world, &aws).await;
+}
+
+#[tokio::test]
+async fn throttled_dynamodb_is_503() {
+    let world = connected_world().await;
+    let stub = aws_answering(
+        400,
+        "application/x-amz-json-1.0",
+        "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+    )
+    .await;
+    let aws = AwsClients {
+        dynamodb: aws_sdk_dynamodb::Client::new(&sdk_config(&stub.uri()).await),
+        ..world.aws.clone()
+    };
+    assert_unavailable_and_nothing_changed(&world, &aws).await;
+}
+
+#[tokio::test]
+async fn dynamodb_failing_on_its_side_is_503() {
+    let world = connected_world().await;
+    let stub = aws_answering(
+        500,
+        "application/x-amz-json-1.0",
+        "com.amazonaws.dynamodb.v20120810#InternalServerError",
+    )
+    .await;
+    let aws = AwsClients {
+        dynamodb: aws_sdk_dynamodb::Client::new(&sdk_config(&stub.uri()).await),
+        ..world.aws.clone()
+    };
+    assert_unavailable_and_nothing_changed(&world, &aws).await;
+}
+
+#[tokio::test]
+async fn a_missing_table_is_500_without_internal_detail() {
+    let mut world = connected_world().await;
+    world.env.insert("TABLE_NAME", "no-such-table".into());
+    let before = world.items().await;
+
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_eq!(answer.status, 500);
+    assert_eq!(answer.body, json!({"detail": "Internal Server Error"}));
+    assert_eq!(world.items().await, before);
+}
