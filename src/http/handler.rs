@@ -17,6 +17,10 @@ const RESPONSE_MARGIN: Duration = Duration::from_millis(250);
 /// Used when the event carries no Lambda deadline (local tools, tests); the
 /// GitHub adapter's own timeout still applies.
 const DEFAULT_TIME_LEFT: Duration = Duration::from_secs(30);
+/// 2020-01-01 in epoch milliseconds. Lambda's deadline is an epoch time;
+/// local emulators send 0 or a duration (`cargo lambda watch` sends 600000),
+/// which would otherwise read as long past and leave no time for GitHub.
+const PLAUSIBLE_DEADLINE_MS: u64 = 1_577_836_800_000;
 
 pub async fn handle<S, D, K, W>(
     use_case: &DisconnectRepository<S, D, K, W>,
@@ -63,7 +67,10 @@ fn stage(request: &Request) -> Option<&str> {
 }
 
 fn time_left(context: Option<&Context>) -> Duration {
-    let Some(deadline_ms) = context.map(|c| c.deadline).filter(|d| *d > 0) else {
+    let Some(deadline_ms) = context
+        .map(|c| c.deadline)
+        .filter(|d| *d > PLAUSIBLE_DEADLINE_MS)
+    else {
         return DEFAULT_TIME_LEFT;
     };
     let deadline = UNIX_EPOCH + Duration::from_millis(deadline_ms);

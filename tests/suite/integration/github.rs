@@ -1,9 +1,10 @@
 //! Removing the webhook on GitHub (a wiremock server): every answer, or
 //! none, still disconnects; the body says what happened to the webhook.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_http::RequestExt;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -127,4 +128,46 @@ async fn without_a_webhook_github_and_kms_are_never_called() {
         AttributeValue::Bool(false)
     );
     assert!(world.github.received_requests().await.unwrap().is_empty());
+}
+
+fn with_deadline(deadline_ms: u64) -> lambda_http::Request {
+    let mut context = lambda_http::Context::default();
+    context.deadline = deadline_ms;
+    delete_as(USER, "acme", "my-backend").with_lambda_context(context)
+}
+
+#[tokio::test]
+async fn github_is_not_called_when_the_invocation_deadline_leaves_no_time() {
+    let (world, key) = connected_world(Some(42)).await;
+    github_answers(&world, ResponseTemplate::new(204)).await;
+    let in_100_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+        + 100;
+
+    let answer = world.send(with_deadline(in_100_ms)).await;
+
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body["webhook"], "failed");
+    assert_eq!(
+        world.item(&key).await["is_active"],
+        AttributeValue::Bool(false)
+    );
+    assert!(world.github.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_deadline_that_is_not_an_epoch_time_does_not_cut_the_github_call() {
+    // `cargo lambda watch` sends its 10-minute timeout as the deadline.
+    let (world, key) = connected_world(Some(42)).await;
+    github_answers(&world, ResponseTemplate::new(204)).await;
+
+    let answer = world.send(with_deadline(600_000)).await;
+
+    assert_eq!(answer.body["webhook"], "removed");
+    assert_eq!(
+        world.item(&key).await["is_active"],
+        AttributeValue::Bool(false)
+    );
 }

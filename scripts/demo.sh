@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The function's main job, end to end on this machine: a real disconnect
+# through `cargo lambda watch`, against moto and a GitHub stub on loopback.
+# Prints the request, the response, the installation item before and after
+# and what GitHub received; then sends the same request again to show the
+# 404. Stops everything it started, even on failure.
+set -euo pipefail
+source "$(dirname "$0")/local_env.sh"
+
+section() { printf '\n\033[1m== %s\033[0m\n' "$1"; }
+token=$(python3 scripts/mint_jwt.py fixture-user)
+url="http://127.0.0.1:$lambda_port/lambda-url/nectr-disconnect/api/v1/repos/acme/my-backend/install"
+sk="INSTALL#acme/my-backend#inst-backend"
+disconnect() {
+  curl -sS --max-time 300 -X DELETE -H "Authorization: Bearer $token" -D "$work/headers" -o "$work/body" "$url"
+  tr -d '\r' <"$work/headers" | grep -iE '^(HTTP|content-type|retry-after|www-authenticate)'
+  cat "$work/body"
+  echo
+}
+
+section "Installation item before"
+(cd scripts && python3 local_aws.py item "$sk")
+
+section "Request"
+echo "DELETE $url"
+echo "Authorization: Bearer ${token:0:16}… (HS256, sub=fixture-user, signed with the local test key)"
+
+section "Response"
+disconnect
+
+section "Installation item after"
+(cd scripts && python3 local_aws.py item "$sk")
+
+section "What the GitHub stub received"
+curl -sS "http://127.0.0.1:$github_port/_received"
+echo
+
+section "The same request again"
+disconnect
+
+section "Function log"
+grep -E ' (INFO|WARN|ERROR) Lambda runtime invoke' "$work/lambda.log" | sed -E 's/invoke\{[^}]*\}/invoke/' || true

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""A stand-in for api.github.com on loopback, for the demo.
+
+    python3 scripts/github_stub.py PORT
+
+DELETE /repos/{owner}/{repo}/hooks/{id} answers 204 the first time and 404
+after that, as GitHub does. GET /_received lists every request it got, with
+the Authorization header shortened so the demo never prints a whole token.
+"""
+import json
+import re
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOOK = re.compile(r"^/repos/[^/]+/[^/]+/hooks/\d+$")
+received = []
+removed = set()
+
+
+def shorten(value: str) -> str:
+    scheme, _, token = value.partition(" ")
+    return f"{scheme} {token[:8]}…" if token else value
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_DELETE(self):
+        headers = {k: (shorten(v) if k.lower() == "authorization" else v) for k, v in self.headers.items()}
+        received.append({"method": "DELETE", "path": self.path, "headers": headers})
+        if not HOOK.match(self.path):
+            self.answer(404, {"message": "Not Found"})
+        elif self.path in removed:
+            self.answer(404, {"message": "Not Found"})
+        else:
+            removed.add(self.path)
+            self.answer(204, None)
+
+    def do_GET(self):
+        if self.path == "/_received":
+            self.answer(200, received)
+        else:
+            self.answer(404, {"message": "Not Found"})
+
+    def answer(self, status, body):
+        payload = b"" if body is None else json.dumps(body, indent=2).encode()
+        self.send_response(status)
+        if body is not None:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+if __name__ == "__main__":
+    ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()

@@ -1,0 +1,63 @@
+# Sourced by demo.sh and serve.sh: starts the local world on free loopback
+# ports — moto (DynamoDB, KMS, Secrets Manager), the GitHub stub and the
+# function under `cargo lambda watch` — seeded by local_aws.py, and stops it
+# all when the sourcing script exits, however it exits.
+#
+# Sets: work, moto_port, github_port, lambda_port.
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/bootstrap.sh
+export PATH="$PWD/.venv/bin:$PATH"
+
+work=.tools/local
+rm -rf "$work" && mkdir -p "$work"
+pids=()
+stop_local_env() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_local_env EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_for() { # name port
+  for _ in $(seq 1 600); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "local: $1 did not start; its log is in $work" >&2
+  return 1
+}
+
+echo "local: building the function" >&2
+cargo build --quiet --bin nectr-disconnect
+
+moto_port=$(free_port)
+github_port=$(free_port)
+lambda_port=$(free_port)
+
+moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+pids+=($!)
+python3 scripts/github_stub.py "$github_port" >"$work/github.log" 2>&1 &
+pids+=($!)
+wait_for moto "$moto_port"
+wait_for "GitHub stub" "$github_port"
+
+# boto3 reads AWS_DEFAULT_REGION, the Rust SDK AWS_REGION.
+export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
+  AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+key_id=$(cd scripts && python3 local_aws.py setup)
+
+cat >"$work/function.env" <<ENV
+AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
+AWS_REGION=$AWS_REGION
+AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
+AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+TABLE_NAME=nectr-local
+JWT_SECRET_ID=nectr/local/jwt-signing-key
+KMS_KEY_ID=$key_id
+GITHUB_API_URL=http://127.0.0.1:$github_port
+ENV
+cargo lambda watch --quiet --ignore-changes -A 127.0.0.1 -P "$lambda_port" \
+  --env-file "$work/function.env" >"$work/lambda.log" 2>&1 &
+pids+=($!)
+wait_for "cargo lambda watch" "$lambda_port"
