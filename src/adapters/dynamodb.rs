@@ -54,7 +54,6 @@ impl InstallationStore for DynamoDbInstallations {
             .await
             .map_err(|e| classify(Dependency::DynamoDb, e))?;
         Ok(output.item.map(|item| User {
-            id: user.clone(),
             github_token: match item.get("github_token") {
                 Some(AttributeValue::B(blob)) => Some(Ciphertext::new(blob.clone().into_inner())),
                 _ => None,

@@ -27,7 +27,6 @@ impl fmt::Display for UserId {
 /// A Nectr user's profile, as far as disconnecting needs it.
 #[derive(Clone, Debug)]
 pub struct User {
-    pub id: UserId,
     /// Absent when the user never granted GitHub access or the item lost it.
     pub github_token: Option<Ciphertext>,
 }

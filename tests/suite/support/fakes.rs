@@ -64,10 +64,9 @@ pub struct FakeStore(Arc<Mutex<StoreState>>);
 impl FakeStore {
     pub fn add_user(&self, id: &str, github_token: Option<&[u8]>) {
         let user = User {
-            id: UserId::new(id),
             github_token: github_token.map(|t| Ciphertext::new(t.to_vec())),
         };
-        lock(&self.0).users.insert(user.id.clone(), user);
+        lock(&self.0).users.insert(UserId::new(id), user);
     }
 
     pub fn add_installation(
