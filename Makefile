@@ -1,5 +1,11 @@
 # The two commands of the quick start are `make demo` and `make test`.
-.PHONY: demo serve test bootstrap fixtures
+SHELL := bash
+TOOLS := PATH="$(CURDIR)/.venv/bin:$$PATH"
+# sam validate reads a region and credentials but calls nothing.
+OFFLINE_AWS := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: demo serve test check lint-template check-deploy build bootstrap fixtures
 
 ## A real disconnect on this machine, printed (moto + GitHub stub + cargo lambda watch).
 demo:
@@ -9,13 +15,34 @@ demo:
 serve:
 	bash scripts/serve.sh
 
-## Formatting, lints and all three test layers. `.ci/run` calls exactly this.
-test: bootstrap
+## Everything CI checks: `check`, then the deploy build. `.ci/run` calls exactly this.
+test: check check-deploy
+
+## The quick loop: formatting, lints, all three test layers, every fixture
+## through `cargo lambda invoke`, template lint.
+check: bootstrap
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cargo test
+	bash scripts/invoke_fixtures.sh
+	$(MAKE) --no-print-directory lint-template
 
-## Installs the pinned tools (moto, cargo-lambda) into .venv.
+## cfn-lint and sam validate --lint, offline.
+lint-template: bootstrap
+	$(TOOLS) cfn-lint template.yaml
+	$(TOOLS) $(OFFLINE_AWS) sam validate --lint
+
+## sam build through cargo-lambda; checks the arm64 bootstrap it produces.
+check-deploy: lint-template
+	$(TOOLS) sam build
+	python3 scripts/check_bootstrap.py .aws-sam/build/DisconnectFunction/bootstrap
+
+## Release build for Lambda arm64: target/lambda/nectr-disconnect/bootstrap.
+build: bootstrap
+	$(TOOLS) cargo lambda build --release --arm64
+	python3 scripts/check_bootstrap.py target/lambda/nectr-disconnect/bootstrap
+
+## Installs the pinned tools (moto, cargo-lambda, SAM CLI, cfn-lint) into .venv.
 bootstrap:
 	bash scripts/bootstrap.sh
 

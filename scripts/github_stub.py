@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """A stand-in for api.github.com on loopback, for the demo.
 
-    python3 scripts/github_stub.py PORT
+    python3 scripts/github_stub.py PORT [ADDRESS]
 
 DELETE /repos/{owner}/{repo}/hooks/{id} answers 204 the first time and 404
 after that, as GitHub does. GET /_received lists every request it got, with
-the Authorization header shortened so the demo never prints a whole token.
+the Authorization header shortened so the demo never prints a whole token;
+POST /_reset forgets everything.
 """
 import json
 import re
@@ -34,6 +35,14 @@ class Handler(BaseHTTPRequestHandler):
             removed.add(self.path)
             self.answer(204, None)
 
+    def do_POST(self):
+        if self.path == "/_reset":
+            received.clear()
+            removed.clear()
+            self.answer(204, None)
+        else:
+            self.answer(404, {"message": "Not Found"})
+
     def do_GET(self):
         if self.path == "/_received":
             self.answer(200, received)
@@ -54,4 +63,5 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+    address = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+    ThreadingHTTPServer((address, int(sys.argv[1])), Handler).serve_forever()

@@ -3,8 +3,9 @@
 writes it: the table of CONTRACT §3, a KMS key for OAuth tokens (encrypted
 with the encryption context {"user_id": ...}) and the JWT signing secret.
 
-    local_aws.py setup      create everything, seed the demo user and
-                            installations, print the KMS key id
+    local_aws.py setup      create everything and seed the demo user and
+                            installations
+    local_aws.py reset      wipe moto and set up again
     local_aws.py item SK    print the installation item of fixture-user
 
 Talks to AWS_ENDPOINT_URL with the usual AWS_* variables. The user is
@@ -12,7 +13,9 @@ Talks to AWS_ENDPOINT_URL with the usual AWS_* variables. The user is
 events/ work against this world too.
 """
 import json
+import os
 import sys
+import urllib.request
 
 import boto3
 
@@ -20,6 +23,7 @@ from mint_jwt import LOCAL_TEST_KEY
 
 TABLE = "nectr-local"
 SECRET_ID = "nectr/local/jwt-signing-key"
+KEY_ALIAS = "alias/nectr-local-oauth-tokens"
 USER = "fixture-user"
 OAUTH_TOKEN = "gho_localDemoTokenNotARealOne0000000000"
 
@@ -39,6 +43,7 @@ def setup():
         ],
     )
     key_id = kms.create_key(Description="nectr OAuth tokens (local)")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=KEY_ALIAS, TargetKeyId=key_id)
     secrets.create_secret(Name=SECRET_ID, SecretString=LOCAL_TEST_KEY)
 
     ciphertext = kms.encrypt(
@@ -65,7 +70,11 @@ def setup():
         if webhook_id is not None:
             item["webhook_id"] = {"N": str(webhook_id)}
         dynamodb.put_item(TableName=TABLE, Item=item)
-    print(key_id)
+
+
+def reset():
+    urllib.request.urlopen(urllib.request.Request(f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/reset", method="POST"))
+    setup()
 
 
 def item(sk):
@@ -79,6 +88,8 @@ if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command == "setup":
         setup()
+    elif command == "reset":
+        reset()
     elif command == "item" and len(sys.argv) == 3:
         item(sys.argv[2])
     else:

@@ -3,6 +3,10 @@
 # function under `cargo lambda watch` — seeded by local_aws.py, and stops it
 # all when the sourcing script exits, however it exits.
 #
+# Ports are free ones unless MOTO_PORT, GITHUB_PORT or LAMBDA_PORT say;
+# LOCAL_BIND (default 127.0.0.1) is the address moto and the stub listen on.
+# The function's configuration is env.json's, with the endpoints rewritten.
+#
 # Sets: work, moto_port, github_port, lambda_port.
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,13 +35,14 @@ wait_for() { # name port
 echo "local: building the function" >&2
 cargo build --quiet --bin nectr-disconnect
 
-moto_port=$(free_port)
-github_port=$(free_port)
-lambda_port=$(free_port)
+moto_port=${MOTO_PORT:-$(free_port)}
+github_port=${GITHUB_PORT:-$(free_port)}
+lambda_port=${LAMBDA_PORT:-$(free_port)}
+bind=${LOCAL_BIND:-127.0.0.1}
 
-moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+moto_server -H "$bind" -p "$moto_port" >"$work/moto.log" 2>&1 &
 pids+=($!)
-python3 scripts/github_stub.py "$github_port" >"$work/github.log" 2>&1 &
+python3 scripts/github_stub.py "$github_port" "$bind" >"$work/github.log" 2>&1 &
 pids+=($!)
 wait_for moto "$moto_port"
 wait_for "GitHub stub" "$github_port"
@@ -45,18 +50,15 @@ wait_for "GitHub stub" "$github_port"
 # boto3 reads AWS_DEFAULT_REGION, the Rust SDK AWS_REGION.
 export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
   AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
-key_id=$(cd scripts && python3 local_aws.py setup)
+(cd scripts && python3 local_aws.py setup)
 
-cat >"$work/function.env" <<ENV
-AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
-AWS_REGION=$AWS_REGION
-AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
-AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
-TABLE_NAME=nectr-local
-JWT_SECRET_ID=nectr/local/jwt-signing-key
-KMS_KEY_ID=$key_id
-GITHUB_API_URL=http://127.0.0.1:$github_port
-ENV
+python3 - "$moto_port" "$github_port" >"$work/function.env" <<'PY'
+import json, sys
+variables = json.load(open("env.json"))["DisconnectFunction"]
+variables["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{sys.argv[1]}"
+variables["GITHUB_API_URL"] = f"http://127.0.0.1:{sys.argv[2]}"
+print("\n".join(f"{k}={v}" for k, v in variables.items()))
+PY
 cargo lambda watch --quiet --ignore-changes -A 127.0.0.1 -P "$lambda_port" \
   --env-file "$work/function.env" >"$work/lambda.log" 2>&1 &
 pids+=($!)

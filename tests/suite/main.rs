@@ -3,6 +3,7 @@
 //! Gateway events in `events/` through the handler), `integration` (the real
 //! adapters against moto and a wiremock GitHub).
 
+mod deploy;
 mod fixtures;
 mod integration;
 mod support;
