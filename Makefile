@@ -5,7 +5,7 @@ TOOLS := PATH="$(CURDIR)/.venv/bin:$$PATH"
 OFFLINE_AWS := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test check lint-template check-deploy build bootstrap fixtures
+.PHONY: demo serve test check cargo-checks invoke-fixtures lint-template check-deploy build bootstrap fixtures
 
 ## A real disconnect on this machine, printed (moto + GitHub stub + cargo lambda watch).
 demo:
@@ -20,12 +20,15 @@ test: check check-deploy
 
 ## The quick loop: formatting, lints, all three test layers, every fixture
 ## through `cargo lambda invoke`, template lint.
-check: bootstrap
+check: cargo-checks invoke-fixtures lint-template
+
+cargo-checks: bootstrap
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cargo test
+
+invoke-fixtures: bootstrap
 	bash scripts/invoke_fixtures.sh
-	$(MAKE) --no-print-directory lint-template
 
 ## cfn-lint and sam validate --lint, offline.
 lint-template: bootstrap
