@@ -1,14 +1,16 @@
 //! The use case: disconnect one repository for the calling user, as the API
 //! page's "What Happens During Disconnection" describes it.
 
-use std::time::{Instant, SystemTime};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::auth::{AuthError, Authenticator};
 use crate::domain::{
-    BearerToken, Disconnected, Installation, OAuthToken, RepoName, WebhookOutcome,
+    BearerToken, Disconnected, Installation, OAuthToken, RepoName, UserId, WebhookOutcome,
 };
 use crate::ports::{
-    Deactivation, DecryptError, DependencyError, InstallationStore, SigningKeySource,
+    Deactivation, DecryptError, Dependency, DependencyError, InstallationStore, SigningKeySource,
     TokenDecryptor, WebhookRemover,
 };
 
@@ -50,9 +52,9 @@ pub struct DisconnectRequest<'a> {
     pub token: Option<&'a BearerToken>,
     pub owner: &'a str,
     pub repo: &'a str,
-    /// When the GitHub call must have given up, so the response still makes
-    /// it out before the invocation's own deadline.
-    pub webhook_deadline: Instant,
+    /// When every dependency call must have given up, so the response still
+    /// makes it out before the invocation's own deadline.
+    pub deadline: Instant,
 }
 
 pub struct DisconnectRepository<S, D, K, W> {
@@ -87,12 +89,26 @@ where
         let repo = RepoName::parse(request.owner, request.repo)
             .map_err(|_| DisconnectError::InstallationNotFound)?;
 
-        let user_id = self.authenticator.authenticate(request.token).await?;
+        let deadline = request.deadline;
+        let user_id = within(
+            deadline,
+            Dependency::SecretsManager,
+            self.authenticator.authenticate(request.token),
+        )
+        .await?;
 
         let (user, installations) = tokio::join!(
-            self.installations.find_user(&user_id),
-            self.installations
-                .find_active_installations(&user_id, &repo),
+            within(
+                deadline,
+                Dependency::DynamoDb,
+                self.installations.find_user(&user_id)
+            ),
+            within(
+                deadline,
+                Dependency::DynamoDb,
+                self.installations
+                    .find_active_installations(&user_id, &repo)
+            ),
         );
         let user = user?.ok_or(DisconnectError::Unauthorized("unknown user"))?;
         let installations = installations?;
@@ -109,23 +125,18 @@ where
                 .ok_or(DisconnectError::SessionExpired(
                     "the user item has no github_token",
                 ))?;
-            Some(self.tokens.decrypt(&user_id, ciphertext).await?)
+            let decrypt = self.tokens.decrypt(&user_id, ciphertext);
+            Some(within(deadline, Dependency::Kms, decrypt).await?)
         } else {
             None
         };
 
-        let disconnected_at = SystemTime::now();
+        let disconnected_at = unique_now();
         let mut disconnected: Option<Disconnected> = None;
         for installation in &installations {
             let (webhook, deactivation) = tokio::join!(
-                self.remove_webhook(
-                    installation,
-                    &repo,
-                    token.as_ref(),
-                    request.webhook_deadline
-                ),
-                self.installations
-                    .deactivate(&user_id, &repo, installation, disconnected_at),
+                self.remove_webhook(installation, &repo, token.as_ref(), deadline),
+                self.deactivate(&user_id, &repo, installation, disconnected_at, deadline),
             );
             if deactivation? == Deactivation::NotActive {
                 continue;
@@ -151,6 +162,32 @@ where
         disconnected.ok_or(DisconnectError::InstallationNotFound)
     }
 
+    /// The conditional update, bounded by the deadline. When it ends without
+    /// an answer, it may still have gone through: the item tells, and a 200
+    /// must mean inactive just as a failure must mean unchanged.
+    async fn deactivate(
+        &self,
+        user: &UserId,
+        repo: &RepoName,
+        installation: &Installation,
+        at: SystemTime,
+        deadline: Instant,
+    ) -> Result<Deactivation, DependencyError> {
+        let update_deadline = deadline.checked_sub(READ_BACK_RESERVE).unwrap_or(deadline);
+        let update = self.installations.deactivate(user, repo, installation, at);
+        let outcome = within(update_deadline, Dependency::DynamoDb, update).await;
+        if !matches!(outcome, Err(DependencyError::Unavailable { .. })) {
+            return outcome;
+        }
+        let read_back = self
+            .installations
+            .deactivated_at(user, repo, installation, at);
+        match within(deadline, Dependency::DynamoDb, read_back).await {
+            Ok(true) => Ok(Deactivation::Deactivated),
+            _ => outcome,
+        }
+    }
+
     async fn remove_webhook(
         &self,
         installation: &Installation,
@@ -168,4 +205,45 @@ where
             _ => WebhookOutcome::NotConfigured,
         }
     }
+}
+
+/// Time kept back from the deadline to read an item back after an update
+/// that ended without an answer.
+const READ_BACK_RESERVE: Duration = Duration::from_millis(300);
+
+#[derive(Debug, thiserror::Error)]
+#[error("the invocation deadline was reached")]
+struct DeadlineReached;
+
+/// Bounds a dependency call by the request's deadline: past it the call is
+/// abandoned and the dependency counts as unavailable.
+async fn within<T, E>(
+    deadline: Instant,
+    dependency: Dependency,
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, E>
+where
+    E: From<DependencyError>,
+{
+    match tokio::time::timeout_at(deadline.into(), call).await {
+        Ok(result) => result,
+        Err(_) => Err(DependencyError::unavailable(dependency, DeadlineReached).into()),
+    }
+}
+
+/// The current time, strictly later than any this process returned before.
+/// The store recognises its own earlier write by this timestamp when a
+/// retried update finds the item already inactive, so two disconnects must
+/// never share one.
+fn unique_now() -> SystemTime {
+    static LAST_MICROS: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64);
+    let mut stamp = now;
+    let _always_stored = LAST_MICROS.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+        stamp = now.max(last + 1);
+        Some(stamp)
+    });
+    UNIX_EPOCH + Duration::from_micros(stamp)
 }

@@ -109,6 +109,17 @@ pub trait InstallationStore: Send + Sync {
         installation: &Installation,
         at: SystemTime,
     ) -> impl Future<Output = Result<Deactivation, DependencyError>> + Send;
+
+    /// Whether the installation is inactive with exactly `at` as its
+    /// `disconnected_at`: how a caller learns that a `deactivate` whose
+    /// answer was lost went through.
+    fn deactivated_at(
+        &self,
+        user: &UserId,
+        repo: &RepoName,
+        installation: &Installation,
+        at: SystemTime,
+    ) -> impl Future<Output = Result<bool, DependencyError>> + Send;
 }
 
 /// Decrypts GitHub OAuth tokens (KMS in production).

@@ -24,7 +24,8 @@ pub(crate) fn is_throttling(code: Option<&str>) -> bool {
 }
 
 /// Classifies any SDK error of `dependency`: throttling, time-outs, network
-/// failures, truncated answers and the service's own 5xx are transient.
+/// failures, truncated or unreadable answers and the service's own 5xx are
+/// transient.
 pub(crate) fn classify<E>(
     dependency: Dependency,
     error: SdkError<E, HttpResponse>,
@@ -37,8 +38,12 @@ where
             true
         }
         SdkError::ServiceError(e) => {
-            e.raw().status().is_server_error()
-                || e.raw().status().as_u16() == 429
+            let status = e.raw().status();
+            // A success status whose body could not be read is a garbled
+            // answer, not a refusal.
+            status.is_success()
+                || status.is_server_error()
+                || status.as_u16() == 429
                 || is_throttling(e.err().code())
         }
         _ => false,

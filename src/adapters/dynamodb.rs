@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
 use super::aws_errors::classify;
 use crate::domain::{Ciphertext, Installation, RepoName, User, UserId};
@@ -95,44 +95,91 @@ impl InstallationStore for DynamoDbInstallations {
         installation: &Installation,
         at: SystemTime,
     ) -> Result<Deactivation, DependencyError> {
-        let sk = format!(
-            "{}{}",
-            installation_sk_prefix(repo),
-            installation.installation_id
-        );
-        let at = DateTime::from(at)
-            .fmt(DateTimeFormat::DateTime)
-            .map_err(|e| DependencyError::failed(Dependency::DynamoDb, e))?;
+        let at = stamp(at)?;
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", AttributeValue::S(user_pk(user)))
-            .key("sk", AttributeValue::S(sk))
+            .key("sk", AttributeValue::S(installation_sk(repo, installation)))
             .update_expression("SET is_active = :inactive, disconnected_at = :at")
             .condition_expression(
                 "attribute_exists(pk) AND is_active = :active AND installation_id = :id",
             )
             .expression_attribute_values(":inactive", AttributeValue::Bool(false))
             .expression_attribute_values(":active", AttributeValue::Bool(true))
-            .expression_attribute_values(":at", AttributeValue::S(at))
+            .expression_attribute_values(":at", AttributeValue::S(at.clone()))
             .expression_attribute_values(
                 ":id",
                 AttributeValue::S(installation.installation_id.clone()),
             )
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
             Ok(_) => Ok(Deactivation::Deactivated),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
-            {
-                Ok(Deactivation::NotActive)
-            }
-            Err(e) => Err(classify(Dependency::DynamoDb, e)),
+            Err(e) => match e.as_service_error() {
+                // The SDK retries an update whose answer was lost; if an
+                // earlier attempt went through, the item carries our stamp.
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    Ok(if carries(failed.item(), &at) {
+                        Deactivation::Deactivated
+                    } else {
+                        Deactivation::NotActive
+                    })
+                }
+                _ => Err(classify(Dependency::DynamoDb, e)),
+            },
         }
     }
+
+    async fn deactivated_at(
+        &self,
+        user: &UserId,
+        repo: &RepoName,
+        installation: &Installation,
+        at: SystemTime,
+    ) -> Result<bool, DependencyError> {
+        let at = stamp(at)?;
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(user_pk(user)))
+            .key("sk", AttributeValue::S(installation_sk(repo, installation)))
+            .projection_expression("is_active, disconnected_at")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(Dependency::DynamoDb, e))?;
+        Ok(carries(output.item.as_ref(), &at))
+    }
+}
+
+fn installation_sk(repo: &RepoName, installation: &Installation) -> String {
+    format!(
+        "{}{}",
+        installation_sk_prefix(repo),
+        installation.installation_id
+    )
+}
+
+/// `disconnected_at` as stored: RFC 3339 UTC, microseconds.
+fn stamp(at: SystemTime) -> Result<String, DependencyError> {
+    DateTime::from(at)
+        .fmt(DateTimeFormat::DateTime)
+        .map_err(|e| DependencyError::failed(Dependency::DynamoDb, e))
+}
+
+/// Whether `item` is inactive with exactly the `disconnected_at` stamp `at`.
+fn carries(item: Option<&Item>, at: &str) -> bool {
+    item.is_some_and(|item| {
+        item.get("is_active") == Some(&AttributeValue::Bool(false))
+            && item
+                .get("disconnected_at")
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|stamp| stamp == at)
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

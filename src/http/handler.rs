@@ -46,7 +46,7 @@ where
                     token: token.as_ref(),
                     owner: &owner,
                     repo: &repo,
-                    webhook_deadline: Instant::now()
+                    deadline: Instant::now()
                         + time_left(request.lambda_context_ref()).saturating_sub(RESPONSE_MARGIN),
                 })
                 .await;

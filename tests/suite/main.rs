@@ -6,5 +6,6 @@
 mod deploy;
 mod fixtures;
 mod integration;
+mod reliability;
 mod support;
 mod unit;

@@ -47,12 +47,24 @@ pub struct StoredInstallation {
     pub disconnected_at: Option<SystemTime>,
 }
 
+/// How the fake store's `deactivate` behaves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Update {
+    #[default]
+    Answers,
+    /// Never answers.
+    Hangs,
+    /// Takes effect, then fails as if its answer were lost on the way back.
+    LosesItsAnswer,
+}
+
 #[derive(Default)]
 struct StoreState {
     users: HashMap<UserId, User>,
     installations: Vec<StoredInstallation>,
     calls: usize,
     fault: Option<Fault>,
+    update: Update,
     /// Installations a concurrent disconnect deactivates between this
     /// function's query and its update.
     deactivated_behind_our_back: Vec<String>,
@@ -109,6 +121,10 @@ impl FakeStore {
         lock(&self.0).fault = Some(fault);
     }
 
+    pub fn updates(&self, behaviour: Update) {
+        lock(&self.0).update = behaviour;
+    }
+
     pub fn deactivate_before_update(&self, installation_id: &str) {
         lock(&self.0)
             .deactivated_behind_our_back
@@ -152,28 +168,55 @@ impl InstallationStore for FakeStore {
         installation: &Installation,
         at: SystemTime,
     ) -> Result<Deactivation, DependencyError> {
-        let mut state = self.call()?;
-        let interfering = std::mem::take(&mut state.deactivated_behind_our_back);
-        for stored in state.installations.iter_mut() {
-            if interfering.contains(&stored.installation.installation_id) {
-                stored.is_active = false;
-            }
+        let behaviour = lock(&self.0).update;
+        if behaviour == Update::Hangs {
+            std::future::pending::<()>().await;
         }
+        let outcome = {
+            let mut state = self.call()?;
+            let interfering = std::mem::take(&mut state.deactivated_behind_our_back);
+            for stored in state.installations.iter_mut() {
+                if interfering.contains(&stored.installation.installation_id) {
+                    stored.is_active = false;
+                }
+            }
+            let key = repo.lowercase_full_name();
+            let target = state.installations.iter_mut().find(|i| {
+                &i.user == user
+                    && i.repo_key == key
+                    && i.installation.installation_id == installation.installation_id
+                    && i.is_active
+            });
+            match target {
+                Some(stored) => {
+                    stored.is_active = false;
+                    stored.disconnected_at = Some(at);
+                    Deactivation::Deactivated
+                }
+                None => Deactivation::NotActive,
+            }
+        };
+        if behaviour == Update::LosesItsAnswer {
+            return Err(Fault::Unavailable.error(Dependency::DynamoDb));
+        }
+        Ok(outcome)
+    }
+
+    async fn deactivated_at(
+        &self,
+        user: &UserId,
+        repo: &RepoName,
+        installation: &Installation,
+        at: SystemTime,
+    ) -> Result<bool, DependencyError> {
         let key = repo.lowercase_full_name();
-        let target = state.installations.iter_mut().find(|i| {
+        Ok(self.call()?.installations.iter().any(|i| {
             &i.user == user
                 && i.repo_key == key
                 && i.installation.installation_id == installation.installation_id
-                && i.is_active
-        });
-        Ok(match target {
-            Some(stored) => {
-                stored.is_active = false;
-                stored.disconnected_at = Some(at);
-                Deactivation::Deactivated
-            }
-            None => Deactivation::NotActive,
-        })
+                && !i.is_active
+                && i.disconnected_at == Some(at)
+        }))
     }
 }
 

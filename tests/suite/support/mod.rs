@@ -1,5 +1,6 @@
 pub mod events;
 pub mod fakes;
+pub mod fault_proxy;
 pub mod jwt;
 pub mod logs;
 pub mod moto;

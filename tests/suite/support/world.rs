@@ -33,8 +33,8 @@ pub struct World {
     pub key_id: String,
     /// Extra configuration variables, e.g. a shorter `GITHUB_TIMEOUT_MS`.
     pub env: BTreeMap<&'static str, String>,
-    /// Held for its `Drop`, which stops moto; last, so it outlives the rest.
-    _moto: Moto,
+    /// Last, so moto outlives every client call made while dropping the rest.
+    moto: Moto,
 }
 
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
@@ -67,12 +67,16 @@ impl World {
             .await
             .expect("moto creates the secret");
         Self {
-            _moto: moto,
+            moto,
             github,
             aws,
             key_id,
             env: BTreeMap::new(),
         }
+    }
+
+    pub fn moto_endpoint(&self) -> String {
+        self.moto.endpoint.clone()
     }
 
     pub fn config(&self) -> Config {

@@ -6,7 +6,7 @@ use nectr_disconnect::disconnect::{DisconnectError, DisconnectRequest};
 use nectr_disconnect::domain::{BearerToken, Disconnected, WebhookOutcome};
 use nectr_disconnect::ports::DependencyError;
 
-use crate::support::fakes::{Fault, StoredInstallation, WebhookCall};
+use crate::support::fakes::{Fault, StoredInstallation, Update, WebhookCall};
 use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
 use crate::support::use_case::Fakes;
 
@@ -42,7 +42,7 @@ async fn disconnect(
             token,
             owner,
             repo,
-            webhook_deadline: Instant::now() + Duration::from_secs(3),
+            deadline: Instant::now() + Duration::from_secs(3),
         })
         .await
 }
@@ -358,4 +358,35 @@ async fn a_failing_dependency_is_reported_as_failed_and_changes_nothing() {
         );
         assert_untouched(&before, &fakes);
     }
+}
+
+#[tokio::test]
+async fn an_update_whose_answer_was_lost_but_went_through_is_a_200() {
+    let fakes = connected();
+    fakes.store.updates(Update::LosesItsAnswer);
+
+    let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
+
+    assert_eq!(result.unwrap().webhook, WebhookOutcome::Removed);
+    assert_inactive(&fakes.store.installation("inst-1"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_update_that_never_answers_is_unavailable_by_the_deadline_and_changes_nothing() {
+    let fakes = connected();
+    fakes.store.updates(Update::Hangs);
+    let before = fakes.store.installations();
+
+    let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
+
+    assert!(
+        matches!(
+            result,
+            Err(DisconnectError::Dependency(
+                DependencyError::Unavailable { .. }
+            ))
+        ),
+        "{result:?}"
+    );
+    assert_untouched(&before, &fakes);
 }

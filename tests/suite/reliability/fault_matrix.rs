@@ -1,0 +1,342 @@
+//! Every dependency against every fault, through the production wiring: the
+//! AWS clients reach moto through a fault-injecting proxy (or a port nobody
+//! listens on), GitHub is a wiremock server or a raw socket saying nonsense.
+//!
+//! Each cell must hold the contract's hard rules: a 200 means the
+//! installation is inactive, anything else means the caller's items are
+//! exactly as before; the answer comes before the invocation deadline; a 5xx
+//! body is the contract's and nothing more. The matrix is printed and
+//! written to `target/reliability/fault-matrix.md`.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::StreamExt;
+use lambda_http::RequestExt;
+use nectr_disconnect::app;
+use nectr_disconnect::http::handle;
+use reqwest::Url;
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::events::Answer;
+use crate::support::fault_proxy::{Fault, FaultProxy};
+use crate::support::moto::free_port;
+use crate::support::world::{Item, Seed, World, delete_as, sdk_config};
+
+/// The invocation deadline each cell runs under.
+const DEADLINE: Duration = Duration::from_secs(3);
+const GITHUB_TIMEOUT_MS: &str = "1000";
+const CELLS_AT_ONCE: usize = 3;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    DynamoDb,
+    /// Only `UpdateItem` breaks, after the lookups succeeded.
+    DynamoDbUpdate,
+    Kms,
+    SecretsManager,
+    GitHub,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    ServerError,
+    Throttled,
+    Hang,
+    Refused,
+    Malformed,
+    Truncated,
+}
+
+const TARGETS: [Target; 5] = [
+    Target::DynamoDb,
+    Target::DynamoDbUpdate,
+    Target::Kms,
+    Target::SecretsManager,
+    Target::GitHub,
+];
+const KINDS: [Kind; 6] = [
+    Kind::ServerError,
+    Kind::Throttled,
+    Kind::Hang,
+    Kind::Refused,
+    Kind::Malformed,
+    Kind::Truncated,
+];
+
+/// What the contract prescribes for a cell: status and webhook outcome.
+fn expected(target: Target, kind: Kind) -> (u16, Option<&'static str>) {
+    match (target, kind) {
+        // GitHub never blocks a disconnect.
+        (Target::GitHub, _) => (200, Some("failed")),
+        // The update went through and only its answer was cut: the
+        // function reads the item back and finds its own timestamp.
+        (Target::DynamoDbUpdate, Kind::Truncated) => (200, Some("removed")),
+        _ => (503, None),
+    }
+}
+
+struct Cell {
+    target: Target,
+    kind: Kind,
+    status: u16,
+    webhook: Option<String>,
+    elapsed: Duration,
+    violations: Vec<String>,
+}
+
+#[tokio::test]
+async fn every_dependency_fault_keeps_the_contract() {
+    let world = World::start().await;
+    // A few cells at a time: enough to keep the run short, few enough that
+    // moto's own speed never decides a cell.
+    let cells: Vec<Cell> = futures::stream::iter(
+        TARGETS
+            .iter()
+            .flat_map(|t| KINDS.iter().map(move |k| (*t, *k)))
+            .enumerate()
+            .map(|(n, (target, kind))| run_cell(&world, n, target, kind)),
+    )
+    .buffer_unordered(CELLS_AT_ONCE)
+    .collect()
+    .await;
+
+    let table = render(&cells);
+    println!("{table}");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/reliability");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("fault-matrix.md"), &table).unwrap();
+    let violations: Vec<String> = cells
+        .iter()
+        .flat_map(|c| {
+            c.violations
+                .iter()
+                .map(move |v| format!("{:?} × {:?}: {v}", c.target, c.kind))
+        })
+        .collect();
+    assert!(
+        violations.is_empty(),
+        "{}\n{}",
+        violations.join("\n"),
+        table
+    );
+}
+
+async fn run_cell(world: &World, n: usize, target: Target, kind: Kind) -> Cell {
+    let user = format!("matrix-{n}");
+    world.seed_user(&user, "gho_matrixtoken").await;
+    world
+        .seed_installation(Seed {
+            user: &user,
+            repo_full_name: "acme/my-backend",
+            installation_id: "inst",
+            webhook_id: Some(42),
+            is_active: true,
+        })
+        .await;
+
+    let mut aws = world.aws.clone();
+    let mut proxies = Vec::new();
+    let mut github_url = None;
+    let github = MockServer::start().await;
+    match target {
+        Target::GitHub => github_url = Some(github_fault(&github, kind).await),
+        _ => {
+            let (endpoint, proxy) = aws_fault(world, target, kind).await;
+            proxies.extend(proxy);
+            let config = sdk_config(&endpoint).await;
+            match target {
+                Target::DynamoDb | Target::DynamoDbUpdate => {
+                    aws.dynamodb = aws_sdk_dynamodb::Client::new(&config)
+                }
+                Target::Kms => aws.kms = aws_sdk_kms::Client::new(&config),
+                Target::SecretsManager => {
+                    aws.secrets_manager = aws_sdk_secretsmanager::Client::new(&config)
+                }
+                Target::GitHub => unreachable!(),
+            }
+        }
+    }
+    if target != Target::GitHub {
+        Mock::given(method("DELETE"))
+            .respond_with(ResponseTemplate::new(204))
+            .mount(&github)
+            .await;
+    }
+    let mut config = world.config();
+    config.github_api_url = Url::parse(&github_url.unwrap_or_else(|| github.uri())).unwrap();
+    config.github_timeout = Duration::from_millis(GITHUB_TIMEOUT_MS.parse().unwrap());
+    let use_case = app::production(&config, &aws).unwrap();
+
+    let before = items_of(world, &user).await;
+    let started = Instant::now();
+    let answer = Answer::from(handle(&use_case, request_with_deadline(&user)).await);
+    let elapsed = started.elapsed();
+    let after = items_of(world, &user).await;
+
+    let mut violations = Vec::new();
+    let (status, webhook) = expected(target, kind);
+    if answer.status != status || answer.body["webhook"].as_str() != webhook {
+        violations.push(format!(
+            "answered {} {}, expected {status} {webhook:?}",
+            answer.status, answer.body
+        ));
+    }
+    if elapsed > DEADLINE {
+        violations.push(format!("took {elapsed:?}, past the {DEADLINE:?} deadline"));
+    }
+    if answer.status == 200 {
+        let installation = after
+            .iter()
+            .find(|i| i["sk"].as_s().unwrap().starts_with("INSTALL#"));
+        if installation.map(|i| &i["is_active"]) != Some(&AttributeValue::Bool(false)) {
+            violations.push("200 but the installation is still active".into());
+        }
+    } else if after != before {
+        violations.push(format!("{} but the items changed", answer.status));
+    }
+    if answer.status >= 500 {
+        let allowed = [
+            json!({"detail": "Service temporarily unavailable"}),
+            json!({"detail": "Internal Server Error"}),
+        ];
+        if !allowed.contains(&answer.body) {
+            violations.push(format!("5xx body carries detail: {}", answer.body));
+        }
+    }
+    Cell {
+        target,
+        kind,
+        status: answer.status,
+        webhook: answer
+            .body
+            .get("webhook")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        elapsed,
+        violations,
+    }
+}
+
+fn request_with_deadline(user: &str) -> lambda_http::Request {
+    let mut context = lambda_http::Context::default();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    context.deadline = (now + DEADLINE).as_millis() as u64;
+    delete_as(user, "acme", "my-backend").with_lambda_context(context)
+}
+
+async fn items_of(world: &World, user: &str) -> Vec<Item> {
+    let pk = AttributeValue::S(format!("USER#{user}"));
+    world
+        .items()
+        .await
+        .into_iter()
+        .filter(|item| item["pk"] == pk)
+        .collect()
+}
+
+/// The endpoint the broken AWS client should use, and the proxy behind it.
+async fn aws_fault(world: &World, target: Target, kind: Kind) -> (String, Option<FaultProxy>) {
+    let operation = match target {
+        Target::DynamoDbUpdate => Some("UpdateItem"),
+        _ => None,
+    };
+    if kind == Kind::Refused && operation.is_none() {
+        return (format!("http://127.0.0.1:{}", free_port()), None);
+    }
+    let proxy = FaultProxy::start(&world.moto_endpoint()).await;
+    let fault = match kind {
+        Kind::ServerError => Fault::ServerError,
+        Kind::Throttled => Fault::Throttled,
+        Kind::Hang => Fault::Hang,
+        Kind::Refused => Fault::Refused,
+        Kind::Malformed => Fault::Malformed,
+        Kind::Truncated => Fault::Truncated,
+    };
+    proxy.inject(operation, fault);
+    (proxy.endpoint.clone(), Some(proxy))
+}
+
+/// Makes `github` (or a raw socket) misbehave; returns the URL to use.
+async fn github_fault(github: &MockServer, kind: Kind) -> String {
+    let answer = |response: ResponseTemplate| async move {
+        Mock::given(method("DELETE"))
+            .respond_with(response)
+            .mount(github)
+            .await;
+        github.uri()
+    };
+    match kind {
+        Kind::ServerError => answer(ResponseTemplate::new(502)).await,
+        Kind::Throttled => {
+            answer(
+                ResponseTemplate::new(429)
+                    .insert_header("retry-after", "60")
+                    .insert_header("x-ratelimit-remaining", "0")
+                    .insert_header("x-ratelimit-reset", "1893456000")
+                    .set_body_json(json!({"message": "API rate limit exceeded"})),
+            )
+            .await
+        }
+        Kind::Hang => answer(ResponseTemplate::new(204).set_delay(Duration::from_secs(30))).await,
+        Kind::Refused => format!("http://127.0.0.1:{}", free_port()),
+        Kind::Malformed => raw_server(b"this is not HTTP\r\n\r\n").await,
+        Kind::Truncated => raw_server(b"HTTP/1.1 204 No Cont").await,
+    }
+}
+
+/// A server that answers every connection with `bytes` and hangs up.
+async fn raw_server(bytes: &'static [u8]) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let _ = socket.write_all(bytes).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    url
+}
+
+fn render(cells: &[Cell]) -> String {
+    let mut table =
+        String::from("| dependency | 5xx | throttled | hang | refused | malformed | truncated |\n");
+    table.push_str("|---|---|---|---|---|---|---|\n");
+    for target in TARGETS {
+        let name = match target {
+            Target::DynamoDb => "DynamoDB (every call)",
+            Target::DynamoDbUpdate => "DynamoDB (UpdateItem only)",
+            Target::Kms => "KMS",
+            Target::SecretsManager => "Secrets Manager",
+            Target::GitHub => "GitHub",
+        };
+        let _ = write!(table, "| {name} |");
+        for kind in KINDS {
+            let cell = cells
+                .iter()
+                .find(|c| c.target == target && c.kind == kind)
+                .unwrap();
+            let outcome = match &cell.webhook {
+                Some(webhook) => format!("{} {webhook}", cell.status),
+                None => cell.status.to_string(),
+            };
+            let mark = if cell.violations.is_empty() {
+                ""
+            } else {
+                " ✗"
+            };
+            let _ = write!(
+                table,
+                " {outcome} ({:.1} s){mark} |",
+                cell.elapsed.as_secs_f64()
+            );
+        }
+        table.push('\n');
+    }
+    table
+}

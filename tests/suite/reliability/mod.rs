@@ -1,0 +1,2 @@
+mod fault_matrix;
+mod races;

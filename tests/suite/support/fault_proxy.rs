@@ -1,0 +1,279 @@
+//! A fault-injecting HTTP proxy on loopback, between an AWS SDK client and
+//! moto: it forwards every call, except those a rule tells it to break the
+//! way a real network or service breaks. It also records what went through.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// The service's own 5xx error.
+    ServerError,
+    /// The service's throttling error.
+    Throttled,
+    /// Reads the call and never answers.
+    Hang,
+    /// Reads the call and hangs up without forwarding it.
+    Refused,
+    /// Answers 200 with a body that is not the protocol's JSON.
+    Malformed,
+    /// Forwards the call (so it takes effect), then sends half the answer's
+    /// body and hangs up.
+    Truncated,
+    /// Signals `arrived`, holds the call until `release` is signalled, then
+    /// forwards it.
+    Hold {
+        arrived: Arc<Notify>,
+        release: Arc<Notify>,
+    },
+}
+
+/// One call that reached the proxy: the operation (from `X-Amz-Target`) and
+/// the status moto answered, when it was forwarded.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub operation: String,
+    pub upstream_status: Option<u16>,
+}
+
+struct Rule {
+    operation: Option<&'static str>,
+    fault: Fault,
+}
+
+#[derive(Default)]
+struct State {
+    rules: Vec<Rule>,
+    calls: Vec<Call>,
+}
+
+pub struct FaultProxy {
+    pub endpoint: String,
+    state: Arc<Mutex<State>>,
+    task: JoinHandle<()>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy in front of `upstream` (`http://host:port`).
+    pub async fn start(upstream: &str) -> Self {
+        let upstream = upstream
+            .strip_prefix("http://")
+            .expect("an http:// upstream")
+            .to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                tokio::spawn(serve(client, upstream.clone(), shared.clone()));
+            }
+        });
+        Self {
+            endpoint,
+            state,
+            task,
+        }
+    }
+
+    /// Breaks every call to `operation` (every call when `None`) with `fault`.
+    pub fn inject(&self, operation: Option<&'static str>, fault: Fault) {
+        self.state
+            .lock()
+            .unwrap()
+            .rules
+            .push(Rule { operation, fault });
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.state.lock().unwrap().calls.clone()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct Request {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+
+    /// `DynamoDB_20120810.UpdateItem` → (`DynamoDB_20120810`, `UpdateItem`).
+    fn target(&self) -> (String, String) {
+        let target = self.header("x-amz-target").unwrap_or("");
+        let (service, operation) = target.rsplit_once('.').unwrap_or(("", target));
+        (service.to_owned(), operation.to_owned())
+    }
+
+    /// The request as moto should get it: one call per connection, so the
+    /// answer ends where the connection does.
+    fn to_upstream(&self) -> Vec<u8> {
+        let mut head: Vec<&str> = self
+            .head
+            .lines()
+            .filter(|line| !line.to_ascii_lowercase().starts_with("connection:"))
+            .collect();
+        head.push("Connection: close");
+        let mut bytes = format!("{}\r\n\r\n", head.join("\r\n")).into_bytes();
+        bytes.extend_from_slice(&self.body);
+        bytes
+    }
+}
+
+async fn serve(mut client: TcpStream, upstream: String, state: Arc<Mutex<State>>) {
+    let Some(request) = read_request(&mut client).await else {
+        return;
+    };
+    let (service, operation) = request.target();
+    let fault = {
+        let state = state.lock().unwrap();
+        state
+            .rules
+            .iter()
+            .find(|rule| rule.operation.is_none_or(|op| op == operation))
+            .map(|rule| rule.fault.clone())
+    };
+    let record = |upstream_status| {
+        state.lock().unwrap().calls.push(Call {
+            operation: operation.clone(),
+            upstream_status,
+        })
+    };
+    match fault {
+        None => {
+            let answer = forward(&request, &upstream).await;
+            record(status_of(&answer));
+            let _ = client.write_all(&answer).await;
+        }
+        Some(Fault::Hold { arrived, release }) => {
+            arrived.notify_one();
+            release.notified().await;
+            let answer = forward(&request, &upstream).await;
+            record(status_of(&answer));
+            let _ = client.write_all(&answer).await;
+        }
+        Some(Fault::ServerError) => {
+            record(None);
+            let _ = client.write_all(&service_error(&service, false)).await;
+        }
+        Some(Fault::Throttled) => {
+            record(None);
+            let _ = client.write_all(&service_error(&service, true)).await;
+        }
+        Some(Fault::Hang) => {
+            record(None);
+            // Until the caller gives up and closes the connection.
+            let mut byte = [0u8; 1];
+            while matches!(client.read(&mut byte).await, Ok(n) if n > 0) {}
+        }
+        Some(Fault::Refused) => record(None),
+        Some(Fault::Malformed) => {
+            record(None);
+            let body = b"{\"Item\": {\"pk\": <html>";
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = client.write_all(answer.as_bytes()).await;
+            let _ = client.write_all(body).await;
+        }
+        Some(Fault::Truncated) => {
+            let answer = forward(&request, &upstream).await;
+            record(status_of(&answer));
+            let head_end = find(&answer, b"\r\n\r\n").map_or(answer.len(), |i| i + 4);
+            let body_len = answer.len() - head_end;
+            let _ = client.write_all(&answer[..head_end + body_len / 2]).await;
+        }
+    }
+    let _ = client.shutdown().await;
+}
+
+async fn read_request(client: &mut TcpStream) -> Option<Request> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = find(&buffer, b"\r\n\r\n") {
+            break i;
+        }
+        let n = client.read(&mut chunk).await.ok().filter(|n| *n > 0)?;
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let mut request = Request {
+        head,
+        body: buffer[head_end + 4..].to_vec(),
+    };
+    let length: usize = request
+        .header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    while request.body.len() < length {
+        let n = client.read(&mut chunk).await.ok().filter(|n| *n > 0)?;
+        request.body.extend_from_slice(&chunk[..n]);
+    }
+    Some(request)
+}
+
+async fn forward(request: &Request, upstream: &str) -> Vec<u8> {
+    let mut answer = Vec::new();
+    if let Ok(mut moto) = TcpStream::connect(upstream).await {
+        let _ = moto.write_all(&request.to_upstream()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(30), moto.read_to_end(&mut answer)).await;
+    }
+    answer
+}
+
+fn status_of(answer: &[u8]) -> Option<u16> {
+    std::str::from_utf8(answer.get(9..12)?).ok()?.parse().ok()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The error each service answers with, in its own protocol dialect.
+fn service_error(service: &str, throttled: bool) -> Vec<u8> {
+    let (content_type, error_type) = match (service, throttled) {
+        ("DynamoDB_20120810", false) => (
+            "application/x-amz-json-1.0",
+            "com.amazonaws.dynamodb.v20120810#InternalServerError",
+        ),
+        ("DynamoDB_20120810", true) => (
+            "application/x-amz-json-1.0",
+            "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+        ),
+        ("TrentService", false) => ("application/x-amz-json-1.1", "KMSInternalException"),
+        ("secretsmanager", false) => ("application/x-amz-json-1.1", "InternalServiceError"),
+        (_, true) => ("application/x-amz-json-1.1", "ThrottlingException"),
+        (_, false) => ("application/x-amz-json-1.1", "InternalFailure"),
+    };
+    let status = if throttled {
+        "400 Bad Request"
+    } else {
+        "500 Internal Server Error"
+    };
+    let body = format!(r#"{{"__type":"{error_type}","message":"injected by the fault proxy"}}"#);
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
