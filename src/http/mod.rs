@@ -1,7 +1,9 @@
-//! The HTTP edge: routing, credentials, and the mapping to responses.
+//! The HTTP edge: the Lambda event, routing, credentials, and the mapping
+//! to responses.
 
 mod credentials;
 mod handler;
+pub mod lambda_event;
 mod response;
 mod router;
 

@@ -5,6 +5,7 @@
 
 mod deploy;
 mod fixtures;
+mod hostile;
 mod integration;
 mod reliability;
 mod support;

@@ -2,14 +2,20 @@
 //! sends them and parsed by lambda_http like any event.
 
 use lambda_http::{Body, Request, Response};
+use nectr_disconnect::http::lambda_event::request_from_json;
 use serde_json::{Map, Value, json};
 
 pub fn http_api_event(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
+    request(http_api_json(method, path, headers))
+}
+
+/// The event as JSON, for tests that add odd fields before parsing it.
+pub fn http_api_json(method: &str, path: &str, headers: &[(&str, &str)]) -> Value {
     let headers: Map<String, Value> = headers
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), Value::from(*value)))
         .collect();
-    let event = json!({
+    json!({
         "version": "2.0",
         "routeKey": "DELETE /api/v1/repos/{owner}/{repo}/install",
         "rawPath": path,
@@ -33,8 +39,12 @@ pub fn http_api_event(method: &str, path: &str, headers: &[(&str, &str)]) -> Req
             "timeEpoch": 1767225600000u64
         },
         "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&event.to_string()).expect("a valid HTTP API event")
+    })
+}
+
+/// The event as the binary's runtime turns it into a request.
+pub fn request(event: Value) -> Request {
+    request_from_json(&event.to_string()).expect("a valid HTTP API event")
 }
 
 /// A response with its body parsed as JSON.

@@ -1,0 +1,3 @@
+mod jwt_corpus;
+mod names;
+mod requests;

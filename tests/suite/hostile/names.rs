@@ -1,0 +1,147 @@
+//! Property tests over the owner/repo rules and the router: no input
+//! panics, and a name GitHub would refuse is a 404 that touches nothing.
+
+use lambda_http::RequestExt;
+use lambda_http::http::Method;
+use nectr_disconnect::domain::RepoName;
+use nectr_disconnect::http::handle;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+use crate::support::events::Answer;
+use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
+use crate::support::use_case::Fakes;
+
+const CASES: u32 = 2_000;
+
+/// GitHub's rules, written independently of `RepoName`.
+fn github_accepts(owner: &str, repo: &str) -> bool {
+    let owner_ok = !owner.is_empty()
+        && owner.chars().count() <= 39
+        && !owner.starts_with('-')
+        && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let repo_ok = !repo.is_empty()
+        && repo.chars().count() <= 100
+        && repo != "."
+        && repo != ".."
+        && repo
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    owner_ok && repo_ok
+}
+
+/// Mostly near-valid names, plus anything at all.
+fn name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[A-Za-z0-9._-]{0,105}",
+        "-?[A-Za-z0-9-]{0,42}",
+        Just(".".to_owned()),
+        Just("..".to_owned()),
+        any::<String>(),
+        "[\\x00-\\x7f]{0,20}",
+    ]
+}
+
+/// Percent-encodes every byte but the unreserved ones, so the router must
+/// decode the segment back to exactly `text`.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn request(method: &str, raw_path: &str) -> lambda_http::Request {
+    let token = hs256(FIXTURE_KEY, &claims("user-1"));
+    let mut request = lambda_http::Request::new(lambda_http::Body::Empty);
+    *request.method_mut() = Method::from_bytes(method.as_bytes()).unwrap_or(Method::DELETE);
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request.with_raw_http_path(raw_path)
+}
+
+#[test]
+fn repo_name_accepts_exactly_what_github_accepts() {
+    let mut runner = TestRunner::new(Config::with_cases(CASES));
+    runner
+        .run(&(name(), name()), |(owner, repo)| {
+            prop_assert_eq!(
+                RepoName::parse(&owner, &repo).is_ok(),
+                github_accepts(&owner, &repo)
+            );
+            Ok(())
+        })
+        .unwrap();
+    println!("RepoName property: {CASES} cases");
+}
+
+#[test]
+fn a_name_github_refuses_is_404_without_touching_any_backend() {
+    let runtime = runtime();
+    let mut runner = TestRunner::new(Config::with_cases(CASES));
+    runner
+        .run(&(name(), name()), |(owner, repo)| {
+            let fakes = Fakes::new();
+            let path = format!("/api/v1/repos/{}/{}/install", encode(&owner), encode(&repo));
+            let answer = runtime.block_on(async {
+                Answer::from(handle(&fakes.use_case(), request("DELETE", &path)).await)
+            });
+            if github_accepts(&owner, &repo) {
+                // A valid name goes on to authentication; this world has no
+                // user item for the token's user.
+                prop_assert_eq!(answer.status, 401);
+            } else {
+                prop_assert_eq!(answer.status, 404);
+                prop_assert_eq!(&answer.body["detail"], "Installation not found");
+                prop_assert_eq!(fakes.keys.fetches(), 0);
+                prop_assert_eq!(fakes.store.calls(), 0);
+            }
+            Ok(())
+        })
+        .unwrap();
+    println!("router + names through the handler: {CASES} cases");
+}
+
+#[test]
+fn no_method_and_path_makes_the_handler_panic() {
+    let runtime = runtime();
+    let mut runner = TestRunner::new(Config::with_cases(CASES));
+    let method = prop_oneof![
+        Just("DELETE".to_owned()),
+        Just("GET".to_owned()),
+        "[A-Z]{1,8}"
+    ];
+    let path = prop_oneof![
+        "/(api|v1|repos|install|[^/]{0,12}|%[0-9A-Fa-f]{2}|%|\\.\\.)(/(api|v1|repos|install|[^/]{0,12}|%[0-9A-Fa-f]{2}|%|\\.\\.)){0,8}/?",
+        any::<String>(),
+    ];
+    runner
+        .run(&(method, path), |(method, path)| {
+            let fakes = Fakes::new();
+            let answer = runtime.block_on(async {
+                Answer::from(handle(&fakes.use_case(), request(&method, &path)).await)
+            });
+            prop_assert!(
+                matches!(answer.status, 401 | 404 | 405),
+                "{} {path:?} → {}",
+                method,
+                answer.status
+            );
+            Ok(())
+        })
+        .unwrap();
+    println!("router over arbitrary methods and paths: {CASES} cases");
+}
