@@ -1,6 +1,7 @@
 //! Verifies the caller's JWT (CONTRACT §2) against the signing keys, which it
 //! caches between invocations.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
@@ -42,8 +43,11 @@ pub struct Authenticator<K> {
     cache: Mutex<Option<CachedKeys>>,
 }
 
+/// The fetched keys, ready for verification. Built once per fetch: each
+/// `DecodingKey` holds a copy of the key that jsonwebtoken does not zero on
+/// drop, so copies are made once per fetch rather than once per request.
 struct CachedKeys {
-    keys: SigningKeys,
+    keys: Arc<[DecodingKey]>,
     fetched_at: Instant,
 }
 
@@ -123,10 +127,9 @@ impl<K: SigningKeySource> Authenticator<K> {
         Err(AuthError::Unauthorized("bad signature"))
     }
 
-    fn verify(&self, token: &str, keys: &SigningKeys) -> Verification {
-        for key in keys.iter() {
-            let key = DecodingKey::from_secret(key.expose());
-            match jsonwebtoken::decode::<Claims>(token, &key, &self.validation) {
+    fn verify(&self, token: &str, keys: &[DecodingKey]) -> Verification {
+        for key in keys {
+            match jsonwebtoken::decode::<Claims>(token, key, &self.validation) {
                 Ok(data) => {
                     return match data.claims.sub.and_then(Subject::into_user_id) {
                         Some(user) => Verification::Valid(user),
@@ -145,20 +148,27 @@ impl<K: SigningKeySource> Authenticator<K> {
     async fn keys_younger_than(
         &self,
         max_age: Duration,
-    ) -> Result<(SigningKeys, bool), DependencyError> {
+    ) -> Result<(Arc<[DecodingKey]>, bool), DependencyError> {
         let mut cache = self.cache.lock().await;
         if let Some(cached) = cache.as_ref()
             && cached.fetched_at.elapsed() < max_age
         {
             return Ok((cached.keys.clone(), false));
         }
-        let keys = self.keys.fetch().await?;
+        let keys = decoding_keys(self.keys.fetch().await?);
         *cache = Some(CachedKeys {
             keys: keys.clone(),
             fetched_at: Instant::now(),
         });
         Ok((keys, true))
     }
+}
+
+/// Current key first: almost every token is signed with it.
+fn decoding_keys(keys: SigningKeys) -> Arc<[DecodingKey]> {
+    keys.iter()
+        .map(|key| DecodingKey::from_secret(key.expose()))
+        .collect()
 }
 
 fn reason(kind: &ErrorKind) -> &'static str {

@@ -4,6 +4,7 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::operation::decrypt::DecryptError as KmsDecryptError;
 use aws_sdk_kms::primitives::Blob;
+use zeroize::Zeroize;
 
 use super::aws_errors::classify;
 use crate::domain::{Ciphertext, OAuthToken, UserId};
@@ -53,9 +54,13 @@ impl TokenDecryptor for KmsTokenDecryptor {
                 None => return Err(classify(Dependency::Kms, e).into()),
             },
         };
-        String::from_utf8(plaintext.into_inner())
-            .map(OAuthToken::new)
-            .map_err(|_| DecryptError::Undecryptable("plaintext is not UTF-8"))
+        match String::from_utf8(plaintext.into_inner()) {
+            Ok(token) => Ok(OAuthToken::new(token)),
+            Err(not_text) => {
+                not_text.into_bytes().zeroize();
+                Err(DecryptError::Undecryptable("plaintext is not UTF-8"))
+            }
+        }
     }
 }
 

@@ -37,7 +37,7 @@ impl OAuthToken {
 }
 
 /// One version of the HS256 signing key.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SigningKey(SecretSlice<u8>);
 
 impl SigningKey {
@@ -52,7 +52,7 @@ impl SigningKey {
 
 /// The signing key versions accepted right now: `AWSCURRENT`, and during a
 /// rotation `AWSPREVIOUS`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SigningKeys {
     pub current: SigningKey,
     pub previous: Option<SigningKey>,

@@ -9,7 +9,7 @@ use crate::support::events::http_api_event;
 use crate::support::jwt::{
     FIXTURE_KEY, claims, hmac_signed_with_header, hs256, now, unsigned, with_algorithm,
 };
-use crate::support::world::{SECRET_ID, Seed, World};
+use crate::support::world::{Seed, World};
 
 const USER: &str = "user-1";
 const PATH: &str = "/api/v1/repos/acme/my-backend/install";
@@ -139,15 +139,7 @@ async fn the_access_token_cookie_authenticates_when_there_is_no_header() {
 #[tokio::test]
 async fn a_token_signed_with_the_awsprevious_secret_version_is_accepted() {
     let world = connected_world().await;
-    world
-        .aws
-        .secrets_manager
-        .put_secret_value()
-        .secret_id(SECRET_ID)
-        .secret_string("the-rotated-signing-key")
-        .send()
-        .await
-        .expect("moto rotates the secret");
+    world.rotate_signing_key("the-rotated-signing-key").await;
     let signed_with_previous = hs256(FIXTURE_KEY, &claims(USER));
 
     let answer = world
@@ -164,15 +156,7 @@ async fn a_token_signed_with_the_awsprevious_secret_version_is_accepted() {
 #[tokio::test]
 async fn a_token_signed_with_the_awscurrent_version_after_rotation_is_accepted() {
     let world = connected_world().await;
-    world
-        .aws
-        .secrets_manager
-        .put_secret_value()
-        .secret_id(SECRET_ID)
-        .secret_string("the-rotated-signing-key")
-        .send()
-        .await
-        .expect("moto rotates the secret");
+    world.rotate_signing_key("the-rotated-signing-key").await;
     let signed_with_current = hs256(b"the-rotated-signing-key", &claims(USER));
 
     let answer = world

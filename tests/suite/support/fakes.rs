@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
+use super::{logs, secrets};
 use nectr_disconnect::domain::{
     Ciphertext, Installation, OAuthToken, RepoName, SigningKey, SigningKeys, User, UserId,
     WebhookOutcome,
@@ -75,6 +76,7 @@ pub struct FakeStore(Arc<Mutex<StoreState>>);
 
 impl FakeStore {
     pub fn add_user(&self, id: &str, github_token: Option<&[u8]>) {
+        github_token.map(secrets::register_bytes);
         let user = User {
             github_token: github_token.map(|t| Ciphertext::new(t.to_vec())),
         };
@@ -234,6 +236,8 @@ pub struct FakeTokens(Arc<Mutex<TokensState>>);
 
 impl FakeTokens {
     pub fn add(&self, user: &str, ciphertext: &[u8], plaintext: &str) {
+        secrets::register_bytes(ciphertext);
+        secrets::register(plaintext);
         lock(&self.0)
             .tokens
             .insert((user.into(), ciphertext.to_vec()), plaintext.into());
@@ -281,6 +285,8 @@ pub struct FakeKeys(Arc<Mutex<KeysState>>);
 
 impl FakeKeys {
     pub fn new(current: &[u8]) -> Self {
+        logs::scan_all_logs();
+        secrets::register_bytes(current);
         Self(Arc::new(Mutex::new(KeysState {
             current: current.to_vec(),
             previous: None,
@@ -292,6 +298,7 @@ impl FakeKeys {
     /// What a Secrets Manager rotation does: the current key becomes the
     /// previous one.
     pub fn rotate(&self, new_current: &[u8]) {
+        secrets::register_bytes(new_current);
         let mut state = lock(&self.0);
         let old = std::mem::replace(&mut state.current, new_current.to_vec());
         state.previous = Some(old);

@@ -7,6 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
+use super::secrets;
+
 /// The documented local test key the fixtures in `events/` are signed with.
 pub const FIXTURE_KEY: &[u8] = b"nectr-local-test-signing-key-not-a-secret";
 
@@ -23,21 +25,24 @@ pub fn claims(sub: &str) -> Value {
 }
 
 pub fn hs256(key: &[u8], claims: &Value) -> String {
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        claims,
-        &EncodingKey::from_secret(key),
-    )
-    .expect("HS256 signing works")
+    with_algorithm(Algorithm::HS256, key, claims)
 }
 
 pub fn with_algorithm(algorithm: Algorithm, key: &[u8], claims: &Value) -> String {
-    jsonwebtoken::encode(
+    let token = jsonwebtoken::encode(
         &Header::new(algorithm),
         claims,
         &EncodingKey::from_secret(key),
     )
-    .expect("HMAC signing works")
+    .expect("HMAC signing works");
+    registered(key, token)
+}
+
+/// Every token and key minted here is a secret the logs must never show.
+fn registered(key: &[u8], token: String) -> String {
+    secrets::register_bytes(key);
+    secrets::register(&token);
+    token
 }
 
 /// A token whose header says `alg` but which is signed with HMAC-SHA256 over
@@ -50,7 +55,7 @@ pub fn hmac_signed_with_header(header: &Value, key: &[u8], claims: &Value) -> St
         Algorithm::HS256,
     )
     .expect("HMAC signing works");
-    format!("{message}.{signature}")
+    registered(key, format!("{message}.{signature}"))
 }
 
 /// `alg: none`: header and claims, no signature.

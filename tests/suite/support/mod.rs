@@ -4,5 +4,6 @@ pub mod fault_proxy;
 pub mod jwt;
 pub mod logs;
 pub mod moto;
+pub mod secrets;
 pub mod use_case;
 pub mod world;

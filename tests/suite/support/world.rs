@@ -21,6 +21,7 @@ use wiremock::MockServer;
 use super::events::{Answer, http_api_event};
 use super::jwt::{FIXTURE_KEY, claims, hs256};
 use super::moto::{Moto, free_port};
+use super::{logs, secrets};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -55,6 +56,7 @@ impl World {
     /// Moto with the table, the OAuth-token KMS key and the signing secret
     /// (holding the fixtures' test key) created, and an idle GitHub.
     pub async fn start() -> Self {
+        logs::scan_all_logs();
         let (moto, github) = tokio::join!(Moto::start(), MockServer::start());
         let aws = AwsClients::new(&sdk_config(&moto.endpoint).await);
         create_table(&aws.dynamodb).await;
@@ -117,6 +119,20 @@ impl World {
         encrypt(&self.aws.kms, &self.key_id, user, plaintext).await
     }
 
+    /// What a Secrets Manager rotation does: `key` becomes `AWSCURRENT`, the
+    /// old key `AWSPREVIOUS`.
+    pub async fn rotate_signing_key(&self, key: &str) {
+        secrets::register(key);
+        self.aws
+            .secrets_manager
+            .put_secret_value()
+            .secret_id(SECRET_ID)
+            .secret_string(key)
+            .send()
+            .await
+            .expect("moto rotates the secret");
+    }
+
     /// A user item whose `github_token` is `oauth_token` encrypted for them.
     pub async fn seed_user(&self, user: &str, oauth_token: &str) -> Vec<u8> {
         let ciphertext = self.encrypt_for(user, oauth_token).await;
@@ -125,6 +141,7 @@ impl World {
     }
 
     pub async fn put_user(&self, user: &str, github_token: Option<&[u8]>) {
+        github_token.map(secrets::register_bytes);
         let mut item = Item::from([
             ("pk".into(), s(&format!("USER#{user}"))),
             ("sk".into(), s("PROFILE")),
@@ -284,7 +301,9 @@ pub async fn encrypt(
     user: &str,
     plaintext: &str,
 ) -> Vec<u8> {
-    kms.encrypt()
+    secrets::register(plaintext);
+    let ciphertext = kms
+        .encrypt()
         .key_id(key_id)
         .plaintext(aws_sdk_kms::primitives::Blob::new(plaintext.as_bytes()))
         .encryption_context("user_id", user)
@@ -293,5 +312,7 @@ pub async fn encrypt(
         .expect("moto encrypts")
         .ciphertext_blob
         .expect("Encrypt returns a ciphertext")
-        .into_inner()
+        .into_inner();
+    secrets::register_bytes(&ciphertext);
+    ciphertext
 }
