@@ -5,7 +5,7 @@ TOOLS := PATH="$(CURDIR)/.venv/bin:$$PATH"
 OFFLINE_AWS := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test check cargo-checks invoke-fixtures lint-template check-deploy build bootstrap fixtures
+.PHONY: demo serve test check cargo-checks invoke-fixtures lint-template check-deploy build fuzz bootstrap fixtures
 
 ## A real disconnect on this machine, printed (moto + GitHub stub + cargo lambda watch).
 demo:
@@ -25,7 +25,10 @@ check: cargo-checks invoke-fixtures lint-template
 cargo-checks: bootstrap
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	rm -rf target/test-logs target/reliability
 	cargo test
+	@cat target/reliability/fault-matrix.md
+	@echo "Log lines the suite emitted, every one checked for secrets: $$(cat target/test-logs/*.log | wc -l)"
 
 invoke-fixtures: bootstrap
 	bash scripts/invoke_fixtures.sh
@@ -44,6 +47,10 @@ check-deploy: lint-template
 build: bootstrap
 	$(TOOLS) cargo lambda build --release --arm64
 	python3 scripts/check_bootstrap.py target/lambda/nectr-disconnect/bootstrap
+
+## libFuzzer on the router and the name rules for FUZZ_SECONDS (default 60); needs nightly.
+fuzz:
+	bash scripts/fuzz.sh
 
 ## Installs the pinned tools (moto, cargo-lambda, SAM CLI, cfn-lint) into .venv.
 bootstrap:

@@ -5,6 +5,6 @@ mod credentials;
 mod handler;
 pub mod lambda_event;
 mod response;
-mod router;
+pub mod router;
 
 pub use handler::handle;
