@@ -9,7 +9,8 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::support::world::{Item, Seed, World, delete_as};
+use crate::support::fault_proxy::FaultProxy;
+use crate::support::world::{Item, Seed, World, delete_as, sdk_config};
 
 const USER: &str = "user-1";
 const OAUTH_TOKEN: &str = "gho_integrationtoken1";
@@ -216,7 +217,10 @@ async fn two_concurrent_disconnects_give_one_200_and_one_404() {
         .await;
     github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
     let before = world.item(&key).await;
-    let (first, second) = (world.use_case(), world.use_case());
+    let proxy = FaultProxy::start(&world.moto_endpoint()).await;
+    let mut aws = world.aws.clone();
+    aws.dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
+    let (first, second) = (world.use_case_with(&aws), world.use_case_with(&aws));
 
     let (a, b) = tokio::join!(
         nectr_disconnect::http::handle(&first, delete_as(USER, "acme", "my-backend")),

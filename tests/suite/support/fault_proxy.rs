@@ -1,6 +1,10 @@
 //! A fault-injecting HTTP proxy on loopback, between an AWS SDK client and
 //! moto: it forwards every call, except those a rule tells it to break the
 //! way a real network or service breaks. It also records what went through.
+//!
+//! It forwards DynamoDB writes one at a time: moto evaluates a condition and
+//! writes the item in two steps without a lock, so two concurrent
+//! conditional updates can both succeed there, which DynamoDB never allows.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -52,6 +56,8 @@ struct State {
     calls: Vec<Call>,
 }
 
+const WRITES: [&str; 3] = ["PutItem", "UpdateItem", "DeleteItem"];
+
 pub struct FaultProxy {
     pub endpoint: String,
     state: Arc<Mutex<State>>,
@@ -71,9 +77,15 @@ impl FaultProxy {
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
+        let writes = Arc::new(tokio::sync::Mutex::new(()));
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                tokio::spawn(serve(client, upstream.clone(), shared.clone()));
+                tokio::spawn(serve(
+                    client,
+                    upstream.clone(),
+                    shared.clone(),
+                    writes.clone(),
+                ));
             }
         });
         Self {
@@ -138,7 +150,12 @@ impl Request {
     }
 }
 
-async fn serve(mut client: TcpStream, upstream: String, state: Arc<Mutex<State>>) {
+async fn serve(
+    mut client: TcpStream,
+    upstream: String,
+    state: Arc<Mutex<State>>,
+    writes: Arc<tokio::sync::Mutex<()>>,
+) {
     let Some(request) = read_request(&mut client).await else {
         return;
     };
@@ -150,6 +167,11 @@ async fn serve(mut client: TcpStream, upstream: String, state: Arc<Mutex<State>>
             .iter()
             .find(|rule| rule.operation.is_none_or(|op| op == operation))
             .map(|rule| rule.fault.clone())
+    };
+    let _one_write_at_a_time = if WRITES.contains(&operation.as_str()) {
+        Some(writes.lock().await)
+    } else {
+        None
     };
     let record = |upstream_status| {
         state.lock().unwrap().calls.push(Call {

@@ -92,11 +92,7 @@ impl World {
         Config::from_lookup(|name| vars.get(name).cloned()).expect("a valid test configuration")
     }
 
-    /// The production use case, wired exactly as `main` wires it.
-    pub fn use_case(&self) -> Production {
-        self.use_case_with(&self.aws)
-    }
-
+    /// The production use case over `aws`, wired exactly as `main` wires it.
     pub fn use_case_with(&self, aws: &AwsClients) -> Production {
         app::production(&self.config(), aws).expect("the GitHub client builds")
     }
