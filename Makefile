@@ -5,7 +5,7 @@ TOOLS := PATH="$(CURDIR)/.venv/bin:$$PATH"
 OFFLINE_AWS := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test check cargo-checks invoke-fixtures lint-template check-deploy build fuzz bootstrap fixtures
+.PHONY: demo serve test check cargo-checks invoke-fixtures lint-template check-deploy build bench fuzz bootstrap fixtures
 
 ## A real disconnect on this machine, printed (moto + GitHub stub + cargo lambda watch).
 demo:
@@ -47,6 +47,13 @@ check-deploy: lint-template
 build: bootstrap
 	$(TOOLS) cargo lambda build --release --arm64
 	python3 scripts/check_bootstrap.py target/lambda/nectr-disconnect/bootstrap
+
+## Handler overhead (criterion) and the release binary under a local Lambda
+## runtime: warm latency per injected latency L, cold start, memory.
+bench: bootstrap
+	$(TOOLS) cargo lambda build --release --lambda-dir target/lambda-bench
+	cargo bench --bench handler
+	cargo bench --bench lambda
 
 ## libFuzzer on the router and the name rules for FUZZ_SECONDS (default 60); needs nightly.
 fuzz:

@@ -1,2 +1,3 @@
 mod fault_matrix;
 mod races;
+mod slow;

@@ -29,6 +29,8 @@ pub enum Fault {
     /// Forwards the call (so it takes effect), then sends half the answer's
     /// body and hangs up.
     Truncated,
+    /// Waits this long, then forwards the call: network latency.
+    Delay(Duration),
     /// Signals `arrived`, holds the call until `release` is signalled, then
     /// forwards it.
     Hold {
@@ -181,6 +183,12 @@ async fn serve(
     };
     match fault {
         None => {
+            let answer = forward(&request, &upstream).await;
+            record(status_of(&answer));
+            let _ = client.write_all(&answer).await;
+        }
+        Some(Fault::Delay(latency)) => {
+            tokio::time::sleep(latency).await;
             let answer = forward(&request, &upstream).await;
             record(status_of(&answer));
             let _ = client.write_all(&answer).await;

@@ -1,0 +1,160 @@
+//! One warm invocation through the real handler, over ports that answer at
+//! once: event parsing and sanitizing, routing, credentials, JWT
+//! verification with cached keys, the use case, JSON and the response. What
+//! the function adds around its network calls.
+
+use std::time::{Instant, SystemTime};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use jsonwebtoken::{EncodingKey, Header};
+use nectr_disconnect::auth::{Authenticator, JwtRules};
+use nectr_disconnect::disconnect::DisconnectRepository;
+use nectr_disconnect::domain::{
+    Ciphertext, Installation, OAuthToken, RepoName, SigningKey, SigningKeys, User, UserId,
+    WebhookOutcome,
+};
+use nectr_disconnect::http::handle;
+use nectr_disconnect::http::lambda_event::request_from_json;
+use nectr_disconnect::ports::{
+    Deactivation, DecryptError, DependencyError, InstallationStore, SigningKeySource,
+    TokenDecryptor, WebhookRemover,
+};
+use serde_json::json;
+
+const KEY: &[u8] = b"nectr-local-test-signing-key-not-a-secret";
+
+/// Every port answers at once with a connected user and installation.
+struct Instant0;
+
+impl InstallationStore for Instant0 {
+    async fn find_user(&self, _: &UserId) -> Result<Option<User>, DependencyError> {
+        Ok(Some(User {
+            github_token: Some(Ciphertext::new(vec![7; 184])),
+        }))
+    }
+
+    async fn find_active_installations(
+        &self,
+        _: &UserId,
+        repo: &RepoName,
+    ) -> Result<Vec<Installation>, DependencyError> {
+        Ok(vec![Installation {
+            installation_id: "inst-1".into(),
+            repo_full_name: repo.to_string(),
+            webhook_id: Some(42),
+        }])
+    }
+
+    async fn deactivate(
+        &self,
+        _: &UserId,
+        _: &RepoName,
+        _: &Installation,
+        _: SystemTime,
+    ) -> Result<Deactivation, DependencyError> {
+        Ok(Deactivation::Deactivated)
+    }
+
+    async fn deactivated_at(
+        &self,
+        _: &UserId,
+        _: &RepoName,
+        _: &Installation,
+        _: SystemTime,
+    ) -> Result<bool, DependencyError> {
+        Ok(false)
+    }
+}
+
+impl TokenDecryptor for Instant0 {
+    async fn decrypt(&self, _: &UserId, _: &Ciphertext) -> Result<OAuthToken, DecryptError> {
+        Ok(OAuthToken::new("gho_benchmark".into()))
+    }
+}
+
+impl SigningKeySource for Instant0 {
+    async fn fetch(&self) -> Result<SigningKeys, DependencyError> {
+        Ok(SigningKeys {
+            current: SigningKey::new(KEY.to_vec()),
+            previous: None,
+        })
+    }
+}
+
+impl WebhookRemover for Instant0 {
+    async fn remove(&self, _: &OAuthToken, _: &RepoName, _: u64, _: Instant) -> WebhookOutcome {
+        WebhookOutcome::Removed
+    }
+}
+
+fn event(authorization: &str) -> String {
+    json!({
+        "version": "2.0",
+        "routeKey": "DELETE /api/v1/repos/{owner}/{repo}/install",
+        "rawPath": "/api/v1/repos/acme/my-backend/install",
+        "rawQueryString": "",
+        "headers": {
+            "authorization": authorization,
+            "host": "abcdef1234.execute-api.eu-west-1.amazonaws.com",
+            "user-agent": "nectr-web/1.0",
+            "x-forwarded-proto": "https"
+        },
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "abcdef1234",
+            "domainName": "abcdef1234.execute-api.eu-west-1.amazonaws.com",
+            "http": {"method": "DELETE", "path": "/api/v1/repos/acme/my-backend/install",
+                     "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "nectr-web/1.0"},
+            "requestId": "bench", "routeKey": "DELETE /api/v1/repos/{owner}/{repo}/install",
+            "stage": "$default", "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 1767225600000u64
+        },
+        "isBase64Encoded": false
+    })
+    .to_string()
+}
+
+fn handler_overhead(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let use_case = DisconnectRepository::new(
+        Authenticator::new(
+            Instant0,
+            JwtRules::default(),
+            std::time::Duration::from_secs(300),
+        ),
+        Instant0,
+        Instant0,
+        Instant0,
+    );
+    let token = jsonwebtoken::encode(
+        &Header::default(),
+        &json!({"sub": "user-1", "exp": 4102444800u64}),
+        &EncodingKey::from_secret(KEY),
+    )
+    .unwrap();
+    let disconnect = event(&format!("Bearer {token}"));
+    let unauthorized = event("Bearer not-a-jwt");
+    // Warm: the signing keys are cached, as on every invocation but the first.
+    runtime.block_on(handle(&use_case, request_from_json(&disconnect).unwrap()));
+
+    let mut group = c.benchmark_group("warm invocation");
+    group.bench_function("disconnect with webhook (200)", |b| {
+        b.iter(|| {
+            let request = request_from_json(&disconnect).unwrap();
+            let response = runtime.block_on(handle(&use_case, request));
+            assert_eq!(response.status(), 200);
+        })
+    });
+    group.bench_function("bad token (401)", |b| {
+        b.iter(|| {
+            let request = request_from_json(&unauthorized).unwrap();
+            let response = runtime.block_on(handle(&use_case, request));
+            assert_eq!(response.status(), 401);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, handler_overhead);
+criterion_main!(benches);

@@ -1,0 +1,62 @@
+//! Slow is not broken: dependencies that answer late, but within the
+//! invocation deadline, still give a complete disconnect.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_http::RequestExt;
+use wiremock::matchers::method;
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::support::fault_proxy::{Fault, FaultProxy};
+use crate::support::world::{Seed, World, delete_as, sdk_config};
+
+const LATENCY: Duration = Duration::from_millis(300);
+
+#[tokio::test]
+async fn every_dependency_answering_late_within_the_deadline_still_disconnects() {
+    let world = World::start().await;
+    world.seed_user("user-1", "gho_slowtoken").await;
+    let key = world
+        .seed_installation(Seed {
+            user: "user-1",
+            repo_full_name: "acme/my-backend",
+            installation_id: "inst-1",
+            webhook_id: Some(42),
+            is_active: true,
+        })
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204).set_delay(LATENCY))
+        .mount(&world.github)
+        .await;
+    let proxy = FaultProxy::start(&world.moto_endpoint()).await;
+    proxy.inject(None, Fault::Delay(LATENCY));
+    let slow = sdk_config(&proxy.endpoint).await;
+    let mut aws = world.aws.clone();
+    aws.dynamodb = aws_sdk_dynamodb::Client::new(&slow);
+    aws.kms = aws_sdk_kms::Client::new(&slow);
+    aws.secrets_manager = aws_sdk_secretsmanager::Client::new(&slow);
+    let mut context = lambda_http::Context::default();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    context.deadline = (now + Duration::from_secs(5)).as_millis() as u64;
+
+    let answer = world
+        .send_with(
+            &aws,
+            delete_as("user-1", "acme", "my-backend").with_lambda_context(context),
+        )
+        .await;
+
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["webhook"], "removed");
+    assert_eq!(
+        world.item(&key).await["is_active"],
+        AttributeValue::Bool(false)
+    );
+    let operations: Vec<String> = proxy.calls().into_iter().map(|c| c.operation).collect();
+    assert!(
+        operations.contains(&"GetSecretValue".to_owned()),
+        "{operations:?}"
+    );
+}
