@@ -81,10 +81,29 @@ struct HttpRequest {
 }
 
 async fn serve(socket: TcpStream, shared: Arc<Shared>) {
+    // Each answer goes out in one write, without Nagle's delay: otherwise
+    // the body waits for the client's delayed ACK of the head (up to 40 ms).
+    let _ = socket.set_nodelay(true);
     let (read, mut write) = socket.into_split();
     let mut reader = BufReader::new(read);
     while let Some(request) = read_request(&mut reader).await {
-        let (status, headers, body) = route(&request, &shared).await;
+        let answer = if request.method == "GET" && request.path.ends_with("/invocation/next") {
+            shared
+                .first_poll
+                .lock()
+                .unwrap()
+                .get_or_insert_with(Instant::now);
+            // A function killed while it waits leaves this connection behind:
+            // it must not take the next event with it.
+            let mut probe = [0u8; 1];
+            tokio::select! {
+                (id, event) = next_event(&shared) => next_answer(id, event),
+                _ = reader.read(&mut probe) => return,
+            }
+        } else {
+            route(&request, &shared)
+        };
+        let (status, headers, body) = answer;
         let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
@@ -97,43 +116,36 @@ async fn serve(socket: TcpStream, shared: Arc<Shared>) {
     }
 }
 
-async fn route(
-    request: &HttpRequest,
-    shared: &Shared,
-) -> (&'static str, Vec<(&'static str, String)>, Vec<u8>) {
+type Answer = (&'static str, Vec<(&'static str, String)>, Vec<u8>);
+
+fn next_answer(id: String, event: String) -> Answer {
+    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(10);
+    let headers = vec![
+        ("Content-Type", "application/json".to_owned()),
+        ("Lambda-Runtime-Aws-Request-Id", id),
+        (
+            "Lambda-Runtime-Deadline-Ms",
+            deadline.as_millis().to_string(),
+        ),
+        (
+            "Lambda-Runtime-Invoked-Function-Arn",
+            "arn:aws:lambda:us-east-1:123456789012:function:nectr-disconnect".to_owned(),
+        ),
+        (
+            "Lambda-Runtime-Trace-Id",
+            "Root=1-00000000-000000000000000000000000;Sampled=0".to_owned(),
+        ),
+    ];
+    ("200 OK", headers, event.into_bytes())
+}
+
+fn route(request: &HttpRequest, shared: &Shared) -> Answer {
     const PREFIX: &str = "/2018-06-01/runtime/";
     let path = request.path.strip_prefix(PREFIX).unwrap_or("");
     match (
         request.method.as_str(),
         path.split('/').collect::<Vec<_>>().as_slice(),
     ) {
-        ("GET", ["invocation", "next"]) => {
-            shared
-                .first_poll
-                .lock()
-                .unwrap()
-                .get_or_insert_with(Instant::now);
-            let (id, event) = next_event(shared).await;
-            let deadline =
-                SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(10);
-            let headers = vec![
-                ("Content-Type", "application/json".to_owned()),
-                ("Lambda-Runtime-Aws-Request-Id", id),
-                (
-                    "Lambda-Runtime-Deadline-Ms",
-                    deadline.as_millis().to_string(),
-                ),
-                (
-                    "Lambda-Runtime-Invoked-Function-Arn",
-                    "arn:aws:lambda:us-east-1:123456789012:function:nectr-disconnect".to_owned(),
-                ),
-                (
-                    "Lambda-Runtime-Trace-Id",
-                    "Root=1-00000000-000000000000000000000000;Sampled=0".to_owned(),
-                ),
-            ];
-            ("200 OK", headers, event.into_bytes())
-        }
         ("POST", ["invocation", id, outcome @ ("response" | "error")]) => {
             if let Some(done) = shared.waiting.lock().unwrap().remove(*id) {
                 let _ = done.send(Completion {

@@ -264,11 +264,35 @@ async fn read_request(client: &mut TcpStream) -> Option<Request> {
 
 async fn forward(request: &Request, upstream: &str) -> Vec<u8> {
     let mut answer = Vec::new();
-    if let Ok(mut moto) = TcpStream::connect(upstream).await {
-        let _ = moto.write_all(&request.to_upstream()).await;
-        let _ = tokio::time::timeout(Duration::from_secs(30), moto.read_to_end(&mut answer)).await;
+    let Ok(mut moto) = TcpStream::connect(upstream).await else {
+        return answer;
+    };
+    let _ = moto.set_nodelay(true);
+    if moto.write_all(&request.to_upstream()).await.is_err() {
+        return answer;
     }
-    answer
+    // Read exactly one answer rather than to the end of the stream: closing a
+    // connection costs moto's server more time than answering on it.
+    let mut chunk = [0u8; 16384];
+    loop {
+        if let Some(head_end) = find(&answer, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&answer[..head_end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if let Some(length) = length
+                && answer.len() >= head_end + 4 + length
+            {
+                answer.truncate(head_end + 4 + length);
+                return answer;
+            }
+        }
+        match tokio::time::timeout(Duration::from_secs(30), moto.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&chunk[..n]),
+            _ => return answer,
+        }
+    }
 }
 
 fn status_of(answer: &[u8]) -> Option<u16> {
