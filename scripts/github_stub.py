@@ -49,6 +49,12 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.answer(404, {"message": "Not Found"})
 
+    def do_HEAD(self):
+        # The function opens its connection at init with HEAD /.
+        self.send_response(200 if self.path == "/" else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def answer(self, status, body):
         payload = b"" if body is None else json.dumps(body, indent=2).encode()
         self.send_response(status)

@@ -52,8 +52,14 @@ pub fn aws_config_loader() -> ConfigLoader {
     )
 }
 
-pub fn production(config: &Config, aws: &AwsClients) -> Result<Production, reqwest::Error> {
-    Ok(DisconnectRepository::new(
+/// The GitHub client, built once: clones share its connection pool, so the
+/// init warm-up's connection is the one the use case's first call finds.
+pub fn github(config: &Config) -> Result<GitHubWebhooks, reqwest::Error> {
+    GitHubWebhooks::new(config.github_api_url.clone(), config.github_timeout)
+}
+
+pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> Production {
+    DisconnectRepository::new(
         Authenticator::new(
             SecretsManagerSigningKeys::new(aws.secrets_manager.clone(), &config.jwt_secret_id),
             JwtRules {
@@ -64,6 +70,6 @@ pub fn production(config: &Config, aws: &AwsClients) -> Result<Production, reqwe
         ),
         DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
         KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id),
-        GitHubWebhooks::new(config.github_api_url.clone(), config.github_timeout)?,
-    ))
+        github,
+    )
 }

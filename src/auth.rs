@@ -107,6 +107,12 @@ impl<K: SigningKeySource> Authenticator<K> {
         }
     }
 
+    /// Fetches the signing keys into the cache now, so the first request
+    /// does not wait for Secrets Manager.
+    pub async fn prefetch(&self) -> Result<(), DependencyError> {
+        self.keys_younger_than(self.ttl).await.map(drop)
+    }
+
     pub async fn authenticate(&self, token: Option<&BearerToken>) -> Result<UserId, AuthError> {
         let token = token.ok_or(AuthError::Unauthorized("no token"))?.expose();
         if token.len() > MAX_TOKEN_BYTES {

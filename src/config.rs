@@ -14,6 +14,9 @@ pub struct Config {
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
     pub jwt_key_ttl: Duration,
+    /// Fetch the signing keys and open connections during Lambda's init
+    /// phase (`WARM_UP_ON_INIT`, default true).
+    pub warm_up_on_init: bool,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -76,7 +79,20 @@ impl Config {
                 optional("JWT_KEY_TTL_SECONDS"),
                 DEFAULT_JWT_KEY_TTL_SECONDS,
             )?),
+            warm_up_on_init: flag("WARM_UP_ON_INIT", optional("WARM_UP_ON_INIT"), true)?,
         })
+    }
+}
+
+fn flag(name: &'static str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(_) => Err(ConfigError::Malformed {
+            name,
+            reason: "expected true or false",
+        }),
     }
 }
 
@@ -130,6 +146,7 @@ mod tests {
         assert_eq!(config.jwt_key_ttl, Duration::from_secs(300));
         assert_eq!(config.jwt_issuer, None);
         assert_eq!(config.jwt_audience, None);
+        assert!(config.warm_up_on_init);
     }
 
     #[test]
@@ -158,6 +175,7 @@ mod tests {
             ("GITHUB_TIMEOUT_MS", "soon"),
             ("GITHUB_TIMEOUT_MS", "0"),
             ("JWT_KEY_TTL_SECONDS", "-5"),
+            ("WARM_UP_ON_INIT", "yes"),
         ] {
             let mut vars = REQUIRED.to_vec();
             vars.push((name, value));
@@ -177,6 +195,7 @@ mod tests {
             ("JWT_ISSUER", "nectr"),
             ("JWT_AUDIENCE", "nectr-api"),
             ("JWT_KEY_TTL_SECONDS", "60"),
+            ("WARM_UP_ON_INIT", "False"),
         ]);
         let config = config(&vars).unwrap();
         assert_eq!(config.github_api_url.as_str(), "http://127.0.0.1:9999/");
@@ -184,5 +203,6 @@ mod tests {
         assert_eq!(config.jwt_issuer.as_deref(), Some("nectr"));
         assert_eq!(config.jwt_audience.as_deref(), Some("nectr-api"));
         assert_eq!(config.jwt_key_ttl, Duration::from_secs(60));
+        assert!(!config.warm_up_on_init);
     }
 }

@@ -80,6 +80,11 @@ where
         }
     }
 
+    /// See `Authenticator::prefetch`.
+    pub async fn prefetch_signing_keys(&self) -> Result<(), DependencyError> {
+        self.authenticator.prefetch().await
+    }
+
     pub async fn disconnect(
         &self,
         request: DisconnectRequest<'_>,

@@ -3,7 +3,8 @@
 //!
 //! Hexagonal: `disconnect` is the use case over the traits in `ports`;
 //! `adapters` implement them for AWS and GitHub; `http` turns Lambda events
-//! into use-case calls and outcomes into responses; `app` wires it together.
+//! into use-case calls and outcomes into responses; `app` wires it together
+//! and `warm_up` does its first network work during init.
 
 pub mod adapters;
 pub mod app;
@@ -14,3 +15,4 @@ pub mod domain;
 pub mod http;
 pub mod logging;
 pub mod ports;
+pub mod warm_up;

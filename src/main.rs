@@ -1,13 +1,16 @@
 use std::convert::Infallible;
+use std::time::Instant;
 
 use lambda_http::{Adapter, lambda_runtime, service_fn, tracing};
 use nectr_disconnect::app::{self, AwsClients};
 use nectr_disconnect::config::Config;
 use nectr_disconnect::http::{self, lambda_event::Sanitized};
 use nectr_disconnect::logging;
+use nectr_disconnect::warm_up::{millis, warm_up};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
+    let started = Instant::now();
     logging::init();
 
     let config = match Config::from_env() {
@@ -17,8 +20,22 @@ async fn main() -> Result<(), lambda_http::Error> {
             std::process::exit(1);
         }
     };
-    let aws = AwsClients::new(&app::aws_config_loader().load().await);
-    let use_case = app::production(&config, &aws)?;
+    let sdk_config = app::aws_config_loader().load().await;
+    let sdk_config_loaded = started.elapsed();
+    let aws = AwsClients::new(&sdk_config);
+    let github = app::github(&config)?;
+    let use_case = app::production(&config, &aws, github.clone());
+    let clients_built = started.elapsed();
+    if config.warm_up_on_init {
+        warm_up(&use_case, &github, &config, &aws).await;
+    }
+    tracing::info!(
+        sdk_config_ms = millis(sdk_config_loaded),
+        clients_ms = millis(clients_built - sdk_config_loaded),
+        warm_up_ms = millis(started.elapsed() - clients_built),
+        total_ms = millis(started.elapsed()),
+        "init"
+    );
 
     // lambda_http::run, with the event sanitized before it becomes a request.
     let handler =

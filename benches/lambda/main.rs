@@ -1,6 +1,7 @@
 //! The function as Lambda runs it: the release binary under a local Runtime
 //! API (`runtime_api.rs`), against moto for DynamoDB, KMS and Secrets Manager
-//! and a wiremock GitHub, with a latency L added to every call by a proxy.
+//! and a wiremock GitHub, with a latency L added to every call (and 2·L to
+//! every new connection) by proxies.
 //! Measures warm latency per L, cold start, and memory over 1,000
 //! invocations. `make bench` builds the binary first; results go to stdout
 //! and `target/bench/lambda.md`.
@@ -13,14 +14,16 @@ mod fault_proxy;
 mod moto;
 mod runtime_api;
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
-use fault_proxy::{Fault, FaultProxy};
+use fault_proxy::{Call, Fault, FaultProxy};
 use moto::Moto;
 use runtime_api::RuntimeApi;
 use serde_json::Value;
@@ -30,6 +33,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const LATENCIES_MS: [u64; 3] = [0, 20, 50];
 const WARM_SAMPLES: usize = 100;
 const COLD_STARTS: usize = 15;
+const COLD_LATENCIES_MS: [u64; 2] = [0, 20];
 const MEMORY_INVOCATIONS: usize = 1_000;
 
 fn root() -> &'static Path {
@@ -46,11 +50,14 @@ fn binary() -> PathBuf {
     path
 }
 
-/// One disconnect flavour: the fixture event and the item it deactivates.
+/// One disconnect flavour: the fixture event, the item it deactivates, and
+/// the calls on its critical path, step by step (calls in one step run side
+/// by side).
 struct Case {
     name: &'static str,
     event: String,
     sk: &'static str,
+    steps: &'static [&'static [&'static str]],
 }
 
 fn cases() -> [Case; 2] {
@@ -60,11 +67,17 @@ fn cases() -> [Case; 2] {
             name: "webhook",
             event: event("http-api-disconnect-with-webhook.json"),
             sk: "INSTALL#acme/my-backend#inst-backend",
+            steps: &[
+                &["GetItem", "Query"],
+                &["Decrypt"],
+                &["UpdateItem", "GitHub"],
+            ],
         },
         Case {
             name: "no webhook",
             event: event("http-api-disconnect-without-webhook.json"),
             sk: "INSTALL#acme/docs#inst-docs",
+            steps: &[&["GetItem", "Query"], &["UpdateItem"]],
         },
     ]
 }
@@ -114,11 +127,19 @@ impl World {
             .expect("moto updates the item");
     }
 
-    /// Starts the function with every AWS call going to `aws_endpoint`.
-    fn spawn(&self, aws_endpoint: &str, github: &str, log: &str) -> Child {
+    /// Starts `binary` with every AWS call going to `aws_endpoint`; its log
+    /// goes to `target/bench/{log}`.
+    fn spawn(
+        &self,
+        binary: &Path,
+        aws_endpoint: &str,
+        github: &str,
+        log: &str,
+        warm_up: bool,
+    ) -> Child {
         self.api.reset_first_poll();
         let log = std::fs::File::create(root().join("target/bench").join(log)).unwrap();
-        let mut command = Command::new(binary());
+        let mut command = Command::new(binary);
         command
             .env_clear()
             .envs(aws_env(aws_endpoint))
@@ -133,6 +154,7 @@ impl World {
                 ("JWT_SECRET_ID", "nectr/local/jwt-signing-key"),
                 ("KMS_KEY_ID", "alias/nectr-local-oauth-tokens"),
                 ("GITHUB_API_URL", github),
+                ("WARM_UP_ON_INIT", if warm_up { "true" } else { "false" }),
             ])
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
@@ -152,14 +174,19 @@ impl World {
     /// One invocation of `case`, timed from queueing the event to the
     /// function's answer; the installation is reconnected afterwards.
     async fn invoke(&self, case: &Case) -> Duration {
+        let window = self.invoke_in(case).await;
+        window.end - window.start
+    }
+
+    async fn invoke_in(&self, case: &Case) -> Range<Instant> {
         let started = Instant::now();
         let completion = self.api.invoke(&case.event).await;
-        let elapsed = started.elapsed();
+        let window = started..Instant::now();
         assert!(!completion.error, "the invocation failed");
         let response: Value = serde_json::from_slice(&completion.body).unwrap();
         assert_eq!(response["statusCode"], 200, "{response}");
         self.reconnect(case.sk).await;
-        elapsed
+        window
     }
 }
 
@@ -173,13 +200,47 @@ fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn github(latency: Duration) -> MockServer {
+async fn github() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(204).set_delay(latency))
+        .respond_with(ResponseTemplate::new(204))
         .mount(&server)
         .await;
     server
+}
+
+/// Proxies in front of moto and of the GitHub stub that add `latency` to
+/// every call, and twice that to the first call on a new connection: a
+/// round trip each for the TCP and the TLS handshake.
+async fn network(moto: &str, github: &str, latency: Duration) -> (FaultProxy, FaultProxy) {
+    let aws = FaultProxy::start(moto).await;
+    let github = FaultProxy::start(github).await;
+    for proxy in [&aws, &github] {
+        proxy.inject(None, Fault::Delay(latency));
+        proxy.handshake(2 * latency);
+    }
+    (aws, github)
+}
+
+/// Time inside `window` during which at least one call was in flight at a
+/// proxy: the invocation's wait on its dependencies.
+fn time_in_calls(window: &Range<Instant>, calls: &[Call]) -> Duration {
+    let mut spans: Vec<(Instant, Instant)> = calls
+        .iter()
+        .filter(|c| c.arrived >= window.start && c.arrived < window.end)
+        .map(|c| (c.arrived, c.answered.min(window.end)))
+        .collect();
+    spans.sort();
+    let mut total = Duration::ZERO;
+    let mut covered_until = window.start;
+    for (start, end) in spans {
+        let start = start.max(covered_until);
+        if end > start {
+            total += end - start;
+            covered_until = end;
+        }
+    }
+    total
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -205,39 +266,60 @@ async fn warm_latency(world: &World, report: &mut String) {
     let _ = writeln!(report, "## Warm invocations\n");
     let _ = writeln!(
         report,
-        "{WARM_SAMPLES} invocations per row, after 5 warm-ups; L is added to every call to DynamoDB, KMS, Secrets Manager and GitHub.\n"
+        "{WARM_SAMPLES} invocations per row, after 5 warm-ups; a proxy in front of moto and one in front of the GitHub stub add L to every call to DynamoDB, KMS, Secrets Manager and GitHub, and 2·L more to the first call on a new connection (TCP and TLS handshakes).\n"
     );
     let _ = writeln!(
         report,
-        "| L | case | p50 | p99 | min | max | p50 / L | Secrets Manager calls while warm |"
+        "Each invocation splits into time *in calls* (at least one call in flight at a proxy: L, moto's service time, forwarding) and time *outside calls* (the function's own work, the HTTP client, the runtime API's two hops). `moto` is moto's median service time summed over the critical path (the slower call of each step).\n"
     );
-    let _ = writeln!(report, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        report,
+        "| L | case | p50 | p99 | min | max | p50 / L | in calls (p50) | outside calls (p50) | moto | Secrets Manager calls while warm |"
+    );
+    let _ = writeln!(report, "|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut service_times = String::new();
+    let github = github().await;
     for latency_ms in LATENCIES_MS {
         let latency = Duration::from_millis(latency_ms);
-        let proxy = FaultProxy::start(&world.moto.endpoint).await;
-        proxy.inject(None, Fault::Delay(latency));
-        let github = github(latency).await;
+        let (aws, github) = network(&world.moto.endpoint, &github.uri(), latency).await;
         let mut function = world.spawn(
-            &proxy.endpoint,
-            &github.uri(),
+            &binary(),
+            &aws.endpoint,
+            &github.endpoint,
             &format!("warm-{latency_ms}ms.log"),
+            true,
         );
         for case in &cases {
             for _ in 0..5 {
                 world.invoke(case).await;
             }
         }
-        let secrets_before = secret_fetches(&proxy);
-        let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); cases.len()];
+        let calls_before = aws.calls().len();
+        let secrets_before = secret_fetches(&aws);
+        let mut windows: Vec<Vec<Range<Instant>>> = vec![Vec::new(); cases.len()];
         for _ in 0..WARM_SAMPLES {
-            for (case, samples) in cases.iter().zip(&mut samples) {
-                samples.push(world.invoke(case).await);
+            for (case, windows) in cases.iter().zip(&mut windows) {
+                windows.push(world.invoke_in(case).await);
             }
         }
-        let secret_calls = secret_fetches(&proxy) - secrets_before;
-        for (case, mut samples) in cases.iter().zip(samples) {
-            samples.sort();
-            let p50 = percentile(&samples, 50.0);
+        let secret_calls = secret_fetches(&aws) - secrets_before;
+        let calls: Vec<Call> = aws.calls().into_iter().chain(github.calls()).collect();
+        let moto = MotoTimes::of(&aws.calls()[calls_before..]);
+        let _ = writeln!(service_times, "| {latency_ms} ms | {} |", moto.describe());
+        for (case, windows) in cases.iter().zip(windows) {
+            let sorted = |mut v: Vec<Duration>| {
+                v.sort();
+                v
+            };
+            let totals = sorted(windows.iter().map(|w| w.end - w.start).collect());
+            let inside = sorted(windows.iter().map(|w| time_in_calls(w, &calls)).collect());
+            let outside = sorted(
+                windows
+                    .iter()
+                    .map(|w| (w.end - w.start) - time_in_calls(w, &calls))
+                    .collect(),
+            );
+            let p50 = percentile(&totals, 50.0);
             let ratio = if latency_ms == 0 {
                 "—".to_owned()
             } else {
@@ -245,16 +327,72 @@ async fn warm_latency(world: &World, report: &mut String) {
             };
             let _ = writeln!(
                 report,
-                "| {latency_ms} ms | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {ratio} | {secret_calls} |",
+                "| {latency_ms} ms | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {ratio} | {:.1} ms | {:.1} ms | {:.1} ms | {secret_calls} |",
                 case.name,
                 ms(p50),
-                ms(percentile(&samples, 99.0)),
-                ms(samples[0]),
-                ms(*samples.last().unwrap()),
+                ms(percentile(&totals, 99.0)),
+                ms(totals[0]),
+                ms(*totals.last().unwrap()),
+                ms(percentile(&inside, 50.0)),
+                ms(percentile(&outside, 50.0)),
+                ms(moto.critical_path(case.steps)),
             );
         }
         let _ = function.kill();
         let _ = function.wait();
+    }
+    let _ = writeln!(
+        report,
+        "\nmoto's median service time per operation, as the proxy measured it (request forwarded → answer read):\n"
+    );
+    let _ = writeln!(report, "| L | per operation |\n|---|---|\n{service_times}");
+}
+
+/// moto's median service time per operation over a set of calls.
+struct MotoTimes(BTreeMap<String, Duration>);
+
+impl MotoTimes {
+    fn of(calls: &[Call]) -> Self {
+        let mut by_operation: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
+        for call in calls {
+            if let Some(time) = call.upstream_time {
+                by_operation
+                    .entry(call.operation.clone())
+                    .or_default()
+                    .push(time);
+            }
+        }
+        Self(
+            by_operation
+                .into_iter()
+                .map(|(operation, mut times)| {
+                    times.sort();
+                    (operation, percentile(&times, 50.0))
+                })
+                .collect(),
+        )
+    }
+
+    /// The slowest call of each step, summed; calls that do not go to moto
+    /// (GitHub) count as zero.
+    fn critical_path(&self, steps: &[&[&str]]) -> Duration {
+        steps
+            .iter()
+            .map(|step| {
+                step.iter()
+                    .filter_map(|operation| self.0.get(*operation).copied())
+                    .max()
+                    .unwrap_or_default()
+            })
+            .sum()
+    }
+
+    fn describe(&self) -> String {
+        self.0
+            .iter()
+            .map(|(operation, time)| format!("{operation} {:.1} ms", ms(*time)))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -266,51 +404,165 @@ fn secret_fetches(proxy: &FaultProxy) -> usize {
         .count()
 }
 
-async fn cold_start(world: &World, report: &mut String) {
-    let github = github(Duration::ZERO).await;
-    let case = &cases()[0];
-    let (mut inits, mut firsts) = (Vec::new(), Vec::new());
-    for n in 0..COLD_STARTS {
-        let started = Instant::now();
-        let mut function = world.spawn(
-            &world.moto.endpoint,
-            &github.uri(),
-            &format!("cold-{n}.log"),
-        );
-        inits.push(world.wait_for_first_poll(started).await);
-        firsts.push(world.invoke(case).await);
-        let _ = function.kill();
-        let _ = function.wait();
+/// A binary and how it starts, for the cold-start comparison.
+struct Variant {
+    name: String,
+    binary: PathBuf,
+    warm_up: bool,
+}
+
+fn variants() -> Vec<Variant> {
+    let mut variants = vec![
+        Variant {
+            name: "no network work at init".into(),
+            binary: binary(),
+            warm_up: false,
+        },
+        Variant {
+            name: "warm-up at init".into(),
+            binary: binary(),
+            warm_up: true,
+        },
+    ];
+    // An earlier build to compare with in the same run, e.g. before a
+    // dependency change.
+    if let Some(baseline) = std::env::var_os("BENCH_BASELINE_BOOTSTRAP") {
+        let binary = PathBuf::from(baseline);
+        variants.push(Variant {
+            name: format!("baseline {}", binary.display()),
+            binary,
+            warm_up: false,
+        });
     }
-    inits.sort();
-    firsts.sort();
-    let size = std::fs::metadata(binary()).unwrap().len();
+    variants
+}
+
+/// Init steps as the function logs them (`name=12.3` fields).
+const INIT_STEPS: [&str; 7] = [
+    "sdk_config_ms",
+    "clients_ms",
+    "signing_keys_ms",
+    "dynamodb_ms",
+    "kms_ms",
+    "github_ms",
+    "warm_up_ms",
+];
+
+fn logged_steps(log: &Path) -> BTreeMap<&'static str, f64> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    INIT_STEPS
+        .iter()
+        .filter_map(|step| {
+            let value = text.split(&format!("{step}=")).nth(1)?;
+            let number: String = value
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            Some((*step, number.parse().ok()?))
+        })
+        .collect()
+}
+
+async fn cold_start(world: &World, report: &mut String) {
+    let github = github().await;
+    let case = &cases()[0];
+    let variants = variants();
     let _ = writeln!(report, "\n## Cold start\n");
     let _ = writeln!(
         report,
-        "{COLD_STARTS} fresh processes, L = 0. Binary: {size} bytes ({:.1} MiB, x86_64).\n",
-        size as f64 / 1048576.0
+        "{COLD_STARTS} fresh processes per row, variants interleaved; the webhook case; L added to every call and 2·L to every new connection, as above. Init steps are the function's own log lines (median, ms).\n"
     );
-    let _ = writeln!(report, "| measure | median | min | max |");
-    let _ = writeln!(report, "|---|---|---|---|");
-    for (name, samples) in [
-        ("process start → first poll for an event", &inits),
-        ("first invocation (webhook case)", &firsts),
-    ] {
+    let _ = writeln!(
+        report,
+        "| L | variant | start → first poll (median, min–max) | first invocation (median, min–max) | start → first answer (median) | init steps |"
+    );
+    let _ = writeln!(report, "|---|---|---|---|---|---|");
+    for latency_ms in COLD_LATENCIES_MS {
+        let latency = Duration::from_millis(latency_ms);
+        let (aws, github) = network(&world.moto.endpoint, &github.uri(), latency).await;
+        let mut inits = vec![Vec::new(); variants.len()];
+        let mut firsts = vec![Vec::new(); variants.len()];
+        let mut totals = vec![Vec::new(); variants.len()];
+        let mut steps: Vec<BTreeMap<&str, Vec<f64>>> = vec![BTreeMap::new(); variants.len()];
+        for n in 0..COLD_STARTS {
+            for (v, variant) in variants.iter().enumerate() {
+                let log = format!("cold-{latency_ms}ms-{v}-{n}.log");
+                let started = Instant::now();
+                let mut function = world.spawn(
+                    &variant.binary,
+                    &aws.endpoint,
+                    &github.endpoint,
+                    &log,
+                    variant.warm_up,
+                );
+                let init = world.wait_for_first_poll(started).await;
+                let first = world.invoke(case).await;
+                inits[v].push(init);
+                firsts[v].push(first);
+                totals[v].push(started.elapsed());
+                let _ = function.kill();
+                let _ = function.wait();
+                for (step, value) in logged_steps(&root().join("target/bench").join(&log)) {
+                    steps[v].entry(step).or_default().push(value);
+                }
+            }
+        }
+        for (v, variant) in variants.iter().enumerate() {
+            let range = |samples: &mut Vec<Duration>| {
+                samples.sort();
+                format!(
+                    "{:.1} ms ({:.1}–{:.1})",
+                    ms(percentile(samples, 50.0)),
+                    ms(samples[0]),
+                    ms(*samples.last().unwrap())
+                )
+            };
+            let init_steps = INIT_STEPS
+                .iter()
+                .filter_map(|step| {
+                    let values = steps[v].get_mut(step)?;
+                    values.sort_by(f64::total_cmp);
+                    Some(format!(
+                        "{} {:.1}",
+                        step.trim_end_matches("_ms"),
+                        values[values.len() / 2]
+                    ))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            totals[v].sort();
+            let _ = writeln!(
+                report,
+                "| {latency_ms} ms | {} | {} | {} | {:.1} ms | {init_steps} |",
+                variant.name,
+                range(&mut inits[v]),
+                range(&mut firsts[v]),
+                ms(percentile(&totals[v], 50.0)),
+            );
+        }
+    }
+    let _ = writeln!(report);
+    for variant in &variants {
+        let size = std::fs::metadata(&variant.binary).unwrap().len();
         let _ = writeln!(
             report,
-            "| {name} | {:.1} ms | {:.1} ms | {:.1} ms |",
-            ms(percentile(samples, 50.0)),
-            ms(samples[0]),
-            ms(*samples.last().unwrap())
+            "- {}: {size} bytes ({:.2} MB, x86_64)",
+            variant.binary.display(),
+            size as f64 / 1e6
         );
     }
 }
 
 async fn memory(world: &World, report: &mut String) {
-    let github = github(Duration::ZERO).await;
+    let github = github().await;
     let case = &cases()[0];
-    let mut function = world.spawn(&world.moto.endpoint, &github.uri(), "memory.log");
+    let mut function = world.spawn(
+        &binary(),
+        &world.moto.endpoint,
+        &github.uri(),
+        "memory.log",
+        true,
+    );
     let pid = function.id();
     let mut at_100 = 0;
     for n in 1..=MEMORY_INVOCATIONS {

@@ -26,6 +26,23 @@ impl DynamoDbInstallations {
             table: table.into(),
         }
     }
+
+    /// Leaves two connections to DynamoDB open in the client's pool, one for
+    /// each of the reads a disconnect starts with. DescribeTable reads no
+    /// item, and needs no other resource than the one the reads use.
+    pub async fn open_connections(&self) -> Result<(), DependencyError> {
+        let describe = || async {
+            self.client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| classify(Dependency::DynamoDb, e))
+        };
+        let (first, second) = tokio::join!(describe(), describe());
+        first.and(second)
+    }
 }
 
 pub fn user_pk(user: &UserId) -> String {

@@ -10,6 +10,7 @@ use crate::ports::WebhookRemover;
 const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 const API_VERSION: &str = "2022-11-28";
 
+#[derive(Clone)]
 pub struct GitHubWebhooks {
     client: Client,
     api_url: Url,
@@ -28,6 +29,18 @@ impl GitHubWebhooks {
             api_url,
             timeout,
         })
+    }
+
+    /// Leaves a connection to the GitHub API open in the client's pool. A
+    /// HEAD of the API root carries no token and changes nothing; any answer
+    /// will do.
+    pub async fn open_connection(&self) -> Result<(), reqwest::Error> {
+        self.client
+            .head(self.api_url.clone())
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map(drop)
     }
 
     /// A `RepoName` holds only URL-safe characters, so it needs no escaping.

@@ -22,6 +22,18 @@ impl KmsTokenDecryptor {
             key_id: key_id.into(),
         }
     }
+
+    /// Leaves a connection to KMS open in the client's pool. DescribeKey
+    /// reads the key's metadata, never a ciphertext.
+    pub async fn open_connection(&self) -> Result<(), DependencyError> {
+        self.client
+            .describe_key()
+            .key_id(&self.key_id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| classify(Dependency::Kms, e))
+    }
 }
 
 /// The encryption context every OAuth-token ciphertext is bound to.

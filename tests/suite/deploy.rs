@@ -7,7 +7,7 @@ use nectr_disconnect::config::Config;
 use serde_json::Value;
 
 /// CONTRACT §7, without the AWS SDK's own variables.
-const VARIABLES: [&str; 8] = [
+const VARIABLES: [&str; 9] = [
     "TABLE_NAME",
     "JWT_SECRET_ID",
     "KMS_KEY_ID",
@@ -16,6 +16,7 @@ const VARIABLES: [&str; 8] = [
     "JWT_ISSUER",
     "JWT_AUDIENCE",
     "JWT_KEY_TTL_SECONDS",
+    "WARM_UP_ON_INIT",
 ];
 
 fn read(file: &str) -> String {

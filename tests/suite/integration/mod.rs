@@ -5,3 +5,4 @@ mod kms;
 mod logs;
 mod names;
 mod unavailable;
+mod warm_up;

@@ -171,7 +171,7 @@ async fn run_cell(world: &World, n: usize, target: Target, kind: Kind) -> Cell {
     let mut config = world.config();
     config.github_api_url = Url::parse(&github_url.unwrap_or_else(|| github.uri())).unwrap();
     config.github_timeout = Duration::from_millis(GITHUB_TIMEOUT_MS.parse().unwrap());
-    let use_case = app::production(&config, &aws).unwrap();
+    let use_case = app::production(&config, &aws, app::github(&config).unwrap());
 
     let before = items_of(world, &user).await;
     let started = Instant::now();

@@ -1,13 +1,15 @@
 //! A fault-injecting HTTP proxy on loopback, between an AWS SDK client and
 //! moto: it forwards every call, except those a rule tells it to break the
 //! way a real network or service breaks. It also records what went through.
+//! Like a real endpoint it keeps a client's connection open between calls,
+//! and it can charge for opening one (`handshake`).
 //!
 //! It forwards DynamoDB writes one at a time: moto evaluates a condition and
 //! writes the item in two steps without a lock, so two concurrent
 //! conditional updates can both succeed there, which DynamoDB never allows.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -39,12 +41,20 @@ pub enum Fault {
     },
 }
 
-/// One call that reached the proxy: the operation (from `X-Amz-Target`) and
-/// the status moto answered, when it was forwarded.
+/// One call that reached the proxy: the operation (from `X-Amz-Target`, else
+/// the HTTP method), when it arrived and when the proxy answered it, and
+/// when it was forwarded, the status upstream answered and how long that took.
 #[derive(Clone, Debug)]
 pub struct Call {
     pub operation: String,
     pub upstream_status: Option<u16>,
+    // Timings are for benches/lambda, which shares this file.
+    #[allow(dead_code)]
+    pub upstream_time: Option<Duration>,
+    #[allow(dead_code)]
+    pub arrived: Instant,
+    #[allow(dead_code)]
+    pub answered: Instant,
 }
 
 struct Rule {
@@ -56,6 +66,8 @@ struct Rule {
 struct State {
     rules: Vec<Rule>,
     calls: Vec<Call>,
+    handshake: Duration,
+    connections: usize,
 }
 
 const WRITES: [&str; 3] = ["PutItem", "UpdateItem", "DeleteItem"];
@@ -82,6 +94,7 @@ impl FaultProxy {
         let writes = Arc::new(tokio::sync::Mutex::new(()));
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                shared.lock().unwrap().connections += 1;
                 tokio::spawn(serve(
                     client,
                     upstream.clone(),
@@ -104,6 +117,25 @@ impl FaultProxy {
             .unwrap()
             .rules
             .push(Rule { operation, fault });
+    }
+
+    /// What opening a connection costs on a real network (TCP and TLS
+    /// handshakes): the first call on each new connection waits this long
+    /// before anything else happens to it. For benches/lambda, which shares
+    /// this file.
+    #[allow(dead_code)]
+    pub fn handshake(&self, cost: Duration) {
+        self.state.lock().unwrap().handshake = cost;
+    }
+
+    /// Heals the network: every later call is forwarded untouched.
+    pub fn clear(&self) {
+        self.state.lock().unwrap().rules.clear();
+    }
+
+    /// How many connections clients have opened to the proxy.
+    pub fn connections(&self) -> usize {
+        self.state.lock().unwrap().connections
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -130,9 +162,13 @@ impl Request {
         })
     }
 
-    /// `DynamoDB_20120810.UpdateItem` → (`DynamoDB_20120810`, `UpdateItem`).
+    /// `DynamoDB_20120810.UpdateItem` → (`DynamoDB_20120810`, `UpdateItem`);
+    /// a call that is not to AWS is named by its method.
     fn target(&self) -> (String, String) {
-        let target = self.header("x-amz-target").unwrap_or("");
+        let Some(target) = self.header("x-amz-target") else {
+            let method = self.head.split(' ').next().unwrap_or("");
+            return (String::new(), method.to_owned());
+        };
         let (service, operation) = target.rsplit_once('.').unwrap_or(("", target));
         (service.to_owned(), operation.to_owned())
     }
@@ -158,10 +194,33 @@ async fn serve(
     state: Arc<Mutex<State>>,
     writes: Arc<tokio::sync::Mutex<()>>,
 ) {
-    let Some(request) = read_request(&mut client).await else {
-        return;
-    };
+    let _ = client.set_nodelay(true);
+    let mut first = true;
+    while let Some(request) = read_request(&mut client).await {
+        let arrived = Instant::now();
+        if std::mem::take(&mut first) {
+            let handshake = state.lock().unwrap().handshake;
+            tokio::time::sleep(handshake).await;
+        }
+        let keep_open = answer(&mut client, request, arrived, &upstream, &state, &writes).await;
+        if !keep_open {
+            break;
+        }
+    }
+    let _ = client.shutdown().await;
+}
+
+/// Answers one call; true when the connection can take another.
+async fn answer(
+    client: &mut TcpStream,
+    request: Request,
+    arrived: Instant,
+    upstream: &str,
+    state: &Mutex<State>,
+    writes: &tokio::sync::Mutex<()>,
+) -> bool {
     let (service, operation) = request.target();
+    let head_request = request.head.starts_with("HEAD ");
     let fault = {
         let state = state.lock().unwrap();
         state
@@ -175,48 +234,57 @@ async fn serve(
     } else {
         None
     };
-    let record = |upstream_status| {
+    let record = |upstream_status, upstream_time| {
         state.lock().unwrap().calls.push(Call {
             operation: operation.clone(),
             upstream_status,
+            upstream_time,
+            arrived,
+            answered: Instant::now(),
         })
+    };
+    let forward_recorded = || async {
+        let started = Instant::now();
+        let answer = forward(&request, upstream).await;
+        record(status_of(&answer), Some(started.elapsed()));
+        answer
     };
     match fault {
         None => {
-            let answer = forward(&request, &upstream).await;
-            record(status_of(&answer));
-            let _ = client.write_all(&answer).await;
+            let answer = forward_recorded().await;
+            return pass_on(client, answer, head_request).await;
         }
         Some(Fault::Delay(latency)) => {
             tokio::time::sleep(latency).await;
-            let answer = forward(&request, &upstream).await;
-            record(status_of(&answer));
-            let _ = client.write_all(&answer).await;
+            let answer = forward_recorded().await;
+            return pass_on(client, answer, head_request).await;
         }
-        Some(Fault::Hold { arrived, release }) => {
-            arrived.notify_one();
+        Some(Fault::Hold {
+            arrived: held,
+            release,
+        }) => {
+            held.notify_one();
             release.notified().await;
-            let answer = forward(&request, &upstream).await;
-            record(status_of(&answer));
-            let _ = client.write_all(&answer).await;
+            let answer = forward_recorded().await;
+            return pass_on(client, answer, head_request).await;
         }
         Some(Fault::ServerError) => {
-            record(None);
+            record(None, None);
             let _ = client.write_all(&service_error(&service, false)).await;
         }
         Some(Fault::Throttled) => {
-            record(None);
+            record(None, None);
             let _ = client.write_all(&service_error(&service, true)).await;
         }
         Some(Fault::Hang) => {
-            record(None);
+            record(None, None);
             // Until the caller gives up and closes the connection.
             let mut byte = [0u8; 1];
             while matches!(client.read(&mut byte).await, Ok(n) if n > 0) {}
         }
-        Some(Fault::Refused) => record(None),
+        Some(Fault::Refused) => record(None, None),
         Some(Fault::Malformed) => {
-            record(None);
+            record(None, None);
             let body = b"{\"Item\": {\"pk\": <html>";
             let answer = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -226,14 +294,54 @@ async fn serve(
             let _ = client.write_all(body).await;
         }
         Some(Fault::Truncated) => {
-            let answer = forward(&request, &upstream).await;
-            record(status_of(&answer));
+            let answer = forward_recorded().await;
             let head_end = find(&answer, b"\r\n\r\n").map_or(answer.len(), |i| i + 4);
             let body_len = answer.len() - head_end;
             let _ = client.write_all(&answer[..head_end + body_len / 2]).await;
         }
     }
-    let _ = client.shutdown().await;
+    false
+}
+
+/// Sends upstream's answer on, keeping the client's connection open when
+/// the answer's end is marked without closing it, as a real endpoint's is.
+async fn pass_on(client: &mut TcpStream, answer: Vec<u8>, head_request: bool) -> bool {
+    match reusable(&answer, head_request) {
+        Some(answer) => client.write_all(&answer).await.is_ok(),
+        None => {
+            let _ = client.write_all(&answer).await;
+            false
+        }
+    }
+}
+
+/// The answer without upstream's `Connection: close` (the proxy asked for
+/// it), when a length, chunking, the status or a HEAD request marks where
+/// it ends.
+fn reusable(answer: &[u8], head_request: bool) -> Option<Vec<u8>> {
+    let head_end = find(answer, b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&answer[..head_end]).ok()?;
+    let status = status_of(answer)?;
+    let lines: Vec<&str> = head.split("\r\n").collect();
+    let has = |name: &str| {
+        lines[1..]
+            .iter()
+            .any(|line| line.to_ascii_lowercase().starts_with(name))
+    };
+    let delimited = head_request
+        || has("content-length:")
+        || has("transfer-encoding:")
+        || matches!(status, 100..=199 | 204 | 304);
+    if !head.starts_with("HTTP/1.1 ") || !delimited {
+        return None;
+    }
+    let kept: Vec<&str> = lines
+        .into_iter()
+        .filter(|line| !line.to_ascii_lowercase().starts_with("connection:"))
+        .collect();
+    let mut reusable = kept.join("\r\n").into_bytes();
+    reusable.extend_from_slice(&answer[head_end..]);
+    Some(reusable)
 }
 
 async fn read_request(client: &mut TcpStream) -> Option<Request> {

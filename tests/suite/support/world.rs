@@ -94,7 +94,9 @@ impl World {
 
     /// The production use case over `aws`, wired exactly as `main` wires it.
     pub fn use_case_with(&self, aws: &AwsClients) -> Production {
-        app::production(&self.config(), aws).expect("the GitHub client builds")
+        let config = self.config();
+        let github = app::github(&config).expect("the GitHub client builds");
+        app::production(&config, aws, github)
     }
 
     pub async fn send(&self, request: Request) -> Answer {

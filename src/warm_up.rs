@@ -1,0 +1,61 @@
+//! First-time network work, done during Lambda's init phase: the signing
+//! keys fetched and connections to DynamoDB, KMS and GitHub opened, side by
+//! side.
+//! On a cold start the first invocation then costs what a warm one does,
+//! and with provisioned concurrency the work is off every request's path.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crate::adapters::{DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor};
+use crate::app::{AwsClients, Production};
+use crate::config::Config;
+
+/// Init must not hang on a silent dependency: past this the step is left to
+/// the first request, which retries it under its own deadline.
+const STEP_LIMIT: Duration = Duration::from_secs(2);
+
+/// Runs every step and logs what each cost. A step that fails only logs a
+/// warning: the request path does the same work again and maps its errors.
+/// `github` is a clone of the use case's own client (the two share their
+/// pool); the AWS clients are shared by cloning them too.
+pub async fn warm_up(
+    use_case: &Production,
+    github: &GitHubWebhooks,
+    config: &Config,
+    aws: &AwsClients,
+) {
+    let dynamodb = DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name);
+    let kms = KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id);
+    let (signing_keys, dynamodb, kms, github) = tokio::join!(
+        step("signing keys", use_case.prefetch_signing_keys()),
+        step("DynamoDB connections", dynamodb.open_connections()),
+        step("KMS connection", kms.open_connection()),
+        step("GitHub connection", github.open_connection()),
+    );
+    tracing::info!(
+        signing_keys_ms = millis(signing_keys),
+        dynamodb_ms = millis(dynamodb),
+        kms_ms = millis(kms),
+        github_ms = millis(github),
+        "warm-up"
+    );
+}
+
+async fn step<E: Display>(
+    name: &'static str,
+    work: impl Future<Output = Result<(), E>>,
+) -> Duration {
+    let started = Instant::now();
+    match tokio::time::timeout(STEP_LIMIT, work).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!("warm-up: {name} failed, left to the first request: {e}"),
+        Err(_) => tracing::warn!("warm-up: {name} timed out, left to the first request"),
+    }
+    started.elapsed()
+}
+
+pub fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}

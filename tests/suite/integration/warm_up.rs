@@ -1,0 +1,198 @@
+//! The init-phase warm-up: it does the first request's first-time work, and
+//! when a dependency fails or stays silent it leaves that work to the first
+//! request instead of failing init.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use wiremock::matchers::method;
+use wiremock::{Mock, ResponseTemplate};
+
+use nectr_disconnect::adapters::GitHubWebhooks;
+use nectr_disconnect::app::{self, AwsClients, Production};
+use nectr_disconnect::http::handle;
+use nectr_disconnect::warm_up::warm_up;
+
+use crate::support::events::Answer;
+use crate::support::fault_proxy::{Fault, FaultProxy};
+use crate::support::world::{Seed, World, delete_as, sdk_config};
+
+const USER: &str = "user-1";
+
+/// A connected world whose AWS calls go through one proxy and whose GitHub
+/// calls go through another.
+struct Proxied {
+    world: World,
+    key: (String, String),
+    aws_proxy: FaultProxy,
+    github_proxy: FaultProxy,
+    aws: AwsClients,
+}
+
+async fn world_behind_proxies() -> Proxied {
+    let mut world = World::start().await;
+    world.seed_user(USER, "gho_warmtoken").await;
+    let key = world
+        .seed_installation(Seed {
+            user: USER,
+            repo_full_name: "acme/my-backend",
+            installation_id: "inst-1",
+            webhook_id: Some(42),
+            is_active: true,
+        })
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&world.github)
+        .await;
+    let aws_proxy = FaultProxy::start(&world.moto_endpoint()).await;
+    let github_proxy = FaultProxy::start(&world.github.uri()).await;
+    world
+        .env
+        .insert("GITHUB_API_URL", github_proxy.endpoint.clone());
+    let aws = AwsClients::new(&sdk_config(&aws_proxy.endpoint).await);
+    Proxied {
+        world,
+        key,
+        aws_proxy,
+        github_proxy,
+        aws,
+    }
+}
+
+impl Proxied {
+    /// The use case and the GitHub client it uses, wired as `main` does.
+    fn use_case(&self) -> (Production, GitHubWebhooks) {
+        let github = app::github(&self.world.config()).unwrap();
+        let use_case = app::production(&self.world.config(), &self.aws, github.clone());
+        (use_case, github)
+    }
+
+    async fn warm_up(&self, use_case: &Production, github: &GitHubWebhooks) {
+        warm_up(use_case, github, &self.world.config(), &self.aws).await;
+    }
+
+    async fn disconnect(&self, use_case: &Production) -> Answer {
+        Answer::from(handle(use_case, delete_as(USER, "acme", "my-backend")).await)
+    }
+}
+
+fn operations(proxy: &FaultProxy, from: usize) -> Vec<(String, Option<u16>)> {
+    let mut calls: Vec<_> = proxy.calls()[from..]
+        .iter()
+        .map(|c| (c.operation.clone(), c.upstream_status))
+        .collect();
+    calls.sort();
+    calls
+}
+
+#[tokio::test]
+async fn warm_up_fetches_the_signing_keys_and_opens_dynamodb_kms_and_github_connections() {
+    let proxied = world_behind_proxies().await;
+    let (use_case, github) = proxied.use_case();
+
+    proxied.warm_up(&use_case, &github).await;
+
+    // AWSPREVIOUS does not exist before the first rotation: moto's 404.
+    assert_eq!(
+        operations(&proxied.aws_proxy, 0),
+        [
+            ("DescribeKey".to_owned(), Some(200)),
+            ("DescribeTable".to_owned(), Some(200)),
+            ("DescribeTable".to_owned(), Some(200)),
+            ("GetSecretValue".to_owned(), Some(200)),
+            ("GetSecretValue".to_owned(), Some(404)),
+        ]
+    );
+    assert_eq!(
+        operations(&proxied.github_proxy, 0),
+        [("HEAD".to_owned(), Some(404))]
+    );
+}
+
+#[tokio::test]
+async fn after_the_warm_up_the_first_request_fetches_no_key_and_opens_no_connection() {
+    let proxied = world_behind_proxies().await;
+    let (use_case, github) = proxied.use_case();
+    proxied.warm_up(&use_case, &github).await;
+    let calls = proxied.aws_proxy.calls().len();
+    let connections = (
+        proxied.aws_proxy.connections(),
+        proxied.github_proxy.connections(),
+    );
+
+    let answer = proxied.disconnect(&use_case).await;
+
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["webhook"], "removed");
+    assert_eq!(
+        proxied.world.item(&proxied.key).await["is_active"],
+        AttributeValue::Bool(false)
+    );
+    assert_eq!(
+        operations(&proxied.aws_proxy, calls),
+        [
+            ("Decrypt".to_owned(), Some(200)),
+            ("GetItem".to_owned(), Some(200)),
+            ("Query".to_owned(), Some(200)),
+            ("UpdateItem".to_owned(), Some(200)),
+        ],
+        "no GetSecretValue"
+    );
+    assert_eq!(
+        (
+            proxied.aws_proxy.connections(),
+            proxied.github_proxy.connections()
+        ),
+        connections,
+        "every call went over a connection the warm-up opened"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_warm_up_is_left_to_the_first_request() {
+    let proxied = world_behind_proxies().await;
+    let (use_case, github) = proxied.use_case();
+    proxied.aws_proxy.inject(None, Fault::ServerError);
+    proxied.github_proxy.inject(None, Fault::Refused);
+
+    proxied.warm_up(&use_case, &github).await;
+    proxied.aws_proxy.clear();
+    proxied.github_proxy.clear();
+    let failed = proxied.aws_proxy.calls().len();
+    let answer = proxied.disconnect(&use_case).await;
+
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["webhook"], "removed");
+    assert_eq!(
+        proxied.world.item(&proxied.key).await["is_active"],
+        AttributeValue::Bool(false)
+    );
+    assert!(
+        operations(&proxied.aws_proxy, failed).contains(&("GetSecretValue".to_owned(), Some(200))),
+        "the first request fetches the signing key itself"
+    );
+}
+
+#[tokio::test]
+async fn a_silent_dependency_does_not_hold_init() {
+    let proxied = world_behind_proxies().await;
+    let (use_case, github) = proxied.use_case();
+    proxied.aws_proxy.inject(None, Fault::Hang);
+    proxied.github_proxy.inject(None, Fault::Hang);
+
+    // A bound on the test, not a timing claim: a warm-up that waited for the
+    // silent proxies would never return.
+    let warmed =
+        tokio::time::timeout(Duration::from_secs(60), proxied.warm_up(&use_case, &github)).await;
+    assert!(warmed.is_ok(), "the warm-up never returned");
+    proxied.aws_proxy.clear();
+    proxied.github_proxy.clear();
+    let answer = proxied.disconnect(&use_case).await;
+
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        proxied.world.item(&proxied.key).await["is_active"],
+        AttributeValue::Bool(false)
+    );
+}
