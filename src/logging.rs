@@ -4,9 +4,8 @@
 //! INFO, because at DEBUG and TRACE the AWS SDK prints request and response
 //! bodies, which hold OAuth-token ciphertexts and the JWT signing key.
 
-use lambda_http::tracing::Level;
-use lambda_http::tracing::subscriber::EnvFilter;
-use lambda_http::tracing::subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::prelude::*;
 
 const OWN_TARGET: &str = env!("CARGO_CRATE_NAME");
 
@@ -18,19 +17,22 @@ pub fn init() {
         .unwrap_or(LevelFilter::INFO);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
 
-    let builder = lambda_http::tracing::subscriber::fmt()
-        .with_env_filter(filter(level))
+    // CloudWatch shows colour codes as text.
+    let lines = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
         .with_target(false)
         .without_time();
+    let subscriber = tracing_subscriber::registry().with(filter(level));
     if json {
-        builder.json().init();
+        subscriber.with(lines.json()).init();
     } else {
-        builder.init();
+        subscriber.with(lines).init();
     }
 }
 
 /// `level` for this crate; at most INFO for everything else.
-pub fn filter(level: LevelFilter) -> EnvFilter {
-    let dependencies = level.min(LevelFilter::from_level(Level::INFO));
-    EnvFilter::new(format!("{dependencies},{OWN_TARGET}={level}"))
+pub fn filter(level: LevelFilter) -> Targets {
+    Targets::new()
+        .with_default(level.min(LevelFilter::INFO))
+        .with_target(OWN_TARGET, level)
 }

@@ -1,7 +1,7 @@
 use std::convert::Infallible;
 use std::time::Instant;
 
-use lambda_http::{Adapter, lambda_runtime, service_fn, tracing};
+use lambda_http::{Adapter, lambda_runtime, service_fn};
 use nectr_disconnect::app::{self, AwsClients};
 use nectr_disconnect::config::Config;
 use nectr_disconnect::http::{self, lambda_event::Sanitized};

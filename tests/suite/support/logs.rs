@@ -9,10 +9,11 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex, Once, OnceLock};
 
-use lambda_http::tracing::subscriber::filter::LevelFilter;
-use lambda_http::tracing::subscriber::fmt::{self, MakeWriter};
 use nectr_disconnect::logging;
 use tracing::subscriber::DefaultGuard;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::fmt::{self, MakeWriter};
+use tracing_subscriber::prelude::*;
 
 use super::jwt::FIXTURE_KEY;
 use super::secrets;
@@ -29,10 +30,10 @@ pub fn scan_all_logs() {
         let file = File::create(dir.join(format!("suite-{}.log", std::process::id()))).unwrap();
         let _ = SUITE_LOG.set(Mutex::new(file));
         let subscriber = fmt::fmt()
-            .with_env_filter(logging::filter(LevelFilter::TRACE))
             .with_ansi(false)
             .with_writer(Sink::default())
-            .finish();
+            .finish()
+            .with(logging::filter(LevelFilter::TRACE));
         tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
     });
 }
@@ -86,12 +87,12 @@ pub fn capture() -> (CapturedLogs, DefaultGuard) {
     scan_all_logs();
     let captured = Arc::new(Mutex::new(Vec::new()));
     let subscriber = fmt::fmt()
-        .with_env_filter(logging::filter(LevelFilter::TRACE))
         .with_ansi(false)
         .with_writer(Sink {
             captured: Some(captured.clone()),
         })
-        .finish();
+        .finish()
+        .with(logging::filter(LevelFilter::TRACE));
     (
         CapturedLogs(captured),
         tracing::subscriber::set_default(subscriber),
