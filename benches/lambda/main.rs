@@ -50,23 +50,25 @@ fn binary() -> PathBuf {
     path
 }
 
-/// One disconnect flavour: the fixture event, the item it deactivates, and
-/// the calls on its critical path, step by step (calls in one step run side
-/// by side).
+/// One kind of invocation: the fixture event, the status it gets, the item
+/// it deactivates, and the calls on its critical path, step by step (calls
+/// in one step run side by side).
 struct Case {
     name: &'static str,
     event: String,
-    sk: &'static str,
+    status: u16,
+    sk: Option<&'static str>,
     steps: &'static [&'static [&'static str]],
 }
 
-fn cases() -> [Case; 2] {
+fn cases() -> [Case; 3] {
     let event = |file: &str| std::fs::read_to_string(root().join("events").join(file)).unwrap();
     [
         Case {
             name: "webhook",
             event: event("http-api-disconnect-with-webhook.json"),
-            sk: "INSTALL#acme/my-backend#inst-backend",
+            status: 200,
+            sk: Some("INSTALL#acme/my-backend#inst-backend"),
             steps: &[
                 &["GetItem", "Query"],
                 &["Decrypt"],
@@ -76,8 +78,17 @@ fn cases() -> [Case; 2] {
         Case {
             name: "no webhook",
             event: event("http-api-disconnect-without-webhook.json"),
-            sk: "INSTALL#acme/docs#inst-docs",
+            status: 200,
+            sk: Some("INSTALL#acme/docs#inst-docs"),
             steps: &[&["GetItem", "Query"], &["UpdateItem"]],
+        },
+        // No dependency call at all: the function and the runtime API alone.
+        Case {
+            name: "bad token (401)",
+            event: event("http-api-bad-token.json"),
+            status: 401,
+            sk: None,
+            steps: &[],
         },
     ]
 }
@@ -184,8 +195,10 @@ impl World {
         let window = started..Instant::now();
         assert!(!completion.error, "the invocation failed");
         let response: Value = serde_json::from_slice(&completion.body).unwrap();
-        assert_eq!(response["statusCode"], 200, "{response}");
-        self.reconnect(case.sk).await;
+        assert_eq!(response["statusCode"], case.status, "{response}");
+        if let Some(sk) = case.sk {
+            self.reconnect(sk).await;
+        }
         window
     }
 }
@@ -424,15 +437,16 @@ fn variants() -> Vec<Variant> {
             warm_up: true,
         },
     ];
-    // An earlier build to compare with in the same run, e.g. before a
-    // dependency change.
-    if let Some(baseline) = std::env::var_os("BENCH_BASELINE_BOOTSTRAP") {
-        let binary = PathBuf::from(baseline);
-        variants.push(Variant {
-            name: format!("baseline {}", binary.display()),
-            binary,
-            warm_up: false,
-        });
+    // Earlier builds to compare with in the same run, e.g. from before a
+    // dependency change: BENCH_BASELINE_BOOTSTRAP=path[:path...].
+    if let Some(baselines) = std::env::var_os("BENCH_BASELINE_BOOTSTRAP") {
+        for binary in std::env::split_paths(&baselines) {
+            variants.push(Variant {
+                name: format!("baseline {}", binary.display()),
+                binary,
+                warm_up: false,
+            });
+        }
     }
     variants
 }
@@ -542,12 +556,20 @@ async fn cold_start(world: &World, report: &mut String) {
         }
     }
     let _ = writeln!(report);
-    for variant in &variants {
-        let size = std::fs::metadata(&variant.binary).unwrap().len();
+    let binaries: BTreeMap<&Path, u64> = variants
+        .iter()
+        .map(|v| {
+            (
+                v.binary.as_path(),
+                std::fs::metadata(&v.binary).unwrap().len(),
+            )
+        })
+        .collect();
+    for (binary, size) in binaries {
         let _ = writeln!(
             report,
             "- {}: {size} bytes ({:.2} MB, x86_64)",
-            variant.binary.display(),
+            binary.display(),
             size as f64 / 1e6
         );
     }
@@ -564,28 +586,30 @@ async fn memory(world: &World, report: &mut String) {
         true,
     );
     let pid = function.id();
-    let mut at_100 = 0;
+    let mut samples = Vec::new();
     for n in 1..=MEMORY_INVOCATIONS {
         world.invoke(case).await;
-        if n == 100 {
-            at_100 = rss_kib(pid, "VmRSS:");
+        if n % 100 == 0 {
+            samples.push((n, rss_kib(pid, "VmRSS:")));
         }
     }
-    let at_1000 = rss_kib(pid, "VmRSS:");
     let peak = rss_kib(pid, "VmHWM:");
     let _ = function.kill();
     let _ = function.wait();
     let _ = writeln!(report, "\n## Memory\n");
     let _ = writeln!(
         report,
-        "| RSS after 100 invocations | RSS after {MEMORY_INVOCATIONS} | peak RSS (VmHWM) |"
+        "One process, warm-up at init, {MEMORY_INVOCATIONS} webhook-case invocations at L = 0. RSS (VmRSS) every 100 invocations, in KiB:\n"
     );
-    let _ = writeln!(report, "|---|---|---|");
+    let header: Vec<String> = samples.iter().map(|(n, _)| n.to_string()).collect();
+    let values: Vec<String> = samples.iter().map(|(_, kib)| kib.to_string()).collect();
+    let _ = writeln!(report, "| after | {} |", header.join(" | "));
+    let _ = writeln!(report, "|---|{}", "---|".repeat(samples.len()));
+    let _ = writeln!(report, "| RSS | {} |", values.join(" | "));
+    let growth = samples.last().unwrap().1 as i64 - samples[0].1 as i64;
     let _ = writeln!(
         report,
-        "| {:.1} MiB | {:.1} MiB | {:.1} MiB |",
-        at_100 as f64 / 1024.0,
-        at_1000 as f64 / 1024.0,
+        "\nPeak RSS (VmHWM): {:.1} MiB. From the 100th to the {MEMORY_INVOCATIONS}th invocation: {growth:+} KiB.",
         peak as f64 / 1024.0
     );
 }
