@@ -34,7 +34,13 @@ const LATENCIES_MS: [u64; 3] = [0, 20, 50];
 const WARM_SAMPLES: usize = 100;
 const COLD_STARTS: usize = 15;
 const COLD_LATENCIES_MS: [u64; 2] = [0, 20];
-const MEMORY_INVOCATIONS: usize = 1_000;
+/// `BENCH_MEMORY_INVOCATIONS` runs longer, to see where RSS settles.
+fn memory_invocations() -> usize {
+    std::env::var("BENCH_MEMORY_INVOCATIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000)
+}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -283,13 +289,14 @@ async fn warm_latency(world: &World, report: &mut String) {
     );
     let _ = writeln!(
         report,
-        "Each invocation splits into time *in calls* (at least one call in flight at a proxy: L, moto's service time, forwarding) and time *outside calls* (the function's own work, the HTTP client, the runtime API's two hops). `moto` is moto's median service time summed over the critical path (the slower call of each step).\n"
+        "`(p50 − p50 at L = 0) / L` counts the calls that wait on each other: what L adds, in units of L. Each invocation splits into time *in calls* (at least one call in flight at a proxy: L, moto's service time, forwarding) and time *outside calls* (the function's own work, the HTTP client, the runtime API's two hops). `moto` is moto's median service time summed over the critical path (the slower call of each step).\n"
     );
     let _ = writeln!(
         report,
-        "| L | case | p50 | p99 | min | max | p50 / L | in calls (p50) | outside calls (p50) | moto | Secrets Manager calls while warm |"
+        "| L | case | p50 | p99 | min | max | p50 / L | (p50 − p50 at L = 0) / L | in calls (p50) | outside calls (p50) | moto | Secrets Manager calls while warm |"
     );
-    let _ = writeln!(report, "|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(report, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut p50_at_zero: BTreeMap<&str, Duration> = BTreeMap::new();
     let mut service_times = String::new();
     let github = github().await;
     for latency_ms in LATENCIES_MS {
@@ -333,14 +340,16 @@ async fn warm_latency(world: &World, report: &mut String) {
                     .collect(),
             );
             let p50 = percentile(&totals, 50.0);
-            let ratio = if latency_ms == 0 {
-                "—".to_owned()
+            let p50_at_zero = *p50_at_zero.entry(case.name).or_insert(p50);
+            let (ratio, steps) = if latency_ms == 0 {
+                ("—".to_owned(), "—".to_owned())
             } else {
-                format!("{:.2}", ms(p50) / latency_ms as f64)
+                let per_l = |d: Duration| format!("{:.2}", ms(d) / latency_ms as f64);
+                (per_l(p50), per_l(p50.saturating_sub(p50_at_zero)))
             };
             let _ = writeln!(
                 report,
-                "| {latency_ms} ms | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {ratio} | {:.1} ms | {:.1} ms | {:.1} ms | {secret_calls} |",
+                "| {latency_ms} ms | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {ratio} | {steps} | {:.1} ms | {:.1} ms | {:.1} ms | {secret_calls} |",
                 case.name,
                 ms(p50),
                 ms(percentile(&totals, 99.0)),
@@ -587,9 +596,10 @@ async fn memory(world: &World, report: &mut String) {
     );
     let pid = function.id();
     let mut samples = Vec::new();
-    for n in 1..=MEMORY_INVOCATIONS {
+    let invocations = memory_invocations();
+    for n in 1..=invocations {
         world.invoke(case).await;
-        if n % 100 == 0 {
+        if (n <= 1_000 && n % 100 == 0) || n % 1_000 == 0 {
             samples.push((n, rss_kib(pid, "VmRSS:")));
         }
     }
@@ -599,7 +609,7 @@ async fn memory(world: &World, report: &mut String) {
     let _ = writeln!(report, "\n## Memory\n");
     let _ = writeln!(
         report,
-        "One process, warm-up at init, {MEMORY_INVOCATIONS} webhook-case invocations at L = 0. RSS (VmRSS) every 100 invocations, in KiB:\n"
+        "One process, warm-up at init, {invocations} webhook-case invocations at L = 0. RSS (VmRSS) every 100 invocations up to 1,000, then every 1,000, in KiB:\n"
     );
     let header: Vec<String> = samples.iter().map(|(n, _)| n.to_string()).collect();
     let values: Vec<String> = samples.iter().map(|(_, kib)| kib.to_string()).collect();
@@ -609,7 +619,7 @@ async fn memory(world: &World, report: &mut String) {
     let growth = samples.last().unwrap().1 as i64 - samples[0].1 as i64;
     let _ = writeln!(
         report,
-        "\nPeak RSS (VmHWM): {:.1} MiB. From the 100th to the {MEMORY_INVOCATIONS}th invocation: {growth:+} KiB.",
+        "\nPeak RSS (VmHWM): {:.1} MiB. From the 100th to the {invocations}th invocation: {growth:+} KiB.",
         peak as f64 / 1024.0
     );
 }
