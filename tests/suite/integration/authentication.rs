@@ -2,34 +2,21 @@
 
 use jsonwebtoken::Algorithm;
 use serde_json::json;
-use wiremock::matchers::method;
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 use crate::support::events::http_api_event;
 use crate::support::jwt::{
     FIXTURE_KEY, claims, hmac_signed_with_header, hs256, now, unsigned, with_algorithm,
 };
-use crate::support::world::{Seed, World};
+use crate::support::world::World;
 
 const USER: &str = "user-1";
 const PATH: &str = "/api/v1/repos/acme/my-backend/install";
 
 async fn connected_world() -> World {
     let world = World::start().await;
-    world.seed_user(USER, "gho_authtoken").await;
-    world
-        .seed_installation(Seed {
-            user: USER,
-            repo_full_name: "acme/my-backend",
-            installation_id: "inst-1",
-            webhook_id: Some(42),
-            is_active: true,
-        })
-        .await;
-    Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&world.github)
-        .await;
+    world.connect(USER, Some(42)).await;
+    world.github_answers(ResponseTemplate::new(204)).await;
     world
 }
 

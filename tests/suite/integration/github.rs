@@ -12,7 +12,7 @@ use wiremock::{Mock, ResponseTemplate};
 use nectr_disconnect::app::AwsClients;
 
 use crate::support::moto::free_port;
-use crate::support::world::{Seed, World, delete_as, unreachable_clients};
+use crate::support::world::{World, delete_as, unreachable_clients};
 
 const USER: &str = "user-1";
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
@@ -20,16 +20,7 @@ const HOOK: &str = "/repos/acme/my-backend/hooks/42";
 async fn connected_world(webhook_id: Option<u64>) -> (World, (String, String)) {
     let mut world = World::start().await;
     world.env.insert("GITHUB_TIMEOUT_MS", "300".into());
-    world.seed_user(USER, "gho_githubtoken").await;
-    let key = world
-        .seed_installation(Seed {
-            user: USER,
-            repo_full_name: "acme/my-backend",
-            installation_id: "inst-1",
-            webhook_id,
-            is_active: true,
-        })
-        .await;
+    let key = world.connect(USER, webhook_id).await;
     (world, key)
 }
 

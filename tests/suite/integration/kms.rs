@@ -10,26 +10,15 @@ use nectr_disconnect::app::AwsClients;
 
 use crate::support::events::Answer;
 use crate::support::world::{
-    Seed, TABLE, World, create_key, delete_as, encrypt, sdk_config, unreachable_clients,
+    TABLE, World, create_key, delete_as, encrypt, sdk_config, unreachable_clients,
 };
 
 const USER: &str = "user-1";
 
 async fn world_with_installation() -> World {
     let world = World::start().await;
-    world
-        .seed_installation(Seed {
-            user: USER,
-            repo_full_name: "acme/my-backend",
-            installation_id: "inst-1",
-            webhook_id: Some(42),
-            is_active: true,
-        })
-        .await;
-    Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&world.github)
-        .await;
+    world.install(USER, Some(42)).await;
+    world.github_answers(ResponseTemplate::new(204)).await;
     world
 }
 

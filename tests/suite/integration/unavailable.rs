@@ -8,26 +8,14 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use nectr_disconnect::app::AwsClients;
 
 use crate::support::events::Answer;
-use crate::support::world::{Seed, World, delete_as, sdk_config, unreachable_clients};
+use crate::support::world::{World, delete_as, sdk_config, unreachable_clients};
 
 const USER: &str = "user-1";
 
 async fn connected_world() -> World {
     let world = World::start().await;
-    world.seed_user(USER, "gho_token").await;
-    world
-        .seed_installation(Seed {
-            user: USER,
-            repo_full_name: "acme/my-backend",
-            installation_id: "inst-1",
-            webhook_id: Some(42),
-            is_active: true,
-        })
-        .await;
-    Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&world.github)
-        .await;
+    world.connect(USER, Some(42)).await;
+    world.github_answers(ResponseTemplate::new(204)).await;
     world
 }
 

@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use wiremock::matchers::method;
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 use nectr_disconnect::adapters::GitHubWebhooks;
 use nectr_disconnect::app::{self, AwsClients, Production};
@@ -15,7 +14,7 @@ use nectr_disconnect::warm_up::warm_up;
 
 use crate::support::events::Answer;
 use crate::support::fault_proxy::{Fault, FaultProxy};
-use crate::support::world::{Seed, World, delete_as, sdk_config};
+use crate::support::world::{World, delete_as, sdk_config};
 
 const USER: &str = "user-1";
 
@@ -31,20 +30,8 @@ struct Proxied {
 
 async fn world_behind_proxies() -> Proxied {
     let mut world = World::start().await;
-    world.seed_user(USER, "gho_warmtoken").await;
-    let key = world
-        .seed_installation(Seed {
-            user: USER,
-            repo_full_name: "acme/my-backend",
-            installation_id: "inst-1",
-            webhook_id: Some(42),
-            is_active: true,
-        })
-        .await;
-    Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&world.github)
-        .await;
+    let key = world.connect(USER, Some(42)).await;
+    world.github_answers(ResponseTemplate::new(204)).await;
     let aws_proxy = FaultProxy::start(&world.moto_endpoint()).await;
     let github_proxy = FaultProxy::start(&world.github.uri()).await;
     world
@@ -74,6 +61,27 @@ impl Proxied {
 
     async fn disconnect(&self, use_case: &Production) -> Answer {
         Answer::from(handle(use_case, delete_as(USER, "acme", "my-backend")).await)
+    }
+
+    /// A disconnect that must succeed: 200, and the installation inactive.
+    async fn assert_disconnects(&self, use_case: &Production) -> Answer {
+        let answer = self.disconnect(use_case).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(
+            self.world.item(&self.key).await["is_active"],
+            AttributeValue::Bool(false)
+        );
+        answer
+    }
+
+    fn fail_every_call(&self, aws: Fault, github: Fault) {
+        self.aws_proxy.inject(None, aws);
+        self.github_proxy.inject(None, github);
+    }
+
+    fn heal(&self) {
+        self.aws_proxy.clear();
+        self.github_proxy.clear();
     }
 }
 
@@ -121,14 +129,9 @@ async fn after_the_warm_up_the_first_request_fetches_no_key_and_opens_no_connect
         proxied.github_proxy.connections(),
     );
 
-    let answer = proxied.disconnect(&use_case).await;
+    let answer = proxied.assert_disconnects(&use_case).await;
 
-    assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body["webhook"], "removed");
-    assert_eq!(
-        proxied.world.item(&proxied.key).await["is_active"],
-        AttributeValue::Bool(false)
-    );
     assert_eq!(
         operations(&proxied.aws_proxy, calls),
         [
@@ -153,21 +156,14 @@ async fn after_the_warm_up_the_first_request_fetches_no_key_and_opens_no_connect
 async fn a_failed_warm_up_is_left_to_the_first_request() {
     let proxied = world_behind_proxies().await;
     let (use_case, github) = proxied.use_case();
-    proxied.aws_proxy.inject(None, Fault::ServerError);
-    proxied.github_proxy.inject(None, Fault::Refused);
+    proxied.fail_every_call(Fault::ServerError, Fault::Refused);
 
     proxied.warm_up(&use_case, &github).await;
-    proxied.aws_proxy.clear();
-    proxied.github_proxy.clear();
+    proxied.heal();
     let failed = proxied.aws_proxy.calls().len();
-    let answer = proxied.disconnect(&use_case).await;
+    let answer = proxied.assert_disconnects(&use_case).await;
 
-    assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body["webhook"], "removed");
-    assert_eq!(
-        proxied.world.item(&proxied.key).await["is_active"],
-        AttributeValue::Bool(false)
-    );
     assert!(
         operations(&proxied.aws_proxy, failed).contains(&("GetSecretValue".to_owned(), Some(200))),
         "the first request fetches the signing key itself"
@@ -178,21 +174,14 @@ async fn a_failed_warm_up_is_left_to_the_first_request() {
 async fn a_silent_dependency_does_not_hold_init() {
     let proxied = world_behind_proxies().await;
     let (use_case, github) = proxied.use_case();
-    proxied.aws_proxy.inject(None, Fault::Hang);
-    proxied.github_proxy.inject(None, Fault::Hang);
+    proxied.fail_every_call(Fault::Hang, Fault::Hang);
 
     // A bound on the test, not a timing claim: a warm-up that waited for the
     // silent proxies would never return.
     let warmed =
         tokio::time::timeout(Duration::from_secs(60), proxied.warm_up(&use_case, &github)).await;
     assert!(warmed.is_ok(), "the warm-up never returned");
-    proxied.aws_proxy.clear();
-    proxied.github_proxy.clear();
-    let answer = proxied.disconnect(&use_case).await;
+    proxied.heal();
 
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(
-        proxied.world.item(&proxied.key).await["is_active"],
-        AttributeValue::Bool(false)
-    );
+    proxied.assert_disconnects(&use_case).await;
 }

@@ -26,7 +26,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::support::events::Answer;
 use crate::support::fault_proxy::{Fault, FaultProxy};
 use crate::support::moto::free_port;
-use crate::support::world::{Item, Seed, World, delete_as, sdk_config};
+use crate::support::world::{Item, World, delete_as, sdk_config};
 
 /// The invocation deadline each cell runs under.
 const DEADLINE: Duration = Duration::from_secs(3);
@@ -129,16 +129,7 @@ async fn every_dependency_fault_keeps_the_contract() {
 
 async fn run_cell(world: &World, n: usize, target: Target, kind: Kind) -> Cell {
     let user = format!("matrix-{n}");
-    world.seed_user(&user, "gho_matrixtoken").await;
-    world
-        .seed_installation(Seed {
-            user: &user,
-            repo_full_name: "acme/my-backend",
-            installation_id: "inst",
-            webhook_id: Some(42),
-            is_active: true,
-        })
-        .await;
+    world.connect(&user, Some(42)).await;
 
     let mut aws = world.aws.clone();
     let mut proxies = Vec::new();

@@ -4,8 +4,7 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use tokio::sync::Notify;
-use wiremock::matchers::method;
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 use nectr_disconnect::http::handle;
 
@@ -17,20 +16,8 @@ const USER: &str = "user-1";
 
 async fn connected_world() -> (World, (String, String)) {
     let world = World::start().await;
-    world.seed_user(USER, "gho_racetoken").await;
-    let key = world
-        .seed_installation(Seed {
-            user: USER,
-            repo_full_name: "acme/my-backend",
-            installation_id: "inst-1",
-            webhook_id: Some(42),
-            is_active: true,
-        })
-        .await;
-    Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&world.github)
-        .await;
+    let key = world.connect(USER, Some(42)).await;
+    world.github_answers(ResponseTemplate::new(204)).await;
     (world, key)
 }
 

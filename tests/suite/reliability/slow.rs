@@ -5,30 +5,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::RequestExt;
-use wiremock::matchers::method;
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 use crate::support::fault_proxy::{Fault, FaultProxy};
-use crate::support::world::{Seed, World, delete_as, sdk_config};
+use crate::support::world::{World, delete_as, sdk_config};
 
 const LATENCY: Duration = Duration::from_millis(300);
 
 #[tokio::test]
 async fn every_dependency_answering_late_within_the_deadline_still_disconnects() {
     let world = World::start().await;
-    world.seed_user("user-1", "gho_slowtoken").await;
-    let key = world
-        .seed_installation(Seed {
-            user: "user-1",
-            repo_full_name: "acme/my-backend",
-            installation_id: "inst-1",
-            webhook_id: Some(42),
-            is_active: true,
-        })
-        .await;
-    Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(204).set_delay(LATENCY))
-        .mount(&world.github)
+    let key = world.connect("user-1", Some(42)).await;
+    world
+        .github_answers(ResponseTemplate::new(204).set_delay(LATENCY))
         .await;
     let proxy = FaultProxy::start(&world.moto_endpoint()).await;
     proxy.inject(None, Fault::Delay(LATENCY));

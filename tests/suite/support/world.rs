@@ -16,7 +16,8 @@ use lambda_http::Request;
 use nectr_disconnect::app::{self, AwsClients, Production};
 use nectr_disconnect::config::Config;
 use nectr_disconnect::http::handle;
-use wiremock::MockServer;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::events::{Answer, http_api_event};
 use super::jwt::{FIXTURE_KEY, claims, hs256};
@@ -149,6 +150,33 @@ impl World {
             item.insert("github_token".into(), AttributeValue::B(Blob::new(token)));
         }
         self.put(item).await;
+    }
+
+    /// The state most tests start from: `user` has a GitHub token and an
+    /// active installation of acme/my-backend (`inst-1`) with `webhook_id`.
+    pub async fn connect(&self, user: &str, webhook_id: Option<u64>) -> (String, String) {
+        self.seed_user(user, "gho_connectedtoken").await;
+        self.install(user, webhook_id).await
+    }
+
+    /// An active installation of acme/my-backend (`inst-1`) for `user`.
+    pub async fn install(&self, user: &str, webhook_id: Option<u64>) -> (String, String) {
+        self.seed_installation(Seed {
+            user,
+            repo_full_name: "acme/my-backend",
+            installation_id: "inst-1",
+            webhook_id,
+            is_active: true,
+        })
+        .await
+    }
+
+    /// Every webhook delete on the GitHub mock gets `response`.
+    pub async fn github_answers(&self, response: ResponseTemplate) {
+        Mock::given(method("DELETE"))
+            .respond_with(response)
+            .mount(&self.github)
+            .await;
     }
 
     pub async fn seed_installation(&self, installation: Seed<'_>) -> (String, String) {
