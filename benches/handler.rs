@@ -10,14 +10,14 @@ use jsonwebtoken::{EncodingKey, Header};
 use nectr_disconnect::auth::{Authenticator, JwtRules};
 use nectr_disconnect::disconnect::DisconnectRepository;
 use nectr_disconnect::domain::{
-    Ciphertext, Installation, OAuthToken, RepoName, SigningKey, SigningKeys, User, UserId,
-    WebhookOutcome,
+    Ciphertext, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys, User,
+    UserId, WebhookOutcome,
 };
 use nectr_disconnect::http::handle;
 use nectr_disconnect::http::lambda_event::request_from_json;
 use nectr_disconnect::ports::{
-    Deactivation, DecryptError, DependencyError, InstallationStore, SigningKeySource,
-    TokenDecryptor, WebhookRemover,
+    CodeGraph, Deactivation, DecryptError, DependencyError, GraphError, InstallationStore,
+    SigningKeySource, TokenDecryptor, WebhookRemover,
 };
 use serde_json::json;
 
@@ -87,6 +87,16 @@ impl WebhookRemover for Instant0 {
     }
 }
 
+impl CodeGraph for Instant0 {
+    async fn kept(&self, _: &str, _: Instant) -> Result<KeptGraph, GraphError> {
+        Ok(KeptGraph {
+            files: 120,
+            pull_requests: 35,
+            developers: 4,
+        })
+    }
+}
+
 fn event(authorization: &str) -> String {
     json!({
         "version": "2.0",
@@ -126,6 +136,7 @@ fn handler_overhead(c: &mut Criterion) {
         Instant0,
         Instant0,
         Instant0,
+        Some(Instant0),
     );
     let token = jsonwebtoken::encode(
         &Header::default(),

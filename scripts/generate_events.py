@@ -4,7 +4,8 @@
 Each fixture is a real event shape: HTTP API (payload 2.0), REST API proxy
 (payload 1.0) or Lambda function URL. Tokens are signed with the local test
 key of mint_jwt.py for the user `fixture-user` and expire in 2100, except the
-expired one. tests/suite/fixtures.rs holds the expected response of each file.
+expired one. tests/expected-responses.json holds the expected response of each
+file.
 """
 import json
 import pathlib

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and inspect the local AWS world (moto) the way the rest of Nectr
 writes it: the table of CONTRACT §3, a KMS key for OAuth tokens (encrypted
-with the encryption context {"user_id": ...}) and the JWT signing secret.
+with the encryption context {"user_id": ...}), the JWT signing secret and the
+Neo4j credentials secret.
 
     local_aws.py setup      create everything and seed the demo user and
                             installations
@@ -19,10 +20,12 @@ import urllib.request
 
 import boto3
 
+import local_graph
 from mint_jwt import LOCAL_TEST_KEY
 
 TABLE = "nectr-local"
 SECRET_ID = "nectr/local/jwt-signing-key"
+NEO4J_SECRET_ID = "nectr/local/neo4j"
 KEY_ALIAS = "alias/nectr-local-oauth-tokens"
 USER = "fixture-user"
 OAUTH_TOKEN = "gho_localDemoTokenNotARealOne0000000000"
@@ -45,6 +48,10 @@ def setup():
     key_id = kms.create_key(Description="nectr OAuth tokens (local)")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=KEY_ALIAS, TargetKeyId=key_id)
     secrets.create_secret(Name=SECRET_ID, SecretString=LOCAL_TEST_KEY)
+    secrets.create_secret(
+        Name=NEO4J_SECRET_ID,
+        SecretString=json.dumps({"username": local_graph.USERNAME, "password": local_graph.PASSWORD}),
+    )
 
     ciphertext = kms.encrypt(
         KeyId=key_id, Plaintext=OAUTH_TOKEN.encode(), EncryptionContext={"user_id": USER}

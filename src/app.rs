@@ -7,7 +7,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 
 use crate::adapters::{
-    DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor, SecretsManagerSigningKeys,
+    DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor, Neo4jGraph, SecretsManagerSigningKeys,
 };
 use crate::auth::{Authenticator, JwtRules};
 use crate::config::Config;
@@ -18,6 +18,7 @@ pub type Production = DisconnectRepository<
     KmsTokenDecryptor,
     SecretsManagerSigningKeys,
     GitHubWebhooks,
+    Neo4jGraph,
 >;
 
 /// One client per AWS service; tests swap single clients to point one
@@ -71,5 +72,9 @@ pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> 
         DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
         KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id),
         github,
+        config
+            .neo4j
+            .as_ref()
+            .map(|neo4j| Neo4jGraph::new(neo4j, aws.secrets_manager.clone())),
     )
 }

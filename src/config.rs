@@ -17,6 +17,16 @@ pub struct Config {
     /// Fetch the signing keys and open connections during Lambda's init
     /// phase (`WARM_UP_ON_INIT`, default true).
     pub warm_up_on_init: bool,
+    /// The Neo4j code graph; `None` when `NEO4J_URI` is not set.
+    pub neo4j: Option<Neo4jConfig>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Neo4jConfig {
+    pub uri: String,
+    /// A Secrets Manager secret holding `{"username": …, "password": …}`.
+    pub secret_id: String,
+    pub timeout: Duration,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -33,6 +43,16 @@ pub enum ConfigError {
 const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
 const DEFAULT_GITHUB_TIMEOUT_MS: u64 = 3_000;
 const DEFAULT_JWT_KEY_TTL_SECONDS: u64 = 300;
+const DEFAULT_NEO4J_TIMEOUT_MS: u64 = 1_000;
+/// The schemes neo4rs speaks, with and without TLS.
+const NEO4J_SCHEMES: [&str; 6] = [
+    "bolt",
+    "bolt+s",
+    "bolt+ssc",
+    "neo4j",
+    "neo4j+s",
+    "neo4j+ssc",
+];
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -80,8 +100,31 @@ impl Config {
                 DEFAULT_JWT_KEY_TTL_SECONDS,
             )?),
             warm_up_on_init: flag("WARM_UP_ON_INIT", optional("WARM_UP_ON_INIT"), true)?,
+            neo4j: match optional("NEO4J_URI") {
+                None => None,
+                Some(uri) => Some(Neo4jConfig {
+                    uri: neo4j_uri(uri)?,
+                    secret_id: required("NEO4J_SECRET_ID")?,
+                    timeout: Duration::from_millis(positive(
+                        "NEO4J_TIMEOUT_MS",
+                        optional("NEO4J_TIMEOUT_MS"),
+                        DEFAULT_NEO4J_TIMEOUT_MS,
+                    )?),
+                }),
+            },
         })
     }
+}
+
+fn neo4j_uri(uri: String) -> Result<String, ConfigError> {
+    Url::parse(&uri)
+        .ok()
+        .filter(|u| NEO4J_SCHEMES.contains(&u.scheme()) && u.host().is_some())
+        .map(|_| uri)
+        .ok_or(ConfigError::Malformed {
+            name: "NEO4J_URI",
+            reason: "expected a bolt:// or neo4j:// URI (+s, +ssc for TLS)",
+        })
 }
 
 fn flag(name: &'static str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
@@ -147,6 +190,7 @@ mod tests {
         assert_eq!(config.jwt_issuer, None);
         assert_eq!(config.jwt_audience, None);
         assert!(config.warm_up_on_init);
+        assert!(config.neo4j.is_none());
     }
 
     #[test]
@@ -176,6 +220,8 @@ mod tests {
             ("GITHUB_TIMEOUT_MS", "0"),
             ("JWT_KEY_TTL_SECONDS", "-5"),
             ("WARM_UP_ON_INIT", "yes"),
+            ("NEO4J_URI", "http://graph.example.com"),
+            ("NEO4J_URI", "bolt://"),
         ] {
             let mut vars = REQUIRED.to_vec();
             vars.push((name, value));
@@ -204,5 +250,32 @@ mod tests {
         assert_eq!(config.jwt_audience.as_deref(), Some("nectr-api"));
         assert_eq!(config.jwt_key_ttl, Duration::from_secs(60));
         assert!(!config.warm_up_on_init);
+    }
+
+    #[test]
+    fn neo4j_is_read_when_its_uri_is_set() {
+        let mut vars = REQUIRED.to_vec();
+        vars.extend([
+            ("NEO4J_URI", "neo4j+s://graph.example.com:7687"),
+            ("NEO4J_SECRET_ID", "nectr/neo4j"),
+        ]);
+        let neo4j = config(&vars).unwrap().neo4j.unwrap();
+        assert_eq!(neo4j.uri, "neo4j+s://graph.example.com:7687");
+        assert_eq!(neo4j.secret_id, "nectr/neo4j");
+        assert_eq!(neo4j.timeout, Duration::from_millis(1_000));
+
+        vars.push(("NEO4J_TIMEOUT_MS", "250"));
+        let neo4j = config(&vars).unwrap().neo4j.unwrap();
+        assert_eq!(neo4j.timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn a_neo4j_uri_without_its_secret_is_refused() {
+        let mut vars = REQUIRED.to_vec();
+        vars.push(("NEO4J_URI", "bolt://127.0.0.1:7687"));
+        assert_eq!(
+            config(&vars).unwrap_err(),
+            ConfigError::Missing("NEO4J_SECRET_ID")
+        );
     }
 }

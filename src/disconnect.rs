@@ -5,13 +5,16 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use tokio::sync::oneshot;
+
 use crate::auth::{AuthError, Authenticator};
 use crate::domain::{
-    BearerToken, Disconnected, Installation, OAuthToken, RepoName, UserId, WebhookOutcome,
+    BearerToken, Disconnected, Installation, KeptGraph, OAuthToken, RepoName, UserId,
+    WebhookOutcome,
 };
 use crate::ports::{
-    Deactivation, DecryptError, Dependency, DependencyError, InstallationStore, SigningKeySource,
-    TokenDecryptor, WebhookRemover,
+    CodeGraph, Deactivation, DecryptError, Dependency, DependencyError, InstallationStore,
+    SigningKeySource, TokenDecryptor, WebhookRemover,
 };
 
 /// Why a disconnect did not happen. Mapped to HTTP in exactly one place,
@@ -57,26 +60,36 @@ pub struct DisconnectRequest<'a> {
     pub deadline: Instant,
 }
 
-pub struct DisconnectRepository<S, D, K, W> {
+pub struct DisconnectRepository<S, D, K, W, G> {
     authenticator: Authenticator<K>,
     installations: S,
     tokens: D,
     webhooks: W,
+    /// `None` when no graph is configured.
+    graph: Option<G>,
 }
 
-impl<S, D, K, W> DisconnectRepository<S, D, K, W>
+impl<S, D, K, W, G> DisconnectRepository<S, D, K, W, G>
 where
     S: InstallationStore,
     D: TokenDecryptor,
     K: SigningKeySource,
     W: WebhookRemover,
+    G: CodeGraph,
 {
-    pub fn new(authenticator: Authenticator<K>, installations: S, tokens: D, webhooks: W) -> Self {
+    pub fn new(
+        authenticator: Authenticator<K>,
+        installations: S,
+        tokens: D,
+        webhooks: W,
+        graph: Option<G>,
+    ) -> Self {
         Self {
             authenticator,
             installations,
             tokens,
             webhooks,
+            graph,
         }
     }
 
@@ -102,24 +115,44 @@ where
         )
         .await?;
 
+        let (stored_name, stored_name_received) = oneshot::channel();
+        let (disconnected, graph) = tokio::join!(
+            self.disconnect_installations(&user_id, &repo, deadline, stored_name),
+            self.kept_graph(&repo, stored_name_received, deadline),
+        );
+        Ok(Disconnected {
+            graph,
+            ..disconnected?
+        })
+    }
+
+    /// Everything a disconnect changes. Sends the repository's stored name as
+    /// soon as an installation is found.
+    async fn disconnect_installations(
+        &self,
+        user_id: &UserId,
+        repo: &RepoName,
+        deadline: Instant,
+        stored_name: oneshot::Sender<String>,
+    ) -> Result<Disconnected, DisconnectError> {
         let (user, installations) = tokio::join!(
             within(
                 deadline,
                 Dependency::DynamoDb,
-                self.installations.find_user(&user_id)
+                self.installations.find_user(user_id)
             ),
             within(
                 deadline,
                 Dependency::DynamoDb,
-                self.installations
-                    .find_active_installations(&user_id, &repo)
+                self.installations.find_active_installations(user_id, repo)
             ),
         );
         let user = user?.ok_or(DisconnectError::Unauthorized("unknown user"))?;
         let installations = installations?;
-        if installations.is_empty() {
+        let Some(first) = installations.first() else {
             return Err(DisconnectError::InstallationNotFound);
-        }
+        };
+        let _graph_may_be_off = stored_name.send(first.github_repo(repo).to_string());
 
         // Decrypt before changing anything: a token that cannot be decrypted
         // leaves every item as it was.
@@ -130,7 +163,7 @@ where
                 .ok_or(DisconnectError::SessionExpired(
                     "the user item has no github_token",
                 ))?;
-            let decrypt = self.tokens.decrypt(&user_id, ciphertext);
+            let decrypt = self.tokens.decrypt(user_id, ciphertext);
             Some(within(deadline, Dependency::Kms, decrypt).await?)
         } else {
             None
@@ -140,8 +173,8 @@ where
         let mut disconnected: Option<Disconnected> = None;
         for installation in &installations {
             let (webhook, deactivation) = tokio::join!(
-                self.remove_webhook(installation, &repo, token.as_ref(), deadline),
-                self.deactivate(&user_id, &repo, installation, disconnected_at, deadline),
+                self.remove_webhook(installation, repo, token.as_ref(), deadline),
+                self.deactivate(user_id, repo, installation, disconnected_at, deadline),
             );
             if deactivation? == Deactivation::NotActive {
                 continue;
@@ -157,6 +190,7 @@ where
                 None => Disconnected {
                     repo_full_name: installation.repo_full_name.clone(),
                     webhook,
+                    graph: None,
                 },
                 Some(first) => Disconnected {
                     webhook: first.webhook.max(webhook),
@@ -165,6 +199,44 @@ where
             });
         }
         disconnected.ok_or(DisconnectError::InstallationNotFound)
+    }
+
+    /// What the code graph keeps, asked beside the rest of the disconnect so
+    /// that it adds no step to it. Graph lookups are exact, so when the stored
+    /// name differs from the requested one in case, the graph is asked again
+    /// under the stored name. `None` without a graph, when it fails, and when
+    /// the disconnect fails (the stored name never comes).
+    async fn kept_graph(
+        &self,
+        requested: &RepoName,
+        stored_name: oneshot::Receiver<String>,
+        deadline: Instant,
+    ) -> Option<KeptGraph> {
+        let graph = self.graph.as_ref()?;
+        let requested = requested.to_string();
+        let mut first = Box::pin(graph.kept(&requested, deadline));
+        let mut stored_name = stored_name;
+        let (stored, first_answer) = tokio::select! {
+            stored = &mut stored_name => (stored.ok()?, None),
+            answer = &mut first => (stored_name.await.ok()?, Some(answer)),
+        };
+        let answer = match first_answer {
+            _ if stored != requested => {
+                drop(first);
+                graph.kept(&stored, deadline).await
+            }
+            Some(answer) => answer,
+            None => first.await,
+        };
+        answer
+            .inspect_err(|e| {
+                tracing::warn!(
+                    cause = %crate::logging::chain(e),
+                    repo = %stored,
+                    "the code graph was not read; the response leaves it out"
+                );
+            })
+            .ok()
     }
 
     /// The conditional update, bounded by the deadline. When it ends without

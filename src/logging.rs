@@ -4,6 +4,8 @@
 //! INFO, because at DEBUG and TRACE the AWS SDK prints request and response
 //! bodies, which hold OAuth-token ciphertexts and the JWT signing key.
 
+use std::error::Error;
+
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::prelude::*;
 
@@ -35,4 +37,16 @@ pub fn filter(level: LevelFilter) -> Targets {
     Targets::new()
         .with_default(level.min(LevelFilter::INFO))
         .with_target(OWN_TARGET, level)
+}
+
+/// An error and its causes on one line, for the operator's log.
+pub fn chain(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

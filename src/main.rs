@@ -20,6 +20,9 @@ async fn main() -> Result<(), lambda_http::Error> {
             std::process::exit(1);
         }
     };
+    if config.neo4j.is_none() {
+        tracing::warn!("NEO4J_URI is not set: 200 responses leave out the code graph");
+    }
     let sdk_config = app::aws_config_loader().load().await;
     let sdk_config_loaded = started.elapsed();
     let aws = AwsClients::new(&sdk_config);

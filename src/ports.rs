@@ -6,7 +6,8 @@ use std::future::Future;
 use std::time::{Instant, SystemTime};
 
 use crate::domain::{
-    Ciphertext, Installation, OAuthToken, RepoName, SigningKeys, User, UserId, WebhookOutcome,
+    Ciphertext, Installation, KeptGraph, OAuthToken, RepoName, SigningKeys, User, UserId,
+    WebhookOutcome,
 };
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -147,4 +148,22 @@ pub trait WebhookRemover: Send + Sync {
         webhook_id: u64,
         deadline: Instant,
     ) -> impl Future<Output = WebhookOutcome> + Send;
+}
+
+/// Why the code graph could not be read. Only ever logged: the disconnect
+/// goes on without the graph.
+#[derive(Debug, thiserror::Error)]
+#[error("the code graph could not be read")]
+pub struct GraphError(#[source] pub BoxError);
+
+/// Reads the code graph (Neo4j in production). Read-only: the graph is shared
+/// by every user who connected the same repository, and a disconnect keeps it.
+pub trait CodeGraph: Send + Sync {
+    /// What the graph holds for `repo_full_name`, matched exactly. Must return
+    /// by `deadline`.
+    fn kept(
+        &self,
+        repo_full_name: &str,
+        deadline: Instant,
+    ) -> impl Future<Output = Result<KeptGraph, GraphError>> + Send;
 }

@@ -4,9 +4,11 @@ mod aws_errors;
 pub mod dynamodb;
 pub mod github;
 pub mod kms;
+pub mod neo4j;
 pub mod secrets_manager;
 
 pub use dynamodb::DynamoDbInstallations;
 pub use github::GitHubWebhooks;
 pub use kms::KmsTokenDecryptor;
+pub use neo4j::Neo4jGraph;
 pub use secrets_manager::SecretsManagerSigningKeys;

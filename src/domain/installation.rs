@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{Ciphertext, RepoName};
+use super::{Ciphertext, KeptGraph, RepoName};
 
 /// The Nectr user id, the `sub` of their JWT.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -80,6 +80,8 @@ pub struct Disconnected {
     /// When several installations were active, the outcome a user most needs
     /// to act on (`failed` beats the others).
     pub webhook: WebhookOutcome,
+    /// Left out when there is no graph or it could not be read in time.
+    pub graph: Option<KeptGraph>,
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! The vocabulary of a disconnect: plain types, no I/O.
 
 mod installation;
+mod kept_graph;
 mod repo_name;
 mod secrets;
 
 pub use installation::{Disconnected, Installation, User, UserId, WebhookOutcome};
+pub use kept_graph::KeptGraph;
 pub use repo_name::{InvalidRepoName, RepoName};
 pub use secrets::{BearerToken, Ciphertext, OAuthToken, SigningKey, SigningKeys};

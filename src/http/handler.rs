@@ -10,7 +10,9 @@ use super::credentials::bearer_token;
 use super::response::{ApiError, disconnected, failure};
 use super::router::{Route, route};
 use crate::disconnect::{DisconnectRepository, DisconnectRequest};
-use crate::ports::{InstallationStore, SigningKeySource, TokenDecryptor, WebhookRemover};
+use crate::ports::{
+    CodeGraph, InstallationStore, SigningKeySource, TokenDecryptor, WebhookRemover,
+};
 
 /// Time kept back from the invocation deadline for writing the response.
 const RESPONSE_MARGIN: Duration = Duration::from_millis(250);
@@ -22,8 +24,8 @@ const DEFAULT_TIME_LEFT: Duration = Duration::from_secs(30);
 /// which would otherwise read as long past and leave no time for GitHub.
 const PLAUSIBLE_DEADLINE_MS: u64 = 1_577_836_800_000;
 
-pub async fn handle<S, D, K, W>(
-    use_case: &DisconnectRepository<S, D, K, W>,
+pub async fn handle<S, D, K, W, G>(
+    use_case: &DisconnectRepository<S, D, K, W, G>,
     request: Request,
 ) -> Response<Body>
 where
@@ -31,6 +33,7 @@ where
     D: TokenDecryptor,
     K: SigningKeySource,
     W: WebhookRemover,
+    G: CodeGraph,
 {
     let path = match request.raw_http_path() {
         "" => request.uri().path(),

@@ -1,14 +1,13 @@
 //! The one place where outcomes become HTTP responses (CONTRACT §1).
 
-use std::error::Error;
-
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
 use super::router::ALLOWED_METHOD;
 use crate::disconnect::DisconnectError;
-use crate::domain::{Disconnected, WebhookOutcome};
+use crate::domain::{Disconnected, KeptGraph, WebhookOutcome};
+use crate::logging::chain;
 use crate::ports::DependencyError;
 
 /// Seconds a client should wait before retrying after a 503.
@@ -30,6 +29,8 @@ struct DisconnectedBody<'a> {
     status: &'static str,
     repo: &'a str,
     webhook: WebhookOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    graph: Option<KeptGraph>,
 }
 
 #[derive(Serialize)]
@@ -44,6 +45,7 @@ pub fn disconnected(outcome: &Disconnected) -> Response<Body> {
             status: "disconnected",
             repo: &outcome.repo_full_name,
             webhook: outcome.webhook,
+            graph: outcome.graph,
         },
     )
 }
@@ -121,15 +123,4 @@ fn log(error: &ApiError) {
         }
         other => tracing::info!(reason = %other, "request refused"),
     }
-}
-
-fn chain(error: &dyn Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -7,7 +7,7 @@ use nectr_disconnect::config::Config;
 use serde_json::Value;
 
 /// CONTRACT §7, without the AWS SDK's own variables.
-const VARIABLES: [&str; 9] = [
+const VARIABLES: [&str; 12] = [
     "TABLE_NAME",
     "JWT_SECRET_ID",
     "KMS_KEY_ID",
@@ -17,6 +17,9 @@ const VARIABLES: [&str; 9] = [
     "JWT_AUDIENCE",
     "JWT_KEY_TTL_SECONDS",
     "WARM_UP_ON_INIT",
+    "NEO4J_URI",
+    "NEO4J_SECRET_ID",
+    "NEO4J_TIMEOUT_MS",
 ];
 
 fn read(file: &str) -> String {

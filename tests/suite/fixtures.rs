@@ -1,11 +1,13 @@
 //! Every API Gateway event in `events/` through the same handler the binary
 //! runs, over in-memory fakes seeded with the fixtures' world: `fixture-user`
-//! has connected acme/my-backend (webhook 42) and acme/docs (no webhook).
+//! has connected acme/my-backend (webhook 42) and acme/docs (no webhook), and
+//! the code graph holds what scripts/local_graph.py seeds for them.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+use nectr_disconnect::domain::KeptGraph;
 use nectr_disconnect::http::handle;
 use nectr_disconnect::http::lambda_event::request_from_json;
 use serde_json::Value;
@@ -34,6 +36,22 @@ fn fixture_world() -> Fakes {
     fakes
         .store
         .add_installation(USER, "acme/docs", "inst-docs", None, true);
+    fakes.graph.keeps(
+        "acme/my-backend",
+        KeptGraph {
+            files: 3,
+            pull_requests: 2,
+            developers: 2,
+        },
+    );
+    fakes.graph.keeps(
+        "acme/docs",
+        KeptGraph {
+            files: 1,
+            pull_requests: 0,
+            developers: 1,
+        },
+    );
     fakes
 }
 
@@ -73,7 +91,7 @@ async fn every_fixture_gets_the_response_the_contract_prescribes() {
             .unwrap_or_else(|e| panic!("{name}.json is not an API Gateway event: {e}"));
         let fakes = fixture_world();
 
-        let answer = Answer::from(handle(&fakes.use_case(), request).await);
+        let answer = Answer::from(handle(&fakes.use_case_with_graph(), request).await);
 
         assert_eq!(answer.status, expected["status"], "{name}");
         assert_eq!(answer.body, expected["body"], "{name}");

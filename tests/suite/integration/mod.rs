@@ -1,6 +1,7 @@
 mod authentication;
 mod disconnect;
 mod github;
+mod graph;
 mod kms;
 mod logs;
 mod names;

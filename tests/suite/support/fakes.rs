@@ -8,12 +8,12 @@ use std::time::{Instant, SystemTime};
 
 use super::{logs, secrets};
 use nectr_disconnect::domain::{
-    Ciphertext, Installation, OAuthToken, RepoName, SigningKey, SigningKeys, User, UserId,
-    WebhookOutcome,
+    Ciphertext, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys, User,
+    UserId, WebhookOutcome,
 };
 use nectr_disconnect::ports::{
-    Deactivation, DecryptError, Dependency, DependencyError, InstallationStore, SigningKeySource,
-    TokenDecryptor, WebhookRemover,
+    CodeGraph, Deactivation, DecryptError, Dependency, DependencyError, GraphError,
+    InstallationStore, SigningKeySource, TokenDecryptor, WebhookRemover,
 };
 
 /// How a fake dependency misbehaves when told to.
@@ -376,5 +376,55 @@ impl WebhookRemover for FakeWebhooks {
             webhook_id,
         });
         state.outcome
+    }
+}
+
+#[derive(Default)]
+struct GraphState {
+    kept: HashMap<String, KeptGraph>,
+    failing: bool,
+    asked: Vec<String>,
+}
+
+/// A code graph that counts zero for a repository it was not told about,
+/// as the real query does.
+#[derive(Clone, Default)]
+pub struct FakeGraph(Arc<Mutex<GraphState>>);
+
+impl FakeGraph {
+    pub fn keeps(&self, repo_full_name: &str, kept: KeptGraph) {
+        lock(&self.0).kept.insert(repo_full_name.into(), kept);
+    }
+
+    pub fn fail(&self) {
+        lock(&self.0).failing = true;
+    }
+
+    /// The repository names the use case asked about, in order.
+    pub fn asked(&self) -> Vec<String> {
+        lock(&self.0).asked.clone()
+    }
+}
+
+impl CodeGraph for FakeGraph {
+    async fn kept(
+        &self,
+        repo_full_name: &str,
+        _deadline: Instant,
+    ) -> Result<KeptGraph, GraphError> {
+        let mut state = lock(&self.0);
+        state.asked.push(repo_full_name.into());
+        if state.failing {
+            return Err(GraphError("injected: unreachable".into()));
+        }
+        Ok(state
+            .kept
+            .get(repo_full_name)
+            .copied()
+            .unwrap_or(KeptGraph {
+                files: 0,
+                pull_requests: 0,
+                developers: 0,
+            }))
     }
 }

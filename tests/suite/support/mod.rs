@@ -1,3 +1,4 @@
+pub mod arcadedb;
 pub mod events;
 pub mod fakes;
 pub mod fault_proxy;

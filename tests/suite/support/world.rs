@@ -28,6 +28,7 @@ pub type Item = HashMap<String, AttributeValue>;
 
 pub const TABLE: &str = "nectr-test";
 pub const SECRET_ID: &str = "nectr/jwt-signing-key";
+pub const NEO4J_SECRET_ID: &str = "nectr/neo4j";
 
 pub struct World {
     pub github: MockServer,
@@ -130,6 +131,23 @@ impl World {
             .send()
             .await
             .expect("moto rotates the secret");
+    }
+
+    /// Gives the use case a code graph at `uri`, with the credentials in a
+    /// Secrets Manager secret as production keeps them.
+    pub async fn use_graph(&mut self, uri: &str, username: &str, password: &str) {
+        secrets::register(password);
+        let credentials = serde_json::json!({"username": username, "password": password});
+        self.aws
+            .secrets_manager
+            .create_secret()
+            .name(NEO4J_SECRET_ID)
+            .secret_string(credentials.to_string())
+            .send()
+            .await
+            .expect("moto creates the Neo4j secret");
+        self.env.insert("NEO4J_URI", uri.into());
+        self.env.insert("NEO4J_SECRET_ID", NEO4J_SECRET_ID.into());
     }
 
     /// A user item whose `github_token` is `oauth_token` encrypted for them.

@@ -78,6 +78,7 @@ async fn disconnect_removes_the_webhook_and_marks_the_installation_inactive() {
         Disconnected {
             repo_full_name: "acme/my-backend".into(),
             webhook: WebhookOutcome::Removed,
+            graph: None,
         }
     );
     assert_inactive(&fakes.store.installation("inst-1"));

@@ -1,2 +1,3 @@
 mod authentication;
 mod disconnect;
+mod graph;

@@ -1,0 +1,174 @@
+//! The code graph against a real Bolt server (ArcadeDB standing in for
+//! Neo4j): the 200 reports what is kept, the graph is left exactly as it
+//! was, and a graph that is down, refuses the login or never answers only
+//! drops `graph` from the body.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_http::RequestExt;
+use serde_json::json;
+use tokio::net::TcpListener;
+use wiremock::ResponseTemplate;
+
+use crate::support::arcadedb::{ArcadeDb, USERNAME};
+use crate::support::events::Answer;
+use crate::support::moto::free_port;
+use crate::support::world::{World, delete_as};
+
+const USER: &str = "user-1";
+
+/// Two repositories that share a developer: what one disconnect must not
+/// touch includes the other repository's part of the graph.
+const SEED: &str = "
+CREATE (backend:Repository {full_name: 'acme/my-backend', default_branch: 'main'}),
+       (frontend:Repository {full_name: 'acme/my-frontend', default_branch: 'main'}),
+       (backend)-[:CONTAINS]->(:File {path: 'src/main.rs', language: 'Rust'}),
+       (backend)-[:CONTAINS]->(:File {path: 'src/lib.rs', language: 'Rust'}),
+       (backend)-[:CONTAINS]->(:File {path: 'Cargo.toml', language: 'TOML'}),
+       (frontend)-[:CONTAINS]->(:File {path: 'src/App.tsx', language: 'TypeScript'}),
+       (:PullRequest {repo: 'acme/my-backend', number: 7, title: 'Add retries'}),
+       (:PullRequest {repo: 'acme/my-backend', number: 8, title: 'Fix the build'}),
+       (:PullRequest {repo: 'acme/my-frontend', number: 3, title: 'Dark mode'}),
+       (alice:Developer {login: 'alice'}),
+       (bob:Developer {login: 'bob'}),
+       (alice)-[:CONTRIBUTED_TO {commits: 12}]->(backend),
+       (bob)-[:CONTRIBUTED_TO {commits: 3}]->(backend),
+       (bob)-[:CONTRIBUTED_TO {commits: 5}]->(frontend)";
+
+async fn connected_world() -> (World, (String, String)) {
+    let world = World::start().await;
+    let key = world.connect(USER, Some(42)).await;
+    world.github_answers(ResponseTemplate::new(204)).await;
+    (world, key)
+}
+
+async fn assert_disconnected_without_graph(world: &World, key: &(String, String), answer: Answer) {
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.body,
+        json!({"status": "disconnected", "repo": "acme/my-backend", "webhook": "removed"})
+    );
+    assert_eq!(
+        world.item(key).await["is_active"],
+        AttributeValue::Bool(false)
+    );
+}
+
+/// Accepts connections and never says a word, as a hung server does.
+async fn silent_listener() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("bolt://{}", listener.local_addr().unwrap());
+    let holding = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    (uri, holding)
+}
+
+/// A deadline `seconds` from now, as Lambda gives it.
+fn deadline_in(seconds: u64) -> lambda_http::Context {
+    let mut context = lambda_http::Context::default();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    context.deadline = (now + Duration::from_secs(seconds)).as_millis() as u64;
+    context
+}
+
+#[tokio::test]
+async fn disconnect_reports_the_kept_graph_and_changes_no_node_relationship_or_property() {
+    let ((mut world, key), arcadedb) = tokio::join!(connected_world(), ArcadeDb::start());
+    arcadedb.write(SEED).await;
+    world
+        .use_graph(&arcadedb.uri, USERNAME, &arcadedb.password)
+        .await;
+    let before = arcadedb.dump().await;
+    assert_eq!(before.len(), 11 + 7, "the seed is in place: {before:#?}");
+
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.body,
+        json!({
+            "status": "disconnected",
+            "repo": "acme/my-backend",
+            "webhook": "removed",
+            "graph": {"files": 3, "pull_requests": 2, "developers": 2}
+        })
+    );
+    assert_eq!(
+        world.item(&key).await["is_active"],
+        AttributeValue::Bool(false)
+    );
+    assert_eq!(arcadedb.dump().await, before);
+}
+
+#[tokio::test]
+async fn a_graph_that_is_down_is_left_out_and_the_disconnect_succeeds() {
+    let (mut world, key) = connected_world().await;
+    let nobody_listens = format!("bolt://127.0.0.1:{}", free_port());
+    world
+        .use_graph(&nobody_listens, USERNAME, "graph-password-unused")
+        .await;
+
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_disconnected_without_graph(&world, &key, answer).await;
+}
+
+#[tokio::test]
+async fn a_graph_refusing_the_password_is_left_out_and_the_disconnect_succeeds() {
+    let ((mut world, key), arcadedb) = tokio::join!(connected_world(), ArcadeDb::start());
+    arcadedb.write(SEED).await;
+    world
+        .use_graph(&arcadedb.uri, USERNAME, "not-the-arcadedb-password")
+        .await;
+
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_disconnected_without_graph(&world, &key, answer).await;
+}
+
+#[tokio::test]
+async fn a_graph_that_never_answers_is_cut_off_by_its_own_timeout() {
+    let (mut world, key) = connected_world().await;
+    let (silent, _holding) = silent_listener().await;
+    world
+        .use_graph(&silent, USERNAME, "graph-password-silent")
+        .await;
+    world.env.insert("NEO4J_TIMEOUT_MS", "300".into());
+
+    // A bound on the test, not a timing claim: without the graph's own
+    // timeout the invocation would wait for its 30 s default deadline.
+    let answer = tokio::time::timeout(
+        Duration::from_secs(20),
+        world.disconnect_as(USER, "acme", "my-backend"),
+    )
+    .await
+    .expect("the disconnect did not wait for the silent graph");
+
+    assert_disconnected_without_graph(&world, &key, answer).await;
+}
+
+#[tokio::test]
+async fn a_graph_that_never_answers_is_cut_off_by_the_invocation_deadline() {
+    let (mut world, key) = connected_world().await;
+    let (silent, _holding) = silent_listener().await;
+    world
+        .use_graph(&silent, USERNAME, "graph-password-silent")
+        .await;
+    world.env.insert("NEO4J_TIMEOUT_MS", "600000".into());
+
+    // A bound on the test, not a timing claim: only the 5 s deadline can end
+    // this invocation before the graph's ten-minute timeout.
+    let answer = tokio::time::timeout(
+        Duration::from_secs(60),
+        world.send(delete_as(USER, "acme", "my-backend").with_lambda_context(deadline_in(5))),
+    )
+    .await
+    .expect("the disconnect did not stop at the invocation deadline");
+
+    assert_disconnected_without_graph(&world, &key, answer).await;
+}

@@ -1,0 +1,157 @@
+//! What the code graph keeps, reported beside the disconnect and never in
+//! its way.
+
+use std::time::{Duration, Instant};
+
+use nectr_disconnect::disconnect::{DisconnectError, DisconnectRequest};
+use nectr_disconnect::domain::{BearerToken, Disconnected, KeptGraph, WebhookOutcome};
+
+use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
+use crate::support::use_case::Fakes;
+
+const USER: &str = "user-1";
+const CIPHERTEXT: &[u8] = b"ciphertext-of-user-1";
+const KEPT: KeptGraph = KeptGraph {
+    files: 120,
+    pull_requests: 35,
+    developers: 4,
+};
+
+/// A user connected to `stored_name` (webhook 42), whose graph holds KEPT.
+fn connected(stored_name: &str) -> Fakes {
+    let fakes = Fakes::new();
+    fakes.store.add_user(USER, Some(CIPHERTEXT));
+    fakes.tokens.add(USER, CIPHERTEXT, "gho_graphtoken");
+    fakes
+        .store
+        .add_installation(USER, stored_name, "inst-1", Some(42), true);
+    fakes.graph.keeps(stored_name, KEPT);
+    fakes
+}
+
+async fn disconnect(
+    fakes: &Fakes,
+    token: Option<&BearerToken>,
+    owner: &str,
+    repo: &str,
+) -> Result<Disconnected, DisconnectError> {
+    fakes
+        .use_case_with_graph()
+        .disconnect(DisconnectRequest {
+            token,
+            owner,
+            repo,
+            deadline: Instant::now() + Duration::from_secs(3),
+        })
+        .await
+}
+
+fn token() -> BearerToken {
+    BearerToken::new(&hs256(FIXTURE_KEY, &claims(USER)))
+}
+
+fn assert_inactive(fakes: &Fakes) {
+    let installation = fakes.store.installation("inst-1");
+    assert!(!installation.is_active, "{installation:?}");
+}
+
+#[tokio::test]
+async fn the_disconnect_reports_what_the_code_graph_keeps() {
+    let fakes = connected("acme/my-backend");
+
+    let outcome = disconnect(&fakes, Some(&token()), "acme", "my-backend")
+        .await
+        .unwrap();
+
+    assert_eq!(
+        outcome,
+        Disconnected {
+            repo_full_name: "acme/my-backend".into(),
+            webhook: WebhookOutcome::Removed,
+            graph: Some(KEPT),
+        }
+    );
+    assert_inactive(&fakes);
+    assert_eq!(fakes.graph.asked(), ["acme/my-backend"]);
+}
+
+#[tokio::test]
+async fn without_a_configured_graph_the_disconnect_leaves_graph_out() {
+    let fakes = connected("acme/my-backend");
+
+    let outcome = fakes
+        .use_case()
+        .disconnect(DisconnectRequest {
+            token: Some(&token()),
+            owner: "acme",
+            repo: "my-backend",
+            deadline: Instant::now() + Duration::from_secs(3),
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.graph, None);
+    assert_eq!(outcome.webhook, WebhookOutcome::Removed);
+    assert_inactive(&fakes);
+    assert!(fakes.graph.asked().is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_graph_leaves_graph_out_and_changes_nothing_else() {
+    let fakes = connected("acme/my-backend");
+    fakes.graph.fail();
+
+    let outcome = disconnect(&fakes, Some(&token()), "acme", "my-backend")
+        .await
+        .unwrap();
+
+    assert_eq!(
+        outcome,
+        Disconnected {
+            repo_full_name: "acme/my-backend".into(),
+            webhook: WebhookOutcome::Removed,
+            graph: None,
+        }
+    );
+    assert_inactive(&fakes);
+}
+
+#[tokio::test]
+async fn a_request_in_another_case_gets_the_counts_under_the_stored_name() {
+    let fakes = connected("Acme/My-Backend");
+
+    let outcome = disconnect(&fakes, Some(&token()), "acme", "my-backend")
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.graph, Some(KEPT));
+    assert_eq!(
+        fakes.graph.asked().last().map(String::as_str),
+        Some("Acme/My-Backend")
+    );
+    assert_inactive(&fakes);
+}
+
+#[tokio::test]
+async fn an_unauthenticated_caller_never_reaches_the_graph() {
+    let fakes = connected("acme/my-backend");
+
+    let refused = disconnect(&fakes, None, "acme", "my-backend").await;
+
+    assert!(matches!(refused, Err(DisconnectError::Unauthorized(_))));
+    assert!(fakes.graph.asked().is_empty());
+}
+
+#[tokio::test]
+async fn a_repository_without_an_installation_is_not_found_whatever_the_graph_holds() {
+    let fakes = connected("acme/my-backend");
+    fakes.graph.keeps("acme/other", KEPT);
+
+    let refused = disconnect(&fakes, Some(&token()), "acme", "other").await;
+
+    assert!(matches!(
+        refused,
+        Err(DisconnectError::InstallationNotFound)
+    ));
+    assert!(fakes.store.installation("inst-1").is_active);
+}
