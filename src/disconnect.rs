@@ -115,14 +115,18 @@ where
         )
         .await?;
 
+        // A failed disconnect answers at once: the graph read is dropped.
         let (stored_name, stored_name_received) = oneshot::channel();
-        let (disconnected, graph) = tokio::join!(
+        let (disconnected, graph) = tokio::try_join!(
             self.disconnect_installations(&user_id, &repo, deadline, stored_name),
-            self.kept_graph(&repo, stored_name_received, deadline),
-        );
+            async {
+                let kept = self.kept_graph(&repo, stored_name_received, deadline);
+                Ok(kept.await)
+            },
+        )?;
         Ok(Disconnected {
             graph,
-            ..disconnected?
+            ..disconnected
         })
     }
 

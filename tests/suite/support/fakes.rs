@@ -383,6 +383,7 @@ impl WebhookRemover for FakeWebhooks {
 struct GraphState {
     kept: HashMap<String, KeptGraph>,
     failing: bool,
+    silent: bool,
     asked: Vec<String>,
 }
 
@@ -400,6 +401,11 @@ impl FakeGraph {
         lock(&self.0).failing = true;
     }
 
+    /// Never answers, not even by the deadline the port promises to keep.
+    pub fn fall_silent(&self) {
+        lock(&self.0).silent = true;
+    }
+
     /// The repository names the use case asked about, in order.
     pub fn asked(&self) -> Vec<String> {
         lock(&self.0).asked.clone()
@@ -412,8 +418,15 @@ impl CodeGraph for FakeGraph {
         repo_full_name: &str,
         _deadline: Instant,
     ) -> Result<KeptGraph, GraphError> {
-        let mut state = lock(&self.0);
-        state.asked.push(repo_full_name.into());
+        let silent = {
+            let mut state = lock(&self.0);
+            state.asked.push(repo_full_name.into());
+            state.silent
+        };
+        if silent {
+            std::future::pending::<()>().await;
+        }
+        let state = lock(&self.0);
         if state.failing {
             return Err(GraphError("injected: unreachable".into()));
         }

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use nectr_disconnect::disconnect::{DisconnectError, DisconnectRequest};
 use nectr_disconnect::domain::{BearerToken, Disconnected, KeptGraph, WebhookOutcome};
+use nectr_disconnect::ports::DependencyError;
 
+use crate::support::fakes::Fault;
 use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
 use crate::support::use_case::Fakes;
 
@@ -152,6 +154,30 @@ async fn a_repository_without_an_installation_is_not_found_whatever_the_graph_ho
     assert!(matches!(
         refused,
         Err(DisconnectError::InstallationNotFound)
+    ));
+    assert!(fakes.store.installation("inst-1").is_active);
+}
+
+#[tokio::test]
+async fn a_failed_disconnect_answers_without_waiting_for_the_graph() {
+    let fakes = connected("acme/my-backend");
+    fakes.graph.fall_silent();
+    fakes.tokens.fail_with(Fault::Unavailable);
+
+    // A bound on the test, not a timing claim: waiting for this graph would
+    // never end.
+    let refused = tokio::time::timeout(
+        Duration::from_secs(30),
+        disconnect(&fakes, Some(&token()), "acme", "my-backend"),
+    )
+    .await
+    .expect("the failed disconnect waited for the graph");
+
+    assert!(matches!(
+        refused,
+        Err(DisconnectError::Dependency(
+            DependencyError::Unavailable { .. }
+        ))
     ));
     assert!(fakes.store.installation("inst-1").is_active);
 }
