@@ -2,17 +2,28 @@
 //! API (`runtime_api.rs`), against moto for DynamoDB, KMS and Secrets Manager
 //! and a wiremock GitHub, with a latency L added to every call (and 2·L to
 //! every new connection) by proxies.
-//! Measures warm latency per L, cold start, and memory over 1,000
+//! Measures warm latency per L, what the code graph read adds to it (with
+//! ArcadeDB as the Bolt server), cold start, and memory over 1,000
 //! invocations. `make bench` builds the binary first; results go to stdout
 //! and `target/bench/lambda.md`.
 
 #[allow(dead_code)]
+#[path = "../../tests/suite/support/arcadedb.rs"]
+mod arcadedb;
+#[allow(dead_code)]
+#[path = "../../tests/suite/support/bolt_proxy.rs"]
+mod bolt_proxy;
+#[allow(dead_code)]
 #[path = "../../tests/suite/support/fault_proxy.rs"]
 mod fault_proxy;
+mod graph;
 #[allow(dead_code)]
 #[path = "../../tests/suite/support/moto.rs"]
 mod moto;
 mod runtime_api;
+#[allow(dead_code)]
+#[path = "../../tests/suite/support/secrets.rs"]
+mod secrets;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -40,6 +51,15 @@ fn memory_invocations() -> usize {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1_000)
+}
+
+/// `BENCH_SECTIONS=warm,graph,cold,memory` (the default: all of them).
+fn sections() -> Vec<&'static str> {
+    let wanted = std::env::var("BENCH_SECTIONS").unwrap_or_default();
+    ["warm", "graph", "cold", "memory"]
+        .into_iter()
+        .filter(|s| wanted.is_empty() || wanted.split(',').any(|w| w.trim() == *s))
+        .collect()
 }
 
 fn root() -> &'static Path {
@@ -102,6 +122,7 @@ fn cases() -> [Case; 3] {
 struct World {
     moto: Moto,
     dynamodb: aws_sdk_dynamodb::Client,
+    secrets_manager: aws_sdk_secretsmanager::Client,
     api: RuntimeApi,
 }
 
@@ -124,6 +145,7 @@ impl World {
             .await;
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            secrets_manager: aws_sdk_secretsmanager::Client::new(&config),
             moto,
             api: RuntimeApi::start().await,
         }
@@ -144,8 +166,19 @@ impl World {
             .expect("moto updates the item");
     }
 
-    /// Starts `binary` with every AWS call going to `aws_endpoint`; its log
-    /// goes to `target/bench/{log}`.
+    /// The Neo4j credentials secret of `scripts/local_aws.py`, pointed at
+    /// a server with this password.
+    async fn store_neo4j_password(&self, password: &str) {
+        let credentials = serde_json::json!({"username": arcadedb::USERNAME, "password": password});
+        self.secrets_manager
+            .put_secret_value()
+            .secret_id("nectr/local/neo4j")
+            .secret_string(credentials.to_string())
+            .send()
+            .await
+            .expect("moto stores the Neo4j credentials");
+    }
+
     fn spawn(
         &self,
         binary: &Path,
@@ -153,6 +186,32 @@ impl World {
         github: &str,
         log: &str,
         warm_up: bool,
+    ) -> Child {
+        self.spawn_configured(binary, aws_endpoint, github, log, warm_up, None)
+    }
+
+    /// The current build with warm-up at init, reading the code graph at
+    /// `graph` (a Bolt URI) if given.
+    fn spawn_with_graph(
+        &self,
+        aws_endpoint: &str,
+        github: &str,
+        log: &str,
+        graph: Option<&str>,
+    ) -> Child {
+        self.spawn_configured(&binary(), aws_endpoint, github, log, true, graph)
+    }
+
+    /// Starts `binary` with every AWS call going to `aws_endpoint`; its log
+    /// goes to `target/bench/{log}`.
+    fn spawn_configured(
+        &self,
+        binary: &Path,
+        aws_endpoint: &str,
+        github: &str,
+        log: &str,
+        warm_up: bool,
+        graph: Option<&str>,
     ) -> Child {
         self.api.reset_first_poll();
         let log = std::fs::File::create(root().join("target/bench").join(log)).unwrap();
@@ -176,6 +235,9 @@ impl World {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
+        if let Some(uri) = graph {
+            command.envs([("NEO4J_URI", uri), ("NEO4J_SECRET_ID", "nectr/local/neo4j")]);
+        }
         command.spawn().expect("the bootstrap starts")
     }
 
@@ -196,12 +258,22 @@ impl World {
     }
 
     async fn invoke_in(&self, case: &Case) -> Range<Instant> {
+        self.invoke_with_graph(case, false).await
+    }
+
+    /// As `invoke_in`; a 200 must carry `graph` exactly when `graph` is set,
+    /// so a variant whose graph read failed is never measured as if it ran.
+    async fn invoke_with_graph(&self, case: &Case, graph: bool) -> Range<Instant> {
         let started = Instant::now();
         let completion = self.api.invoke(&case.event).await;
         let window = started..Instant::now();
         assert!(!completion.error, "the invocation failed");
         let response: Value = serde_json::from_slice(&completion.body).unwrap();
         assert_eq!(response["statusCode"], case.status, "{response}");
+        if case.status == 200 {
+            let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+            assert_eq!(body.get("graph").is_some(), graph, "{body}");
+        }
         if let Some(sk) = case.sk {
             self.reconnect(sk).await;
         }
@@ -629,9 +701,19 @@ async fn main() {
     std::fs::create_dir_all(root().join("target/bench")).unwrap();
     let world = World::start().await;
     let mut report = String::from("# nectr-disconnect under a local Lambda runtime\n\n");
-    warm_latency(&world, &mut report).await;
-    cold_start(&world, &mut report).await;
-    memory(&world, &mut report).await;
+    let sections = sections();
+    if sections.contains(&"warm") {
+        warm_latency(&world, &mut report).await;
+    }
+    if sections.contains(&"graph") {
+        graph::graph_read_cost(&world, &mut report).await;
+    }
+    if sections.contains(&"cold") {
+        cold_start(&world, &mut report).await;
+    }
+    if sections.contains(&"memory") {
+        memory(&world, &mut report).await;
+    }
     println!("{report}");
     std::fs::write(root().join("target/bench/lambda.md"), &report).unwrap();
 }

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use wiremock::ResponseTemplate;
 
 use crate::support::arcadedb::{ArcadeDb, USERNAME};
+use crate::support::bolt_proxy::BoltProxy;
 use crate::support::events::Answer;
 use crate::support::moto::free_port;
 use crate::support::world::{World, delete_as};
@@ -103,6 +104,22 @@ async fn disconnect_reports_the_kept_graph_and_changes_no_node_relationship_or_p
         AttributeValue::Bool(false)
     );
     assert_eq!(arcadedb.dump().await, before);
+}
+
+#[tokio::test]
+async fn the_graph_is_read_over_bolt_4_4_the_version_neo4j_5_and_aura_need() {
+    let ((mut world, _key), arcadedb) = tokio::join!(connected_world(), ArcadeDb::start());
+    let tap = BoltProxy::start(&arcadedb.uri, Duration::ZERO).await;
+    world
+        .use_graph(&tap.uri, USERNAME, &arcadedb.password)
+        .await;
+
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(answer.body.get("graph").is_some(), "{}", answer.body);
+    // The server's handshake answer: [0, 0, minor, major].
+    assert_eq!(tap.negotiated(), [[0, 0, 4, 4]]);
 }
 
 #[tokio::test]

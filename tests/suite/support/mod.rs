@@ -1,4 +1,5 @@
 pub mod arcadedb;
+pub mod bolt_proxy;
 pub mod events;
 pub mod fakes;
 pub mod fault_proxy;

@@ -1,0 +1,88 @@
+//! What the code graph read adds to a warm invocation: the same cases with
+//! and without `NEO4J_URI`, ArcadeDB behind a Bolt proxy that adds the same
+//! L as the AWS and GitHub proxies. The two variants alternate in rounds, so
+//! both see the same machine.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::arcadedb::ArcadeDb;
+use crate::bolt_proxy::BoltProxy;
+use crate::{LATENCIES_MS, World, cases, github, ms, network, percentile};
+
+const ROUNDS: usize = 4;
+const SAMPLES_PER_ROUND: usize = 25;
+
+/// The two repositories of the fixtures' world, with something to count.
+const SEED: &str = "
+CREATE (backend:Repository {full_name: 'acme/my-backend'}),
+       (docs:Repository {full_name: 'acme/docs'}),
+       (backend)-[:CONTAINS]->(:File {path: 'src/main.rs'}),
+       (backend)-[:CONTAINS]->(:File {path: 'src/lib.rs'}),
+       (docs)-[:CONTAINS]->(:File {path: 'README.md'}),
+       (:PullRequest {repo: 'acme/my-backend', number: 7}),
+       (alice:Developer {login: 'alice'}),
+       (alice)-[:CONTRIBUTED_TO]->(backend),
+       (alice)-[:CONTRIBUTED_TO]->(docs)";
+
+pub async fn graph_read_cost(world: &World, report: &mut String) {
+    let arcadedb = ArcadeDb::start().await;
+    arcadedb.write(SEED).await;
+    world.store_neo4j_password(&arcadedb.password).await;
+    let github = github().await;
+    let cases = cases();
+    let _ = writeln!(report, "\n## Code graph read\n");
+    let _ = writeln!(
+        report,
+        "The warm cases with `NEO4J_URI` unset and set (ArcadeDB as the Bolt server, behind a proxy adding L to every chunk the function sends and 2·L to a new connection), {ROUNDS} alternating rounds of {SAMPLES_PER_ROUND} invocations per case after 5 warm-ups each. Every 200 of the graph variant was checked to carry `graph`.\n"
+    );
+    let _ = writeln!(
+        report,
+        "| L | case | p50 without graph | p50 with graph | added (p50) | p99 without | p99 with |"
+    );
+    let _ = writeln!(report, "|---|---|---|---|---|---|---|");
+    for latency_ms in LATENCIES_MS {
+        let latency = Duration::from_millis(latency_ms);
+        let (aws, github) = network(&world.moto.endpoint, &github.uri(), latency).await;
+        let bolt = BoltProxy::start(&arcadedb.uri, latency).await;
+        let mut samples = vec![[Vec::new(), Vec::new()]; cases.len()];
+        for round in 0..ROUNDS {
+            for (variant, graph) in [None, Some(bolt.uri.as_str())].into_iter().enumerate() {
+                let mut function = world.spawn_with_graph(
+                    &aws.endpoint,
+                    &github.endpoint,
+                    &format!("graph-{latency_ms}ms-{round}-{variant}.log"),
+                    graph,
+                );
+                for case in &cases {
+                    for _ in 0..5 {
+                        world.invoke_with_graph(case, graph.is_some()).await;
+                    }
+                }
+                for _ in 0..SAMPLES_PER_ROUND {
+                    for (case, samples) in cases.iter().zip(&mut samples) {
+                        let window = world.invoke_with_graph(case, graph.is_some()).await;
+                        samples[variant].push(window.end - window.start);
+                    }
+                }
+                let _ = function.kill();
+                let _ = function.wait();
+            }
+        }
+        for (case, [mut without, mut with]) in cases.iter().zip(samples) {
+            without.sort();
+            with.sort();
+            let (p50_without, p50_with) = (percentile(&without, 50.0), percentile(&with, 50.0));
+            let _ = writeln!(
+                report,
+                "| {latency_ms} ms | {} | {:.1} ms | {:.1} ms | {:+.1} ms | {:.1} ms | {:.1} ms |",
+                case.name,
+                ms(p50_without),
+                ms(p50_with),
+                ms(p50_with) - ms(p50_without),
+                ms(percentile(&without, 99.0)),
+                ms(percentile(&with, 99.0)),
+            );
+        }
+    }
+}
