@@ -1,9 +1,10 @@
 //! The use case wired over in-memory fakes.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nectr_disconnect::auth::{Authenticator, JwtRules};
-use nectr_disconnect::disconnect::DisconnectRepository;
+use nectr_disconnect::disconnect::{DisconnectError, DisconnectRepository, DisconnectRequest};
+use nectr_disconnect::domain::{BearerToken, Disconnected};
 
 use super::fakes::{FakeGraph, FakeKeys, FakeStore, FakeTokens, FakeWebhooks};
 use super::jwt::FIXTURE_KEY;
@@ -54,4 +55,21 @@ impl Fakes {
             graph,
         )
     }
+}
+
+/// One disconnect through `use_case`, with three seconds to the deadline.
+pub async fn disconnect_with(
+    use_case: &FakeUseCase,
+    token: Option<&BearerToken>,
+    owner: &str,
+    repo: &str,
+) -> Result<Disconnected, DisconnectError> {
+    use_case
+        .disconnect(DisconnectRequest {
+            token,
+            owner,
+            repo,
+            deadline: Instant::now() + Duration::from_secs(3),
+        })
+        .await
 }

@@ -1,14 +1,12 @@
 //! The disconnect use case, behaviour by behaviour, over in-memory fakes.
 
-use std::time::{Duration, Instant};
-
-use nectr_disconnect::disconnect::{DisconnectError, DisconnectRequest};
+use nectr_disconnect::disconnect::DisconnectError;
 use nectr_disconnect::domain::{BearerToken, Disconnected, WebhookOutcome};
 use nectr_disconnect::ports::DependencyError;
 
 use crate::support::fakes::{Fault, StoredInstallation, Update, WebhookCall};
 use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
-use crate::support::use_case::Fakes;
+use crate::support::use_case::{Fakes, disconnect_with};
 
 const USER: &str = "user-1";
 const CIPHERTEXT: &[u8] = b"ciphertext-of-user-1";
@@ -36,15 +34,7 @@ async fn disconnect(
     owner: &str,
     repo: &str,
 ) -> Result<Disconnected, DisconnectError> {
-    fakes
-        .use_case()
-        .disconnect(DisconnectRequest {
-            token,
-            owner,
-            repo,
-            deadline: Instant::now() + Duration::from_secs(3),
-        })
-        .await
+    disconnect_with(&fakes.use_case(), token, owner, repo).await
 }
 
 async fn disconnect_as(

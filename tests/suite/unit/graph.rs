@@ -1,15 +1,15 @@
 //! What the code graph keeps, reported beside the disconnect and never in
 //! its way.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use nectr_disconnect::disconnect::{DisconnectError, DisconnectRequest};
+use nectr_disconnect::disconnect::DisconnectError;
 use nectr_disconnect::domain::{BearerToken, Disconnected, KeptGraph, WebhookOutcome};
 use nectr_disconnect::ports::DependencyError;
 
 use crate::support::fakes::Fault;
 use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
-use crate::support::use_case::Fakes;
+use crate::support::use_case::{Fakes, disconnect_with};
 
 const USER: &str = "user-1";
 const CIPHERTEXT: &[u8] = b"ciphertext-of-user-1";
@@ -37,15 +37,7 @@ async fn disconnect(
     owner: &str,
     repo: &str,
 ) -> Result<Disconnected, DisconnectError> {
-    fakes
-        .use_case_with_graph()
-        .disconnect(DisconnectRequest {
-            token,
-            owner,
-            repo,
-            deadline: Instant::now() + Duration::from_secs(3),
-        })
-        .await
+    disconnect_with(&fakes.use_case_with_graph(), token, owner, repo).await
 }
 
 fn token() -> BearerToken {
@@ -81,14 +73,7 @@ async fn the_disconnect_reports_what_the_code_graph_keeps() {
 async fn without_a_configured_graph_the_disconnect_leaves_graph_out() {
     let fakes = connected("acme/my-backend");
 
-    let outcome = fakes
-        .use_case()
-        .disconnect(DisconnectRequest {
-            token: Some(&token()),
-            owner: "acme",
-            repo: "my-backend",
-            deadline: Instant::now() + Duration::from_secs(3),
-        })
+    let outcome = disconnect_with(&fakes.use_case(), Some(&token()), "acme", "my-backend")
         .await
         .unwrap();
 
