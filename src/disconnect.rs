@@ -208,18 +208,17 @@ where
     /// What the code graph keeps, asked beside the rest of the disconnect so
     /// that it adds no step to it. Graph lookups are exact, so when the stored
     /// name differs from the requested one in case, the graph is asked again
-    /// under the stored name. `None` without a graph, when it fails, and when
-    /// the disconnect fails (the stored name never comes).
+    /// under the stored name. `None` without a graph, when the read fails, and
+    /// when no stored name comes because the disconnect failed.
     async fn kept_graph(
         &self,
         requested: &RepoName,
-        stored_name: oneshot::Receiver<String>,
+        mut stored_name: oneshot::Receiver<String>,
         deadline: Instant,
     ) -> Option<KeptGraph> {
         let graph = self.graph.as_ref()?;
         let requested = requested.to_string();
         let mut first = Box::pin(graph.kept(&requested, deadline));
-        let mut stored_name = stored_name;
         let (stored, first_answer) = tokio::select! {
             stored = &mut stored_name => (stored.ok()?, None),
             answer = &mut first => (stored_name.await.ok()?, Some(answer)),
