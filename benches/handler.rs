@@ -13,13 +13,16 @@ use nectr_disconnect::domain::{
     Ciphertext, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys, User,
     UserId, WebhookOutcome,
 };
-use nectr_disconnect::http::handle;
+use nectr_disconnect::http::Handler;
 use nectr_disconnect::http::lambda_event::request_from_json;
+use nectr_disconnect::logging::{self, LambdaLines, LogSettings};
+use nectr_disconnect::metrics::MetricsSettings;
 use nectr_disconnect::ports::{
     CodeGraph, Deactivation, DecryptError, DependencyError, GraphError, InstallationStore,
     SigningKeySource, TokenDecryptor, WebhookRemover,
 };
 use serde_json::json;
+use tracing_subscriber::prelude::*;
 
 const KEY: &[u8] = b"nectr-local-test-signing-key-not-a-secret";
 
@@ -123,6 +126,14 @@ fn event(authorization: &str) -> String {
 }
 
 fn handler_overhead(c: &mut Criterion) {
+    // The production log pipeline, writing nowhere: formatting each line and
+    // the metric document is part of what an invocation costs.
+    let settings = LogSettings::from_lookup(|_| None);
+    tracing_subscriber::registry()
+        .with(
+            LambdaLines::new(&settings, std::io::sink).with_filter(logging::filter(settings.level)),
+        )
+        .init();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -138,6 +149,10 @@ fn handler_overhead(c: &mut Criterion) {
         Instant0,
         Some(Instant0),
     );
+    let handler = Handler::new(
+        &use_case,
+        MetricsSettings::from_lookup(|_| None, &settings.service),
+    );
     let token = jsonwebtoken::encode(
         &Header::default(),
         &json!({"sub": "user-1", "exp": 4102444800u64}),
@@ -147,20 +162,20 @@ fn handler_overhead(c: &mut Criterion) {
     let disconnect = event(&format!("Bearer {token}"));
     let unauthorized = event("Bearer not-a-jwt");
     // Warm: the signing keys are cached, as on every invocation but the first.
-    runtime.block_on(handle(&use_case, request_from_json(&disconnect).unwrap()));
+    runtime.block_on(handler.handle(request_from_json(&disconnect).unwrap()));
 
     let mut group = c.benchmark_group("warm invocation");
     group.bench_function("disconnect with webhook (200)", |b| {
         b.iter(|| {
             let request = request_from_json(&disconnect).unwrap();
-            let response = runtime.block_on(handle(&use_case, request));
+            let response = runtime.block_on(handler.handle(request));
             assert_eq!(response.status(), 200);
         })
     });
     group.bench_function("bad token (401)", |b| {
         b.iter(|| {
             let request = request_from_json(&unauthorized).unwrap();
-            let response = runtime.block_on(handle(&use_case, request));
+            let response = runtime.block_on(handler.handle(request));
             assert_eq!(response.status(), 401);
         })
     });

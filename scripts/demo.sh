@@ -3,7 +3,8 @@
 # through `cargo lambda watch`, against moto and a GitHub stub on loopback.
 # Prints the request, the response, the installation item before and after
 # and what GitHub received; then sends the same request again to show the
-# 404. Stops everything it started, even on failure.
+# 404, and the function's log lines and metric documents. Stops everything
+# it started, even on failure.
 set -euo pipefail
 source "$(dirname "$0")/local_env.sh"
 
@@ -38,5 +39,5 @@ echo
 section "The same request again"
 disconnect
 
-section "Function log"
-grep -E ' (INFO|WARN|ERROR) Lambda runtime invoke' "$work/lambda.log" | sed -E 's/invoke\{[^}]*\}/invoke/' || true
+section "Function log (JSON lines and one CloudWatch EMF document per invocation)"
+grep '^{' "$work/lambda.log" || true

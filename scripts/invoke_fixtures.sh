@@ -2,7 +2,8 @@
 # Every event in events/ through `cargo lambda invoke --data-file`: the real
 # binary under `cargo lambda watch`, against moto and the GitHub stub,
 # re-seeded before each event. Each answer must match its entry in
-# tests/expected-responses.json, as in the handler-level fixture test.
+# tests/expected-responses.json, as in the handler-level fixture test; then
+# every line the function wrote is checked (scripts/check_function_log.py).
 set -euo pipefail
 source "$(dirname "$0")/local_env.sh"
 
@@ -36,4 +37,5 @@ PY
 done
 total=$(ls events/*.json | wc -l)
 echo "cargo lambda invoke: $((total - failed)) of $total fixtures answered as expected"
+python3 scripts/check_function_log.py "$work/lambda.log" "$total" || failed=$((failed + 1))
 [ "$failed" -eq 0 ]

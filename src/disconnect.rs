@@ -183,23 +183,21 @@ where
             if deactivation? == Deactivation::NotActive {
                 continue;
             }
-            tracing::info!(
-                user_id = %user_id,
-                repo = %installation.repo_full_name,
-                installation_id = %installation.installation_id,
-                webhook = webhook.as_str(),
-                "installation disconnected"
-            );
             disconnected = Some(match disconnected {
                 None => Disconnected {
+                    user_id: user_id.clone(),
                     repo_full_name: installation.repo_full_name.clone(),
+                    installation_ids: vec![installation.installation_id.clone()],
                     webhook,
                     graph: None,
                 },
-                Some(first) => Disconnected {
-                    webhook: first.webhook.max(webhook),
-                    ..first
-                },
+                Some(mut first) => {
+                    first.webhook = first.webhook.max(webhook);
+                    first
+                        .installation_ids
+                        .push(installation.installation_id.clone());
+                    first
+                }
             });
         }
         disconnected.ok_or(DisconnectError::InstallationNotFound)

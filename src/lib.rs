@@ -14,5 +14,6 @@ pub mod disconnect;
 pub mod domain;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod ports;
 pub mod warm_up;

@@ -2,17 +2,35 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 use lambda_http::{Adapter, lambda_runtime, service_fn};
-use nectr_disconnect::app::{self, AwsClients};
+use nectr_disconnect::app::{self, AwsClients, Production};
 use nectr_disconnect::config::Config;
-use nectr_disconnect::http::{self, lambda_event::Sanitized};
-use nectr_disconnect::logging;
+use nectr_disconnect::http::{Handler, lambda_event::Sanitized};
+use nectr_disconnect::logging::{self, LogSettings};
+use nectr_disconnect::metrics::MetricsSettings;
 use nectr_disconnect::warm_up::{millis, warm_up};
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let started = Instant::now();
-    logging::init();
+    let log_settings = LogSettings::from_env();
+    logging::init(&log_settings);
+    let metrics =
+        MetricsSettings::from_lookup(|name| std::env::var(name).ok(), &log_settings.service);
 
+    // Init belongs to the cold start, and its lines say so.
+    let use_case = init(started)
+        .instrument(tracing::info_span!("init", cold_start = true))
+        .await?;
+
+    // lambda_http::run, with the event sanitized before it becomes a request.
+    let handler = Handler::new(&use_case, metrics);
+    let handler =
+        service_fn(|request| async { Ok::<_, Infallible>(handler.handle(request).await) });
+    lambda_runtime::run(Sanitized(Adapter::from(handler))).await
+}
+
+async fn init(started: Instant) -> Result<Production, lambda_http::Error> {
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -39,9 +57,5 @@ async fn main() -> Result<(), lambda_http::Error> {
         total_ms = millis(started.elapsed()),
         "init"
     );
-
-    // lambda_http::run, with the event sanitized before it becomes a request.
-    let handler =
-        service_fn(|request| async { Ok::<_, Infallible>(http::handle(&use_case, request).await) });
-    lambda_runtime::run(Sanitized(Adapter::from(handler))).await
+    Ok(use_case)
 }

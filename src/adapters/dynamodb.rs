@@ -1,7 +1,7 @@
 //! `InstallationStore` over the DynamoDB table of CONTRACT §3.
 
 use std::collections::HashMap;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 
 use super::aws_errors::classify;
 use crate::domain::{Ciphertext, Installation, RepoName, User, UserId};
+use crate::metrics::{self, Call};
 use crate::ports::{Deactivation, Dependency, DependencyError, InstallationStore};
 
 type Item = HashMap<String, AttributeValue>;
@@ -59,17 +60,19 @@ pub fn installation_sk_prefix(repo: &RepoName) -> String {
 
 impl InstallationStore for DynamoDbInstallations {
     async fn find_user(&self, user: &UserId) -> Result<Option<User>, DependencyError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(user_pk(user)))
-            .key("sk", AttributeValue::S(PROFILE_SK.into()))
-            .projection_expression("pk, github_token")
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(Dependency::DynamoDb, e))?;
+        let output = metrics::timed(
+            Call::DynamoDbGetItem,
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(user_pk(user)))
+                .key("sk", AttributeValue::S(PROFILE_SK.into()))
+                .projection_expression("pk, github_token")
+                .consistent_read(true)
+                .send(),
+        )
+        .await
+        .map_err(|e| classify(Dependency::DynamoDb, e))?;
         Ok(output.item.map(|item| User {
             github_token: match item.get("github_token") {
                 Some(AttributeValue::B(blob)) => Some(Ciphertext::new(blob.clone().into_inner())),
@@ -96,7 +99,13 @@ impl InstallationStore for DynamoDbInstallations {
             .consistent_read(true)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
+        // Timed per page that came: the paginator's final `None` is no call.
+        loop {
+            let started = Instant::now();
+            let Some(page) = pages.next().await else {
+                break;
+            };
+            metrics::record(Call::DynamoDbQuery, started.elapsed());
             let page = page.map_err(|e| classify(Dependency::DynamoDb, e))?;
             for item in page.items.unwrap_or_default() {
                 installations.push(to_installation(&item)?);
@@ -113,26 +122,30 @@ impl InstallationStore for DynamoDbInstallations {
         at: SystemTime,
     ) -> Result<Deactivation, DependencyError> {
         let at = stamp(at)?;
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(user_pk(user)))
-            .key("sk", AttributeValue::S(installation_sk(repo, installation)))
-            .update_expression("SET is_active = :inactive, disconnected_at = :at")
-            .condition_expression(
-                "attribute_exists(pk) AND is_active = :active AND installation_id = :id",
-            )
-            .expression_attribute_values(":inactive", AttributeValue::Bool(false))
-            .expression_attribute_values(":active", AttributeValue::Bool(true))
-            .expression_attribute_values(":at", AttributeValue::S(at.clone()))
-            .expression_attribute_values(
-                ":id",
-                AttributeValue::S(installation.installation_id.clone()),
-            )
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
+        let result = metrics::timed(
+            Call::DynamoDbUpdateItem,
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(user_pk(user)))
+                .key("sk", AttributeValue::S(installation_sk(repo, installation)))
+                .update_expression("SET is_active = :inactive, disconnected_at = :at")
+                .condition_expression(
+                    "attribute_exists(pk) AND is_active = :active AND installation_id = :id",
+                )
+                .expression_attribute_values(":inactive", AttributeValue::Bool(false))
+                .expression_attribute_values(":active", AttributeValue::Bool(true))
+                .expression_attribute_values(":at", AttributeValue::S(at.clone()))
+                .expression_attribute_values(
+                    ":id",
+                    AttributeValue::S(installation.installation_id.clone()),
+                )
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send(),
+        )
+        .await;
         match result {
             Ok(_) => Ok(Deactivation::Deactivated),
             Err(e) => match e.as_service_error() {
@@ -158,17 +171,19 @@ impl InstallationStore for DynamoDbInstallations {
         at: SystemTime,
     ) -> Result<bool, DependencyError> {
         let at = stamp(at)?;
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(user_pk(user)))
-            .key("sk", AttributeValue::S(installation_sk(repo, installation)))
-            .projection_expression("is_active, disconnected_at")
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(Dependency::DynamoDb, e))?;
+        let output = metrics::timed(
+            Call::DynamoDbGetItem,
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(user_pk(user)))
+                .key("sk", AttributeValue::S(installation_sk(repo, installation)))
+                .projection_expression("is_active, disconnected_at")
+                .consistent_read(true)
+                .send(),
+        )
+        .await
+        .map_err(|e| classify(Dependency::DynamoDb, e))?;
         Ok(carries(output.item.as_ref(), &at))
     }
 }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Client, StatusCode, Url, header};
 
 use crate::domain::{OAuthToken, RepoName, WebhookOutcome};
+use crate::metrics::{self, Call};
 use crate::ports::WebhookRemover;
 
 const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
@@ -69,15 +70,17 @@ impl WebhookRemover for GitHubWebhooks {
             tracing::warn!(repo = %repo, webhook_id, "no time left to remove the webhook");
             return WebhookOutcome::Failed;
         }
-        let response = self
-            .client
-            .delete(self.hook_url(repo, webhook_id))
-            .bearer_auth(token.expose())
-            .header(header::ACCEPT, "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", API_VERSION)
-            .timeout(timeout)
-            .send()
-            .await;
+        let response = metrics::timed(
+            Call::GitHubDeleteWebhook,
+            self.client
+                .delete(self.hook_url(repo, webhook_id))
+                .bearer_auth(token.expose())
+                .header(header::ACCEPT, "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", API_VERSION)
+                .timeout(timeout)
+                .send(),
+        )
+        .await;
         match response.map(|r| r.status()) {
             Ok(StatusCode::NO_CONTENT) => WebhookOutcome::Removed,
             Ok(StatusCode::NOT_FOUND) => WebhookOutcome::AlreadyGone,

@@ -8,6 +8,7 @@ use zeroize::Zeroize;
 
 use super::aws_errors::classify;
 use crate::domain::{Ciphertext, OAuthToken, UserId};
+use crate::metrics::{self, Call};
 use crate::ports::{DecryptError, Dependency, DependencyError, TokenDecryptor};
 
 pub struct KmsTokenDecryptor {
@@ -49,14 +50,16 @@ impl TokenDecryptor for KmsTokenDecryptor {
         user: &UserId,
         ciphertext: &Ciphertext,
     ) -> Result<OAuthToken, DecryptError> {
-        let output = self
-            .client
-            .decrypt()
-            .key_id(&self.key_id)
-            .ciphertext_blob(Blob::new(ciphertext.as_bytes()))
-            .encryption_context(ENCRYPTION_CONTEXT_KEY, user.as_str())
-            .send()
-            .await;
+        let output = metrics::timed(
+            Call::KmsDecrypt,
+            self.client
+                .decrypt()
+                .key_id(&self.key_id)
+                .ciphertext_blob(Blob::new(ciphertext.as_bytes()))
+                .encryption_context(ENCRYPTION_CONTEXT_KEY, user.as_str())
+                .send(),
+        )
+        .await;
         let plaintext = match output {
             Ok(output) => output
                 .plaintext

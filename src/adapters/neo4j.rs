@@ -9,6 +9,7 @@ use tokio::sync::OnceCell;
 
 use crate::config::Neo4jConfig;
 use crate::domain::KeptGraph;
+use crate::metrics::{self, Call};
 use crate::ports::{BoxError, CodeGraph, GraphError};
 
 /// Counts what a disconnect keeps. OPTIONAL MATCH, so a repository the graph
@@ -114,7 +115,8 @@ impl CodeGraph for Neo4jGraph {
     /// call, credentials included, runs under one timer.
     async fn kept(&self, repo_full_name: &str, deadline: Instant) -> Result<KeptGraph, GraphError> {
         let limit = deadline.min(Instant::now() + self.timeout);
-        let answer = tokio::time::timeout_at(limit.into(), self.count(repo_full_name))
+        let read = metrics::timed(Call::GraphRead, self.count(repo_full_name));
+        let answer = tokio::time::timeout_at(limit.into(), read)
             .await
             .unwrap_or(Err(Neo4jError::TimedOut));
         answer.map_err(|e| GraphError(e.into()))

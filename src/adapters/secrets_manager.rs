@@ -5,6 +5,7 @@ use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 
 use super::aws_errors::classify;
 use crate::domain::{SigningKey, SigningKeys};
+use crate::metrics::{self, Call};
 use crate::ports::{Dependency, DependencyError, SigningKeySource};
 
 pub struct SecretsManagerSigningKeys {
@@ -21,13 +22,15 @@ impl SecretsManagerSigningKeys {
     }
 
     async fn version(&self, stage: &'static str) -> Result<Option<SigningKey>, DependencyError> {
-        let result = self
-            .client
-            .get_secret_value()
-            .secret_id(&self.secret_id)
-            .version_stage(stage)
-            .send()
-            .await;
+        let result = metrics::timed(
+            Call::SecretsManagerGetSecretValue,
+            self.client
+                .get_secret_value()
+                .secret_id(&self.secret_id)
+                .version_stage(stage)
+                .send(),
+        )
+        .await;
         match result {
             Ok(output) => match output.secret_string {
                 Some(key) if !key.is_empty() => Ok(Some(SigningKey::new(key.into_bytes()))),

@@ -76,7 +76,10 @@ impl WebhookOutcome {
 /// A successful disconnect.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Disconnected {
+    pub user_id: UserId,
     pub repo_full_name: String,
+    /// Every installation this disconnect made inactive, in the order found.
+    pub installation_ids: Vec<String>,
     /// When several installations were active, the outcome a user most needs
     /// to act on (`failed` beats the others).
     pub webhook: WebhookOutcome,

@@ -1,15 +1,19 @@
 //! The Lambda handler: event in, response out, always on the `Ok` side
 //! (an `Err` would reach API Gateway as a 502).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Context, Request, RequestExt, Response};
+use tracing::Instrument;
 
 use super::credentials::bearer_token;
 use super::response::{ApiError, disconnected, failure};
 use super::router::{Route, route};
 use crate::disconnect::{DisconnectRepository, DisconnectRequest};
+use crate::domain::WebhookOutcome;
+use crate::metrics::{self, Invocation, MetricsSettings};
 use crate::ports::{
     CodeGraph, InstallationStore, SigningKeySource, TokenDecryptor, WebhookRemover,
 };
@@ -24,10 +28,72 @@ const DEFAULT_TIME_LEFT: Duration = Duration::from_secs(30);
 /// which would otherwise read as long past and leave no time for GitHub.
 const PLAUSIBLE_DEADLINE_MS: u64 = 1_577_836_800_000;
 
-pub async fn handle<S, D, K, W, G>(
+/// The function as Lambda sees it: one per execution environment, so its
+/// first invocation is the cold start.
+pub struct Handler<'a, S, D, K, W, G> {
+    use_case: &'a DisconnectRepository<S, D, K, W, G>,
+    metrics: MetricsSettings,
+    invoked: AtomicBool,
+}
+
+impl<'a, S, D, K, W, G> Handler<'a, S, D, K, W, G>
+where
+    S: InstallationStore,
+    D: TokenDecryptor,
+    K: SigningKeySource,
+    W: WebhookRemover,
+    G: CodeGraph,
+{
+    pub fn new(
+        use_case: &'a DisconnectRepository<S, D, K, W, G>,
+        metrics: MetricsSettings,
+    ) -> Self {
+        Self {
+            use_case,
+            metrics,
+            invoked: AtomicBool::new(false),
+        }
+    }
+
+    /// Every log line of the invocation carries `cold_start`,
+    /// `function_request_id` and `xray_trace_id`; one metric document
+    /// follows the response.
+    pub async fn handle(&self, request: Request) -> Response<Body> {
+        let cold_start = !self.invoked.swap(true, Ordering::Relaxed);
+        let context = request.lambda_context_ref();
+        let request_id = context
+            .map(|c| c.request_id.as_str())
+            .filter(|id| !id.is_empty());
+        let xray_trace_id = context
+            .and_then(|c| c.xray_trace_id.as_deref())
+            .filter(|id| !id.is_empty());
+        let span = tracing::info_span!(
+            "invocation",
+            cold_start,
+            function_request_id = request_id,
+            xray_trace_id
+        );
+        // Boxed: nested inside lambda_runtime's service, the unboxed future
+        // type grows past the compiler's default query depth.
+        let respond = Box::pin(respond(self.use_case, &request).instrument(span));
+        let ((response, webhook), calls) = metrics::measure(respond).await;
+        let invocation = Invocation {
+            status: response.status().as_u16(),
+            webhook,
+            cold_start,
+            calls: &calls,
+            request_id,
+            xray_trace_id,
+        };
+        metrics::emit(&invocation.document(&self.metrics, SystemTime::now()));
+        response
+    }
+}
+
+async fn respond<S, D, K, W, G>(
     use_case: &DisconnectRepository<S, D, K, W, G>,
-    request: Request,
-) -> Response<Body>
+    request: &Request,
+) -> (Response<Body>, Option<WebhookOutcome>)
 where
     S: InstallationStore,
     D: TokenDecryptor,
@@ -39,9 +105,9 @@ where
         "" => request.uri().path(),
         raw => raw,
     };
-    match route(request.method(), path, stage(&request)) {
-        Route::NotFound => failure(&ApiError::RouteNotFound),
-        Route::MethodNotAllowed => failure(&ApiError::MethodNotAllowed),
+    match route(request.method(), path, stage(request)) {
+        Route::NotFound => (failure(&ApiError::RouteNotFound), None),
+        Route::MethodNotAllowed => (failure(&ApiError::MethodNotAllowed), None),
         Route::Disconnect { owner, repo } => {
             let token = bearer_token(request.headers());
             let outcome = use_case
@@ -54,8 +120,8 @@ where
                 })
                 .await;
             match outcome {
-                Ok(outcome) => disconnected(&outcome),
-                Err(e) => failure(&e.into()),
+                Ok(outcome) => (disconnected(&outcome), Some(outcome.webhook)),
+                Err(e) => (failure(&e.into()), None),
             }
         }
     }

@@ -7,4 +7,4 @@ pub mod lambda_event;
 mod response;
 pub mod router;
 
-pub use handler::handle;
+pub use handler::Handler;

@@ -39,6 +39,14 @@ struct ErrorBody {
 }
 
 pub fn disconnected(outcome: &Disconnected) -> Response<Body> {
+    tracing::info!(
+        status = StatusCode::OK.as_u16(),
+        repo = %outcome.repo_full_name,
+        user_id = %outcome.user_id,
+        installation_id = %outcome.installation_ids.join(","),
+        webhook = outcome.webhook.as_str(),
+        "repository disconnected"
+    );
     json(
         StatusCode::OK,
         &DisconnectedBody {
@@ -51,7 +59,6 @@ pub fn disconnected(outcome: &Disconnected) -> Response<Body> {
 }
 
 pub fn failure(error: &ApiError) -> Response<Body> {
-    log(error);
     let (status, detail) = match error {
         ApiError::RouteNotFound => (StatusCode::NOT_FOUND, "Not Found"),
         ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
@@ -73,6 +80,7 @@ pub fn failure(error: &ApiError) -> Response<Body> {
             }
         },
     };
+    log(error, status);
     let mut response = json(status, &ErrorBody { detail });
     let headers = response.headers_mut();
     match status {
@@ -108,19 +116,20 @@ fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
 
 /// The caller sees only the generic body; the operator's log gets the cause
 /// chain, which holds error messages and never a token, key or ciphertext.
-fn log(error: &ApiError) {
+fn log(error: &ApiError, status: StatusCode) {
+    let status = status.as_u16();
     match error {
         ApiError::Disconnect(DisconnectError::Dependency(
             e @ DependencyError::Unavailable { .. },
         )) => {
-            tracing::warn!(cause = %chain(e), "dependency unavailable");
+            tracing::warn!(status, cause = %chain(e), "dependency unavailable");
         }
         ApiError::Disconnect(DisconnectError::Dependency(e @ DependencyError::Failed { .. })) => {
-            tracing::error!(cause = %chain(e), "dependency failed");
+            tracing::error!(status, cause = %chain(e), "dependency failed");
         }
         ApiError::Disconnect(e @ DisconnectError::SessionExpired(_)) => {
-            tracing::warn!(reason = %e, "session expired");
+            tracing::warn!(status, reason = %e, "session expired");
         }
-        other => tracing::info!(reason = %other, "request refused"),
+        other => tracing::info!(status, reason = %other, "request refused"),
     }
 }

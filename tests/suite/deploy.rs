@@ -6,8 +6,9 @@ use std::path::Path;
 use nectr_disconnect::config::Config;
 use serde_json::Value;
 
-/// CONTRACT §7, without the AWS SDK's own variables.
-const VARIABLES: [&str; 12] = [
+/// CONTRACT §7 without the AWS SDK's own variables, and the names of the
+/// log and metric settings.
+const VARIABLES: [&str; 14] = [
     "TABLE_NAME",
     "JWT_SECRET_ID",
     "KMS_KEY_ID",
@@ -20,6 +21,8 @@ const VARIABLES: [&str; 12] = [
     "NEO4J_URI",
     "NEO4J_SECRET_ID",
     "NEO4J_TIMEOUT_MS",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
 ];
 
 fn read(file: &str) -> String {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+use crate::support::handler::handle;
 use nectr_disconnect::domain::KeptGraph;
-use nectr_disconnect::http::handle;
 use nectr_disconnect::http::lambda_event::request_from_json;
 use serde_json::Value;
 

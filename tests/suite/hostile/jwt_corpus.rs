@@ -2,10 +2,10 @@
 //! deliver it. Every one must be a 401 that changes nothing; the few benign
 //! variants next to them must still work.
 
+use crate::support::handler::handle;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::Algorithm;
-use nectr_disconnect::http::handle;
 use serde_json::{Value, json};
 
 use crate::support::events::{Answer, http_api_event};

@@ -1,10 +1,10 @@
 //! Property tests over the owner/repo rules and the router: no input
 //! panics, and a name GitHub would refuse is a 404 that touches nothing.
 
+use crate::support::handler::handle;
 use lambda_http::RequestExt;
 use lambda_http::http::Method;
 use nectr_disconnect::domain::RepoName;
-use nectr_disconnect::http::handle;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 

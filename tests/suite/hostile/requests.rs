@@ -2,9 +2,9 @@
 //! DELETE: ignored when harmless, refused when they carry credentials, never
 //! a panic.
 
+use crate::support::handler::handle;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use nectr_disconnect::http::handle;
 use nectr_disconnect::http::lambda_event::request_from_json;
 use serde_json::{Value, json};
 

@@ -223,8 +223,8 @@ async fn two_concurrent_disconnects_give_one_200_and_one_404() {
     let (first, second) = (world.use_case_with(&aws), world.use_case_with(&aws));
 
     let (a, b) = tokio::join!(
-        nectr_disconnect::http::handle(&first, delete_as(USER, "acme", "my-backend")),
-        nectr_disconnect::http::handle(&second, delete_as(USER, "acme", "my-backend")),
+        crate::support::handler::handle(&first, delete_as(USER, "acme", "my-backend")),
+        crate::support::handler::handle(&second, delete_as(USER, "acme", "my-backend")),
     );
 
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];

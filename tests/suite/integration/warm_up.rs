@@ -7,9 +7,9 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use wiremock::ResponseTemplate;
 
+use crate::support::handler::handle;
 use nectr_disconnect::adapters::GitHubWebhooks;
 use nectr_disconnect::app::{self, AwsClients, Production};
-use nectr_disconnect::http::handle;
 use nectr_disconnect::warm_up::warm_up;
 
 use crate::support::events::Answer;

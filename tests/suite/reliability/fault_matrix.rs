@@ -11,11 +11,11 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::support::handler::handle;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
 use lambda_http::RequestExt;
 use nectr_disconnect::app;
-use nectr_disconnect::http::handle;
 use reqwest::Url;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use tokio::sync::Notify;
 use wiremock::ResponseTemplate;
 
-use nectr_disconnect::http::handle;
+use crate::support::handler::handle;
 
 use crate::support::events::Answer;
 use crate::support::fault_proxy::{Fault, FaultProxy};

@@ -1,7 +1,7 @@
 //! API Gateway HTTP API (payload 2.0) events, built the way API Gateway
 //! sends them and parsed by lambda_http like any event.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use nectr_disconnect::http::lambda_event::request_from_json;
 use serde_json::{Map, Value, json};
 
@@ -73,4 +73,17 @@ impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+}
+
+/// The request as Lambda hands it over: with a request id and an X-Ray
+/// trace id in its context.
+pub fn invocation(request: Request, request_id: &str) -> Request {
+    let mut context = lambda_http::Context::default();
+    context.request_id = request_id.to_owned();
+    context.xray_trace_id = Some(xray_trace_id(request_id));
+    request.with_lambda_context(context)
+}
+
+pub fn xray_trace_id(request_id: &str) -> String {
+    format!("Root=1-67891233-{request_id};Sampled=1")
 }

@@ -1,6 +1,8 @@
 //! Every log line the suite emits goes through one sink, with the production
-//! filter at its most verbose setting: the sink fails the test that emits a
-//! line carrying any registered secret, and keeps the lines in
+//! line writer and filter at their most verbose setting. The sink fails the
+//! test that emits a line carrying any registered secret, a line that is not
+//! one JSON object with the Powertools keys, or a metric document that breaks
+//! the EMF specification; it keeps the lines in
 //! `target/test-logs/suite-<pid>.log`. A test that asserts on log content
 //! also captures its own lines with [`capture`].
 
@@ -9,12 +11,15 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex, Once, OnceLock};
 
-use nectr_disconnect::logging;
+use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
+use nectr_disconnect::logging::{self, Format, LambdaLines, LogSettings};
+use serde_json::Value;
 use tracing::subscriber::DefaultGuard;
 use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::fmt::{self, MakeWriter};
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
 
+use super::emf;
 use super::jwt::FIXTURE_KEY;
 use super::secrets;
 
@@ -29,13 +34,20 @@ pub fn scan_all_logs() {
         std::fs::create_dir_all(&dir).unwrap();
         let file = File::create(dir.join(format!("suite-{}.log", std::process::id()))).unwrap();
         let _ = SUITE_LOG.set(Mutex::new(file));
-        let subscriber = fmt::fmt()
-            .with_ansi(false)
-            .with_writer(Sink::default())
-            .finish()
-            .with(logging::filter(LevelFilter::TRACE));
-        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
+        tracing::subscriber::set_global_default(subscriber(Sink::default(), LevelFilter::TRACE))
+            .expect("no other global subscriber");
     });
+}
+
+/// Production's JSON lines and filter.
+fn subscriber(sink: Sink, level: LevelFilter) -> impl tracing::Subscriber + Send + Sync {
+    let settings = LogSettings {
+        level,
+        format: Format::Json,
+        service: logging::DEFAULT_SERVICE.to_owned(),
+    };
+    tracing_subscriber::registry()
+        .with(LambdaLines::new(&settings, sink).with_filter(logging::filter(settings.level)))
 }
 
 /// Writes a log line to the suite log (and to a capture, if any), after
@@ -50,6 +62,9 @@ impl Write for Sink {
         let line = String::from_utf8_lossy(bytes);
         if let Some(secret) = secrets::leaked_in(&line) {
             panic!("a secret ({}…) reached a log line: {line}", &secret[..6]);
+        }
+        if let Err(problem) = check_line(&line) {
+            panic!("{problem}: {line}");
         }
         if let Some(file) = SUITE_LOG.get() {
             file.lock().unwrap().write_all(bytes)?;
@@ -84,17 +99,84 @@ impl CapturedLogs {
 /// Also keeps this thread's lines (a `#[tokio::test]` runs its tasks on one
 /// thread) for the test to read, until the guard is dropped.
 pub fn capture() -> (CapturedLogs, DefaultGuard) {
+    capture_at(LevelFilter::TRACE)
+}
+
+/// [`capture`] with the filter `AWS_LAMBDA_LOG_LEVEL=level` sets.
+pub fn capture_at(level: LevelFilter) -> (CapturedLogs, DefaultGuard) {
     scan_all_logs();
     let captured = Arc::new(Mutex::new(Vec::new()));
-    let subscriber = fmt::fmt()
-        .with_ansi(false)
-        .with_writer(Sink {
-            captured: Some(captured.clone()),
-        })
-        .finish()
-        .with(logging::filter(LevelFilter::TRACE));
+    let sink = Sink {
+        captured: Some(captured.clone()),
+    };
     (
         CapturedLogs(captured),
-        tracing::subscriber::set_default(subscriber),
+        tracing::subscriber::set_default(subscriber(sink, level)),
     )
+}
+
+/// Keys every log line carries, as AWS Powertools names them.
+pub const LOG_KEYS: [&str; 4] = ["timestamp", "level", "message", "service"];
+/// Keys every line of an invocation carries besides those.
+pub const INVOCATION_KEYS: [&str; 2] = ["cold_start", "function_request_id"];
+
+/// One JSON object: a metric document valid by the EMF specification, or a
+/// log line with the Powertools keys, each of the right type.
+pub fn check_line(line: &str) -> Result<(), String> {
+    if !line.ends_with('\n') || line.trim_end_matches('\n').contains('\n') {
+        return Err("not exactly one line".into());
+    }
+    let value: Value = serde_json::from_str(line).map_err(|e| format!("not JSON ({e})"))?;
+    let object = value.as_object().ok_or("not a JSON object")?;
+    if object.contains_key("_aws") {
+        return emf::validate(&value).map_err(|e| format!("invalid EMF document: {e}"));
+    }
+    for key in LOG_KEYS {
+        if !object.get(key).is_some_and(Value::is_string) {
+            return Err(format!("no string `{key}`"));
+        }
+    }
+    let timestamp = object["timestamp"].as_str().unwrap_or_default();
+    if DateTime::from_str(timestamp, DateTimeFormat::DateTime).is_err() {
+        return Err(format!("`timestamp` {timestamp} is not RFC 3339"));
+    }
+    if !["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+        .contains(&object["level"].as_str().unwrap_or_default())
+    {
+        return Err("`level` is not one of Lambda's".into());
+    }
+    if object.get("cold_start").is_some_and(|v| !v.is_boolean()) {
+        return Err("`cold_start` is not a boolean".into());
+    }
+    for key in ["function_request_id", "xray_trace_id"] {
+        if object
+            .get(key)
+            .is_some_and(|v| v.as_str().is_none_or(str::is_empty))
+        {
+            return Err(format!("`{key}` is not a non-empty string"));
+        }
+    }
+    Ok(())
+}
+
+/// The captured lines that are log lines (not metric documents), parsed.
+pub fn log_lines(text: &str) -> Vec<serde_json::Map<String, Value>> {
+    parsed(text)
+        .filter(|line| !line.contains_key("_aws"))
+        .collect()
+}
+
+/// The captured metric documents, parsed.
+pub fn metric_documents(text: &str) -> Vec<Value> {
+    parsed(text)
+        .filter(|line| line.contains_key("_aws"))
+        .map(Value::Object)
+        .collect()
+}
+
+fn parsed(text: &str) -> impl Iterator<Item = serde_json::Map<String, Value>> + '_ {
+    text.lines().map(|line| match serde_json::from_str(line) {
+        Ok(Value::Object(object)) => object,
+        _ => panic!("not a JSON object: {line}"),
+    })
 }

@@ -1,8 +1,10 @@
 pub mod arcadedb;
 pub mod bolt_proxy;
+pub mod emf;
 pub mod events;
 pub mod fakes;
 pub mod fault_proxy;
+pub mod handler;
 pub mod jwt;
 pub mod logs;
 pub mod moto;

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::support::handler::handle;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
@@ -15,7 +16,6 @@ use aws_sdk_dynamodb::types::{
 use lambda_http::Request;
 use nectr_disconnect::app::{self, AwsClients, Production};
 use nectr_disconnect::config::Config;
-use nectr_disconnect::http::handle;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -148,6 +148,10 @@ impl World {
             .expect("moto creates the Neo4j secret");
         self.env.insert("NEO4J_URI", uri.into());
         self.env.insert("NEO4J_SECRET_ID", NEO4J_SECRET_ID.into());
+        // A fresh ArcadeDB plans its first query slowly, and with the whole
+        // suite on two cores that can pass the production default of 1 s;
+        // tests about the timeout set their own after this.
+        self.env.insert("NEO4J_TIMEOUT_MS", "5000".into());
     }
 
     /// A user item whose `github_token` is `oauth_token` encrypted for them.

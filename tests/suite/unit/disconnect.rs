@@ -1,7 +1,7 @@
 //! The disconnect use case, behaviour by behaviour, over in-memory fakes.
 
 use nectr_disconnect::disconnect::DisconnectError;
-use nectr_disconnect::domain::{BearerToken, Disconnected, WebhookOutcome};
+use nectr_disconnect::domain::{BearerToken, Disconnected, UserId, WebhookOutcome};
 use nectr_disconnect::ports::DependencyError;
 
 use crate::support::fakes::{Fault, StoredInstallation, Update, WebhookCall};
@@ -66,7 +66,9 @@ async fn disconnect_removes_the_webhook_and_marks_the_installation_inactive() {
     assert_eq!(
         outcome,
         Disconnected {
+            user_id: UserId::new(USER),
             repo_full_name: "acme/my-backend".into(),
+            installation_ids: vec!["inst-1".into()],
             webhook: WebhookOutcome::Removed,
             graph: None,
         }
@@ -195,6 +197,7 @@ async fn every_active_installation_of_the_repository_is_disconnected() {
         .unwrap();
 
     assert_eq!(result.webhook, WebhookOutcome::AlreadyGone);
+    assert_eq!(result.installation_ids, ["inst-1", "inst-2"]);
     assert_inactive(&fakes.store.installation("inst-1"));
     assert_inactive(&fakes.store.installation("inst-2"));
     let ids: Vec<u64> = fakes

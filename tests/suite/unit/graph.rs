@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use nectr_disconnect::disconnect::DisconnectError;
-use nectr_disconnect::domain::{BearerToken, Disconnected, KeptGraph, WebhookOutcome};
+use nectr_disconnect::domain::{BearerToken, Disconnected, KeptGraph, UserId, WebhookOutcome};
 use nectr_disconnect::ports::DependencyError;
 
 use crate::support::fakes::Fault;
@@ -60,7 +60,9 @@ async fn the_disconnect_reports_what_the_code_graph_keeps() {
     assert_eq!(
         outcome,
         Disconnected {
+            user_id: UserId::new(USER),
             repo_full_name: "acme/my-backend".into(),
+            installation_ids: vec!["inst-1".into()],
             webhook: WebhookOutcome::Removed,
             graph: Some(KEPT),
         }
@@ -95,7 +97,9 @@ async fn a_failing_graph_leaves_graph_out_and_changes_nothing_else() {
     assert_eq!(
         outcome,
         Disconnected {
+            user_id: UserId::new(USER),
             repo_full_name: "acme/my-backend".into(),
+            installation_ids: vec!["inst-1".into()],
             webhook: WebhookOutcome::Removed,
             graph: None,
         }

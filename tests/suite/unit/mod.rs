@@ -1,3 +1,4 @@
 mod authentication;
 mod disconnect;
 mod graph;
+mod telemetry;

@@ -1,0 +1,200 @@
+//! CloudWatch Embedded Metric Format: one document per invocation, written
+//! as a log line, which CloudWatch Logs turns into metrics. No SDK call, so
+//! no latency and no failure mode of its own.
+//!
+//! A small writer rather than `metrics_cloudwatch_embedded`: that crate
+//! keeps its values in the process-wide `metrics` recorder, so concurrent
+//! invocations (and the tests) could not tell their documents apart.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+use crate::domain::WebhookOutcome;
+
+/// The tracing target of metric documents; `logging` writes them verbatim.
+pub const TARGET: &str = "nectr_disconnect::metrics";
+/// The event field that carries the document.
+pub const DOCUMENT_FIELD: &str = "emf";
+/// `Namespace` when `POWERTOOLS_METRICS_NAMESPACE` is unset.
+pub const DEFAULT_NAMESPACE: &str = "Nectr";
+
+/// Each dependency call whose latency is measured, one metric each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    SecretsManagerGetSecretValue,
+    DynamoDbGetItem,
+    DynamoDbQuery,
+    DynamoDbUpdateItem,
+    KmsDecrypt,
+    GitHubDeleteWebhook,
+    GraphRead,
+}
+
+impl Call {
+    pub fn metric_name(self) -> &'static str {
+        match self {
+            Self::SecretsManagerGetSecretValue => "SecretsManagerGetSecretValueLatency",
+            Self::DynamoDbGetItem => "DynamoDBGetItemLatency",
+            Self::DynamoDbQuery => "DynamoDBQueryLatency",
+            Self::DynamoDbUpdateItem => "DynamoDBUpdateItemLatency",
+            Self::KmsDecrypt => "KMSDecryptLatency",
+            Self::GitHubDeleteWebhook => "GitHubDeleteWebhookLatency",
+            Self::GraphRead => "GraphReadLatency",
+        }
+    }
+
+    const ALL: [Self; 7] = [
+        Self::SecretsManagerGetSecretValue,
+        Self::DynamoDbGetItem,
+        Self::DynamoDbQuery,
+        Self::DynamoDbUpdateItem,
+        Self::KmsDecrypt,
+        Self::GitHubDeleteWebhook,
+        Self::GraphRead,
+    ];
+}
+
+tokio::task_local! {
+    static CALLS: RefCell<Vec<(Call, Duration)>>;
+}
+
+/// Runs one invocation, returning its output and the dependency calls it
+/// made. Calls are recorded by [`timed`] wherever they run inside `work`.
+pub async fn measure<T>(work: impl Future<Output = T>) -> (T, Vec<(Call, Duration)>) {
+    CALLS
+        .scope(RefCell::new(Vec::new()), async {
+            let output = work.await;
+            let calls = CALLS.with(|calls| calls.take());
+            (output, calls)
+        })
+        .await
+}
+
+/// Times `call` for the enclosing [`measure`], if any. A call abandoned at
+/// the deadline is recorded too, with the time it was given.
+pub async fn timed<T>(call: Call, work: impl Future<Output = T>) -> T {
+    struct Stopwatch(Call, Instant);
+    impl Drop for Stopwatch {
+        fn drop(&mut self) {
+            record(self.0, self.1.elapsed());
+        }
+    }
+    let _stopwatch = Stopwatch(call, Instant::now());
+    work.await
+}
+
+/// Records a call timed by the caller, for the enclosing [`measure`], if any.
+pub fn record(call: Call, took: Duration) {
+    let _outside_an_invocation = CALLS.try_with(|calls| calls.borrow_mut().push((call, took)));
+}
+
+/// Read once per cold start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricsSettings {
+    pub namespace: String,
+    pub service: String,
+}
+
+impl MetricsSettings {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, service: &str) -> Self {
+        Self {
+            namespace: lookup("POWERTOOLS_METRICS_NAMESPACE")
+                .filter(|namespace| !namespace.is_empty())
+                .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned()),
+            service: service.to_owned(),
+        }
+    }
+}
+
+/// What one invocation reports.
+pub struct Invocation<'a> {
+    pub status: u16,
+    pub webhook: Option<WebhookOutcome>,
+    pub cold_start: bool,
+    pub calls: &'a [(Call, Duration)],
+    pub request_id: Option<&'a str>,
+    pub xray_trace_id: Option<&'a str>,
+}
+
+impl Invocation<'_> {
+    /// The EMF document: `Disconnects` by status class, `WebhookRemoval` by
+    /// outcome, `ColdStart`, and the latency of each call in milliseconds
+    /// (an array when a call was made more than once).
+    pub fn document(&self, settings: &MetricsSettings, at: SystemTime) -> Value {
+        let namespace = settings.namespace.as_str();
+        let directive = |dimension: Option<&str>, metrics: Vec<Value>| {
+            let mut dimensions = vec!["service"];
+            dimensions.extend(dimension);
+            json!({"Namespace": namespace, "Dimensions": [dimensions], "Metrics": metrics})
+        };
+        let count = |name: &str| json!({"Name": name, "Unit": "Count"});
+
+        let mut root = Map::new();
+        root.insert("service".into(), settings.service.as_str().into());
+        root.insert("status".into(), self.status.into());
+        root.insert(
+            "status_class".into(),
+            format!("{}xx", self.status / 100).into(),
+        );
+        root.insert("Disconnects".into(), 1.into());
+        let mut directives = vec![directive(Some("status_class"), vec![count("Disconnects")])];
+
+        if let Some(webhook) = self.webhook {
+            root.insert("webhook".into(), webhook.as_str().into());
+            root.insert("WebhookRemoval".into(), 1.into());
+            directives.push(directive(Some("webhook"), vec![count("WebhookRemoval")]));
+        }
+
+        let mut by_service = Vec::new();
+        if self.cold_start {
+            root.insert("ColdStart".into(), 1.into());
+            by_service.push(count("ColdStart"));
+        }
+        for call in Call::ALL {
+            let millis: Vec<Value> = self
+                .calls
+                .iter()
+                .filter(|(made, _)| *made == call)
+                .map(|(_, took)| json!(millis(*took)))
+                .collect();
+            let value = match millis.len() {
+                0 => continue,
+                1 => millis[0].clone(),
+                _ => Value::Array(millis),
+            };
+            root.insert(call.metric_name().into(), value);
+            by_service.push(json!({"Name": call.metric_name(), "Unit": "Milliseconds"}));
+        }
+        if !by_service.is_empty() {
+            directives.push(directive(None, by_service));
+        }
+
+        if let Some(id) = self.request_id {
+            root.insert("function_request_id".into(), id.into());
+        }
+        if let Some(id) = self.xray_trace_id {
+            root.insert("xray_trace_id".into(), id.into());
+        }
+        let timestamp = at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        root.insert(
+            "_aws".into(),
+            json!({"Timestamp": timestamp, "CloudWatchMetrics": directives}),
+        );
+        Value::Object(root)
+    }
+}
+
+/// Milliseconds to the microsecond: finer is noise, and shorter lines.
+fn millis(took: Duration) -> f64 {
+    (took.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+/// Writes the document through the log pipeline, which owns stdout.
+pub fn emit(document: &Value) {
+    tracing::info!(target: TARGET, emf = %document);
+}
