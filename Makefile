@@ -5,7 +5,7 @@ TOOLS := PATH="$(CURDIR)/.venv/bin:$$PATH"
 OFFLINE_AWS := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test check cargo-checks invoke-fixtures lint-template check-deploy build bench fuzz bootstrap fixtures
+.PHONY: demo serve test check cargo-checks invoke-fixtures api-conformance lint-template check-deploy build bench fuzz bootstrap fixtures
 
 ## A real disconnect on this machine, printed (moto + GitHub stub + cargo lambda watch).
 demo:
@@ -19,8 +19,8 @@ serve:
 test: check check-deploy
 
 ## The quick loop: formatting, lints, all three test layers, every fixture
-## through `cargo lambda invoke`, template lint.
-check: cargo-checks invoke-fixtures lint-template
+## through `cargo lambda invoke`, schemathesis against openapi.yaml, template lint.
+check: cargo-checks invoke-fixtures api-conformance lint-template
 
 cargo-checks: bootstrap
 	cargo fmt --all -- --check
@@ -32,6 +32,11 @@ cargo-checks: bootstrap
 
 invoke-fixtures: bootstrap
 	bash scripts/invoke_fixtures.sh
+
+## schemathesis against the function under `cargo lambda watch`, as openapi.yaml
+## describes it (SCHEMATHESIS_MAX_EXAMPLES cases per operation, default 100).
+api-conformance: bootstrap
+	bash scripts/api_conformance.sh
 
 ## cfn-lint and sam validate --lint, offline.
 lint-template: bootstrap
@@ -59,7 +64,8 @@ bench: bootstrap
 fuzz:
 	bash scripts/fuzz.sh
 
-## Installs the pinned tools (moto, cargo-lambda, SAM CLI, cfn-lint) into .venv.
+## Installs the pinned tools: moto, cargo-lambda, SAM CLI, cfn-lint, ArcadeDB and
+## schemathesis into .venv; Prism and GitHub's OpenAPI description into node_modules.
 bootstrap:
 	bash scripts/bootstrap.sh
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs every tool the demo and the tests use into the git-ignored .venv:
-# moto (local DynamoDB, KMS and Secrets Manager) and cargo-lambda, with every
-# transitive package pinned by scripts/constraints.txt. Reuses the venv while
-# both files are unchanged.
+# Installs every tool the demo and the tests use, each reused while its pins
+# are unchanged:
+# - into the git-ignored .venv: moto (local DynamoDB, KMS and Secrets
+#   Manager), cargo-lambda, SAM CLI, cfn-lint, ArcadeDB and schemathesis,
+#   with every transitive package pinned by scripts/constraints.txt;
+# - into the git-ignored node_modules: Prism and GitHub's OpenAPI
+#   description (@octokit/openapi), as package-lock.json pins them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,12 +15,19 @@ constraints=scripts/constraints.txt
 stamp="$venv/.requirements.sha256"
 wanted=$(cat "$requirements" "$constraints" | sha256sum | cut -d' ' -f1)
 
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
-  exit 0
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+  echo "bootstrap: installing $(grep -v '^#' "$requirements" | xargs) into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r "$requirements" -c "$constraints"
+  echo "$wanted" > "$stamp"
 fi
 
-echo "bootstrap: installing $(grep -v '^#' "$requirements" | xargs) into $venv" >&2
-python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-  -r "$requirements" -c "$constraints"
-echo "$wanted" > "$stamp"
+node_stamp=node_modules/.package-lock.sha256
+node_wanted=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$node_stamp" ] || [ "$(cat "$node_stamp")" != "$node_wanted" ]; then
+  echo "bootstrap: installing @stoplight/prism-cli and @octokit/openapi into node_modules" >&2
+  # No install scripts: none of these packages needs one to run.
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  echo "$node_wanted" > "$node_stamp"
+fi

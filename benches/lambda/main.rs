@@ -20,6 +20,8 @@ mod graph;
 #[allow(dead_code)]
 #[path = "../../tests/suite/support/moto.rs"]
 mod moto;
+#[path = "../../tests/suite/support/process.rs"]
+mod process;
 mod runtime_api;
 #[allow(dead_code)]
 #[path = "../../tests/suite/support/secrets.rs"]

@@ -1,6 +1,7 @@
 mod authentication;
 mod disconnect;
 mod github;
+mod github_spec;
 mod graph;
 mod kms;
 mod log_lines;

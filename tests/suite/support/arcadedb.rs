@@ -4,7 +4,6 @@
 //! loopback ports, in a fresh directory, and stops it when the handle is
 //! dropped, pass or fail.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -13,6 +12,7 @@ use std::time::Duration;
 use neo4rs::{ConfigBuilder, Graph, query};
 
 use super::moto::free_port;
+use super::process::forward_lines;
 use super::secrets;
 
 const STARTUP_LIMIT: Duration = Duration::from_secs(120);
@@ -154,16 +154,6 @@ impl ArcadeDb {
         lines.sort();
         lines
     }
-}
-
-/// Reads the server's output on a thread of its own, so the pipe never fills
-/// and blocks the server.
-fn forward_lines(stream: impl Read + Send + 'static, lines: mpsc::Sender<String>) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            let _receiver_may_be_gone = lines.send(line);
-        }
-    });
 }
 
 impl Drop for ArcadeDb {

@@ -8,6 +8,8 @@ pub mod handler;
 pub mod jwt;
 pub mod logs;
 pub mod moto;
+pub mod prism;
+pub mod process;
 pub mod secrets;
 pub mod use_case;
 pub mod world;

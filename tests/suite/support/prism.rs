@@ -1,0 +1,98 @@
+//! Prism (npm `@stoplight/prism-cli`) as a validating mock of GitHub, from
+//! GitHub's own OpenAPI description (npm `@octokit/openapi`), both installed
+//! into node_modules by scripts/bootstrap.sh. With `--errors`, a request the
+//! description does not allow gets an error instead of a mocked answer, and
+//! Prism logs each violation. Each test starts its own on a free loopback
+//! port and stops it when the handle is dropped, pass or fail.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, mpsc};
+use std::time::Duration;
+
+use super::moto::free_port;
+use super::process::forward_lines;
+
+/// Loading the 13 MB description takes ~12 s alone; the whole suite shares
+/// two cores.
+const STARTUP_LIMIT: Duration = Duration::from_secs(180);
+const LISTENING: &str = "Prism is listening";
+
+pub struct Prism {
+    child: Child,
+    pub url: String,
+    received: Mutex<mpsc::Receiver<String>>,
+}
+
+fn installed(path: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    assert!(
+        path.exists(),
+        "{} is missing: run `make test` or scripts/bootstrap.sh",
+        path.display()
+    );
+    path
+}
+
+impl Prism {
+    pub async fn github() -> Self {
+        tokio::task::spawn_blocking(Self::start_blocking)
+            .await
+            .expect("Prism starts")
+    }
+
+    fn start_blocking() -> Self {
+        let port = free_port();
+        let mut child = Command::new(installed("node_modules/.bin/prism"))
+            .args([
+                "mock",
+                "--errors",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .arg(installed(
+                "node_modules/@octokit/openapi/generated/api.github.com.json",
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("Prism starts");
+        let (lines, received) = mpsc::channel();
+        forward_lines(child.stdout.take().expect("piped"), lines.clone());
+        forward_lines(child.stderr.take().expect("piped"), lines);
+        let mut log = Vec::new();
+        loop {
+            match received.recv_timeout(STARTUP_LIMIT) {
+                Ok(line) if line.contains(LISTENING) => break,
+                Ok(line) => log.push(line),
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!(
+                        "Prism did not start within {STARTUP_LIMIT:?}:\n{}",
+                        log.join("\n")
+                    );
+                }
+            }
+        }
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            received: Mutex::new(received),
+        }
+    }
+
+    /// What Prism has logged since it started listening.
+    pub fn log(&self) -> Vec<String> {
+        self.received.lock().unwrap().try_iter().collect()
+    }
+}
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
