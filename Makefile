@@ -28,6 +28,7 @@ cargo-checks: bootstrap
 	rm -rf target/test-logs target/reliability
 	cargo test
 	@cat target/reliability/fault-matrix.md
+	$(TOOLS) python scripts/check_responses.py openapi.yaml target/test-logs/responses-*.ndjson
 	@echo "Log lines the suite emitted, every one checked for secrets: $$(cat target/test-logs/*.log | wc -l)"
 
 invoke-fixtures: bootstrap
