@@ -126,21 +126,7 @@ where
                 Some(other) => other.to_string(),
                 None => String::new(),
             };
-            let mut fields = Fields::default();
-            if let Some(scope) = ctx.event_scope(event) {
-                // Only this crate's spans: lambda_runtime's own carries the
-                // request id again, as `requestId`.
-                let own = scope
-                    .from_root()
-                    .filter(|span| span.metadata().target().starts_with(super::OWN_TARGET));
-                for span in own {
-                    if let Some(span_fields) = span.extensions().get::<Fields>() {
-                        for (key, value) in &span_fields.0 {
-                            fields.set(key, value.clone());
-                        }
-                    }
-                }
-            }
+            let mut fields = span_fields(event, &ctx);
             for (key, value) in own.0 {
                 fields.set(key, value);
             }
@@ -156,6 +142,30 @@ where
             .make_writer_for(event.metadata())
             .write_all(line.as_bytes());
     }
+}
+
+/// The fields of this crate's spans around `event`, outermost first.
+/// lambda_runtime's own span is left out: it carries the request id again,
+/// as `requestId`.
+fn span_fields<S>(event: &Event<'_>, ctx: &Context<'_, S>) -> Fields
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let mut fields = Fields::default();
+    let Some(scope) = ctx.event_scope(event) else {
+        return fields;
+    };
+    let ours = scope
+        .from_root()
+        .filter(|span| span.metadata().target().starts_with(super::OWN_TARGET));
+    for span in ours {
+        if let Some(span_fields) = span.extensions().get::<Fields>() {
+            for (key, value) in &span_fields.0 {
+                fields.set(key, value.clone());
+            }
+        }
+    }
+    fields
 }
 
 /// Lambda's level names (`WARN`, not `WARNING`).

@@ -8,7 +8,8 @@ mod lines;
 
 use std::error::Error;
 
-use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing::Metadata;
+use tracing_subscriber::filter::{FilterFn, LevelFilter, Targets, filter_fn};
 use tracing_subscriber::prelude::*;
 
 pub use lines::{Format, LambdaLines};
@@ -68,13 +69,19 @@ pub fn init(settings: &LogSettings) {
         .init();
 }
 
-/// `level` for this crate; at most INFO for everything else. Metric
-/// documents pass at every level: `AWS_LAMBDA_LOG_LEVEL` is about logs.
-pub fn filter(level: LevelFilter) -> Targets {
-    Targets::new()
+/// Events: `level` for this crate, at most INFO for everything else, and
+/// metric documents at every level (`AWS_LAMBDA_LOG_LEVEL` is about logs).
+/// This crate's spans pass at every level, so that an ERROR line still
+/// carries the invocation's keys when INFO is filtered out.
+pub fn filter(level: LevelFilter) -> FilterFn<impl Fn(&Metadata<'_>) -> bool> {
+    let events = Targets::new()
         .with_default(level.min(LevelFilter::INFO))
         .with_target(OWN_TARGET, level)
-        .with_target(crate::metrics::TARGET, LevelFilter::TRACE)
+        .with_target(crate::metrics::TARGET, LevelFilter::TRACE);
+    filter_fn(move |metadata| {
+        (metadata.is_span() && metadata.target().starts_with(OWN_TARGET))
+            || events.would_enable(metadata.target(), metadata.level())
+    })
 }
 
 /// An error and its causes on one line, for the operator's log.

@@ -12,8 +12,10 @@ use tracing_subscriber::prelude::*;
 
 use crate::support::emf;
 use crate::support::events::{http_api_event, invocation};
+use crate::support::fakes::Fault;
 use crate::support::handler::handle;
 use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
+use crate::support::logs::{capture_at, log_lines};
 use crate::support::use_case::Fakes;
 
 fn settings(vars: &[(&str, &str)]) -> LogSettings {
@@ -192,4 +194,28 @@ fn the_emf_check_refuses_what_cloudwatch_would_not_extract() {
         breaks(&mut document);
         assert!(emf::validate(&document).is_err(), "accepted: {what}");
     }
+}
+
+#[tokio::test]
+async fn an_error_line_keeps_the_invocation_keys_when_info_is_filtered_out() {
+    let fakes = Fakes::new();
+    fakes.store.fail_with(Fault::Failed);
+    let (logs, _guard) = capture_at(LevelFilter::ERROR);
+
+    let token = hs256(FIXTURE_KEY, &claims("user-1"));
+    let request = http_api_event(
+        "DELETE",
+        "/api/v1/repos/acme/my-backend/install",
+        &[("authorization", &format!("Bearer {token}"))],
+    );
+    let response = handle(&fakes.use_case(), invocation(request, "req-error")).await;
+
+    assert_eq!(response.status(), 500);
+    let lines = log_lines(&logs.text());
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert_eq!(lines[0]["level"], "ERROR");
+    assert_eq!(lines[0]["message"], "dependency failed");
+    assert_eq!(lines[0]["function_request_id"], "req-error");
+    assert_eq!(lines[0]["cold_start"], true);
+    assert_eq!(lines[0]["status"], 500);
 }
