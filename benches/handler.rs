@@ -107,20 +107,26 @@ impl CodeGraph for Instant0 {
 
 /// Counts what the log pipeline writes, and discards it.
 #[derive(Clone, Default)]
-struct Written(Arc<(AtomicUsize, AtomicUsize)>);
+struct Written(Arc<Counts>);
+
+#[derive(Default)]
+struct Counts {
+    lines: AtomicUsize,
+    bytes: AtomicUsize,
+}
 
 impl Written {
+    /// Lines and bytes written since the last call.
     fn take(&self) -> (usize, usize) {
-        (self.0.0.swap(0, Relaxed), self.0.1.swap(0, Relaxed))
+        (self.0.lines.swap(0, Relaxed), self.0.bytes.swap(0, Relaxed))
     }
 }
 
 impl std::io::Write for Written {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .0
-            .fetch_add(buf.iter().filter(|&&b| b == b'\n').count(), Relaxed);
-        self.0.1.fetch_add(buf.len(), Relaxed);
+        let lines = buf.iter().filter(|&&b| b == b'\n').count();
+        self.0.lines.fetch_add(lines, Relaxed);
+        self.0.bytes.fetch_add(buf.len(), Relaxed);
         Ok(buf.len())
     }
 
