@@ -24,7 +24,7 @@ check: cargo-checks invoke-fixtures api-conformance lint-template
 
 cargo-checks: bootstrap
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 	rm -rf target/test-logs target/reliability
 	cargo test
 	@cat target/reliability/fault-matrix.md

@@ -13,7 +13,7 @@ use nectr_disconnect::auth::{Authenticator, JwtRules};
 use nectr_disconnect::disconnect::DisconnectRepository;
 use nectr_disconnect::domain::{
     Ciphertext, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys, User,
-    UserId, WebhookOutcome,
+    UserId,
 };
 use nectr_disconnect::http::Handler;
 use nectr_disconnect::http::lambda_event::request_from_json;
@@ -21,7 +21,7 @@ use nectr_disconnect::logging::{self, LambdaLines, LogSettings};
 use nectr_disconnect::metrics::MetricsSettings;
 use nectr_disconnect::ports::{
     CodeGraph, Deactivation, DecryptError, DependencyError, GraphError, InstallationStore,
-    SigningKeySource, TokenDecryptor, WebhookRemover,
+    SigningKeySource, TokenDecryptor, WebhookRemoval, WebhookRemover,
 };
 use serde_json::json;
 use tracing_subscriber::prelude::*;
@@ -90,8 +90,8 @@ impl SigningKeySource for Instant0 {
 }
 
 impl WebhookRemover for Instant0 {
-    async fn remove(&self, _: &OAuthToken, _: &RepoName, _: u64, _: Instant) -> WebhookOutcome {
-        WebhookOutcome::Removed
+    async fn remove(&self, _: &OAuthToken, _: &RepoName, _: u64, _: Instant) -> WebhookRemoval {
+        WebhookRemoval::Removed
     }
 }
 

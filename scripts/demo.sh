@@ -19,6 +19,9 @@ disconnect() {
   echo
 }
 
+section "Where the function reaches its dependencies"
+grep -E '^(AWS_ENDPOINT_URL|GITHUB_API_URL|NEO4J_URI|SSL_CERT_FILE)=' "$work/function.env"
+
 section "Installation item before"
 (cd scripts && python3 local_aws.py item "$sk")
 
@@ -33,7 +36,7 @@ section "Installation item after"
 (cd scripts && python3 local_aws.py item "$sk")
 
 section "What the GitHub stub received"
-curl -sS "http://127.0.0.1:$github_port/_received"
+"${curl_github[@]}" "$github_url/_received"
 echo
 
 section "The same request again"

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """A stand-in for api.github.com on loopback, for the demo.
 
-    python3 scripts/github_stub.py PORT [ADDRESS]
+    python3 scripts/github_stub.py PORT [ADDRESS] [--tls CERT KEY]
+
+With --tls it serves HTTPS with that certificate chain and key, as GitHub
+does (the local world's, issued by the run's CA).
 
 DELETE /repos/{owner}/{repo}/hooks/{id} answers 204 the first time and 404
 after that, as GitHub does. GET /_received lists every request it got, with
@@ -10,6 +13,7 @@ POST /_reset forgets everything.
 """
 import json
 import re
+import ssl
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -69,5 +73,15 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    address = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
-    ThreadingHTTPServer((address, int(sys.argv[1])), Handler).serve_forever()
+    args = sys.argv[1:]
+    tls = None
+    if "--tls" in args:
+        at = args.index("--tls")
+        tls, args = args[at + 1 : at + 3], args[:at] + args[at + 3 :]
+    address = args[1] if len(args) > 1 else "127.0.0.1"
+    server = ThreadingHTTPServer((address, int(args[0])), Handler)
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()

@@ -11,7 +11,7 @@ failed=0
 for event in events/*.json; do
   name=$(basename "$event" .json)
   (cd scripts && python3 local_aws.py reset)
-  curl -sS -X POST "http://127.0.0.1:$github_port/_reset"
+  "${curl_github[@]}" -X POST "$github_url/_reset"
   cargo lambda invoke nectr-disconnect --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
     --data-file "$event" >"$work/$name.out"
   python3 - "$name" "$work/$name.out" <<'PY' || failed=$((failed + 1))

@@ -9,12 +9,14 @@ Neo4j credentials secret.
     local_aws.py reset      wipe moto and set up again
     local_aws.py item SK    print the installation item of fixture-user
 
-Talks to AWS_ENDPOINT_URL with the usual AWS_* variables. The user is
+Talks to AWS_ENDPOINT_URL with the usual AWS_* variables (AWS_CA_BUNDLE to
+trust the local world's CA). The user is
 `fixture-user` and the secret holds the local test key, so the fixtures in
 events/ work against this world too.
 """
 import json
 import os
+import ssl
 import sys
 import urllib.request
 
@@ -80,7 +82,9 @@ def setup():
 
 
 def reset():
-    urllib.request.urlopen(urllib.request.Request(f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/reset", method="POST"))
+    request = urllib.request.Request(f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/reset", method="POST")
+    context = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE"))
+    urllib.request.urlopen(request, context=context)
     setup()
 
 

@@ -4,12 +4,20 @@
 # local_aws.py and local_graph.py, and stops it all when the sourcing script
 # exits, however it exits.
 #
+# TLS on every hop, as in production (CONTRACT §8): a CA made for this run
+# (crates/test-world, `test-world tls-ca`) issues the loopback certificate
+# that moto and the stub serve and that a TLS terminator puts in front of
+# ArcadeDB's Bolt port; the function trusts the CA through SSL_CERT_FILE, as
+# an operator trusts a private CA in Lambda. LOCAL_TLS=off is the explicit
+# plain-text option (http://, bolt://), e.g. for `sam local invoke`.
+#
 # Ports are free ones unless MOTO_PORT, GITHUB_PORT, BOLT_PORT or LAMBDA_PORT
 # say; LOCAL_BIND (default 127.0.0.1) is the address moto, the stub and
-# ArcadeDB's Bolt listener use.
+# the Bolt listener use.
 # The function's configuration is env.json's, with the endpoints rewritten.
 #
-# Sets: work, moto_port, github_port, bolt_port, lambda_port.
+# Sets: work, moto_port, github_port, bolt_port, lambda_port, github_url and
+# curl_github (curl with what it needs to trust the stub).
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
@@ -35,7 +43,7 @@ wait_for() { # name port
 }
 
 echo "local: building the function" >&2
-cargo build --quiet --bin nectr-disconnect
+cargo build --quiet -p nectr-disconnect -p test-world --bin nectr-disconnect --bin test-world
 
 moto_port=${MOTO_PORT:-$(free_port)}
 github_port=${GITHUB_PORT:-$(free_port)}
@@ -44,9 +52,31 @@ bolt_port=${BOLT_PORT:-$(free_port)}
 arcadedb_http_port=$(free_port)
 bind=${LOCAL_BIND:-127.0.0.1}
 
-moto_server -H "$bind" -p "$moto_port" >"$work/moto.log" 2>&1 &
+case ${LOCAL_TLS:-on} in
+  on)
+    tls=$PWD/$work/tls
+    target/debug/test-world tls-ca "$tls"
+    # The function trusts it through SSL_CERT_FILE (in function.env below),
+    # boto3 in local_aws.py through AWS_CA_BUNDLE.
+    export AWS_CA_BUNDLE="$tls/ca.pem"
+    https=https bolt_scheme=neo4j+s
+    moto_tls=(-c "$tls/server.pem" -k "$tls/server.key")
+    stub_tls=(--tls "$tls/server.pem" "$tls/server.key")
+    curl_github=(curl -sS --cacert "$tls/ca.pem")
+    bolt_listen=$(free_port)
+    ;;
+  off)
+    https=http bolt_scheme=bolt moto_tls=() stub_tls=() curl_github=(curl -sS)
+    bolt_listen=$bolt_port
+    ;;
+  *) echo "local: LOCAL_TLS is on or off, not $LOCAL_TLS" >&2; exit 1 ;;
+esac
+github_url="$https://127.0.0.1:$github_port"
+echo "local: endpoints over $https (LOCAL_TLS=${LOCAL_TLS:-on})" >&2
+
+moto_server -H "$bind" -p "$moto_port" "${moto_tls[@]}" >"$work/moto.log" 2>&1 &
 pids+=($!)
-python3 scripts/github_stub.py "$github_port" "$bind" >"$work/github.log" 2>&1 &
+python3 scripts/github_stub.py "$github_port" "$bind" "${stub_tls[@]}" >"$work/github.log" 2>&1 &
 pids+=($!)
 arcadedb=$PWD/$(echo .venv/lib/python3*/site-packages/arcadedb_embedded)
 graph_password=$(cd scripts && python3 -c 'import local_graph; print(local_graph.PASSWORD)')
@@ -54,7 +84,7 @@ mkdir -p "$work/arcadedb"
 # From its own directory: it writes its log files to ./log.
 (cd "$work/arcadedb" && exec "$arcadedb/jre/bin/java" -Xmx256m -cp "$arcadedb/jars/*" \
   -Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin \
-  -Darcadedb.bolt.host="$bind" -Darcadedb.bolt.port="$bolt_port" \
+  -Darcadedb.bolt.host="$bind" -Darcadedb.bolt.port="$bolt_listen" \
   -Darcadedb.server.httpIncomingHost=127.0.0.1 -Darcadedb.server.httpIncomingPort="$arcadedb_http_port" \
   -Darcadedb.server.rootPassword="$graph_password" \
   '-Darcadedb.server.defaultDatabases=neo4j[root]' -Darcadedb.bolt.defaultDatabase=neo4j \
@@ -66,18 +96,26 @@ wait_for "GitHub stub" "$github_port"
 for _ in $(seq 1 1200); do grep -q "ArcadeDB Server started" "$work/arcadedb.log" && break; sleep 0.1; done
 grep -q "ArcadeDB Server started" "$work/arcadedb.log" || { echo "local: ArcadeDB did not start; see $work/arcadedb.log" >&2; exit 1; }
 (cd scripts && python3 local_graph.py seed "http://127.0.0.1:$arcadedb_http_port")
+if [ "$bolt_listen" != "$bolt_port" ]; then
+  target/debug/test-world tls-terminate "$tls" "$bind:$bolt_port" "127.0.0.1:$bolt_listen" \
+    >"$work/bolt-tls.log" 2>&1 &
+  pids+=($!)
+  wait_for "Bolt TLS terminator" "$bolt_port"
+fi
 
 # boto3 reads AWS_DEFAULT_REGION, the Rust SDK AWS_REGION.
-export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
+export AWS_ENDPOINT_URL="$https://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
   AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 (cd scripts && python3 local_aws.py setup)
 
-python3 - "$moto_port" "$github_port" "$bolt_port" >"$work/function.env" <<'PY'
+python3 - "$AWS_ENDPOINT_URL" "$github_url" "$bolt_scheme://127.0.0.1:$bolt_port" \
+  "${AWS_CA_BUNDLE:-}" >"$work/function.env" <<'PY'
 import json, sys
 variables = json.load(open("env.json"))["DisconnectFunction"]
-variables["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{sys.argv[1]}"
-variables["GITHUB_API_URL"] = f"http://127.0.0.1:{sys.argv[2]}"
-variables["NEO4J_URI"] = f"bolt://127.0.0.1:{sys.argv[3]}"
+variables["AWS_ENDPOINT_URL"], variables["GITHUB_API_URL"], variables["NEO4J_URI"] = sys.argv[1:4]
+variables["SSL_CERT_FILE"] = sys.argv[4]
+if not sys.argv[4]:
+    del variables["SSL_CERT_FILE"]
 print("\n".join(f"{k}={v}" for k, v in variables.items()))
 PY
 cargo lambda watch --quiet --ignore-changes -A 127.0.0.1 -P "$lambda_port" \

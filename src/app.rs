@@ -60,6 +60,9 @@ pub fn github(config: &Config) -> Result<GitHubWebhooks, reqwest::Error> {
 }
 
 pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> Production {
+    // `main` installs it first thing; this makes every wiring of the use
+    // case, tests' included, as safe for the graph's TLS as production's.
+    crate::tls::install_crypto_provider();
     DisconnectRepository::new(
         Authenticator::new(
             SecretsManagerSigningKeys::new(aws.secrets_manager.clone(), &config.jwt_secret_id),

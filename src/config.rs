@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use reqwest::Url;
+use url::Host;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -76,10 +77,10 @@ impl Config {
             None => Url::parse(DEFAULT_GITHUB_API_URL).expect("the default URL is valid"),
             Some(url) => Url::parse(url.trim_end_matches('/'))
                 .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                .filter(is_github_api_url)
                 .ok_or(ConfigError::Malformed {
                     name: "GITHUB_API_URL",
-                    reason: "expected an http(s) URL",
+                    reason: "expected an https:// URL (http:// only for a loopback host)",
                 })?,
         };
         Ok(Self {
@@ -114,6 +115,18 @@ impl Config {
             },
         })
     }
+}
+
+/// The OAuth token travels to this URL, so only TLS will do, except on the
+/// machine itself (local tooling).
+fn is_github_api_url(url: &Url) -> bool {
+    let loopback = match url.host() {
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return false,
+    };
+    url.scheme() == "https" || (url.scheme() == "http" && loopback)
 }
 
 fn neo4j_uri(uri: String) -> Result<String, ConfigError> {
@@ -216,6 +229,9 @@ mod tests {
             ("TABLE_NAME", "has space"),
             ("GITHUB_API_URL", "not a url"),
             ("GITHUB_API_URL", "ftp://example.com"),
+            ("GITHUB_API_URL", "http://api.github.com"),
+            ("GITHUB_API_URL", "http://github.example.com/api/v3"),
+            ("GITHUB_API_URL", "http://10.0.0.7:8080"),
             ("GITHUB_TIMEOUT_MS", "soon"),
             ("GITHUB_TIMEOUT_MS", "0"),
             ("JWT_KEY_TTL_SECONDS", "-5"),
@@ -250,6 +266,22 @@ mod tests {
         assert_eq!(config.jwt_audience.as_deref(), Some("nectr-api"));
         assert_eq!(config.jwt_key_ttl, Duration::from_secs(60));
         assert!(!config.warm_up_on_init);
+    }
+
+    #[test]
+    fn github_api_url_is_https_or_plain_text_on_loopback() {
+        for url in [
+            "https://api.github.com",
+            "https://github.example.com/api/v3",
+            "http://127.0.0.1:9999",
+            "http://127.1.2.3",
+            "http://[::1]:8080",
+            "http://localhost:8080",
+        ] {
+            let mut vars = REQUIRED.to_vec();
+            vars.push(("GITHUB_API_URL", url));
+            assert!(config(&vars).is_ok(), "{url}");
+        }
     }
 
     #[test]

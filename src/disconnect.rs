@@ -14,7 +14,7 @@ use crate::domain::{
 };
 use crate::ports::{
     CodeGraph, Deactivation, DecryptError, Dependency, DependencyError, InstallationStore,
-    SigningKeySource, TokenDecryptor, WebhookRemover,
+    SigningKeySource, TokenDecryptor, WebhookRemoval, WebhookRemover,
 };
 
 /// Why a disconnect did not happen. Mapped to HTTP in exactly one place,
@@ -276,9 +276,14 @@ where
         match (installation.webhook_id, token) {
             (Some(webhook_id), Some(token)) => {
                 let repo = installation.github_repo(requested);
-                self.webhooks
-                    .remove(token, &repo, webhook_id, deadline)
-                    .await
+                let removal = self.webhooks.remove(token, &repo, webhook_id, deadline);
+                match removal.await {
+                    WebhookRemoval::Removed => WebhookOutcome::Removed,
+                    WebhookRemoval::AlreadyGone => WebhookOutcome::AlreadyGone,
+                    WebhookRemoval::Refused | WebhookRemoval::Transient { .. } => {
+                        WebhookOutcome::Failed
+                    }
+                }
             }
             _ => WebhookOutcome::NotConfigured,
         }

@@ -16,4 +16,5 @@ pub mod http;
 pub mod logging;
 pub mod metrics;
 pub mod ports;
+pub mod tls;
 pub mod warm_up;

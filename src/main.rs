@@ -13,6 +13,7 @@ use tracing::Instrument;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let started = Instant::now();
+    nectr_disconnect::tls::install_crypto_provider();
     let log_settings = LogSettings::from_env();
     logging::init(&log_settings);
     let metrics =

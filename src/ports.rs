@@ -3,11 +3,10 @@
 //! implement them in memory.
 
 use std::future::Future;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::domain::{
     Ciphertext, Installation, KeptGraph, OAuthToken, RepoName, SigningKeys, User, UserId,
-    WebhookOutcome,
 };
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -137,6 +136,22 @@ pub trait SigningKeySource: Send + Sync {
     fn fetch(&self) -> impl Future<Output = Result<SigningKeys, DependencyError>> + Send;
 }
 
+/// What became of a request to remove a webhook (CONTRACT §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WebhookRemoval {
+    Removed,
+    AlreadyGone,
+    /// GitHub refused for good (401, 403, 422, a redirect off the API's
+    /// origin): asking again cannot help.
+    Refused,
+    /// No answer about the hook (5xx, rate limit, time-out, connection
+    /// error): worth asking again, not before `retry_after` when GitHub
+    /// said when.
+    Transient {
+        retry_after: Option<Duration>,
+    },
+}
+
 /// Removes repository webhooks (GitHub in production). Never fails: every
 /// problem is an outcome the user is told about.
 pub trait WebhookRemover: Send + Sync {
@@ -147,7 +162,7 @@ pub trait WebhookRemover: Send + Sync {
         repo: &RepoName,
         webhook_id: u64,
         deadline: Instant,
-    ) -> impl Future<Output = WebhookOutcome> + Send;
+    ) -> impl Future<Output = WebhookRemoval> + Send;
 }
 
 /// Why the code graph could not be read. Only ever logged: the disconnect

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use crate::arcadedb::ArcadeDb;
-use crate::bolt_proxy::BoltProxy;
 use crate::{LATENCIES_MS, World, cases, github, ms, network, percentile};
+use test_world::bolt_proxy::BoltProxy;
 
 const ROUNDS: usize = 4;
 const SAMPLES_PER_ROUND: usize = 25;

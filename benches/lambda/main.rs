@@ -10,16 +10,7 @@
 #[allow(dead_code)]
 #[path = "../../tests/suite/support/arcadedb.rs"]
 mod arcadedb;
-#[allow(dead_code)]
-#[path = "../../tests/suite/support/bolt_proxy.rs"]
-mod bolt_proxy;
-#[allow(dead_code)]
-#[path = "../../tests/suite/support/fault_proxy.rs"]
-mod fault_proxy;
 mod graph;
-#[allow(dead_code)]
-#[path = "../../tests/suite/support/moto.rs"]
-mod moto;
 #[path = "../../tests/suite/support/process.rs"]
 mod process;
 mod runtime_api;
@@ -36,10 +27,10 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
-use fault_proxy::{Call, Fault, FaultProxy};
-use moto::Moto;
 use runtime_api::RuntimeApi;
 use serde_json::Value;
+use test_world::fault_proxy::{Call, Fault, FaultProxy};
+use test_world::moto::Moto;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -306,8 +297,8 @@ async fn github() -> MockServer {
 /// every call, and twice that to the first call on a new connection: a
 /// round trip each for the TCP and the TLS handshake.
 async fn network(moto: &str, github: &str, latency: Duration) -> (FaultProxy, FaultProxy) {
-    let aws = FaultProxy::start(moto).await;
-    let github = FaultProxy::start(github).await;
+    let aws = FaultProxy::plain(moto).await;
+    let github = FaultProxy::plain(github).await;
     for proxy in [&aws, &github] {
         proxy.inject(None, Fault::Delay(latency));
         proxy.handshake(2 * latency);

@@ -9,8 +9,9 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::support::fault_proxy::FaultProxy;
+use crate::support::tls;
 use crate::support::world::{Item, Seed, World, delete_as, sdk_config};
+use test_world::fault_proxy::FaultProxy;
 
 const USER: &str = "user-1";
 const OAUTH_TOKEN: &str = "gho_integrationtoken1";
@@ -217,7 +218,7 @@ async fn two_concurrent_disconnects_give_one_200_and_one_404() {
         .await;
     github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
     let before = world.item(&key).await;
-    let proxy = FaultProxy::start(&world.moto_endpoint()).await;
+    let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
     let mut aws = world.aws.clone();
     aws.dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
     let (first, second) = (world.use_case_with(&aws), world.use_case_with(&aws));

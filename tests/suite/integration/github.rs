@@ -11,8 +11,8 @@ use wiremock::{Mock, ResponseTemplate};
 
 use nectr_disconnect::app::AwsClients;
 
-use crate::support::moto::free_port;
 use crate::support::world::{World, delete_as, unreachable_clients};
+use test_world::free_port;
 
 const USER: &str = "user-1";
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
@@ -95,7 +95,7 @@ async fn github_refusing_connections_is_failed_and_still_disconnects() {
     let (mut world, key) = connected_world(Some(42)).await;
     world.env.insert(
         "GITHUB_API_URL",
-        format!("http://127.0.0.1:{}", free_port()),
+        format!("https://127.0.0.1:{}", free_port()),
     );
     assert_disconnected_with(&world, &key, "failed").await;
 }

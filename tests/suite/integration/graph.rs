@@ -12,10 +12,10 @@ use tokio::net::TcpListener;
 use wiremock::ResponseTemplate;
 
 use crate::support::arcadedb::{ArcadeDb, USERNAME};
-use crate::support::bolt_proxy::BoltProxy;
 use crate::support::events::Answer;
-use crate::support::moto::free_port;
 use crate::support::world::{World, delete_as};
+use test_world::bolt_proxy::BoltProxy;
+use test_world::free_port;
 
 const USER: &str = "user-1";
 

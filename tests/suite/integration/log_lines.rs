@@ -49,7 +49,7 @@ async fn a_disconnect_logs_its_outcome_on_one_line() {
 async fn every_line_of_an_invocation_carries_the_powertools_keys() {
     let world = World::start().await;
     world.connect(USER, Some(42)).await;
-    world.github_answers(ResponseTemplate::new(500)).await;
+    world.github_answers(ResponseTemplate::new(403)).await;
 
     let (logs, _guard) = capture();
     let request = invocation(delete_as(USER, "acme", "my-backend"), "req-keys");

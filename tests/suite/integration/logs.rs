@@ -36,7 +36,7 @@ async fn no_secret_reaches_the_logs_on_any_path() {
             .await;
     }
     Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(500))
+        .respond_with(ResponseTemplate::new(403))
         .mount(&world.github)
         .await;
     let good = hs256(FIXTURE_KEY, &claims("user-1"));

@@ -13,8 +13,9 @@ use nectr_disconnect::app::{self, AwsClients, Production};
 use nectr_disconnect::warm_up::warm_up;
 
 use crate::support::events::Answer;
-use crate::support::fault_proxy::{Fault, FaultProxy};
+use crate::support::tls;
 use crate::support::world::{World, delete_as, sdk_config};
+use test_world::fault_proxy::{Fault, FaultProxy};
 
 const USER: &str = "user-1";
 
@@ -32,8 +33,8 @@ async fn world_behind_proxies() -> Proxied {
     let mut world = World::start().await;
     let key = world.connect(USER, Some(42)).await;
     world.github_answers(ResponseTemplate::new(204)).await;
-    let aws_proxy = FaultProxy::start(&world.moto_endpoint()).await;
-    let github_proxy = FaultProxy::start(&world.github.uri()).await;
+    let aws_proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
+    let github_proxy = FaultProxy::start(&world.github.uri(), &tls::ca().server()).await;
     world
         .env
         .insert("GITHUB_API_URL", github_proxy.endpoint.clone());

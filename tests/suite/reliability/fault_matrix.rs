@@ -24,9 +24,10 @@ use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::events::Answer;
-use crate::support::fault_proxy::{Fault, FaultProxy};
-use crate::support::moto::free_port;
+use crate::support::tls;
 use crate::support::world::{Item, World, delete_as, sdk_config};
+use test_world::fault_proxy::{Fault, FaultProxy};
+use test_world::free_port;
 
 /// The invocation deadline each cell runs under.
 const DEADLINE: Duration = Duration::from_secs(3);
@@ -240,7 +241,7 @@ async fn aws_fault(world: &World, target: Target, kind: Kind) -> (String, Option
     if kind == Kind::Refused && operation.is_none() {
         return (format!("http://127.0.0.1:{}", free_port()), None);
     }
-    let proxy = FaultProxy::start(&world.moto_endpoint()).await;
+    let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
     let fault = match kind {
         Kind::ServerError => Fault::ServerError,
         Kind::Throttled => Fault::Throttled,

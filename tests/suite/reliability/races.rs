@@ -9,8 +9,9 @@ use wiremock::ResponseTemplate;
 use crate::support::handler::handle;
 
 use crate::support::events::Answer;
-use crate::support::fault_proxy::{Fault, FaultProxy};
+use crate::support::tls;
 use crate::support::world::{Seed, World, delete_as, sdk_config};
+use test_world::fault_proxy::{Fault, FaultProxy};
 
 const USER: &str = "user-1";
 
@@ -24,7 +25,7 @@ async fn connected_world() -> (World, (String, String)) {
 #[tokio::test]
 async fn fifty_concurrent_disconnects_give_one_200_and_write_disconnected_at_once() {
     let (world, key) = connected_world().await;
-    let proxy = FaultProxy::start(&world.moto_endpoint()).await;
+    let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
     let mut aws = world.aws.clone();
     aws.dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
     let use_case = world.use_case_with(&aws);
@@ -65,7 +66,7 @@ async fn fifty_concurrent_disconnects_give_one_200_and_write_disconnected_at_onc
 #[tokio::test]
 async fn a_reconnect_written_mid_flight_stays_active() {
     let (world, old) = connected_world().await;
-    let proxy = FaultProxy::start(&world.moto_endpoint()).await;
+    let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
     let (arrived, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     proxy.inject(
         Some("UpdateItem"),

@@ -7,8 +7,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::RequestExt;
 use wiremock::ResponseTemplate;
 
-use crate::support::fault_proxy::{Fault, FaultProxy};
+use crate::support::tls;
 use crate::support::world::{World, delete_as, sdk_config};
+use test_world::fault_proxy::{Fault, FaultProxy};
 
 const LATENCY: Duration = Duration::from_millis(300);
 
@@ -19,7 +20,7 @@ async fn every_dependency_answering_late_within_the_deadline_still_disconnects()
     world
         .github_answers(ResponseTemplate::new(204).set_delay(LATENCY))
         .await;
-    let proxy = FaultProxy::start(&world.moto_endpoint()).await;
+    let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
     proxy.inject(None, Fault::Delay(LATENCY));
     let slow = sdk_config(&proxy.endpoint).await;
     let mut aws = world.aws.clone();

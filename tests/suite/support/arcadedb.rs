@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use neo4rs::{ConfigBuilder, Graph, query};
 
-use super::moto::free_port;
 use super::process::forward_lines;
 use super::secrets;
+use test_world::free_port;
 
 const STARTUP_LIMIT: Duration = Duration::from_secs(120);
 /// Printed once the default database exists; the Bolt port opens earlier.

@@ -9,11 +9,11 @@ use std::time::{Instant, SystemTime};
 use super::{logs, secrets};
 use nectr_disconnect::domain::{
     Ciphertext, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys, User,
-    UserId, WebhookOutcome,
+    UserId,
 };
 use nectr_disconnect::ports::{
     CodeGraph, Deactivation, DecryptError, Dependency, DependencyError, GraphError,
-    InstallationStore, SigningKeySource, TokenDecryptor, WebhookRemover,
+    InstallationStore, SigningKeySource, TokenDecryptor, WebhookRemoval, WebhookRemover,
 };
 
 /// How a fake dependency misbehaves when told to.
@@ -335,7 +335,7 @@ pub struct WebhookCall {
 }
 
 struct WebhooksState {
-    outcome: WebhookOutcome,
+    removal: WebhookRemoval,
     calls: Vec<WebhookCall>,
 }
 
@@ -345,15 +345,15 @@ pub struct FakeWebhooks(Arc<Mutex<WebhooksState>>);
 impl Default for FakeWebhooks {
     fn default() -> Self {
         Self(Arc::new(Mutex::new(WebhooksState {
-            outcome: WebhookOutcome::Removed,
+            removal: WebhookRemoval::Removed,
             calls: Vec::new(),
         })))
     }
 }
 
 impl FakeWebhooks {
-    pub fn answer(&self, outcome: WebhookOutcome) {
-        lock(&self.0).outcome = outcome;
+    pub fn answer(&self, removal: WebhookRemoval) {
+        lock(&self.0).removal = removal;
     }
 
     pub fn calls(&self) -> Vec<WebhookCall> {
@@ -368,14 +368,14 @@ impl WebhookRemover for FakeWebhooks {
         repo: &RepoName,
         webhook_id: u64,
         _deadline: Instant,
-    ) -> WebhookOutcome {
+    ) -> WebhookRemoval {
         let mut state = lock(&self.0);
         state.calls.push(WebhookCall {
             token: token.expose().into(),
             repo: repo.to_string(),
             webhook_id,
         });
-        state.outcome
+        state.removal
     }
 }
 

@@ -1,15 +1,13 @@
 pub mod arcadedb;
-pub mod bolt_proxy;
 pub mod emf;
 pub mod events;
 pub mod fakes;
-pub mod fault_proxy;
 pub mod handler;
 pub mod jwt;
 pub mod logs;
-pub mod moto;
 pub mod prism;
 pub mod process;
 pub mod secrets;
+pub mod tls;
 pub mod use_case;
 pub mod world;

@@ -10,8 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
-use super::moto::free_port;
 use super::process::forward_lines;
+use test_world::free_port;
 
 /// Loading the 13 MB description takes ~12 s alone; the whole suite shares
 /// two cores.

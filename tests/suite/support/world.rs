@@ -1,5 +1,6 @@
 //! The integration world: moto for DynamoDB, KMS and Secrets Manager, a
-//! wiremock server for GitHub, and the production use case wired to them
+//! wiremock server for GitHub, both behind TLS with the run's CA as
+//! production's endpoints are, and the production use case wired to them
 //! through the real SDK clients. Data is seeded the way the rest of Nectr
 //! writes it: KMS `Encrypt` with the encryption context, items with the
 //! attribute names of CONTRACT §3.
@@ -21,8 +22,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::events::{Answer, http_api_event};
 use super::jwt::{FIXTURE_KEY, claims, hs256};
-use super::moto::{Moto, free_port};
-use super::{logs, secrets};
+use super::{logs, secrets, tls};
+use test_world::free_port;
+use test_world::moto::Moto;
+use test_world::tls::TlsTerminator;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -31,8 +34,12 @@ pub const SECRET_ID: &str = "nectr/jwt-signing-key";
 pub const NEO4J_SECRET_ID: &str = "nectr/neo4j";
 
 pub struct World {
+    /// GitHub's stand-in, reached through `github_tls`.
     pub github: MockServer,
+    github_tls: TlsTerminator,
+    /// Clients of moto, reached through `_aws_tls`.
     pub aws: AwsClients,
+    _aws_tls: TlsTerminator,
     pub key_id: String,
     /// Extra configuration variables, e.g. a shorter `GITHUB_TIMEOUT_MS`.
     pub env: BTreeMap<&'static str, String>,
@@ -51,7 +58,7 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 
 /// Clients whose every call is refused: nothing listens on the port.
 pub async fn unreachable_clients() -> AwsClients {
-    AwsClients::new(&sdk_config(&format!("http://127.0.0.1:{}", free_port())).await)
+    AwsClients::new(&sdk_config(&format!("https://127.0.0.1:{}", free_port())).await)
 }
 
 impl World {
@@ -60,7 +67,9 @@ impl World {
     pub async fn start() -> Self {
         logs::scan_all_logs();
         let (moto, github) = tokio::join!(Moto::start(), MockServer::start());
-        let aws = AwsClients::new(&sdk_config(&moto.endpoint).await);
+        let aws_tls = tls::front(tls::address(&moto.endpoint)).await;
+        let github_tls = tls::front(*github.address()).await;
+        let aws = AwsClients::new(&sdk_config(&format!("https://{}", aws_tls.addr)).await);
         create_table(&aws.dynamodb).await;
         let key_id = create_key(&aws.kms).await;
         aws.secrets_manager
@@ -73,14 +82,23 @@ impl World {
         Self {
             moto,
             github,
+            github_tls,
             aws,
+            _aws_tls: aws_tls,
             key_id,
             env: BTreeMap::new(),
         }
     }
 
+    /// moto itself, in plain text: the upstream for proxies that stand
+    /// between the function and AWS.
     pub fn moto_endpoint(&self) -> String {
         self.moto.endpoint.clone()
+    }
+
+    /// The `https://` GitHub API URL the function is configured with.
+    pub fn github_url(&self) -> String {
+        format!("https://{}", self.github_tls.addr)
     }
 
     pub fn config(&self) -> Config {
@@ -88,7 +106,7 @@ impl World {
             ("TABLE_NAME", TABLE.to_owned()),
             ("JWT_SECRET_ID", SECRET_ID.to_owned()),
             ("KMS_KEY_ID", self.key_id.clone()),
-            ("GITHUB_API_URL", self.github.uri()),
+            ("GITHUB_API_URL", self.github_url()),
         ]);
         vars.extend(self.env.iter().map(|(k, v)| (*k, v.clone())));
         Config::from_lookup(|name| vars.get(name).cloned()).expect("a valid test configuration")

@@ -2,7 +2,7 @@
 
 use nectr_disconnect::disconnect::DisconnectError;
 use nectr_disconnect::domain::{BearerToken, Disconnected, UserId, WebhookOutcome};
-use nectr_disconnect::ports::DependencyError;
+use nectr_disconnect::ports::{DependencyError, WebhookRemoval};
 
 use crate::support::fakes::{Fault, StoredInstallation, Update, WebhookCall};
 use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
@@ -86,9 +86,14 @@ async fn disconnect_removes_the_webhook_and_marks_the_installation_inactive() {
 
 #[tokio::test]
 async fn webhook_removal_outcomes_are_reported_and_the_installation_is_inactive_in_every_case() {
-    for outcome in [WebhookOutcome::AlreadyGone, WebhookOutcome::Failed] {
+    let transient = WebhookRemoval::Transient { retry_after: None };
+    for (removal, outcome) in [
+        (WebhookRemoval::AlreadyGone, WebhookOutcome::AlreadyGone),
+        (WebhookRemoval::Refused, WebhookOutcome::Failed),
+        (transient, WebhookOutcome::Failed),
+    ] {
         let fakes = connected();
-        fakes.webhooks.answer(outcome);
+        fakes.webhooks.answer(removal);
 
         let result = disconnect_as(&fakes, USER, "acme", "my-backend")
             .await
@@ -190,7 +195,7 @@ async fn every_active_installation_of_the_repository_is_disconnected() {
     fakes
         .store
         .add_installation(USER, "acme/my-backend", "inst-2", Some(43), true);
-    fakes.webhooks.answer(WebhookOutcome::AlreadyGone);
+    fakes.webhooks.answer(WebhookRemoval::AlreadyGone);
 
     let result = disconnect_as(&fakes, USER, "acme", "my-backend")
         .await

@@ -1,8 +1,9 @@
 //! A fault-injecting HTTP proxy on loopback, between an AWS SDK client and
 //! moto: it forwards every call, except those a rule tells it to break the
 //! way a real network or service breaks. It also records what went through.
-//! Like a real endpoint it keeps a client's connection open between calls,
-//! and it can charge for opening one (`handshake`).
+//! Like a real endpoint it speaks TLS to its clients (plain text only when
+//! asked), keeps a client's connection open between calls, and can charge
+//! for opening one (`handshake`).
 //!
 //! It forwards DynamoDB writes one at a time: moto evaluates a condition and
 //! writes the item in two steps without a lock, so two concurrent
@@ -11,10 +12,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+use crate::tls::ServerIdentity;
 
 #[derive(Clone, Debug)]
 pub enum Fault {
@@ -48,12 +52,8 @@ pub enum Fault {
 pub struct Call {
     pub operation: String,
     pub upstream_status: Option<u16>,
-    // Timings are for benches/lambda, which shares this file.
-    #[allow(dead_code)]
     pub upstream_time: Option<Duration>,
-    #[allow(dead_code)]
     pub arrived: Instant,
-    #[allow(dead_code)]
     pub answered: Instant,
 }
 
@@ -79,8 +79,18 @@ pub struct FaultProxy {
 }
 
 impl FaultProxy {
-    /// Starts a proxy in front of `upstream` (`http://host:port`).
-    pub async fn start(upstream: &str) -> Self {
+    /// A proxy in front of `upstream` (`http://host:port`) that serves
+    /// `identity` over TLS: an `https://` endpoint, as AWS's are.
+    pub async fn start(upstream: &str, identity: &ServerIdentity) -> Self {
+        Self::listen(upstream, Some(identity.acceptor())).await
+    }
+
+    /// The same in plain text (`http://`): the explicit local option.
+    pub async fn plain(upstream: &str) -> Self {
+        Self::listen(upstream, None).await
+    }
+
+    async fn listen(upstream: &str, tls: Option<TlsAcceptor>) -> Self {
         let upstream = upstream
             .strip_prefix("http://")
             .expect("an http:// upstream")
@@ -88,19 +98,28 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let endpoint = format!("{scheme}://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
         let writes = Arc::new(tokio::sync::Mutex::new(()));
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 shared.lock().unwrap().connections += 1;
-                tokio::spawn(serve(
-                    client,
-                    upstream.clone(),
-                    shared.clone(),
-                    writes.clone(),
-                ));
+                let _ = client.set_nodelay(true);
+                let (upstream, state, writes) = (upstream.clone(), shared.clone(), writes.clone());
+                match tls.clone() {
+                    None => {
+                        tokio::spawn(serve(client, upstream, state, writes));
+                    }
+                    Some(tls) => {
+                        tokio::spawn(async move {
+                            if let Ok(client) = tls.accept(client).await {
+                                serve(client, upstream, state, writes).await;
+                            }
+                        });
+                    }
+                }
             }
         });
         Self {
@@ -121,9 +140,7 @@ impl FaultProxy {
 
     /// What opening a connection costs on a real network (TCP and TLS
     /// handshakes): the first call on each new connection waits this long
-    /// before anything else happens to it. For benches/lambda, which shares
-    /// this file.
-    #[allow(dead_code)]
+    /// before anything else happens to it.
     pub fn handshake(&self, cost: Duration) {
         self.state.lock().unwrap().handshake = cost;
     }
@@ -188,13 +205,12 @@ impl Request {
     }
 }
 
-async fn serve(
-    mut client: TcpStream,
+async fn serve<C: AsyncRead + AsyncWrite + Unpin>(
+    mut client: C,
     upstream: String,
     state: Arc<Mutex<State>>,
     writes: Arc<tokio::sync::Mutex<()>>,
 ) {
-    let _ = client.set_nodelay(true);
     let mut first = true;
     while let Some(request) = read_request(&mut client).await {
         let arrived = Instant::now();
@@ -211,8 +227,8 @@ async fn serve(
 }
 
 /// Answers one call; true when the connection can take another.
-async fn answer(
-    client: &mut TcpStream,
+async fn answer<C: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut C,
     request: Request,
     arrived: Instant,
     upstream: &str,
@@ -305,7 +321,11 @@ async fn answer(
 
 /// Sends upstream's answer on, keeping the client's connection open when
 /// the answer's end is marked without closing it, as a real endpoint's is.
-async fn pass_on(client: &mut TcpStream, answer: Vec<u8>, head_request: bool) -> bool {
+async fn pass_on<C: AsyncWrite + Unpin>(
+    client: &mut C,
+    answer: Vec<u8>,
+    head_request: bool,
+) -> bool {
     match reusable(&answer, head_request) {
         Some(answer) => client.write_all(&answer).await.is_ok(),
         None => {
@@ -344,7 +364,7 @@ fn reusable(answer: &[u8], head_request: bool) -> Option<Vec<u8>> {
     Some(reusable)
 }
 
-async fn read_request(client: &mut TcpStream) -> Option<Request> {
+async fn read_request<C: AsyncRead + Unpin>(client: &mut C) -> Option<Request> {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {

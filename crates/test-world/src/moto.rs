@@ -2,7 +2,6 @@
 //! real AWS wire protocols. Each test starts its own on a free loopback port
 //! and stops it when the handle is dropped, pass or fail.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,7 +16,7 @@ const STARTUP_LIMIT: Duration = Duration::from_secs(60);
 fn moto_server() -> PathBuf {
     let path = std::env::var_os("MOTO_SERVER")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"));
+        .unwrap_or_else(|| crate::workspace_root().join(".venv/bin/moto_server"));
     assert!(
         path.exists(),
         "{} is missing: run `make test` or scripts/bootstrap.sh to install moto",
@@ -26,16 +25,9 @@ fn moto_server() -> PathBuf {
     path
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
-
 impl Moto {
     pub async fn start() -> Self {
-        let port = free_port();
+        let port = crate::free_port();
         let child = Command::new(moto_server())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())

@@ -1,0 +1,235 @@
+//! GitHub's transport rules (CONTRACT §5), against the GitHub stub behind
+//! TLS: redirects of a renamed or transferred repository are followed at
+//! most three times and only within the API's origin, keeping the method
+//! and the token; rate limits are transient, not answers about the hook.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use reqwest::Url;
+use serde_json::json;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use nectr_disconnect::adapters::GitHubWebhooks;
+use nectr_disconnect::domain::{OAuthToken, RepoName};
+use nectr_disconnect::ports::{WebhookRemoval, WebhookRemover};
+
+use crate::support::world::World;
+use crate::support::{logs, secrets, tls};
+
+const USER: &str = "user-1";
+const HOOK: &str = "/repos/acme/my-backend/hooks/42";
+/// Where GitHub sends a request for a repository renamed since.
+const MOVED: &str = "/repositories/1296269/hooks/42";
+/// The token `World::connect` encrypts for the user.
+const CONNECTED_TOKEN: &str = "gho_connectedtoken";
+
+fn redirect(status: u16, location: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).insert_header("location", location)
+}
+
+async fn answers(server: &MockServer, at: &str, response: ResponseTemplate) {
+    Mock::given(method("DELETE"))
+        .and(path(at))
+        .respond_with(response)
+        .mount(server)
+        .await;
+}
+
+async fn disconnect_reports(world: &World, key: &(String, String), webhook: &str) {
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.body,
+        json!({"status": "disconnected", "repo": "acme/my-backend", "webhook": webhook})
+    );
+    assert_eq!(
+        world.item(key).await["is_active"],
+        AttributeValue::Bool(false)
+    );
+}
+
+/// Every request the server received, as `METHOD path`.
+async fn received(server: &MockServer) -> Vec<String> {
+    let requests = server.received_requests().await.unwrap_or_default();
+    requests
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_renamed_repository_is_followed_to_its_new_location_with_the_same_method_and_token() {
+    for status in [301, 307] {
+        let world = World::start().await;
+        let key = world.connect(USER, Some(42)).await;
+        answers(&world.github, HOOK, redirect(status, MOVED)).await;
+        Mock::given(method("DELETE"))
+            .and(path(MOVED))
+            .and(header("authorization", format!("Bearer {CONNECTED_TOKEN}")))
+            .and(header("x-github-api-version", "2022-11-28"))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1)
+            .mount(&world.github)
+            .await;
+
+        disconnect_reports(&world, &key, "removed").await;
+
+        assert_eq!(
+            received(&world.github).await,
+            [format!("DELETE {HOOK}"), format!("DELETE {MOVED}")],
+            "{status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_absolute_redirect_within_the_api_origin_is_followed() {
+    let world = World::start().await;
+    let key = world.connect(USER, Some(42)).await;
+    let location = format!("{}{MOVED}", world.github_url());
+    answers(&world.github, HOOK, redirect(301, &location)).await;
+    answers(&world.github, MOVED, ResponseTemplate::new(204)).await;
+
+    disconnect_reports(&world, &key, "removed").await;
+}
+
+#[tokio::test]
+async fn at_most_three_redirects_are_followed() {
+    let world = World::start().await;
+    let key = world.connect(USER, Some(42)).await;
+    let hops = [
+        "/r/1/hooks/42",
+        "/r/2/hooks/42",
+        "/r/3/hooks/42",
+        "/r/4/hooks/42",
+    ];
+    answers(&world.github, HOOK, redirect(301, hops[0])).await;
+    for pair in hops.windows(2) {
+        answers(&world.github, pair[0], redirect(307, pair[1])).await;
+    }
+    answers(&world.github, hops[3], ResponseTemplate::new(204)).await;
+
+    disconnect_reports(&world, &key, "failed").await;
+
+    let expected: Vec<String> = [HOOK, hops[0], hops[1], hops[2]]
+        .iter()
+        .map(|p| format!("DELETE {p}"))
+        .collect();
+    assert_eq!(received(&world.github).await, expected);
+}
+
+#[tokio::test]
+async fn a_redirect_off_the_api_origin_is_never_followed() {
+    let elsewhere = MockServer::start().await;
+    answers(&elsewhere, MOVED, ResponseTemplate::new(204)).await;
+    let elsewhere_tls = tls::front(*elsewhere.address()).await;
+    let world = World::start().await;
+    let github = tls::address(&world.github_url());
+    let other_port = elsewhere_tls.addr.port();
+
+    for location in [
+        // Another port on the same host.
+        format!("https://127.0.0.1:{other_port}{MOVED}"),
+        // Another host name for the same server.
+        format!("https://localhost:{}{MOVED}", github.port()),
+        // The same host and port without TLS.
+        format!("http://{github}{MOVED}"),
+    ] {
+        world.github.reset().await;
+        let key = world.connect(USER, Some(42)).await;
+        answers(&world.github, HOOK, redirect(301, &location)).await;
+        answers(&world.github, MOVED, ResponseTemplate::new(204)).await;
+
+        disconnect_reports(&world, &key, "failed").await;
+
+        assert_eq!(
+            received(&world.github).await,
+            [format!("DELETE {HOOK}")],
+            "{location}"
+        );
+    }
+    assert!(received(&elsewhere).await.is_empty());
+    assert_eq!(elsewhere_tls.handshakes(), 0);
+}
+
+/// The adapter itself, against the stub: what it makes of GitHub's answer.
+async fn removal(answer: ResponseTemplate) -> WebhookRemoval {
+    logs::scan_all_logs();
+    let github = MockServer::start().await;
+    let front = tls::front(*github.address()).await;
+    answers(&github, HOOK, answer).await;
+    let api_url = Url::parse(&format!("https://{}", front.addr)).unwrap();
+    let webhooks = GitHubWebhooks::new(api_url, Duration::from_secs(3)).unwrap();
+    let token = "gho_transporttoken";
+    secrets::register(token);
+    let repo = RepoName::parse("acme", "my-backend").unwrap();
+
+    let removal = webhooks
+        .remove(
+            &OAuthToken::new(token.into()),
+            &repo,
+            42,
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await;
+
+    assert_eq!(received(&github).await, [format!("DELETE {HOOK}")]);
+    removal
+}
+
+fn transient(seconds: Option<u64>) -> WebhookRemoval {
+    WebhookRemoval::Transient {
+        retry_after: seconds.map(Duration::from_secs),
+    }
+}
+
+#[tokio::test]
+async fn a_429_is_a_rate_limit_and_transient() {
+    let answer = ResponseTemplate::new(429).insert_header("retry-after", "30");
+    assert_eq!(removal(answer).await, transient(Some(30)));
+}
+
+#[tokio::test]
+async fn a_403_with_the_primary_rate_limit_exhausted_is_transient_until_its_reset() {
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let answer = ResponseTemplate::new(403)
+        .insert_header("x-ratelimit-remaining", "0")
+        .insert_header("x-ratelimit-reset", reset.to_string().as_str())
+        .set_body_json(json!({"message": "API rate limit exceeded"}));
+
+    let WebhookRemoval::Transient {
+        retry_after: Some(wait),
+    } = removal(answer).await
+    else {
+        panic!("a rate limit is transient, with its reset time");
+    };
+    assert!((590..=600).contains(&wait.as_secs()), "{wait:?}");
+}
+
+#[tokio::test]
+async fn a_403_with_retry_after_is_the_secondary_rate_limit_and_transient() {
+    let answer = ResponseTemplate::new(403)
+        .insert_header("retry-after", "60")
+        .set_body_json(json!({"message": "You have exceeded a secondary rate limit"}));
+    assert_eq!(removal(answer).await, transient(Some(60)));
+}
+
+#[tokio::test]
+async fn a_403_without_rate_limit_headers_is_a_refusal() {
+    let answer = ResponseTemplate::new(403)
+        .insert_header("x-ratelimit-remaining", "4999")
+        .set_body_json(json!({"message": "Must have admin rights to Repository."}));
+    assert_eq!(removal(answer).await, WebhookRemoval::Refused);
+}
+
+#[tokio::test]
+async fn a_502_is_transient() {
+    assert_eq!(removal(ResponseTemplate::new(502)).await, transient(None));
+}
