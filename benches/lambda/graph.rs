@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use crate::arcadedb::ArcadeDb;
-use crate::{LATENCIES_MS, World, cases, github, ms, network, percentile};
+use crate::{LATENCIES_MS, Transport, World, cases, github, ms, network, percentile};
 use test_world::bolt_proxy::BoltProxy;
 
 const ROUNDS: usize = 4;
@@ -44,7 +44,7 @@ pub async fn graph_read_cost(world: &World, report: &mut String) {
     let mut first_rows = String::new();
     for latency_ms in LATENCIES_MS {
         let latency = Duration::from_millis(latency_ms);
-        let (aws, github) = network(&world.moto.endpoint, &github.uri(), latency).await;
+        let (aws, github) = network(world, &github.uri(), latency, Transport::Plain).await;
         let bolt = BoltProxy::start(&arcadedb.uri, latency).await;
         let mut samples = vec![[Vec::new(), Vec::new()]; cases.len()];
         let mut firsts = [Vec::new(), Vec::new()];

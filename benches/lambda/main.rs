@@ -31,6 +31,7 @@ use runtime_api::RuntimeApi;
 use serde_json::Value;
 use test_world::fault_proxy::{Call, Fault, FaultProxy};
 use test_world::moto::Moto;
+use test_world::tls::{LocalCa, ServerIdentity};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -114,6 +115,10 @@ fn cases() -> [Case; 3] {
 
 struct World {
     moto: Moto,
+    /// What the proxies serve over TLS, issued by a CA made for this run;
+    /// the function trusts it through `SSL_CERT_FILE`.
+    tls: ServerIdentity,
+    ca_file: PathBuf,
     dynamodb: aws_sdk_dynamodb::Client,
     secrets_manager: aws_sdk_secretsmanager::Client,
     api: RuntimeApi,
@@ -136,10 +141,15 @@ impl World {
             .credentials_provider(Credentials::new("local", "local", None, None, "bench"))
             .load()
             .await;
+        let ca = LocalCa::generate("nectr-disconnect bench CA");
+        let ca_file = root().join("target/bench/ca.pem");
+        std::fs::write(&ca_file, ca.pem()).unwrap();
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
             secrets_manager: aws_sdk_secretsmanager::Client::new(&config),
             moto,
+            tls: ca.server(),
+            ca_file,
             api: RuntimeApi::start().await,
         }
     }
@@ -225,6 +235,7 @@ impl World {
                 ("GITHUB_API_URL", github),
                 ("WARM_UP_ON_INIT", if warm_up { "true" } else { "false" }),
             ])
+            .env("SSL_CERT_FILE", &self.ca_file)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
@@ -293,12 +304,33 @@ async fn github() -> MockServer {
     server
 }
 
+/// How the function reaches the proxies.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    Plain,
+    Tls,
+}
+
 /// Proxies in front of moto and of the GitHub stub that add `latency` to
 /// every call, and twice that to the first call on a new connection: a
-/// round trip each for the TCP and the TLS handshake.
-async fn network(moto: &str, github: &str, latency: Duration) -> (FaultProxy, FaultProxy) {
-    let aws = FaultProxy::plain(moto).await;
-    let github = FaultProxy::plain(github).await;
+/// round trip each for the TCP and the TLS handshake. Over TLS the
+/// handshake itself is real too, so its CPU cost is in the figures.
+async fn network(
+    world: &World,
+    github: &str,
+    latency: Duration,
+    transport: Transport,
+) -> (FaultProxy, FaultProxy) {
+    let (aws, github) = match transport {
+        Transport::Plain => (
+            FaultProxy::plain(&world.moto.endpoint).await,
+            FaultProxy::plain(github).await,
+        ),
+        Transport::Tls => (
+            FaultProxy::start(&world.moto.endpoint, &world.tls).await,
+            FaultProxy::start(github, &world.tls).await,
+        ),
+    };
     for proxy in [&aws, &github] {
         proxy.inject(None, Fault::Delay(latency));
         proxy.handshake(2 * latency);
@@ -366,7 +398,7 @@ async fn warm_latency(world: &World, report: &mut String) {
     let github = github().await;
     for latency_ms in LATENCIES_MS {
         let latency = Duration::from_millis(latency_ms);
-        let (aws, github) = network(&world.moto.endpoint, &github.uri(), latency).await;
+        let (aws, github) = network(world, &github.uri(), latency, Transport::Plain).await;
         let mut function = world.spawn(
             &binary(),
             &aws.endpoint,
@@ -536,19 +568,35 @@ const INIT_STEPS: [&str; 7] = [
     "warm_up_ms",
 ];
 
+/// The init steps of a log of JSON lines; the bench stops when a log has
+/// none, so the column can never be silently empty.
 fn logged_steps(log: &Path) -> BTreeMap<&'static str, f64> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
-    INIT_STEPS
+    let lines: Vec<Value> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let steps: BTreeMap<&'static str, f64> = INIT_STEPS
         .iter()
-        .filter_map(|step| {
-            let value = text.split(&format!("{step}=")).nth(1)?;
-            let number: String = value
-                .chars()
-                .take_while(|c| c.is_ascii_digit() || *c == '.')
-                .collect();
-            Some((*step, number.parse().ok()?))
-        })
-        .collect()
+        .filter_map(|step| Some((*step, lines.iter().find_map(|line| line[*step].as_f64())?)))
+        .collect();
+    assert!(
+        !steps.is_empty(),
+        "no init steps in {}: {text}",
+        log.display()
+    );
+    steps
+}
+
+/// CPU time the process has used so far, over all its threads.
+fn cpu_time(pid: u32) -> Duration {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the process runs");
+    let nanos: u64 = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
 }
 
 async fn cold_start(world: &World, report: &mut String) {
@@ -558,75 +606,90 @@ async fn cold_start(world: &World, report: &mut String) {
     let _ = writeln!(report, "\n## Cold start\n");
     let _ = writeln!(
         report,
-        "{COLD_STARTS} fresh processes per row, variants interleaved; the webhook case; L added to every call and 2·L to every new connection, as above. Init steps are the function's own log lines (median, ms).\n"
+        "{COLD_STARTS} fresh processes per row, variants interleaved; the webhook case; L added to every call and 2·L to every new connection, as above; the proxies answer in plain text or over TLS (a CA made for the run, trusted through SSL_CERT_FILE). CPU is the process's own (all threads, /proc schedstat) from start to its first answer. Init steps are the function's own log lines (median, ms).\n"
     );
     let _ = writeln!(
         report,
-        "| L | variant | start → first poll (median, min–max) | first invocation (median, min–max) | start → first answer (median) | init steps |"
+        "| L | transport | variant | start → first poll (median, min–max) | first invocation (median, min–max) | start → first answer (median) | CPU to first answer (median, min–max) | init steps |"
     );
-    let _ = writeln!(report, "|---|---|---|---|---|---|");
+    let _ = writeln!(report, "|---|---|---|---|---|---|---|---|");
     for latency_ms in COLD_LATENCIES_MS {
         let latency = Duration::from_millis(latency_ms);
-        let (aws, github) = network(&world.moto.endpoint, &github.uri(), latency).await;
-        let mut inits = vec![Vec::new(); variants.len()];
-        let mut firsts = vec![Vec::new(); variants.len()];
-        let mut totals = vec![Vec::new(); variants.len()];
-        let mut steps: Vec<BTreeMap<&str, Vec<f64>>> = vec![BTreeMap::new(); variants.len()];
-        for n in 0..COLD_STARTS {
-            for (v, variant) in variants.iter().enumerate() {
-                let log = format!("cold-{latency_ms}ms-{v}-{n}.log");
-                let started = Instant::now();
-                let mut function = world.spawn(
-                    &variant.binary,
-                    &aws.endpoint,
-                    &github.endpoint,
-                    &log,
-                    variant.warm_up,
-                );
-                let init = world.wait_for_first_poll(started).await;
-                let first = world.invoke(case).await;
-                inits[v].push(init);
-                firsts[v].push(first);
-                totals[v].push(started.elapsed());
-                let _ = function.kill();
-                let _ = function.wait();
-                for (step, value) in logged_steps(&root().join("target/bench").join(&log)) {
-                    steps[v].entry(step).or_default().push(value);
+        for transport in [Transport::Plain, Transport::Tls] {
+            let (aws, github) = network(world, &github.uri(), latency, transport).await;
+            let mut cpus = vec![Vec::new(); variants.len()];
+            let mut inits = vec![Vec::new(); variants.len()];
+            let mut firsts = vec![Vec::new(); variants.len()];
+            let mut totals = vec![Vec::new(); variants.len()];
+            let mut steps: Vec<BTreeMap<&str, Vec<f64>>> = vec![BTreeMap::new(); variants.len()];
+            for n in 0..COLD_STARTS {
+                for (v, variant) in variants.iter().enumerate() {
+                    let scheme = if transport == Transport::Tls {
+                        "tls"
+                    } else {
+                        "plain"
+                    };
+                    let log = format!("cold-{latency_ms}ms-{scheme}-{v}-{n}.log");
+                    let started = Instant::now();
+                    let mut function = world.spawn(
+                        &variant.binary,
+                        &aws.endpoint,
+                        &github.endpoint,
+                        &log,
+                        variant.warm_up,
+                    );
+                    let init = world.wait_for_first_poll(started).await;
+                    let first = world.invoke(case).await;
+                    inits[v].push(init);
+                    firsts[v].push(first);
+                    totals[v].push(started.elapsed());
+                    cpus[v].push(cpu_time(function.id()));
+                    let _ = function.kill();
+                    let _ = function.wait();
+                    for (step, value) in logged_steps(&root().join("target/bench").join(&log)) {
+                        steps[v].entry(step).or_default().push(value);
+                    }
                 }
             }
-        }
-        for (v, variant) in variants.iter().enumerate() {
-            let range = |samples: &mut Vec<Duration>| {
-                samples.sort();
-                format!(
-                    "{:.1} ms ({:.1}–{:.1})",
-                    ms(percentile(samples, 50.0)),
-                    ms(samples[0]),
-                    ms(*samples.last().unwrap())
-                )
-            };
-            let init_steps = INIT_STEPS
-                .iter()
-                .filter_map(|step| {
-                    let values = steps[v].get_mut(step)?;
-                    values.sort_by(f64::total_cmp);
-                    Some(format!(
-                        "{} {:.1}",
-                        step.trim_end_matches("_ms"),
-                        values[values.len() / 2]
-                    ))
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            totals[v].sort();
-            let _ = writeln!(
-                report,
-                "| {latency_ms} ms | {} | {} | {} | {:.1} ms | {init_steps} |",
-                variant.name,
-                range(&mut inits[v]),
-                range(&mut firsts[v]),
-                ms(percentile(&totals[v], 50.0)),
-            );
+            for (v, variant) in variants.iter().enumerate() {
+                let range = |samples: &mut Vec<Duration>| {
+                    samples.sort();
+                    format!(
+                        "{:.1} ms ({:.1}–{:.1})",
+                        ms(percentile(samples, 50.0)),
+                        ms(samples[0]),
+                        ms(*samples.last().unwrap())
+                    )
+                };
+                let init_steps = INIT_STEPS
+                    .iter()
+                    .filter_map(|step| {
+                        let values = steps[v].get_mut(step)?;
+                        values.sort_by(f64::total_cmp);
+                        Some(format!(
+                            "{} {:.1}",
+                            step.trim_end_matches("_ms"),
+                            values[values.len() / 2]
+                        ))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                totals[v].sort();
+                let _ = writeln!(
+                    report,
+                    "| {latency_ms} ms | {} | {} | {} | {} | {:.1} ms | {} | {init_steps} |",
+                    if transport == Transport::Tls {
+                        "TLS"
+                    } else {
+                        "plain"
+                    },
+                    variant.name,
+                    range(&mut inits[v]),
+                    range(&mut firsts[v]),
+                    ms(percentile(&totals[v], 50.0)),
+                    range(&mut cpus[v]),
+                );
+            }
         }
     }
     let _ = writeln!(report);

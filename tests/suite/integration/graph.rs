@@ -1,7 +1,7 @@
 //! The code graph against a real Bolt server (ArcadeDB standing in for
-//! Neo4j): the 200 reports what is kept, the graph is left exactly as it
-//! was, and a graph that is down, refuses the login or never answers only
-//! drops `graph` from the body.
+//! Neo4j) behind TLS, as Aura is reached (`neo4j+s`): the 200 reports what
+//! is kept, the graph is left exactly as it was, and a graph that is down,
+//! refuses the login or never answers only drops `graph` from the body.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,9 +13,11 @@ use wiremock::ResponseTemplate;
 
 use crate::support::arcadedb::{ArcadeDb, USERNAME};
 use crate::support::events::Answer;
+use crate::support::tls;
 use crate::support::world::{World, delete_as};
 use test_world::bolt_proxy::BoltProxy;
 use test_world::free_port;
+use test_world::tls::TlsTerminator;
 
 const USER: &str = "user-1";
 
@@ -56,10 +58,18 @@ async fn assert_disconnected_without_graph(world: &World, key: &(String, String)
     );
 }
 
-/// Accepts connections and never says a word, as a hung server does.
+/// `bolt_uri`'s server behind TLS: the `neo4j+s` URI, and the terminator
+/// to keep alive meanwhile.
+async fn over_tls(bolt_uri: &str) -> (String, TlsTerminator) {
+    let terminator = tls::front(tls::address(bolt_uri)).await;
+    (format!("neo4j+s://{}", terminator.addr), terminator)
+}
+
+/// Accepts connections and never says a word, not even the TLS handshake,
+/// as a hung server does.
 async fn silent_listener() -> (String, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let uri = format!("bolt://{}", listener.local_addr().unwrap());
+    let uri = format!("neo4j+s://{}", listener.local_addr().unwrap());
     let holding = tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((socket, _)) = listener.accept().await {
@@ -81,9 +91,8 @@ fn deadline_in(seconds: u64) -> lambda_http::Context {
 async fn disconnect_reports_the_kept_graph_and_changes_no_node_relationship_or_property() {
     let ((mut world, key), arcadedb) = tokio::join!(connected_world(), ArcadeDb::start());
     arcadedb.write(SEED).await;
-    world
-        .use_graph(&arcadedb.uri, USERNAME, &arcadedb.password)
-        .await;
+    let (graph, _tls) = over_tls(&arcadedb.uri).await;
+    world.use_graph(&graph, USERNAME, &arcadedb.password).await;
     let before = arcadedb.dump().await;
     assert_eq!(before.len(), 11 + 7, "the seed is in place: {before:#?}");
 
@@ -110,9 +119,8 @@ async fn disconnect_reports_the_kept_graph_and_changes_no_node_relationship_or_p
 async fn the_graph_is_read_over_bolt_4_4_the_version_neo4j_5_and_aura_need() {
     let ((mut world, _key), arcadedb) = tokio::join!(connected_world(), ArcadeDb::start());
     let tap = BoltProxy::start(&arcadedb.uri, Duration::ZERO).await;
-    world
-        .use_graph(&tap.uri, USERNAME, &arcadedb.password)
-        .await;
+    let (graph, _tls) = over_tls(&tap.uri).await;
+    world.use_graph(&graph, USERNAME, &arcadedb.password).await;
 
     let answer = world.disconnect_as(USER, "acme", "my-backend").await;
 
@@ -125,7 +133,7 @@ async fn the_graph_is_read_over_bolt_4_4_the_version_neo4j_5_and_aura_need() {
 #[tokio::test]
 async fn a_graph_that_is_down_is_left_out_and_the_disconnect_succeeds() {
     let (mut world, key) = connected_world().await;
-    let nobody_listens = format!("bolt://127.0.0.1:{}", free_port());
+    let nobody_listens = format!("neo4j+s://127.0.0.1:{}", free_port());
     world
         .use_graph(&nobody_listens, USERNAME, "graph-password-unused")
         .await;
@@ -139,8 +147,9 @@ async fn a_graph_that_is_down_is_left_out_and_the_disconnect_succeeds() {
 async fn a_graph_refusing_the_password_is_left_out_and_the_disconnect_succeeds() {
     let ((mut world, key), arcadedb) = tokio::join!(connected_world(), ArcadeDb::start());
     arcadedb.write(SEED).await;
+    let (graph, _tls) = over_tls(&arcadedb.uri).await;
     world
-        .use_graph(&arcadedb.uri, USERNAME, "not-the-arcadedb-password")
+        .use_graph(&graph, USERNAME, "not-the-arcadedb-password")
         .await;
 
     let answer = world.disconnect_as(USER, "acme", "my-backend").await;
