@@ -15,8 +15,9 @@ demo:
 serve:
 	bash scripts/serve.sh
 
-## Everything CI checks: `check`, then the deploy build. `.ci/run` calls exactly this.
-test: check check-deploy
+## Everything CI checks: `check`, the demo (it fails on an answer the
+## contract does not give), then the deploy build. `.ci/run` calls exactly this.
+test: check demo check-deploy
 
 ## The quick loop: formatting, lints, all three test layers, every fixture
 ## through `cargo lambda invoke`, schemathesis against openapi.yaml, template lint.
