@@ -28,7 +28,7 @@ cargo-checks: bootstrap
 	cargo clippy --workspace --all-targets -- -D warnings
 	rm -rf target/test-logs target/reliability
 	cargo test
-	@cat target/reliability/fault-matrix.md
+	@cat target/reliability/fault-matrix.md target/reliability/aws-errors.md
 	$(TOOLS) python scripts/check_responses.py openapi.yaml target/test-logs/responses-*.ndjson
 	@echo "Log lines the suite emitted, every one checked for secrets: $$(cat target/test-logs/*.log | wc -l)"
 

@@ -113,6 +113,9 @@ impl MetricsSettings {
 pub struct Invocation<'a> {
     pub status: u16,
     pub webhook: Option<WebhookOutcome>,
+    /// Why a dependency failed: `unavailable`, `misconfiguration` or
+    /// `unexpected`.
+    pub cause: Option<&'a str>,
     pub cold_start: bool,
     pub calls: &'a [(Call, Duration)],
     pub request_id: Option<&'a str>,
@@ -121,8 +124,9 @@ pub struct Invocation<'a> {
 
 impl Invocation<'_> {
     /// The EMF document: `Disconnects` by status class, `WebhookRemoval` by
-    /// outcome, `ColdStart`, and the latency of each call in milliseconds
-    /// (an array when a call was made more than once).
+    /// outcome, `DependencyErrors` by cause, `ColdStart`, and the latency
+    /// of each call in milliseconds (an array when a call was made more
+    /// than once).
     pub fn document(&self, settings: &MetricsSettings, at: SystemTime) -> Value {
         let namespace = settings.namespace.as_str();
         let directive = |dimension: Option<&str>, metrics: Vec<Value>| {
@@ -146,6 +150,12 @@ impl Invocation<'_> {
             root.insert("webhook".into(), webhook.as_str().into());
             root.insert("WebhookRemoval".into(), 1.into());
             directives.push(directive(Some("webhook"), vec![count("WebhookRemoval")]));
+        }
+
+        if let Some(cause) = self.cause {
+            root.insert("cause".into(), cause.into());
+            root.insert("DependencyErrors".into(), 1.into());
+            directives.push(directive(Some("cause"), vec![count("DependencyErrors")]));
         }
 
         let mut by_service = Vec::new();

@@ -40,8 +40,21 @@ pub enum DependencyError {
         #[source]
         source: BoxError,
     },
-    /// Answered, but not in a way this function can use (misconfiguration,
-    /// corrupt data, a bug).
+    /// The deployment is wrong (IAM denies the call, the key is disabled,
+    /// the table, key or secret does not exist): every request fails the
+    /// same way until an operator acts, so it must raise an alarm.
+    #[error("{dependency} refuses this deployment: {code} on {resource}")]
+    Misconfigured {
+        dependency: Dependency,
+        /// The AWS error code.
+        code: String,
+        /// The table, key or secret the call named.
+        resource: String,
+        #[source]
+        source: BoxError,
+    },
+    /// Answered, but not in a way this function can use (corrupt data, a
+    /// bug).
     #[error("{dependency} call failed")]
     Failed {
         dependency: Dependency,
@@ -54,6 +67,20 @@ impl DependencyError {
     pub fn unavailable(dependency: Dependency, source: impl Into<BoxError>) -> Self {
         Self::Unavailable {
             dependency,
+            source: source.into(),
+        }
+    }
+
+    pub fn misconfigured(
+        dependency: Dependency,
+        code: impl Into<String>,
+        resource: impl Into<String>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Self::Misconfigured {
+            dependency,
+            code: code.into(),
+            resource: resource.into(),
             source: source.into(),
         }
     }

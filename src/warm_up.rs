@@ -4,6 +4,7 @@
 //! On a cold start the first invocation then costs what a warm one does,
 //! and with provisioned concurrency the work is off every request's path.
 
+use std::any::Any;
 use std::fmt::Display;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -11,13 +12,16 @@ use std::time::{Duration, Instant};
 use crate::adapters::{DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor};
 use crate::app::{AwsClients, Production};
 use crate::config::Config;
+use crate::ports::DependencyError;
 
 /// Init must not hang on a silent dependency: past this the step is left to
 /// the first request, which retries it under its own deadline.
 const STEP_LIMIT: Duration = Duration::from_secs(2);
 
 /// Runs every step and logs what each cost. A step that fails only logs a
-/// warning: the request path does the same work again and maps its errors.
+/// warning: the request path does the same work again and maps its errors;
+/// but a deployment mistake (denied, disabled, missing) is an ERROR here
+/// already, so the alarm fires before the first user meets it.
 /// `github` is a clone of the use case's own client (the two share their
 /// pool); the AWS clients are shared by cloning them too.
 pub async fn warm_up(
@@ -43,14 +47,29 @@ pub async fn warm_up(
     );
 }
 
-async fn step<E: Display>(
+async fn step<E: Display + 'static>(
     name: &'static str,
     work: impl Future<Output = Result<(), E>>,
 ) -> Duration {
     let started = Instant::now();
     match tokio::time::timeout(STEP_LIMIT, work).await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::warn!("warm-up: {name} failed, left to the first request: {e}"),
+        // The AWS steps fail with a `DependencyError`, GitHub's with its
+        // own error; only the first can name a misconfiguration.
+        Ok(Err(e)) => match (&e as &dyn Any).downcast_ref::<DependencyError>() {
+            Some(DependencyError::Misconfigured {
+                dependency,
+                code,
+                resource,
+                ..
+            }) => tracing::error!(
+                aws_service = %dependency,
+                aws_error_code = %code,
+                resource = %resource,
+                "warm-up: {name}: the deployment is misconfigured, every request will fail: {e}"
+            ),
+            _ => tracing::warn!("warm-up: {name} failed, left to the first request: {e}"),
+        },
         Err(_) => tracing::warn!("warm-up: {name} timed out, left to the first request"),
     }
     started.elapsed()

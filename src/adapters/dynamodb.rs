@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, KeyType, ReturnValuesOnConditionCheckFailure};
 
 use super::aws_errors::classify;
 use crate::domain::{Ciphertext, Installation, RepoName, User, UserId};
@@ -30,16 +30,35 @@ impl DynamoDbInstallations {
 
     /// Leaves two connections to DynamoDB open in the client's pool, one for
     /// each of the reads a disconnect starts with. DescribeTable reads no
-    /// item, and needs no other resource than the one the reads use.
+    /// item, and needs no other resource than the one the reads use; a
+    /// table whose keys are not CONTRACT §3's is a misconfiguration.
     pub async fn open_connections(&self) -> Result<(), DependencyError> {
         let describe = || async {
-            self.client
+            let output = self
+                .client
                 .describe_table()
                 .table_name(&self.table)
                 .send()
                 .await
-                .map(drop)
-                .map_err(|e| classify(Dependency::DynamoDb, e))
+                .map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;
+            let keys: Vec<(&str, &KeyType)> = output
+                .table
+                .as_ref()
+                .map(|table| table.key_schema())
+                .unwrap_or_default()
+                .iter()
+                .map(|key| (key.attribute_name(), key.key_type()))
+                .collect();
+            if keys == [("pk", &KeyType::Hash), ("sk", &KeyType::Range)] {
+                Ok(())
+            } else {
+                Err(DependencyError::misconfigured(
+                    Dependency::DynamoDb,
+                    "KeySchema",
+                    &self.table,
+                    NotTheContractsKeys(format!("{keys:?}")),
+                ))
+            }
         };
         let (first, second) = tokio::join!(describe(), describe());
         first.and(second)
@@ -72,7 +91,7 @@ impl InstallationStore for DynamoDbInstallations {
                 .send(),
         )
         .await
-        .map_err(|e| classify(Dependency::DynamoDb, e))?;
+        .map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;
         Ok(output.item.map(|item| User {
             github_token: match item.get("github_token") {
                 Some(AttributeValue::B(blob)) => Some(Ciphertext::new(blob.clone().into_inner())),
@@ -106,7 +125,7 @@ impl InstallationStore for DynamoDbInstallations {
                 break;
             };
             metrics::record(Call::DynamoDbQuery, started.elapsed());
-            let page = page.map_err(|e| classify(Dependency::DynamoDb, e))?;
+            let page = page.map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;
             for item in page.items.unwrap_or_default() {
                 installations.push(to_installation(&item)?);
             }
@@ -158,7 +177,7 @@ impl InstallationStore for DynamoDbInstallations {
                         Deactivation::NotActive
                     })
                 }
-                _ => Err(classify(Dependency::DynamoDb, e)),
+                _ => Err(classify(Dependency::DynamoDb, &self.table, e)),
             },
         }
     }
@@ -183,7 +202,7 @@ impl InstallationStore for DynamoDbInstallations {
                 .send(),
         )
         .await
-        .map_err(|e| classify(Dependency::DynamoDb, e))?;
+        .map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;
         Ok(carries(output.item.as_ref(), &at))
     }
 }
@@ -217,6 +236,10 @@ fn carries(item: Option<&Item>, at: &str) -> bool {
 #[derive(Debug, thiserror::Error)]
 #[error("installation item has no usable {0}")]
 struct MalformedItem(&'static str);
+
+#[derive(Debug, thiserror::Error)]
+#[error("the table's key schema is {0}, not pk (HASH) and sk (RANGE)")]
+struct NotTheContractsKeys(String);
 
 fn to_installation(item: &Item) -> Result<Installation, DependencyError> {
     let malformed =

@@ -1,12 +1,11 @@
 //! `TokenDecryptor` over AWS KMS (CONTRACT §4).
 
 use aws_sdk_kms::Client;
-use aws_sdk_kms::error::ProvideErrorMetadata;
-use aws_sdk_kms::operation::decrypt::DecryptError as KmsDecryptError;
 use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::types::KeyState;
 use zeroize::Zeroize;
 
-use super::aws_errors::classify;
+use super::aws_errors::{Meaning, classify, meaning_of};
 use crate::domain::{Ciphertext, OAuthToken, UserId};
 use crate::metrics::{self, Call};
 use crate::ports::{DecryptError, Dependency, DependencyError, TokenDecryptor};
@@ -25,15 +24,25 @@ impl KmsTokenDecryptor {
     }
 
     /// Leaves a connection to KMS open in the client's pool. DescribeKey
-    /// reads the key's metadata, never a ciphertext.
+    /// reads the key's metadata, never a ciphertext; a key that cannot
+    /// decrypt (disabled, pending deletion) is a misconfiguration.
     pub async fn open_connection(&self) -> Result<(), DependencyError> {
-        self.client
+        let output = self
+            .client
             .describe_key()
             .key_id(&self.key_id)
             .send()
             .await
-            .map(drop)
-            .map_err(|e| classify(Dependency::Kms, e))
+            .map_err(|e| classify(Dependency::Kms, &self.key_id, e))?;
+        match output.key_metadata.and_then(|key| key.key_state) {
+            None | Some(KeyState::Enabled) => Ok(()),
+            Some(state) => Err(DependencyError::misconfigured(
+                Dependency::Kms,
+                format!("KeyState {}", state.as_str()),
+                &self.key_id,
+                KeyNotUsable(state.as_str().to_owned()),
+            )),
+        }
     }
 }
 
@@ -43,6 +52,10 @@ pub const ENCRYPTION_CONTEXT_KEY: &str = "user_id";
 #[derive(Debug, thiserror::Error)]
 #[error("KMS answered without a plaintext")]
 struct NoPlaintext;
+
+#[derive(Debug, thiserror::Error)]
+#[error("the key is {0}, so it decrypts nothing")]
+struct KeyNotUsable(String);
 
 impl TokenDecryptor for KmsTokenDecryptor {
     async fn decrypt(
@@ -64,9 +77,11 @@ impl TokenDecryptor for KmsTokenDecryptor {
             Ok(output) => output
                 .plaintext
                 .ok_or_else(|| DependencyError::failed(Dependency::Kms, NoPlaintext))?,
-            Err(e) => match e.as_service_error().and_then(refusal) {
-                Some(reason) => return Err(DecryptError::Undecryptable(reason)),
-                None => return Err(classify(Dependency::Kms, e).into()),
+            Err(e) => match meaning_of(&e) {
+                Meaning::CiphertextRefused(reason) => {
+                    return Err(DecryptError::Undecryptable(reason));
+                }
+                _ => return Err(classify(Dependency::Kms, &self.key_id, e).into()),
             },
         };
         match String::from_utf8(plaintext.into_inner()) {
@@ -76,20 +91,5 @@ impl TokenDecryptor for KmsTokenDecryptor {
                 Err(DecryptError::Undecryptable("plaintext is not UTF-8"))
             }
         }
-    }
-}
-
-/// KMS's answers meaning "this ciphertext will never decrypt here". A
-/// ciphertext under another key is `IncorrectKeyException` on AWS and
-/// `AccessDeniedException` on moto.
-fn refusal(error: &KmsDecryptError) -> Option<&'static str> {
-    if error.is_invalid_ciphertext_exception() {
-        Some("KMS: invalid ciphertext or encryption context")
-    } else if error.is_incorrect_key_exception() {
-        Some("KMS: encrypted under another key")
-    } else if error.code() == Some("AccessDeniedException") {
-        Some("KMS: access denied to the ciphertext's key")
-    } else {
-        None
     }
 }

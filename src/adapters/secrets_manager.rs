@@ -36,14 +36,16 @@ impl SecretsManagerSigningKeys {
                 Some(key) if !key.is_empty() => Ok(Some(SigningKey::new(key.into_bytes()))),
                 _ => Err(missing(stage)),
             },
-            // Before the first rotation there is no previous version.
+            // Before the first rotation there is no previous version; a
+            // missing current version is a missing secret.
             Err(e)
-                if e.as_service_error()
-                    .is_some_and(GetSecretValueError::is_resource_not_found_exception) =>
+                if stage == PREVIOUS
+                    && e.as_service_error()
+                        .is_some_and(GetSecretValueError::is_resource_not_found_exception) =>
             {
                 Ok(None)
             }
-            Err(e) => Err(classify(Dependency::SecretsManager, e)),
+            Err(e) => Err(classify(Dependency::SecretsManager, &self.secret_id, e)),
         }
     }
 }

@@ -9,7 +9,7 @@ use lambda_http::{Body, Context, Request, RequestExt, Response};
 use tracing::Instrument;
 
 use super::credentials::bearer_token;
-use super::response::{ApiError, disconnected, failure};
+use super::response::{ApiError, cause, disconnected, failure};
 use super::router::{Route, route};
 use crate::disconnect::{DisconnectRepository, DisconnectRequest};
 use crate::domain::WebhookOutcome;
@@ -76,10 +76,11 @@ where
         // Boxed: nested inside lambda_runtime's service, the unboxed future
         // type grows past the compiler's default query depth.
         let respond = Box::pin(respond(self.use_case, &request).instrument(span));
-        let ((response, webhook), calls) = metrics::measure(respond).await;
+        let ((response, webhook, cause), calls) = metrics::measure(respond).await;
         let invocation = Invocation {
             status: response.status().as_u16(),
             webhook,
+            cause,
             cold_start,
             calls: &calls,
             request_id,
@@ -93,7 +94,7 @@ where
 async fn respond<S, D, K, W, G>(
     use_case: &DisconnectRepository<S, D, K, W, G>,
     request: &Request,
-) -> (Response<Body>, Option<WebhookOutcome>)
+) -> (Response<Body>, Option<WebhookOutcome>, Option<&'static str>)
 where
     S: InstallationStore,
     D: TokenDecryptor,
@@ -106,8 +107,8 @@ where
         raw => raw,
     };
     match route(request.method(), path, stage(request)) {
-        Route::NotFound => (failure(&ApiError::RouteNotFound), None),
-        Route::MethodNotAllowed => (failure(&ApiError::MethodNotAllowed), None),
+        Route::NotFound => (failure(&ApiError::RouteNotFound), None, None),
+        Route::MethodNotAllowed => (failure(&ApiError::MethodNotAllowed), None, None),
         Route::Disconnect { owner, repo } => {
             let token = bearer_token(request.headers());
             let outcome = use_case
@@ -120,8 +121,11 @@ where
                 })
                 .await;
             match outcome {
-                Ok(outcome) => (disconnected(&outcome), Some(outcome.webhook)),
-                Err(e) => (failure(&e.into()), None),
+                Ok(outcome) => (disconnected(&outcome), Some(outcome.webhook), None),
+                Err(e) => {
+                    let error = ApiError::from(e);
+                    (failure(&error), None, cause(&error))
+                }
             }
         }
     }

@@ -75,9 +75,9 @@ pub fn failure(error: &ApiError) -> Response<Body> {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Service temporarily unavailable",
             ),
-            DisconnectError::Dependency(DependencyError::Failed { .. }) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
-            }
+            DisconnectError::Dependency(
+                DependencyError::Misconfigured { .. } | DependencyError::Failed { .. },
+            ) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
         },
     };
     log(error, status);
@@ -99,6 +99,19 @@ pub fn failure(error: &ApiError) -> Response<Body> {
         _ => {}
     }
     response
+}
+
+/// Why a dependency failed, as the metrics report it: one alarm on
+/// `misconfiguration` catches every deployment mistake.
+pub fn cause(error: &ApiError) -> Option<&'static str> {
+    match error {
+        ApiError::Disconnect(DisconnectError::Dependency(e)) => Some(match e {
+            DependencyError::Unavailable { .. } => "unavailable",
+            DependencyError::Misconfigured { .. } => "misconfiguration",
+            DependencyError::Failed { .. } => "unexpected",
+        }),
+        _ => None,
+    }
 }
 
 fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
@@ -123,6 +136,23 @@ fn log(error: &ApiError, status: StatusCode) {
             e @ DependencyError::Unavailable { .. },
         )) => {
             tracing::warn!(status, cause = %chain(e), "dependency unavailable");
+        }
+        ApiError::Disconnect(DisconnectError::Dependency(
+            e @ DependencyError::Misconfigured {
+                dependency,
+                code,
+                resource,
+                ..
+            },
+        )) => {
+            tracing::error!(
+                status,
+                aws_service = %dependency,
+                aws_error_code = %code,
+                resource = %resource,
+                cause = %chain(e),
+                "the deployment is misconfigured"
+            );
         }
         ApiError::Disconnect(DisconnectError::Dependency(e @ DependencyError::Failed { .. })) => {
             tracing::error!(status, cause = %chain(e), "dependency failed");

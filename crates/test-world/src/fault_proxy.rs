@@ -43,6 +43,19 @@ pub enum Fault {
         arrived: Arc<Notify>,
         release: Arc<Notify>,
     },
+    /// An error the service's API reference documents, answered as the
+    /// service answers it.
+    Aws(AwsError),
+}
+
+/// An AWS error answer: the HTTP status, the error code and the message.
+/// The body is the service's JSON protocol's: `{"__type", "message"}`, with
+/// DynamoDB's namespaces in front of the code.
+#[derive(Clone, Copy, Debug)]
+pub struct AwsError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: &'static str,
 }
 
 /// One call that reached the proxy: the operation (from `X-Amz-Target`, else
@@ -286,11 +299,19 @@ async fn answer<C: AsyncRead + AsyncWrite + Unpin>(
         }
         Some(Fault::ServerError) => {
             record(None, None);
-            let _ = client.write_all(&service_error(&service, false)).await;
+            let _ = client
+                .write_all(&aws_error(&service, server_error(&service)))
+                .await;
         }
         Some(Fault::Throttled) => {
             record(None, None);
-            let _ = client.write_all(&service_error(&service, true)).await;
+            let _ = client
+                .write_all(&aws_error(&service, throttled(&service)))
+                .await;
+        }
+        Some(Fault::Aws(error)) => {
+            record(None, None);
+            let _ = client.write_all(&aws_error(&service, error)).await;
         }
         Some(Fault::Hang) => {
             record(None, None);
@@ -431,30 +452,66 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// The error each service answers with, in its own protocol dialect.
-fn service_error(service: &str, throttled: bool) -> Vec<u8> {
-    let (content_type, error_type) = match (service, throttled) {
-        ("DynamoDB_20120810", false) => (
-            "application/x-amz-json-1.0",
-            "com.amazonaws.dynamodb.v20120810#InternalServerError",
-        ),
-        ("DynamoDB_20120810", true) => (
-            "application/x-amz-json-1.0",
-            "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-        ),
-        ("TrentService", false) => ("application/x-amz-json-1.1", "KMSInternalException"),
-        ("secretsmanager", false) => ("application/x-amz-json-1.1", "InternalServiceError"),
-        (_, true) => ("application/x-amz-json-1.1", "ThrottlingException"),
-        (_, false) => ("application/x-amz-json-1.1", "InternalFailure"),
+/// The service's own error for failing inside.
+fn server_error(service: &str) -> AwsError {
+    let code = match service {
+        "DynamoDB_20120810" => "InternalServerError",
+        "TrentService" => "KMSInternalException",
+        "secretsmanager" => "InternalServiceError",
+        _ => "InternalFailure",
     };
-    let status = if throttled {
-        "400 Bad Request"
-    } else {
-        "500 Internal Server Error"
+    AwsError {
+        status: 500,
+        code,
+        message: "injected by the fault proxy",
+    }
+}
+
+/// The service's own error for a caller over its request rate.
+fn throttled(service: &str) -> AwsError {
+    let code = match service {
+        "DynamoDB_20120810" => "ProvisionedThroughputExceededException",
+        _ => "ThrottlingException",
     };
-    let body = format!(r#"{{"__type":"{error_type}","message":"injected by the fault proxy"}}"#);
+    AwsError {
+        status: 400,
+        code,
+        message: "injected by the fault proxy",
+    }
+}
+
+/// `error` in the service's protocol: DynamoDB speaks JSON 1.0 and puts a
+/// namespace in front of the code (IAM's and validation's errors come from
+/// AWS's shared front end, `com.amazon.coral`), KMS and Secrets Manager
+/// speak JSON 1.1 with the bare code.
+fn aws_error(service: &str, error: AwsError) -> Vec<u8> {
+    let (content_type, error_type) = match service {
+        "DynamoDB_20120810" => {
+            let namespace = match error.code {
+                "AccessDeniedException" | "UnrecognizedClientException" => {
+                    "com.amazon.coral.service"
+                }
+                "ValidationException" => "com.amazon.coral.validate",
+                _ => "com.amazonaws.dynamodb.v20120810",
+            };
+            (
+                "application/x-amz-json-1.0",
+                format!("{namespace}#{}", error.code),
+            )
+        }
+        _ => ("application/x-amz-json-1.1", error.code.to_owned()),
+    };
+    let body = serde_json::json!({"__type": error_type, "message": error.message}).to_string();
+    let reason = match error.status {
+        400 => "Bad Request",
+        403 => "Forbidden",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Error",
+    };
     format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        error.status,
         body.len()
     )
     .into_bytes()

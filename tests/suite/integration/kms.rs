@@ -9,9 +9,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use nectr_disconnect::app::AwsClients;
 
 use crate::support::events::Answer;
+use crate::support::tls;
 use crate::support::world::{
     TABLE, World, create_key, delete_as, encrypt, sdk_config, unreachable_clients,
 };
+use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
 
 const USER: &str = "user-1";
 
@@ -64,12 +66,26 @@ async fn a_garbage_ciphertext_is_session_expired() {
     assert_session_expired_and_nothing_changed(&world).await;
 }
 
+/// AWS answers a Decrypt whose pinned `KeyId` is not the ciphertext's key
+/// with `IncorrectKeyException`; moto answers `AccessDeniedException` with
+/// no message, which on AWS means an IAM denial. So KMS is reached through
+/// the fault proxy, which answers as AWS does.
 #[tokio::test]
 async fn a_ciphertext_under_another_key_is_session_expired() {
-    let world = world_with_installation().await;
+    let mut world = world_with_installation().await;
     let other_key = create_key(&world.aws.kms).await;
     let ciphertext = encrypt(&world.aws.kms, &other_key, USER, "gho_otherkey").await;
     world.put_user(USER, Some(&ciphertext)).await;
+    let kms = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
+    kms.inject(
+        Some("Decrypt"),
+        Fault::Aws(AwsError {
+            status: 400,
+            code: "IncorrectKeyException",
+            message: "The key ID in the request does not identify a CMK that can perform this operation.",
+        }),
+    );
+    world.aws.kms = aws_sdk_kms::Client::new(&sdk_config(&kms.endpoint).await);
 
     assert_session_expired_and_nothing_changed(&world).await;
 }

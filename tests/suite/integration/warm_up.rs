@@ -13,9 +13,10 @@ use nectr_disconnect::app::{self, AwsClients, Production};
 use nectr_disconnect::warm_up::warm_up;
 
 use crate::support::events::Answer;
+use crate::support::logs::{capture, log_lines};
 use crate::support::tls;
 use crate::support::world::{World, delete_as, sdk_config};
-use test_world::fault_proxy::{Fault, FaultProxy};
+use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
 
 const USER: &str = "user-1";
 
@@ -185,4 +186,98 @@ async fn a_silent_dependency_does_not_hold_init() {
     proxied.heal();
 
     proxied.assert_disconnects(&use_case).await;
+}
+
+/// The ERROR lines a warm-up wrote, as (service, AWS error code).
+fn misconfigurations(text: &str) -> Vec<(String, String)> {
+    let mut found: Vec<_> = log_lines(text)
+        .into_iter()
+        .filter(|line| line["level"] == "ERROR")
+        .map(|line| {
+            assert!(
+                line["resource"].as_str().is_some_and(|r| !r.is_empty()),
+                "{line:?}"
+            );
+            (
+                line["aws_service"].as_str().unwrap_or_default().to_owned(),
+                line["aws_error_code"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[tokio::test]
+async fn a_denied_or_missing_dependency_is_an_error_at_cold_start() {
+    let proxied = world_behind_proxies().await;
+    let (use_case, github) = proxied.use_case();
+    let denied = AwsError {
+        status: 400,
+        code: "AccessDeniedException",
+        message: "User: arn:aws:sts::111122223333:assumed-role/nectr-disconnect-role/nectr-disconnect is not authorized to perform: kms:DescribeKey on resource: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab because no identity-based policy allows the kms:DescribeKey action",
+    };
+    let missing = AwsError {
+        status: 400,
+        code: "ResourceNotFoundException",
+        message: "Requested resource not found: Table: nectr-test not found",
+    };
+    proxied
+        .aws_proxy
+        .inject(Some("DescribeKey"), Fault::Aws(denied));
+    proxied
+        .aws_proxy
+        .inject(Some("DescribeTable"), Fault::Aws(missing));
+
+    let (logs, _guard) = capture();
+    proxied.warm_up(&use_case, &github).await;
+
+    assert_eq!(
+        misconfigurations(&logs.text()),
+        [
+            (
+                "DynamoDB".to_owned(),
+                "ResourceNotFoundException".to_owned()
+            ),
+            ("KMS".to_owned(), "AccessDeniedException".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_key_is_an_error_at_cold_start() {
+    let proxied = world_behind_proxies().await;
+    let (use_case, github) = proxied.use_case();
+    proxied
+        .world
+        .aws
+        .kms
+        .disable_key()
+        .key_id(&proxied.world.key_id)
+        .send()
+        .await
+        .expect("moto disables the key");
+
+    let (logs, _guard) = capture();
+    proxied.warm_up(&use_case, &github).await;
+
+    assert_eq!(
+        misconfigurations(&logs.text()),
+        [("KMS".to_owned(), "KeyState Disabled".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn a_healthy_deployment_logs_no_error_at_cold_start() {
+    let proxied = world_behind_proxies().await;
+    let (use_case, github) = proxied.use_case();
+
+    let (logs, _guard) = capture();
+    proxied.warm_up(&use_case, &github).await;
+
+    assert_eq!(misconfigurations(&logs.text()), []);
 }

@@ -1,3 +1,4 @@
+mod aws_errors;
 mod fault_matrix;
 mod races;
 mod slow;
