@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use criterion::{Criterion, criterion_group};
 use jsonwebtoken::{EncodingKey, Header};
-use nectr_disconnect::auth::{Authenticator, JwtRules};
+use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
 use nectr_disconnect::disconnect::DisconnectRepository;
 use nectr_disconnect::domain::{
     Ciphertext, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys, User,
@@ -182,7 +182,10 @@ fn handler_overhead(c: &mut Criterion) {
         Authenticator::new(
             Instant0,
             JwtRules::default(),
-            std::time::Duration::from_secs(300),
+            KeyLifetime {
+                ttl: std::time::Duration::from_secs(300),
+                stale: std::time::Duration::from_secs(3_600),
+            },
         ),
         Instant0,
         Instant0,

@@ -98,6 +98,9 @@ def function_url(method, raw_path, headers):
 
 
 BEARER = {"authorization": f"Bearer {VALID}"}
+# ALLOWED_ORIGINS of the fixtures' world (env.json, the suite's fakes).
+WEB_APP = "https://app.nectr.ai"
+COOKIE = f"access_token={VALID}"
 PARAMS = {"owner": "acme", "repo": "my-backend"}
 
 FIXTURES = {
@@ -120,6 +123,23 @@ FIXTURES = {
     ),
     "http-api-cookie-auth": http_api(
         "DELETE", path("acme", "my-backend"), {}, cookies=["theme=dark", f"access_token={VALID}"], path_params=PARAMS
+    ),
+    "http-api-cookie-auth-web-app-origin": http_api(
+        "DELETE", path("acme", "my-backend"), {"origin": WEB_APP, "sec-fetch-site": "same-site"},
+        cookies=[COOKIE], path_params=PARAMS
+    ),
+    "http-api-cookie-auth-foreign-origin": http_api(
+        "DELETE", path("acme", "my-backend"), {"origin": "https://evil.example"}, cookies=[COOKIE], path_params=PARAMS
+    ),
+    "http-api-cookie-auth-cross-site": http_api(
+        "DELETE", path("acme", "my-backend"), {"sec-fetch-site": "cross-site"}, cookies=[COOKIE], path_params=PARAMS
+    ),
+    "http-api-cookie-auth-two-cookies": http_api(
+        "DELETE", path("acme", "my-backend"), {}, cookies=["access_token=forged", COOKIE], path_params=PARAMS
+    ),
+    "http-api-bearer-foreign-origin": http_api(
+        "DELETE", path("acme", "my-backend"), {**BEARER, "origin": "https://evil.example", "sec-fetch-site": "cross-site"},
+        path_params=PARAMS
     ),
     "http-api-wrong-method": http_api("GET", path("acme", "my-backend"), BEARER, route_key="$default"),
     "http-api-unknown-path": http_api("DELETE", "/api/v1/repos/acme/my-backend", BEARER, route_key="$default"),
@@ -146,6 +166,9 @@ FIXTURES = {
     ),
     "rest-api-cookie-auth": rest_api(
         "DELETE", path("acme", "my-backend"), {"Cookie": f"theme=dark; access_token={VALID}"}, path_params=PARAMS
+    ),
+    "rest-api-cookie-auth-foreign-origin": rest_api(
+        "DELETE", path("acme", "my-backend"), {"Cookie": COOKIE, "Origin": "https://evil.example"}, path_params=PARAMS
     ),
     "rest-api-wrong-method": rest_api("POST", path("acme", "my-backend"), {"Authorization": f"Bearer {VALID}"}, path_params=PARAMS),
     "rest-api-unknown-path": rest_api("DELETE", "/api/v1/repos", {"Authorization": f"Bearer {VALID}"}),

@@ -9,7 +9,7 @@ use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use crate::adapters::{
     DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor, Neo4jGraph, SecretsManagerSigningKeys,
 };
-use crate::auth::{Authenticator, JwtRules};
+use crate::auth::{Authenticator, JwtRules, KeyLifetime};
 use crate::config::Config;
 use crate::disconnect::DisconnectRepository;
 
@@ -69,8 +69,12 @@ pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> 
             JwtRules {
                 issuer: config.jwt_issuer.clone(),
                 audience: config.jwt_audience.clone(),
+                allowed_origins: config.allowed_origins.clone(),
             },
-            config.jwt_key_ttl,
+            KeyLifetime {
+                ttl: config.jwt_key_ttl,
+                stale: config.jwt_key_stale,
+            },
         ),
         DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
         KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id),

@@ -1,5 +1,5 @@
 //! Verifies the caller's JWT (CONTRACT §2) against the signing keys, which it
-//! caches between invocations.
+//! caches between invocations and keeps through a Secrets Manager outage.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,12 +11,13 @@ use tokio::sync::Mutex;
 // tokio's clock, so tests can move time past the TTL without waiting.
 use tokio::time::Instant;
 
-use crate::domain::{BearerToken, SigningKeys, UserId};
+use crate::domain::{Credentials, SigningKeys, UserId};
 use crate::ports::{DependencyError, SigningKeySource};
 
 const LEEWAY_SECONDS: u64 = 60;
 /// A signature that fails against cached keys may mean the key was rotated;
-/// refetching is allowed this often, so bad tokens cannot hammer the secret.
+/// refetching is allowed this often, and a failed refresh is retried this
+/// often, so bad tokens and an outage cannot hammer the secret.
 const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 /// Far above any token Nectr issues; keeps hostile input cheap to refuse.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -34,18 +35,39 @@ pub enum AuthError {
 pub struct JwtRules {
     pub issuer: Option<String>,
     pub audience: Option<String>,
+    /// The origins that may use cookie authentication; empty: not checked.
+    pub allowed_origins: Vec<String>,
+}
+
+/// How long fetched signing keys serve.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyLifetime {
+    /// Refetched after this (`JWT_KEY_TTL_SECONDS`).
+    pub ttl: Duration,
+    /// While refreshes fail, the last keys still serve this long past the
+    /// TTL (`JWT_KEY_STALE_SECONDS`).
+    pub stale: Duration,
 }
 
 pub struct Authenticator<K> {
     keys: K,
     validation: Validation,
-    ttl: Duration,
-    cache: Mutex<Option<CachedKeys>>,
+    allowed_origins: Vec<String>,
+    lifetime: KeyLifetime,
+    cache: Mutex<KeyCache>,
+}
+
+#[derive(Default)]
+struct KeyCache {
+    held: Option<CachedKeys>,
+    /// When the last refresh of held keys failed.
+    refresh_failed_at: Option<Instant>,
 }
 
 /// The fetched keys, ready for verification. Built once per fetch: each
 /// `DecodingKey` holds a copy of the key that jsonwebtoken does not zero on
 /// drop, so copies are made once per fetch rather than once per request.
+#[derive(Clone)]
 struct CachedKeys {
     keys: Arc<[DecodingKey]>,
     fetched_at: Instant,
@@ -83,7 +105,7 @@ enum Verification {
 }
 
 impl<K: SigningKeySource> Authenticator<K> {
-    pub fn new(keys: K, rules: JwtRules, ttl: Duration) -> Self {
+    pub fn new(keys: K, rules: JwtRules, lifetime: KeyLifetime) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = LEEWAY_SECONDS;
         validation.validate_nbf = true;
@@ -102,23 +124,37 @@ impl<K: SigningKeySource> Authenticator<K> {
         Self {
             keys,
             validation,
-            ttl,
-            cache: Mutex::new(None),
+            allowed_origins: rules.allowed_origins,
+            lifetime,
+            cache: Mutex::new(KeyCache::default()),
         }
     }
 
     /// Fetches the signing keys into the cache now, so the first request
     /// does not wait for Secrets Manager.
     pub async fn prefetch(&self) -> Result<(), DependencyError> {
-        self.keys_younger_than(self.ttl).await.map(drop)
+        self.keys_younger_than(self.lifetime.ttl).await.map(drop)
     }
 
-    pub async fn authenticate(&self, token: Option<&BearerToken>) -> Result<UserId, AuthError> {
-        let token = token.ok_or(AuthError::Unauthorized("no token"))?.expose();
+    pub async fn authenticate(&self, credentials: &Credentials) -> Result<UserId, AuthError> {
+        let token = match credentials {
+            Credentials::None => return Err(AuthError::Unauthorized("no token")),
+            Credentials::Unusable(reason) => return Err(AuthError::Unauthorized(reason)),
+            Credentials::Bearer(token) => token,
+            Credentials::Cookie {
+                token,
+                origin,
+                cross_site,
+            } => {
+                self.cookie_allowed(origin.as_deref(), *cross_site)?;
+                token
+            }
+        }
+        .expose();
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::Unauthorized("token too large"));
         }
-        let (keys, fetched) = self.keys_younger_than(self.ttl).await?;
+        let (keys, fetched) = self.keys_younger_than(self.lifetime.ttl).await?;
         match self.verify(token, &keys) {
             Verification::Valid(user) => return Ok(user),
             Verification::Invalid(reason) => return Err(AuthError::Unauthorized(reason)),
@@ -131,6 +167,27 @@ impl<K: SigningKeySource> Authenticator<K> {
             }
         }
         Err(AuthError::Unauthorized("bad signature"))
+    }
+
+    /// A cookie is sent by the browser on its own, also on a request another
+    /// site makes it send: with `ALLOWED_ORIGINS` set, only the web app's
+    /// own origins may use it, and never cross-site.
+    fn cookie_allowed(&self, origin: Option<&str>, cross_site: bool) -> Result<(), AuthError> {
+        if self.allowed_origins.is_empty() {
+            return Ok(());
+        }
+        if let Some(origin) = origin
+            && !self
+                .allowed_origins
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(origin.trim_end_matches('/')))
+        {
+            return Err(AuthError::Unauthorized("cookie from an origin not allowed"));
+        }
+        if cross_site {
+            return Err(AuthError::Unauthorized("cookie sent cross-site"));
+        }
+        Ok(())
     }
 
     fn verify(&self, token: &str, keys: &[DecodingKey]) -> Verification {
@@ -150,23 +207,56 @@ impl<K: SigningKeySource> Authenticator<K> {
     }
 
     /// The cached keys while they are younger than `max_age`, otherwise keys
-    /// fetched now; the flag says which.
+    /// fetched now; the flag says which. A refresh that fails keeps the held
+    /// keys in use until `ttl + stale` and is not tried again for
+    /// `MIN_REFRESH_INTERVAL`; only with no usable key held is it an error.
     async fn keys_younger_than(
         &self,
         max_age: Duration,
     ) -> Result<(Arc<[DecodingKey]>, bool), DependencyError> {
         let mut cache = self.cache.lock().await;
-        if let Some(cached) = cache.as_ref()
-            && cached.fetched_at.elapsed() < max_age
+        let usable = cache
+            .held
+            .clone()
+            .filter(|held| held.fetched_at.elapsed() < self.lifetime.ttl + self.lifetime.stale);
+        if let Some(held) = &usable
+            && held.fetched_at.elapsed() < max_age
         {
-            return Ok((cached.keys.clone(), false));
+            return Ok((held.keys.clone(), false));
         }
-        let keys = decoding_keys(self.keys.fetch().await?);
-        *cache = Some(CachedKeys {
-            keys: keys.clone(),
-            fetched_at: Instant::now(),
-        });
-        Ok((keys, true))
+        let backing_off = cache
+            .refresh_failed_at
+            .is_some_and(|failed| failed.elapsed() < MIN_REFRESH_INTERVAL);
+        if let Some(held) = &usable
+            && backing_off
+        {
+            return Ok((held.keys.clone(), false));
+        }
+        match self.keys.fetch().await {
+            Ok(fetched) => {
+                let keys = decoding_keys(fetched);
+                *cache = KeyCache {
+                    held: Some(CachedKeys {
+                        keys: keys.clone(),
+                        fetched_at: Instant::now(),
+                    }),
+                    refresh_failed_at: None,
+                };
+                Ok((keys, true))
+            }
+            Err(e) => {
+                let Some(held) = usable else {
+                    return Err(e);
+                };
+                cache.refresh_failed_at = Some(Instant::now());
+                tracing::warn!(
+                    age_s = held.fetched_at.elapsed().as_secs(),
+                    cause = %crate::logging::chain(&e),
+                    "the signing keys could not be refreshed; the last ones fetched stay in use"
+                );
+                Ok((held.keys, false))
+            }
+        }
     }
 }
 

@@ -14,7 +14,12 @@ pub struct Config {
     pub github_timeout: Duration,
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
+    /// The web app's origins, the only ones that may use cookie
+    /// authentication (`ALLOWED_ORIGINS`); empty: not checked.
+    pub allowed_origins: Vec<String>,
     pub jwt_key_ttl: Duration,
+    /// How long past the TTL the last keys serve while refreshes fail.
+    pub jwt_key_stale: Duration,
     /// Fetch the signing keys and open connections during Lambda's init
     /// phase (`WARM_UP_ON_INIT`, default true).
     pub warm_up_on_init: bool,
@@ -30,7 +35,7 @@ pub struct Neo4jConfig {
     pub timeout: Duration,
 }
 
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("required environment variable {0} is not set")]
     Missing(&'static str),
@@ -44,6 +49,7 @@ pub enum ConfigError {
 const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
 const DEFAULT_GITHUB_TIMEOUT_MS: u64 = 3_000;
 const DEFAULT_JWT_KEY_TTL_SECONDS: u64 = 300;
+const DEFAULT_JWT_KEY_STALE_SECONDS: u64 = 3_600;
 const DEFAULT_NEO4J_TIMEOUT_MS: u64 = 1_000;
 /// The schemes neo4rs speaks, with and without TLS.
 const NEO4J_SCHEMES: [&str; 6] = [
@@ -95,10 +101,16 @@ impl Config {
             )?),
             jwt_issuer: optional("JWT_ISSUER"),
             jwt_audience: optional("JWT_AUDIENCE"),
+            allowed_origins: origins(optional("ALLOWED_ORIGINS"))?,
             jwt_key_ttl: Duration::from_secs(positive(
                 "JWT_KEY_TTL_SECONDS",
                 optional("JWT_KEY_TTL_SECONDS"),
                 DEFAULT_JWT_KEY_TTL_SECONDS,
+            )?),
+            jwt_key_stale: Duration::from_secs(non_negative(
+                "JWT_KEY_STALE_SECONDS",
+                optional("JWT_KEY_STALE_SECONDS"),
+                DEFAULT_JWT_KEY_STALE_SECONDS,
             )?),
             warm_up_on_init: flag("WARM_UP_ON_INIT", optional("WARM_UP_ON_INIT"), true)?,
             neo4j: match optional("NEO4J_URI") {
@@ -115,6 +127,32 @@ impl Config {
             },
         })
     }
+}
+
+/// Comma-separated origins (`https://app.nectr.ai`), each as a browser
+/// sends it in `Origin`: scheme, host and port, no path.
+fn origins(value: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let malformed = ConfigError::Malformed {
+        name: "ALLOWED_ORIGINS",
+        reason: "expected comma-separated origins such as https://app.nectr.ai",
+    };
+    value
+        .iter()
+        .flat_map(|list| list.split(','))
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let url = Url::parse(origin).map_err(|_| malformed.clone())?;
+            let bare = matches!(url.scheme(), "http" | "https")
+                && url.host().is_some()
+                && url.path() == "/"
+                && url.query().is_none()
+                && url.fragment().is_none()
+                && url.username().is_empty();
+            bare.then(|| url.origin().ascii_serialization())
+                .ok_or_else(|| malformed.clone())
+        })
+        .collect()
 }
 
 /// The OAuth token travels to this URL, so only TLS will do, except on the
@@ -148,6 +186,21 @@ fn flag(name: &'static str, value: Option<String>, default: bool) -> Result<bool
         Some(_) => Err(ConfigError::Malformed {
             name,
             reason: "expected true or false",
+        }),
+    }
+}
+
+/// Zero allowed: no stale keys at all.
+fn non_negative(
+    name: &'static str,
+    value: Option<String>,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v.trim().parse::<u64>().map_err(|_| ConfigError::Malformed {
+            name,
+            reason: "expected a whole number of seconds",
         }),
     }
 }
@@ -200,6 +253,7 @@ mod tests {
         assert_eq!(config.github_api_url.as_str(), "https://api.github.com/");
         assert_eq!(config.github_timeout, Duration::from_millis(3_000));
         assert_eq!(config.jwt_key_ttl, Duration::from_secs(300));
+        assert_eq!(config.jwt_key_stale, Duration::from_secs(3_600));
         assert_eq!(config.jwt_issuer, None);
         assert_eq!(config.jwt_audience, None);
         assert!(config.warm_up_on_init);
@@ -235,7 +289,11 @@ mod tests {
             ("GITHUB_TIMEOUT_MS", "soon"),
             ("GITHUB_TIMEOUT_MS", "0"),
             ("JWT_KEY_TTL_SECONDS", "-5"),
+            ("JWT_KEY_STALE_SECONDS", "an hour"),
             ("WARM_UP_ON_INIT", "yes"),
+            ("ALLOWED_ORIGINS", "app.nectr.ai"),
+            ("ALLOWED_ORIGINS", "https://app.nectr.ai/login"),
+            ("ALLOWED_ORIGINS", "https://app.nectr.ai, *"),
             ("NEO4J_URI", "http://graph.example.com"),
             ("NEO4J_URI", "bolt://"),
         ] {
@@ -257,6 +315,7 @@ mod tests {
             ("JWT_ISSUER", "nectr"),
             ("JWT_AUDIENCE", "nectr-api"),
             ("JWT_KEY_TTL_SECONDS", "60"),
+            ("JWT_KEY_STALE_SECONDS", "0"),
             ("WARM_UP_ON_INIT", "False"),
         ]);
         let config = config(&vars).unwrap();
@@ -265,7 +324,22 @@ mod tests {
         assert_eq!(config.jwt_issuer.as_deref(), Some("nectr"));
         assert_eq!(config.jwt_audience.as_deref(), Some("nectr-api"));
         assert_eq!(config.jwt_key_ttl, Duration::from_secs(60));
+        assert_eq!(config.jwt_key_stale, Duration::ZERO);
         assert!(!config.warm_up_on_init);
+    }
+
+    #[test]
+    fn allowed_origins_are_read_as_browsers_send_them() {
+        let mut vars = REQUIRED.to_vec();
+        vars.push((
+            "ALLOWED_ORIGINS",
+            "https://App.Nectr.ai/, http://localhost:3000 ,",
+        ));
+        assert_eq!(
+            config(&vars).unwrap().allowed_origins,
+            ["https://app.nectr.ai", "http://localhost:3000"]
+        );
+        assert!(config(&REQUIRED).unwrap().allowed_origins.is_empty());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use crate::auth::{AuthError, Authenticator};
 use crate::domain::{
-    BearerToken, Disconnected, Installation, KeptGraph, OAuthToken, RepoName, UserId,
+    Credentials, Disconnected, Installation, KeptGraph, OAuthToken, RepoName, UserId,
     WebhookOutcome,
 };
 use crate::ports::{
@@ -52,7 +52,7 @@ impl From<DecryptError> for DisconnectError {
 
 /// What the caller asked for, as the HTTP layer received it.
 pub struct DisconnectRequest<'a> {
-    pub token: Option<&'a BearerToken>,
+    pub credentials: &'a Credentials,
     pub owner: &'a str,
     pub repo: &'a str,
     /// When every dependency call must have given up, so the response still
@@ -111,7 +111,7 @@ where
         let user_id = within(
             deadline,
             Dependency::SecretsManager,
-            self.authenticator.authenticate(request.token),
+            self.authenticator.authenticate(request.credentials),
         )
         .await?;
 

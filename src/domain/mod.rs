@@ -8,4 +8,4 @@ mod secrets;
 pub use installation::{Disconnected, Installation, User, UserId, WebhookOutcome};
 pub use kept_graph::KeptGraph;
 pub use repo_name::{InvalidRepoName, RepoName};
-pub use secrets::{BearerToken, Ciphertext, OAuthToken, SigningKey, SigningKeys};
+pub use secrets::{BearerToken, Ciphertext, Credentials, OAuthToken, SigningKey, SigningKeys};

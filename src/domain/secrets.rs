@@ -22,6 +22,25 @@ impl BearerToken {
     }
 }
 
+/// What a request presents to prove who is calling (CONTRACT §2).
+#[derive(Debug)]
+pub enum Credentials {
+    None,
+    /// `Authorization: Bearer`.
+    Bearer(BearerToken),
+    /// The `access_token` cookie. A browser sends it on its own, so what it
+    /// says about where the request comes from matters.
+    Cookie {
+        token: BearerToken,
+        /// The `Origin` header.
+        origin: Option<String>,
+        /// `Sec-Fetch-Site: cross-site`.
+        cross_site: bool,
+    },
+    /// Present but unusable; the reason is for the log.
+    Unusable(&'static str),
+}
+
 /// The user's decrypted GitHub OAuth token.
 #[derive(Debug)]
 pub struct OAuthToken(SecretString);

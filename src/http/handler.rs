@@ -8,7 +8,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Context, Request, RequestExt, Response};
 use tracing::Instrument;
 
-use super::credentials::bearer_token;
+use super::credentials::credentials;
 use super::response::{ApiError, cause, disconnected, failure};
 use super::router::{Route, route};
 use crate::disconnect::{DisconnectRepository, DisconnectRequest};
@@ -110,10 +110,10 @@ where
         Route::NotFound => (failure(&ApiError::RouteNotFound), None, None),
         Route::MethodNotAllowed => (failure(&ApiError::MethodNotAllowed), None, None),
         Route::Disconnect { owner, repo } => {
-            let token = bearer_token(request.headers());
+            let credentials = credentials(request.headers());
             let outcome = use_case
                 .disconnect(DisconnectRequest {
-                    token: token.as_ref(),
+                    credentials: &credentials,
                     owner: &owner,
                     repo: &repo,
                     deadline: Instant::now()

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 /// CONTRACT §7 without the AWS SDK's own variables, and the names of the
 /// log and metric settings.
-const VARIABLES: [&str; 14] = [
+const VARIABLES: [&str; 16] = [
     "TABLE_NAME",
     "JWT_SECRET_ID",
     "KMS_KEY_ID",
@@ -17,6 +17,8 @@ const VARIABLES: [&str; 14] = [
     "JWT_ISSUER",
     "JWT_AUDIENCE",
     "JWT_KEY_TTL_SECONDS",
+    "JWT_KEY_STALE_SECONDS",
+    "ALLOWED_ORIGINS",
     "WARM_UP_ON_INIT",
     "NEO4J_URI",
     "NEO4J_SECRET_ID",

@@ -12,7 +12,7 @@ use crate::support::events::{Answer, http_api_event};
 use crate::support::jwt::{
     FIXTURE_KEY, claims, hmac_signed_with_header, hs256, now, unsigned, with_algorithm,
 };
-use crate::support::use_case::Fakes;
+use crate::support::use_case::{Fakes, WEB_APP_ORIGIN};
 
 const USER: &str = "user-1";
 const PATH: &str = "/api/v1/repos/acme/my-backend/install";
@@ -299,6 +299,51 @@ fn attacks() -> Vec<(String, Vec<(&'static str, String)>)> {
         "cookie with another name",
         vec![("cookie", format!("access_tokens={valid}"))],
     );
+    let cookie = || ("cookie", format!("access_token={valid}"));
+    for (name, origin) in [
+        ("cookie from a foreign origin", "https://evil.example"),
+        ("cookie from the null origin", "null"),
+        (
+            "cookie from a look-alike origin",
+            "https://app.nectr.ai.evil.example",
+        ),
+        (
+            "cookie from the web app's host over http",
+            "http://app.nectr.ai",
+        ),
+        (
+            "cookie from the web app's host on another port",
+            "https://app.nectr.ai:8443",
+        ),
+    ] {
+        add(name, vec![cookie(), ("origin", origin.into())]);
+    }
+    add(
+        "cookie sent cross-site",
+        vec![cookie(), ("sec-fetch-site", "cross-site".into())],
+    );
+    add(
+        "cookie sent cross-site from the web app's origin",
+        vec![
+            cookie(),
+            ("origin", WEB_APP_ORIGIN.into()),
+            ("sec-fetch-site", "cross-site".into()),
+        ],
+    );
+    add(
+        "two access_token cookies, the attacker's first",
+        vec![(
+            "cookie",
+            format!("access_token=attacker; access_token={valid}"),
+        )],
+    );
+    add(
+        "two access_token cookies, both valid",
+        vec![(
+            "cookie",
+            format!("access_token={valid}; access_token={valid}"),
+        )],
+    );
     add(
         "cookie with garbage",
         vec![("cookie", "access_token=garbage".into())],
@@ -404,6 +449,22 @@ async fn benign_variants_next_to_the_attacks_still_work() {
         (
             "cookie among others",
             vec![("cookie", format!("a=1; access_token={valid}; b=2"))],
+        ),
+        (
+            "cookie from the web app's origin, same site",
+            vec![
+                ("cookie", format!("access_token={valid}")),
+                ("origin", WEB_APP_ORIGIN.into()),
+                ("sec-fetch-site", "same-site".into()),
+            ],
+        ),
+        (
+            "Authorization from a foreign origin, cross-site",
+            vec![
+                ("authorization", format!("Bearer {valid}")),
+                ("origin", "https://evil.example".into()),
+                ("sec-fetch-site", "cross-site".into()),
+            ],
         ),
     ] {
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -9,6 +9,7 @@ mod log_lines;
 mod logs;
 mod metrics;
 mod names;
+mod signing_keys;
 mod tls;
 mod unavailable;
 mod warm_up;

@@ -311,6 +311,10 @@ impl FakeKeys {
     pub fn fail_with(&self, fault: Fault) {
         lock(&self.0).fault = Some(fault);
     }
+
+    pub fn heal(&self) {
+        lock(&self.0).fault = None;
+    }
 }
 
 impl SigningKeySource for FakeKeys {

@@ -2,12 +2,16 @@
 
 use std::time::{Duration, Instant};
 
-use nectr_disconnect::auth::{Authenticator, JwtRules};
+use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
 use nectr_disconnect::disconnect::{DisconnectError, DisconnectRepository, DisconnectRequest};
-use nectr_disconnect::domain::{BearerToken, Disconnected};
+use nectr_disconnect::domain::{BearerToken, Credentials, Disconnected};
 
 use super::fakes::{FakeGraph, FakeKeys, FakeStore, FakeTokens, FakeWebhooks};
 use super::jwt::FIXTURE_KEY;
+
+/// The web app's origin, the one `ALLOWED_ORIGINS` names in the fakes'
+/// wiring, in env.json and in the fixtures.
+pub const WEB_APP_ORIGIN: &str = "https://app.nectr.ai";
 
 pub type FakeUseCase =
     DisconnectRepository<FakeStore, FakeTokens, FakeKeys, FakeWebhooks, FakeGraph>;
@@ -46,8 +50,14 @@ impl Fakes {
         DisconnectRepository::new(
             Authenticator::new(
                 self.keys.clone(),
-                JwtRules::default(),
-                Duration::from_secs(300),
+                JwtRules {
+                    allowed_origins: vec![WEB_APP_ORIGIN.to_owned()],
+                    ..JwtRules::default()
+                },
+                KeyLifetime {
+                    ttl: Duration::from_secs(300),
+                    stale: Duration::from_secs(3_600),
+                },
             ),
             self.store.clone(),
             self.tokens.clone(),
@@ -64,9 +74,12 @@ pub async fn disconnect_with(
     owner: &str,
     repo: &str,
 ) -> Result<Disconnected, DisconnectError> {
+    let credentials = token.map_or(Credentials::None, |token| {
+        Credentials::Bearer(BearerToken::new(token.expose()))
+    });
     use_case
         .disconnect(DisconnectRequest {
-            token,
+            credentials: &credentials,
             owner,
             repo,
             deadline: Instant::now() + Duration::from_secs(3),

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
-use nectr_disconnect::auth::{AuthError, Authenticator, JwtRules};
-use nectr_disconnect::domain::BearerToken;
+use nectr_disconnect::auth::{AuthError, Authenticator, JwtRules, KeyLifetime};
+use nectr_disconnect::domain::{BearerToken, Credentials};
 use serde_json::{Value, json};
 
 use crate::support::fakes::{FakeKeys, Fault};
@@ -13,13 +13,18 @@ use crate::support::jwt::{
 };
 
 const TTL: Duration = Duration::from_secs(300);
+const STALE: Duration = Duration::from_secs(3_600);
+const LIFETIME: KeyLifetime = KeyLifetime {
+    ttl: TTL,
+    stale: STALE,
+};
 
 fn authenticator(keys: &FakeKeys) -> Authenticator<FakeKeys> {
-    Authenticator::new(keys.clone(), JwtRules::default(), TTL)
+    Authenticator::new(keys.clone(), JwtRules::default(), LIFETIME)
 }
 
 async fn authenticate(auth: &Authenticator<FakeKeys>, token: &str) -> Result<String, AuthError> {
-    auth.authenticate(Some(&BearerToken::new(token)))
+    auth.authenticate(&Credentials::Bearer(BearerToken::new(token)))
         .await
         .map(|user| user.as_str().to_owned())
 }
@@ -65,7 +70,9 @@ async fn a_numeric_subject_is_read_as_its_decimal_string() {
 async fn no_token_is_unauthorized() {
     let auth = authenticator(&FakeKeys::new(FIXTURE_KEY));
     assert_unauthorized(
-        auth.authenticate(None).await.map(|u| u.as_str().to_owned()),
+        auth.authenticate(&Credentials::None)
+            .await
+            .map(|u| u.as_str().to_owned()),
         "no token",
     );
 }
@@ -219,8 +226,9 @@ async fn issuer_and_audience_are_enforced_when_configured() {
     let rules = JwtRules {
         issuer: Some("nectr".into()),
         audience: Some("nectr-api".into()),
+        ..JwtRules::default()
     };
-    let auth = Authenticator::new(FakeKeys::new(FIXTURE_KEY), rules, TTL);
+    let auth = Authenticator::new(FakeKeys::new(FIXTURE_KEY), rules, LIFETIME);
     let good = with(
         with(claims("user-1"), "iss", json!("nectr")),
         "aud",
@@ -344,5 +352,179 @@ async fn an_unavailable_key_source_is_a_dependency_error() {
     assert!(
         matches!(result, Err(AuthError::Dependency(_))),
         "{result:?}"
+    );
+}
+
+/// Secrets Manager fails from now on (`Fault`), after the keys were fetched.
+async fn outage_after_warm_up(keys: &FakeKeys, auth: &Authenticator<FakeKeys>, fault: Fault) {
+    auth.prefetch().await.unwrap();
+    keys.fail_with(fault);
+}
+
+#[tokio::test(start_paused = true)]
+async fn during_an_outage_the_last_keys_serve_past_the_ttl() {
+    let keys = FakeKeys::new(FIXTURE_KEY);
+    let auth = authenticator(&keys);
+    outage_after_warm_up(&keys, &auth, Fault::Unavailable).await;
+    let token = hs256(FIXTURE_KEY, &claims("user-1"));
+
+    tokio::time::advance(TTL + Duration::from_secs(1)).await;
+    assert_eq!(authenticate(&auth, &token).await.unwrap(), "user-1");
+    tokio::time::advance(STALE - Duration::from_secs(2)).await;
+    assert_eq!(authenticate(&auth, &token).await.unwrap(), "user-1");
+}
+
+#[tokio::test(start_paused = true)]
+async fn past_ttl_and_stale_time_an_outage_is_a_dependency_error() {
+    let keys = FakeKeys::new(FIXTURE_KEY);
+    let auth = authenticator(&keys);
+    outage_after_warm_up(&keys, &auth, Fault::Unavailable).await;
+
+    tokio::time::advance(TTL + STALE + Duration::from_secs(1)).await;
+    let result = authenticate(&auth, &hs256(FIXTURE_KEY, &claims("user-1"))).await;
+
+    assert!(
+        matches!(result, Err(AuthError::Dependency(_))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_refresh_is_tried_at_most_once_per_30_seconds_whatever_the_traffic() {
+    let keys = FakeKeys::new(FIXTURE_KEY);
+    let auth = authenticator(&keys);
+    outage_after_warm_up(&keys, &auth, Fault::Unavailable).await;
+    tokio::time::advance(TTL + Duration::from_secs(1)).await;
+    let good = hs256(FIXTURE_KEY, &claims("user-1"));
+    let forged = hs256(b"attacker-key", &claims("user-1"));
+
+    for second in 0..90 {
+        for _ in 0..10 {
+            assert_unauthorized(authenticate(&auth, &forged).await, "forged");
+            assert_eq!(authenticate(&auth, &good).await.unwrap(), "user-1");
+        }
+        if second == 0 {
+            assert_eq!(keys.fetches(), 2, "the warm-up and one refresh");
+        }
+        tokio::time::advance(Duration::from_secs(1)).await;
+    }
+
+    // 1,800 requests over 90 s: one attempt at 0, 30, 60 s, none between.
+    assert_eq!(keys.fetches(), 1 + 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_key_rotated_during_an_outage_is_picked_up_once_secrets_manager_is_back() {
+    let keys = FakeKeys::new(b"old-key");
+    let auth = authenticator(&keys);
+    outage_after_warm_up(&keys, &auth, Fault::Unavailable).await;
+    keys.rotate(b"new-key");
+    let rotated = hs256(b"new-key", &claims("user-1"));
+    tokio::time::advance(Duration::from_secs(31)).await;
+
+    assert_unauthorized(authenticate(&auth, &rotated).await, "while down");
+    keys.heal();
+    assert_unauthorized(
+        authenticate(&auth, &rotated).await,
+        "within 30 s of the failure",
+    );
+    tokio::time::advance(Duration::from_secs(30)).await;
+
+    assert_eq!(authenticate(&auth, &rotated).await.unwrap(), "user-1");
+    assert_eq!(
+        authenticate(&auth, &hs256(b"old-key", &claims("user-1")))
+            .await
+            .unwrap(),
+        "user-1",
+        "the previous key still serves during the rotation"
+    );
+}
+
+#[tokio::test]
+async fn without_keys_held_a_failing_fetch_is_tried_by_every_request() {
+    let keys = FakeKeys::new(FIXTURE_KEY);
+    keys.fail_with(Fault::Unavailable);
+    let auth = authenticator(&keys);
+    let token = hs256(FIXTURE_KEY, &claims("user-1"));
+
+    assert!(authenticate(&auth, &token).await.is_err());
+    keys.heal();
+
+    assert_eq!(authenticate(&auth, &token).await.unwrap(), "user-1");
+}
+
+fn guarded(keys: &FakeKeys) -> Authenticator<FakeKeys> {
+    let rules = JwtRules {
+        allowed_origins: vec!["https://app.nectr.ai".into()],
+        ..JwtRules::default()
+    };
+    Authenticator::new(keys.clone(), rules, LIFETIME)
+}
+
+fn cookie(origin: Option<&str>, cross_site: bool) -> Credentials {
+    Credentials::Cookie {
+        token: BearerToken::new(&hs256(FIXTURE_KEY, &claims("user-1"))),
+        origin: origin.map(str::to_owned),
+        cross_site,
+    }
+}
+
+async fn cookie_user(
+    auth: &Authenticator<FakeKeys>,
+    credentials: Credentials,
+) -> Result<String, AuthError> {
+    auth.authenticate(&credentials)
+        .await
+        .map(|user| user.as_str().to_owned())
+}
+
+#[tokio::test]
+async fn with_allowed_origins_a_cookie_from_another_origin_or_cross_site_is_unauthorized() {
+    let auth = guarded(&FakeKeys::new(FIXTURE_KEY));
+    for (origin, cross_site) in [
+        (Some("https://evil.example"), false),
+        (Some("null"), false),
+        (Some("http://app.nectr.ai"), false),
+        (None, true),
+        (Some("https://app.nectr.ai"), true),
+    ] {
+        assert_unauthorized(
+            cookie_user(&auth, cookie(origin, cross_site)).await,
+            &format!("{origin:?}, cross-site {cross_site}"),
+        );
+    }
+}
+
+#[tokio::test]
+async fn with_allowed_origins_the_web_apps_cookie_is_accepted() {
+    let auth = guarded(&FakeKeys::new(FIXTURE_KEY));
+    for origin in [
+        Some("https://app.nectr.ai"),
+        Some("https://APP.nectr.ai/"),
+        None,
+    ] {
+        assert_eq!(
+            cookie_user(&auth, cookie(origin, false)).await.unwrap(),
+            "user-1",
+            "{origin:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_authorization_header_is_not_subject_to_the_origin_rules() {
+    let auth = guarded(&FakeKeys::new(FIXTURE_KEY));
+    let token = hs256(FIXTURE_KEY, &claims("user-1"));
+    assert_eq!(authenticate(&auth, &token).await.unwrap(), "user-1");
+}
+
+#[tokio::test]
+async fn without_allowed_origins_a_cookie_is_not_checked_for_its_origin() {
+    let auth = authenticator(&FakeKeys::new(FIXTURE_KEY));
+    assert_eq!(
+        cookie_user(&auth, cookie(Some("https://evil.example"), true))
+            .await
+            .unwrap(),
+        "user-1"
     );
 }
