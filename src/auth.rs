@@ -249,11 +249,17 @@ impl<K: SigningKeySource> Authenticator<K> {
                     return Err(e);
                 };
                 cache.refresh_failed_at = Some(Instant::now());
-                tracing::warn!(
-                    age_s = held.fetched_at.elapsed().as_secs(),
-                    cause = %crate::logging::chain(&e),
-                    "the signing keys could not be refreshed; the last ones fetched stay in use"
-                );
+                let age_s = held.fetched_at.elapsed().as_secs();
+                let cause = crate::logging::chain(&e);
+                let message =
+                    "the signing keys could not be refreshed; the last ones fetched stay in use";
+                // A deployment mistake needs an operator before the keys
+                // run out; an outage only needs time.
+                if matches!(e, DependencyError::Misconfigured { .. }) {
+                    tracing::error!(age_s, cause = %cause, "{message}");
+                } else {
+                    tracing::warn!(age_s, cause = %cause, "{message}");
+                }
                 Ok((held.keys, false))
             }
         }

@@ -11,7 +11,7 @@ use crate::ports::{WebhookRemoval, WebhookRemover};
 
 const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 const API_VERSION: &str = "2022-11-28";
-/// Redirects GitHub sends for a renamed or transferred repository.
+/// How many redirects of a renamed or transferred repository are followed.
 const MAX_REDIRECTS: usize = 3;
 
 #[derive(Clone)]
