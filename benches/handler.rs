@@ -12,16 +12,16 @@ use jsonwebtoken::{EncodingKey, Header};
 use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
 use nectr_disconnect::disconnect::DisconnectRepository;
 use nectr_disconnect::domain::{
-    Ciphertext, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys, User,
-    UserId,
+    Ciphertext, CleanupJob, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys,
+    User, UserId,
 };
 use nectr_disconnect::http::Handler;
 use nectr_disconnect::http::lambda_event::request_from_json;
 use nectr_disconnect::logging::{self, LambdaLines, LogSettings};
 use nectr_disconnect::metrics::MetricsSettings;
 use nectr_disconnect::ports::{
-    CodeGraph, Deactivation, DecryptError, DependencyError, GraphError, InstallationStore,
-    SigningKeySource, TokenDecryptor, WebhookRemoval, WebhookRemover,
+    CleanupQueue, CodeGraph, Deactivation, DecryptError, DependencyError, GraphError,
+    InstallationStore, Ports, SigningKeySource, TokenDecryptor, WebhookRemoval, WebhookRemover,
 };
 use serde_json::json;
 use tracing_subscriber::prelude::*;
@@ -93,6 +93,32 @@ impl WebhookRemover for Instant0 {
     async fn remove(&self, _: &OAuthToken, _: &RepoName, _: u64, _: Instant) -> WebhookRemoval {
         WebhookRemoval::Removed
     }
+
+    fn settings_url(&self, _: &RepoName, _: u64) -> String {
+        String::new()
+    }
+}
+
+impl CleanupQueue for Instant0 {
+    async fn schedule(
+        &self,
+        _: &CleanupJob,
+        _: std::time::Duration,
+    ) -> Result<(), DependencyError> {
+        Ok(())
+    }
+}
+
+/// Every port answers at once.
+enum InstantPorts {}
+
+impl Ports for InstantPorts {
+    type Installations = Instant0;
+    type Tokens = Instant0;
+    type SigningKeys = Instant0;
+    type Webhooks = Instant0;
+    type Graph = Instant0;
+    type Cleanup = Instant0;
 }
 
 impl CodeGraph for Instant0 {
@@ -178,7 +204,7 @@ fn handler_overhead(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let use_case = DisconnectRepository::new(
+    let use_case = DisconnectRepository::<InstantPorts>::new(
         Authenticator::new(
             Instant0,
             JwtRules::default(),
@@ -191,6 +217,7 @@ fn handler_overhead(c: &mut Criterion) {
         Instant0,
         Instant0,
         Some(Instant0),
+        None,
     );
     let handler = Handler::new(
         &use_case,

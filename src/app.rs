@@ -7,19 +7,27 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 
 use crate::adapters::{
-    DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor, Neo4jGraph, SecretsManagerSigningKeys,
+    DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor, Neo4jGraph,
+    SecretsManagerSigningKeys, SqsCleanupQueue,
 };
 use crate::auth::{Authenticator, JwtRules, KeyLifetime};
 use crate::config::Config;
 use crate::disconnect::DisconnectRepository;
+use crate::ports::Ports;
 
-pub type Production = DisconnectRepository<
-    DynamoDbInstallations,
-    KmsTokenDecryptor,
-    SecretsManagerSigningKeys,
-    GitHubWebhooks,
-    Neo4jGraph,
->;
+/// The adapters of the deployed function.
+pub enum ProductionPorts {}
+
+impl Ports for ProductionPorts {
+    type Installations = DynamoDbInstallations;
+    type Tokens = KmsTokenDecryptor;
+    type SigningKeys = SecretsManagerSigningKeys;
+    type Webhooks = GitHubWebhooks;
+    type Graph = Neo4jGraph;
+    type Cleanup = SqsCleanupQueue;
+}
+
+pub type Production = DisconnectRepository<ProductionPorts>;
 
 /// One client per AWS service; tests swap single clients to point one
 /// dependency somewhere else.
@@ -28,6 +36,7 @@ pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub kms: aws_sdk_kms::Client,
     pub secrets_manager: aws_sdk_secretsmanager::Client,
+    pub sqs: aws_sdk_sqs::Client,
 }
 
 impl AwsClients {
@@ -36,6 +45,7 @@ impl AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             secrets_manager: aws_sdk_secretsmanager::Client::new(config),
+            sqs: aws_sdk_sqs::Client::new(config),
         }
     }
 }
@@ -83,5 +93,9 @@ pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> 
             .neo4j
             .as_ref()
             .map(|neo4j| Neo4jGraph::new(neo4j, aws.secrets_manager.clone())),
+        config
+            .cleanup_queue_url
+            .as_ref()
+            .map(|url| SqsCleanupQueue::new(aws.sqs.clone(), url)),
     )
 }

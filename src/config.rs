@@ -25,6 +25,9 @@ pub struct Config {
     pub warm_up_on_init: bool,
     /// The Neo4j code graph; `None` when `NEO4J_URI` is not set.
     pub neo4j: Option<Neo4jConfig>,
+    /// The SQS queue of webhook cleanup jobs (`CLEANUP_QUEUE_URL`); `None`:
+    /// a transient GitHub failure is `failed`.
+    pub cleanup_queue_url: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -113,6 +116,18 @@ impl Config {
                 DEFAULT_JWT_KEY_STALE_SECONDS,
             )?),
             warm_up_on_init: flag("WARM_UP_ON_INIT", optional("WARM_UP_ON_INIT"), true)?,
+            cleanup_queue_url: optional("CLEANUP_QUEUE_URL")
+                .map(|url| {
+                    Url::parse(&url)
+                        .ok()
+                        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                        .map(|_| url)
+                        .ok_or(ConfigError::Malformed {
+                            name: "CLEANUP_QUEUE_URL",
+                            reason: "expected an SQS queue URL",
+                        })
+                })
+                .transpose()?,
             neo4j: match optional("NEO4J_URI") {
                 None => None,
                 Some(uri) => Some(Neo4jConfig {
@@ -258,6 +273,7 @@ mod tests {
         assert_eq!(config.jwt_audience, None);
         assert!(config.warm_up_on_init);
         assert!(config.neo4j.is_none());
+        assert!(config.cleanup_queue_url.is_none());
     }
 
     #[test]
@@ -296,6 +312,7 @@ mod tests {
             ("ALLOWED_ORIGINS", "https://app.nectr.ai, *"),
             ("NEO4J_URI", "http://graph.example.com"),
             ("NEO4J_URI", "bolt://"),
+            ("CLEANUP_QUEUE_URL", "nectr-webhook-cleanup"),
         ] {
             let mut vars = REQUIRED.to_vec();
             vars.push((name, value));

@@ -9,12 +9,12 @@ use tokio::sync::oneshot;
 
 use crate::auth::{AuthError, Authenticator};
 use crate::domain::{
-    Credentials, Disconnected, Installation, KeptGraph, OAuthToken, RepoName, UserId,
-    WebhookOutcome,
+    CleanupJob, Credentials, Disconnected, Installation, KeptGraph, OAuthToken, RepoName, UserId,
+    WebhookOutcome, rfc3339,
 };
 use crate::ports::{
-    CodeGraph, Deactivation, DecryptError, Dependency, DependencyError, InstallationStore,
-    SigningKeySource, TokenDecryptor, WebhookRemoval, WebhookRemover,
+    CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError,
+    InstallationStore, Ports, TokenDecryptor, WebhookRemoval, WebhookRemover,
 };
 
 /// Why a disconnect did not happen. Mapped to HTTP in exactly one place,
@@ -60,29 +60,25 @@ pub struct DisconnectRequest<'a> {
     pub deadline: Instant,
 }
 
-pub struct DisconnectRepository<S, D, K, W, G> {
-    authenticator: Authenticator<K>,
-    installations: S,
-    tokens: D,
-    webhooks: W,
+pub struct DisconnectRepository<P: Ports> {
+    authenticator: Authenticator<P::SigningKeys>,
+    installations: P::Installations,
+    tokens: P::Tokens,
+    webhooks: P::Webhooks,
     /// `None` when no graph is configured.
-    graph: Option<G>,
+    graph: Option<P::Graph>,
+    /// `None` when no cleanup queue is configured.
+    cleanup: Option<P::Cleanup>,
 }
 
-impl<S, D, K, W, G> DisconnectRepository<S, D, K, W, G>
-where
-    S: InstallationStore,
-    D: TokenDecryptor,
-    K: SigningKeySource,
-    W: WebhookRemover,
-    G: CodeGraph,
-{
+impl<P: Ports> DisconnectRepository<P> {
     pub fn new(
-        authenticator: Authenticator<K>,
-        installations: S,
-        tokens: D,
-        webhooks: W,
-        graph: Option<G>,
+        authenticator: Authenticator<P::SigningKeys>,
+        installations: P::Installations,
+        tokens: P::Tokens,
+        webhooks: P::Webhooks,
+        graph: Option<P::Graph>,
+        cleanup: Option<P::Cleanup>,
     ) -> Self {
         Self {
             authenticator,
@@ -90,6 +86,7 @@ where
             tokens,
             webhooks,
             graph,
+            cleanup,
         }
     }
 
@@ -176,23 +173,41 @@ where
         let disconnected_at = unique_now();
         let mut disconnected: Option<Disconnected> = None;
         for installation in &installations {
+            let removal = Removal {
+                user_id,
+                installation,
+                requested: repo,
+                disconnected_at,
+            };
             let (webhook, deactivation) = tokio::join!(
-                self.remove_webhook(installation, repo, token.as_ref(), deadline),
+                self.remove_webhook(&removal, token.as_ref(), deadline),
                 self.deactivate(user_id, repo, installation, disconnected_at, deadline),
             );
             if deactivation? == Deactivation::NotActive {
                 continue;
             }
+            let settings_url = (webhook == WebhookOutcome::Failed)
+                .then(|| {
+                    installation.webhook_id.map(|id| {
+                        self.webhooks
+                            .settings_url(&installation.github_repo(repo), id)
+                    })
+                })
+                .flatten();
             disconnected = Some(match disconnected {
                 None => Disconnected {
                     user_id: user_id.clone(),
                     repo_full_name: installation.repo_full_name.clone(),
                     installation_ids: vec![installation.installation_id.clone()],
                     webhook,
+                    webhook_settings_url: settings_url,
                     graph: None,
                 },
                 Some(mut first) => {
-                    first.webhook = first.webhook.max(webhook);
+                    if webhook > first.webhook {
+                        first.webhook = webhook;
+                        first.webhook_settings_url = settings_url;
+                    }
                     first
                         .installation_ids
                         .push(installation.installation_id.clone());
@@ -266,29 +281,67 @@ where
         }
     }
 
+    /// Removes the installation's webhook; when GitHub fails transiently,
+    /// leaves it to the cleanup worker (CONTRACT §9) before answering.
     async fn remove_webhook(
         &self,
-        installation: &Installation,
-        requested: &RepoName,
+        removal: &Removal<'_>,
         token: Option<&OAuthToken>,
         deadline: Instant,
     ) -> WebhookOutcome {
-        match (installation.webhook_id, token) {
-            (Some(webhook_id), Some(token)) => {
-                let repo = installation.github_repo(requested);
-                let removal = self.webhooks.remove(token, &repo, webhook_id, deadline);
-                match removal.await {
-                    WebhookRemoval::Removed => WebhookOutcome::Removed,
-                    WebhookRemoval::AlreadyGone => WebhookOutcome::AlreadyGone,
-                    WebhookRemoval::Refused | WebhookRemoval::Transient { .. } => {
-                        WebhookOutcome::Failed
-                    }
-                }
+        let installation = removal.installation;
+        let (Some(webhook_id), Some(token)) = (installation.webhook_id, token) else {
+            return WebhookOutcome::NotConfigured;
+        };
+        let repo = installation.github_repo(removal.requested);
+        let retry_after = match self
+            .webhooks
+            .remove(token, &repo, webhook_id, deadline)
+            .await
+        {
+            WebhookRemoval::Removed => return WebhookOutcome::Removed,
+            WebhookRemoval::AlreadyGone => return WebhookOutcome::AlreadyGone,
+            WebhookRemoval::Refused => return WebhookOutcome::Failed,
+            WebhookRemoval::Transient { retry_after } => retry_after,
+        };
+        let Some(cleanup) = &self.cleanup else {
+            return WebhookOutcome::Failed;
+        };
+        let job = CleanupJob {
+            user_id: removal.user_id.to_string(),
+            repo: installation.repo_full_name.clone(),
+            installation_id: installation.installation_id.clone(),
+            webhook_id,
+            disconnected_at: rfc3339(removal.disconnected_at),
+        };
+        let delay = retry_after
+            .unwrap_or(FIRST_CLEANUP_DELAY)
+            .max(FIRST_CLEANUP_DELAY);
+        match within(deadline, Dependency::Sqs, cleanup.schedule(&job, delay)).await {
+            Ok(()) => WebhookOutcome::Scheduled,
+            Err(e) => {
+                tracing::warn!(
+                    cause = %crate::logging::chain(&e),
+                    repo = %repo,
+                    webhook_id,
+                    "the webhook cleanup could not be queued; the user removes the hook by hand"
+                );
+                WebhookOutcome::Failed
             }
-            _ => WebhookOutcome::NotConfigured,
         }
     }
 }
+
+/// What removing one installation's webhook needs to know.
+struct Removal<'a> {
+    user_id: &'a UserId,
+    installation: &'a Installation,
+    requested: &'a RepoName,
+    disconnected_at: SystemTime,
+}
+
+/// GitHub just failed: the cleanup worker's first try waits at least this.
+const FIRST_CLEANUP_DELAY: Duration = Duration::from_secs(60);
 
 /// Time kept back from the deadline to read an item back after an update
 /// that ended without an answer.

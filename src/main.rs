@@ -19,10 +19,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     let metrics =
         MetricsSettings::from_lookup(|name| std::env::var(name).ok(), &log_settings.service);
 
-    // Init belongs to the cold start, and its lines say so.
-    let use_case = init(started)
-        .instrument(tracing::info_span!("init", cold_start = true))
-        .await?;
+    // Init belongs to the cold start, and its lines say so. Boxed: unboxed,
+    // main's future type nests past the compiler's default query depth.
+    let use_case =
+        Box::pin(init(started).instrument(tracing::info_span!("init", cold_start = true))).await?;
 
     // lambda_http::run, with the event sanitized before it becomes a request.
     let handler = Handler::new(&use_case, metrics);

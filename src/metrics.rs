@@ -31,6 +31,7 @@ pub enum Call {
     KmsDecrypt,
     GitHubDeleteWebhook,
     GraphRead,
+    SqsSendMessage,
 }
 
 impl Call {
@@ -43,10 +44,11 @@ impl Call {
             Self::KmsDecrypt => "KMSDecryptLatency",
             Self::GitHubDeleteWebhook => "GitHubDeleteWebhookLatency",
             Self::GraphRead => "GraphReadLatency",
+            Self::SqsSendMessage => "SQSSendMessageLatency",
         }
     }
 
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::SecretsManagerGetSecretValue,
         Self::DynamoDbGetItem,
         Self::DynamoDbQuery,
@@ -54,6 +56,7 @@ impl Call {
         Self::KmsDecrypt,
         Self::GitHubDeleteWebhook,
         Self::GraphRead,
+        Self::SqsSendMessage,
     ];
 }
 

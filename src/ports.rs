@@ -6,7 +6,8 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::domain::{
-    Ciphertext, Installation, KeptGraph, OAuthToken, RepoName, SigningKeys, User, UserId,
+    Ciphertext, CleanupJob, Installation, KeptGraph, OAuthToken, RepoName, SigningKeys, User,
+    UserId,
 };
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -17,6 +18,7 @@ pub enum Dependency {
     DynamoDb,
     Kms,
     SecretsManager,
+    Sqs,
 }
 
 impl std::fmt::Display for Dependency {
@@ -25,6 +27,7 @@ impl std::fmt::Display for Dependency {
             Self::DynamoDb => "DynamoDB",
             Self::Kms => "KMS",
             Self::SecretsManager => "Secrets Manager",
+            Self::Sqs => "SQS",
         })
     }
 }
@@ -190,6 +193,20 @@ pub trait WebhookRemover: Send + Sync {
         webhook_id: u64,
         deadline: Instant,
     ) -> impl Future<Output = WebhookRemoval> + Send;
+
+    /// The page where the user removes the hook by hand.
+    fn settings_url(&self, repo: &RepoName, webhook_id: u64) -> String;
+}
+
+/// Durable jobs for webhooks a disconnect could not remove (SQS in
+/// production, CONTRACT §9).
+pub trait CleanupQueue: Send + Sync {
+    /// Queues `job`, to be delivered no sooner than `delay` from now.
+    fn schedule(
+        &self,
+        job: &CleanupJob,
+        delay: Duration,
+    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
 }
 
 /// Why the code graph could not be read. Only ever logged: the disconnect
@@ -208,4 +225,15 @@ pub trait CodeGraph: Send + Sync {
         repo_full_name: &str,
         deadline: Instant,
     ) -> impl Future<Output = Result<KeptGraph, GraphError>> + Send;
+}
+
+/// The adapters one use case runs over, named once: production's, the
+/// tests' fakes, the bench's.
+pub trait Ports: 'static {
+    type Installations: InstallationStore;
+    type Tokens: TokenDecryptor;
+    type SigningKeys: SigningKeySource;
+    type Webhooks: WebhookRemover;
+    type Graph: CodeGraph;
+    type Cleanup: CleanupQueue;
 }

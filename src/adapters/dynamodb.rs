@@ -5,11 +5,10 @@ use std::time::{Instant, SystemTime};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_dynamodb::types::{AttributeValue, KeyType, ReturnValuesOnConditionCheckFailure};
 
 use super::aws_errors::classify;
-use crate::domain::{Ciphertext, Installation, RepoName, User, UserId};
+use crate::domain::{Ciphertext, Installation, RepoName, User, UserId, rfc3339};
 use crate::metrics::{self, Call};
 use crate::ports::{Deactivation, Dependency, DependencyError, InstallationStore};
 
@@ -140,7 +139,7 @@ impl InstallationStore for DynamoDbInstallations {
         installation: &Installation,
         at: SystemTime,
     ) -> Result<Deactivation, DependencyError> {
-        let at = stamp(at)?;
+        let at = rfc3339(at);
         let result = metrics::timed(
             Call::DynamoDbUpdateItem,
             self.client
@@ -189,7 +188,7 @@ impl InstallationStore for DynamoDbInstallations {
         installation: &Installation,
         at: SystemTime,
     ) -> Result<bool, DependencyError> {
-        let at = stamp(at)?;
+        let at = rfc3339(at);
         let output = metrics::timed(
             Call::DynamoDbGetItem,
             self.client
@@ -213,13 +212,6 @@ fn installation_sk(repo: &RepoName, installation: &Installation) -> String {
         installation_sk_prefix(repo),
         installation.installation_id
     )
-}
-
-/// `disconnected_at` as stored: RFC 3339 UTC, microseconds.
-fn stamp(at: SystemTime) -> Result<String, DependencyError> {
-    DateTime::from(at)
-        .fmt(DateTimeFormat::DateTime)
-        .map_err(|e| DependencyError::failed(Dependency::DynamoDb, e))
 }
 
 /// Whether `item` is inactive with exactly the `disconnected_at` stamp `at`.

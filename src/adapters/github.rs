@@ -157,6 +157,20 @@ impl WebhookRemover for GitHubWebhooks {
             return removal;
         }
     }
+
+    /// github.com's page for the hook, or a GitHub Enterprise Server's: the
+    /// API's origin without its `/api/v3`.
+    fn settings_url(&self, repo: &RepoName, webhook_id: u64) -> String {
+        let web = match self.api_url.host_str() {
+            Some("api.github.com") => "https://github.com".to_owned(),
+            _ => self.api_url.origin().ascii_serialization(),
+        };
+        format!(
+            "{web}/{}/{}/settings/hooks/{webhook_id}",
+            repo.owner(),
+            repo.name()
+        )
+    }
 }
 
 enum Answer {

@@ -6,9 +6,11 @@ pub mod github;
 pub mod kms;
 pub mod neo4j;
 pub mod secrets_manager;
+pub mod sqs;
 
 pub use dynamodb::DynamoDbInstallations;
 pub use github::GitHubWebhooks;
 pub use kms::KmsTokenDecryptor;
 pub use neo4j::Neo4jGraph;
 pub use secrets_manager::SecretsManagerSigningKeys;
+pub use sqs::SqsCleanupQueue;

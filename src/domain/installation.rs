@@ -59,6 +59,8 @@ pub enum WebhookOutcome {
     NotConfigured,
     Removed,
     AlreadyGone,
+    /// GitHub failed transiently; the cleanup worker will remove it.
+    Scheduled,
     Failed,
 }
 
@@ -68,6 +70,7 @@ impl WebhookOutcome {
             Self::NotConfigured => "not_configured",
             Self::Removed => "removed",
             Self::AlreadyGone => "already_gone",
+            Self::Scheduled => "scheduled",
             Self::Failed => "failed",
         }
     }
@@ -83,6 +86,8 @@ pub struct Disconnected {
     /// When several installations were active, the outcome a user most needs
     /// to act on (`failed` beats the others).
     pub webhook: WebhookOutcome,
+    /// With `failed`: the page where the user removes the hook by hand.
+    pub webhook_settings_url: Option<String>,
     /// Left out when there is no graph or it could not be read in time.
     pub graph: Option<KeptGraph>,
 }
@@ -120,6 +125,7 @@ mod tests {
             WebhookOutcome::NotConfigured,
             WebhookOutcome::Removed,
             WebhookOutcome::AlreadyGone,
+            WebhookOutcome::Scheduled,
             WebhookOutcome::Failed,
         ] {
             assert_eq!(

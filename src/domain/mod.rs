@@ -1,10 +1,12 @@
 //! The vocabulary of a disconnect: plain types, no I/O.
 
+mod cleanup_job;
 mod installation;
 mod kept_graph;
 mod repo_name;
 mod secrets;
 
+pub use cleanup_job::{CLEANUP_JOB_VERSION, CleanupJob, JobError, rfc3339};
 pub use installation::{Disconnected, Installation, User, UserId, WebhookOutcome};
 pub use kept_graph::KeptGraph;
 pub use repo_name::{InvalidRepoName, RepoName};

@@ -14,9 +14,7 @@ use super::router::{Route, route};
 use crate::disconnect::{DisconnectRepository, DisconnectRequest};
 use crate::domain::WebhookOutcome;
 use crate::metrics::{self, Invocation, MetricsSettings};
-use crate::ports::{
-    CodeGraph, InstallationStore, SigningKeySource, TokenDecryptor, WebhookRemover,
-};
+use crate::ports::Ports;
 
 /// Time kept back from the invocation deadline for writing the response.
 const RESPONSE_MARGIN: Duration = Duration::from_millis(250);
@@ -30,24 +28,14 @@ const PLAUSIBLE_DEADLINE_MS: u64 = 1_577_836_800_000;
 
 /// The function as Lambda sees it: one per execution environment, so its
 /// first invocation is the cold start.
-pub struct Handler<'a, S, D, K, W, G> {
-    use_case: &'a DisconnectRepository<S, D, K, W, G>,
+pub struct Handler<'a, P: Ports> {
+    use_case: &'a DisconnectRepository<P>,
     metrics: MetricsSettings,
     invoked: AtomicBool,
 }
 
-impl<'a, S, D, K, W, G> Handler<'a, S, D, K, W, G>
-where
-    S: InstallationStore,
-    D: TokenDecryptor,
-    K: SigningKeySource,
-    W: WebhookRemover,
-    G: CodeGraph,
-{
-    pub fn new(
-        use_case: &'a DisconnectRepository<S, D, K, W, G>,
-        metrics: MetricsSettings,
-    ) -> Self {
+impl<'a, P: Ports> Handler<'a, P> {
+    pub fn new(use_case: &'a DisconnectRepository<P>, metrics: MetricsSettings) -> Self {
         Self {
             use_case,
             metrics,
@@ -91,17 +79,10 @@ where
     }
 }
 
-async fn respond<S, D, K, W, G>(
-    use_case: &DisconnectRepository<S, D, K, W, G>,
+async fn respond<P: Ports>(
+    use_case: &DisconnectRepository<P>,
     request: &Request,
-) -> (Response<Body>, Option<WebhookOutcome>, Option<&'static str>)
-where
-    S: InstallationStore,
-    D: TokenDecryptor,
-    K: SigningKeySource,
-    W: WebhookRemover,
-    G: CodeGraph,
-{
+) -> (Response<Body>, Option<WebhookOutcome>, Option<&'static str>) {
     let path = match request.raw_http_path() {
         "" => request.uri().path(),
         raw => raw,

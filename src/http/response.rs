@@ -30,6 +30,8 @@ struct DisconnectedBody<'a> {
     repo: &'a str,
     webhook: WebhookOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
+    webhook_settings_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     graph: Option<KeptGraph>,
 }
 
@@ -53,6 +55,7 @@ pub fn disconnected(outcome: &Disconnected) -> Response<Body> {
             status: "disconnected",
             repo: &outcome.repo_full_name,
             webhook: outcome.webhook,
+            webhook_settings_url: outcome.webhook_settings_url.as_deref(),
             graph: outcome.graph,
         },
     )

@@ -64,6 +64,8 @@ pub struct AwsError {
 #[derive(Clone, Debug)]
 pub struct Call {
     pub operation: String,
+    /// The request's body, as the client sent it.
+    pub body: String,
     pub upstream_status: Option<u16>,
     pub upstream_time: Option<Duration>,
     pub arrived: Instant,
@@ -266,6 +268,7 @@ async fn answer<C: AsyncRead + AsyncWrite + Unpin>(
     let record = |upstream_status, upstream_time| {
         state.lock().unwrap().calls.push(Call {
             operation: operation.clone(),
+            body: String::from_utf8_lossy(&request.body).into_owned(),
             upstream_status,
             upstream_time,
             arrived,

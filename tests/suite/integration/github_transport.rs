@@ -41,10 +41,7 @@ async fn disconnect_reports(world: &World, key: &(String, String), webhook: &str
     let answer = world.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(
-        answer.body,
-        json!({"status": "disconnected", "repo": "acme/my-backend", "webhook": webhook})
-    );
+    assert_eq!(answer.body, world.disconnected_body(webhook));
     assert_eq!(
         world.item(key).await["is_active"],
         AttributeValue::Bool(false)

@@ -1,4 +1,5 @@
 mod authentication;
+mod cleanup_scheduling;
 mod disconnect;
 mod github;
 mod github_spec;

@@ -222,7 +222,7 @@ async fn github_behind_an_untrustworthy_endpoint_never_gets_the_token_and_the_we
         let answer = world.disconnect_as(USER, "acme", "my-backend").await;
 
         assert_eq!(answer.status, 200, "{how:?}: {}", answer.body);
-        assert_eq!(answer.body, disconnected("failed", None), "{how:?}");
+        assert_eq!(answer.body, world.disconnected_body("failed"), "{how:?}");
         assert_eq!(
             world.item(&key).await["is_active"],
             AttributeValue::Bool(false)

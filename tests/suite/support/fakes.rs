@@ -4,15 +4,15 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::{logs, secrets};
 use nectr_disconnect::domain::{
-    Ciphertext, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys, User,
-    UserId,
+    Ciphertext, CleanupJob, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys,
+    User, UserId,
 };
 use nectr_disconnect::ports::{
-    CodeGraph, Deactivation, DecryptError, Dependency, DependencyError, GraphError,
+    CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError, GraphError,
     InstallationStore, SigningKeySource, TokenDecryptor, WebhookRemoval, WebhookRemover,
 };
 
@@ -380,6 +380,44 @@ impl WebhookRemover for FakeWebhooks {
             webhook_id,
         });
         state.removal
+    }
+
+    fn settings_url(&self, repo: &RepoName, webhook_id: u64) -> String {
+        format!("https://github.test/{repo}/settings/hooks/{webhook_id}")
+    }
+}
+
+#[derive(Default)]
+struct CleanupState {
+    jobs: Vec<(CleanupJob, Duration)>,
+    failing: bool,
+}
+
+/// A cleanup queue that keeps what it is sent, or refuses it.
+#[derive(Clone, Default)]
+pub struct FakeCleanup(Arc<Mutex<CleanupState>>);
+
+impl FakeCleanup {
+    pub fn jobs(&self) -> Vec<(CleanupJob, Duration)> {
+        lock(&self.0).jobs.clone()
+    }
+
+    pub fn fail(&self) {
+        lock(&self.0).failing = true;
+    }
+}
+
+impl CleanupQueue for FakeCleanup {
+    async fn schedule(&self, job: &CleanupJob, delay: Duration) -> Result<(), DependencyError> {
+        let mut state = lock(&self.0);
+        if state.failing {
+            return Err(DependencyError::unavailable(
+                Dependency::Sqs,
+                "fake: the queue refuses",
+            ));
+        }
+        state.jobs.push((job.clone(), delay));
+        Ok(())
     }
 }
 

@@ -13,26 +13,17 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use nectr_disconnect::disconnect::DisconnectRepository;
 use nectr_disconnect::http::Handler;
 use nectr_disconnect::metrics::MetricsSettings;
-use nectr_disconnect::ports::{
-    CodeGraph, InstallationStore, SigningKeySource, TokenDecryptor, WebhookRemover,
-};
+use nectr_disconnect::ports::Ports;
 use serde_json::{Map, Value, json};
 
 pub fn metric_settings() -> MetricsSettings {
     MetricsSettings::from_lookup(|_| None, nectr_disconnect::logging::DEFAULT_SERVICE)
 }
 
-pub async fn handle<S, D, K, W, G>(
-    use_case: &DisconnectRepository<S, D, K, W, G>,
+pub async fn handle<P: Ports>(
+    use_case: &DisconnectRepository<P>,
     request: Request,
-) -> Response<Body>
-where
-    S: InstallationStore,
-    D: TokenDecryptor,
-    K: SigningKeySource,
-    W: WebhookRemover,
-    G: CodeGraph,
-{
+) -> Response<Body> {
     let method = request.method().to_string();
     let path = match request.raw_http_path() {
         "" => request.uri().path().to_owned(),

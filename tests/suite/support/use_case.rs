@@ -6,15 +6,28 @@ use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
 use nectr_disconnect::disconnect::{DisconnectError, DisconnectRepository, DisconnectRequest};
 use nectr_disconnect::domain::{BearerToken, Credentials, Disconnected};
 
-use super::fakes::{FakeGraph, FakeKeys, FakeStore, FakeTokens, FakeWebhooks};
+use nectr_disconnect::ports::Ports;
+
+use super::fakes::{FakeCleanup, FakeGraph, FakeKeys, FakeStore, FakeTokens, FakeWebhooks};
 use super::jwt::FIXTURE_KEY;
 
 /// The web app's origin, the one `ALLOWED_ORIGINS` names in the fakes'
 /// wiring, in env.json and in the fixtures.
 pub const WEB_APP_ORIGIN: &str = "https://app.nectr.ai";
 
-pub type FakeUseCase =
-    DisconnectRepository<FakeStore, FakeTokens, FakeKeys, FakeWebhooks, FakeGraph>;
+/// The in-memory fakes as the use case's ports.
+pub enum FakePorts {}
+
+impl Ports for FakePorts {
+    type Installations = FakeStore;
+    type Tokens = FakeTokens;
+    type SigningKeys = FakeKeys;
+    type Webhooks = FakeWebhooks;
+    type Graph = FakeGraph;
+    type Cleanup = FakeCleanup;
+}
+
+pub type FakeUseCase = DisconnectRepository<FakePorts>;
 
 pub struct Fakes {
     pub store: FakeStore,
@@ -22,6 +35,7 @@ pub struct Fakes {
     pub keys: FakeKeys,
     pub webhooks: FakeWebhooks,
     pub graph: FakeGraph,
+    pub cleanup: FakeCleanup,
 }
 
 impl Fakes {
@@ -34,19 +48,25 @@ impl Fakes {
             keys: FakeKeys::new(FIXTURE_KEY),
             webhooks: FakeWebhooks::default(),
             graph: FakeGraph::default(),
+            cleanup: FakeCleanup::default(),
         }
     }
 
-    /// Without a code graph, as when `NEO4J_URI` is not set.
+    /// Without a code graph or a cleanup queue, as when `NEO4J_URI` and
+    /// `CLEANUP_QUEUE_URL` are not set.
     pub fn use_case(&self) -> FakeUseCase {
-        self.wired(None)
+        self.wired(None, None)
     }
 
     pub fn use_case_with_graph(&self) -> FakeUseCase {
-        self.wired(Some(self.graph.clone()))
+        self.wired(Some(self.graph.clone()), None)
     }
 
-    fn wired(&self, graph: Option<FakeGraph>) -> FakeUseCase {
+    pub fn use_case_with_cleanup(&self) -> FakeUseCase {
+        self.wired(None, Some(self.cleanup.clone()))
+    }
+
+    fn wired(&self, graph: Option<FakeGraph>, cleanup: Option<FakeCleanup>) -> FakeUseCase {
         DisconnectRepository::new(
             Authenticator::new(
                 self.keys.clone(),
@@ -63,6 +83,7 @@ impl Fakes {
             self.tokens.clone(),
             self.webhooks.clone(),
             graph,
+            cleanup,
         )
     }
 }

@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType,
 };
+use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_http::Request;
 use nectr_disconnect::app::{self, AwsClients, Production};
 use nectr_disconnect::config::Config;
@@ -32,6 +33,7 @@ pub type Item = HashMap<String, AttributeValue>;
 pub const TABLE: &str = "nectr-test";
 pub const SECRET_ID: &str = "nectr/jwt-signing-key";
 pub const NEO4J_SECRET_ID: &str = "nectr/neo4j";
+pub const CLEANUP_QUEUE: &str = "nectr-webhook-cleanup";
 
 pub struct World {
     /// GitHub's stand-in, reached through `github_tls`.
@@ -149,6 +151,61 @@ impl World {
             .send()
             .await
             .expect("moto rotates the secret");
+    }
+
+    /// The 200 body of a disconnect of acme/my-backend (webhook 42) whose
+    /// webhook outcome is `webhook`: with `failed`, the hook's settings page
+    /// on the configured GitHub.
+    pub fn disconnected_body(&self, webhook: &str) -> serde_json::Value {
+        let mut body = serde_json::json!({
+            "status": "disconnected", "repo": "acme/my-backend", "webhook": webhook
+        });
+        if webhook == "failed" {
+            let github = self.config().github_api_url.origin().ascii_serialization();
+            body["webhook_settings_url"] =
+                format!("{github}/acme/my-backend/settings/hooks/42").into();
+        }
+        body
+    }
+
+    /// Gives the use case a cleanup queue in moto (CONTRACT §9); returns
+    /// its URL.
+    pub async fn use_cleanup_queue(&mut self) -> String {
+        let url = self
+            .aws
+            .sqs
+            .create_queue()
+            .queue_name(CLEANUP_QUEUE)
+            .send()
+            .await
+            .expect("moto creates the queue")
+            .queue_url
+            .expect("a created queue has a URL");
+        self.env.insert("CLEANUP_QUEUE_URL", url.clone());
+        url
+    }
+
+    /// How many messages the queue holds, visible, delayed or in flight.
+    pub async fn queued(&self, queue_url: &str) -> usize {
+        let attributes = self
+            .aws
+            .sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(QueueAttributeName::All)
+            .send()
+            .await
+            .expect("moto answers GetQueueAttributes")
+            .attributes
+            .unwrap_or_default();
+        [
+            QueueAttributeName::ApproximateNumberOfMessages,
+            QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        ]
+        .iter()
+        .filter_map(|name| attributes.get(name)?.parse::<usize>().ok())
+        .sum()
     }
 
     /// Gives the use case a code graph at `uri`, with the credentials in a

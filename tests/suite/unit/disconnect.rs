@@ -1,7 +1,9 @@
 //! The disconnect use case, behaviour by behaviour, over in-memory fakes.
 
+use std::time::Duration;
+
 use nectr_disconnect::disconnect::DisconnectError;
-use nectr_disconnect::domain::{BearerToken, Disconnected, UserId, WebhookOutcome};
+use nectr_disconnect::domain::{BearerToken, Disconnected, UserId, WebhookOutcome, rfc3339};
 use nectr_disconnect::ports::{DependencyError, WebhookRemoval};
 
 use crate::support::fakes::{Fault, StoredInstallation, Update, WebhookCall};
@@ -70,6 +72,7 @@ async fn disconnect_removes_the_webhook_and_marks_the_installation_inactive() {
             repo_full_name: "acme/my-backend".into(),
             installation_ids: vec!["inst-1".into()],
             webhook: WebhookOutcome::Removed,
+            webhook_settings_url: None,
             graph: None,
         }
     );
@@ -388,4 +391,110 @@ async fn an_update_that_never_answers_is_unavailable_by_the_deadline_and_changes
         "{result:?}"
     );
     assert_untouched(&before, &fakes);
+}
+
+const SETTINGS_URL: &str = "https://github.test/acme/my-backend/settings/hooks/42";
+
+async fn disconnect_with_cleanup(fakes: &Fakes) -> Disconnected {
+    disconnect_with(
+        &fakes.use_case_with_cleanup(),
+        Some(&token_for(USER)),
+        "acme",
+        "my-backend",
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_transient_github_failure_is_scheduled_with_the_contracts_job() {
+    let fakes = connected();
+    fakes
+        .webhooks
+        .answer(WebhookRemoval::Transient { retry_after: None });
+
+    let outcome = disconnect_with_cleanup(&fakes).await;
+
+    assert_eq!(outcome.webhook, WebhookOutcome::Scheduled);
+    assert_eq!(outcome.webhook_settings_url, None);
+    assert_inactive(&fakes.store.installation("inst-1"));
+    let jobs = fakes.cleanup.jobs();
+    let [(job, delay)] = jobs.as_slice() else {
+        panic!("one job: {jobs:?}");
+    };
+    assert_eq!(
+        (
+            job.user_id.as_str(),
+            job.repo.as_str(),
+            job.installation_id.as_str(),
+            job.webhook_id
+        ),
+        (USER, "acme/my-backend", "inst-1", 42)
+    );
+    assert_eq!(
+        Some(job.disconnected_at.clone()),
+        fakes
+            .store
+            .installation("inst-1")
+            .disconnected_at
+            .map(rfc3339),
+        "the job carries the disconnect's own time"
+    );
+    assert_eq!(*delay, Duration::from_secs(60));
+}
+
+#[tokio::test]
+async fn a_rate_limited_removal_is_scheduled_after_githubs_retry_time() {
+    let fakes = connected();
+    fakes.webhooks.answer(WebhookRemoval::Transient {
+        retry_after: Some(Duration::from_secs(600)),
+    });
+
+    disconnect_with_cleanup(&fakes).await;
+
+    assert_eq!(fakes.cleanup.jobs()[0].1, Duration::from_secs(600));
+}
+
+#[tokio::test]
+async fn a_refusal_is_failed_with_the_settings_page_and_nothing_is_queued() {
+    let fakes = connected();
+    fakes.webhooks.answer(WebhookRemoval::Refused);
+
+    let outcome = disconnect_with_cleanup(&fakes).await;
+
+    assert_eq!(outcome.webhook, WebhookOutcome::Failed);
+    assert_eq!(outcome.webhook_settings_url.as_deref(), Some(SETTINGS_URL));
+    assert!(fakes.cleanup.jobs().is_empty());
+    assert_inactive(&fakes.store.installation("inst-1"));
+}
+
+#[tokio::test]
+async fn a_transient_failure_without_a_queue_is_failed_with_the_settings_page() {
+    let fakes = connected();
+    fakes
+        .webhooks
+        .answer(WebhookRemoval::Transient { retry_after: None });
+
+    let outcome = disconnect_as(&fakes, USER, "acme", "my-backend")
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.webhook, WebhookOutcome::Failed);
+    assert_eq!(outcome.webhook_settings_url.as_deref(), Some(SETTINGS_URL));
+    assert!(fakes.cleanup.jobs().is_empty());
+}
+
+#[tokio::test]
+async fn a_job_the_queue_refuses_is_failed_and_the_disconnect_still_succeeds() {
+    let fakes = connected();
+    fakes
+        .webhooks
+        .answer(WebhookRemoval::Transient { retry_after: None });
+    fakes.cleanup.fail();
+
+    let outcome = disconnect_with_cleanup(&fakes).await;
+
+    assert_eq!(outcome.webhook, WebhookOutcome::Failed);
+    assert_eq!(outcome.webhook_settings_url.as_deref(), Some(SETTINGS_URL));
+    assert_inactive(&fakes.store.installation("inst-1"));
 }

@@ -64,6 +64,7 @@ async fn the_disconnect_reports_what_the_code_graph_keeps() {
             repo_full_name: "acme/my-backend".into(),
             installation_ids: vec!["inst-1".into()],
             webhook: WebhookOutcome::Removed,
+            webhook_settings_url: None,
             graph: Some(KEPT),
         }
     );
@@ -101,6 +102,7 @@ async fn a_failing_graph_leaves_graph_out_and_changes_nothing_else() {
             repo_full_name: "acme/my-backend".into(),
             installation_ids: vec!["inst-1".into()],
             webhook: WebhookOutcome::Removed,
+            webhook_settings_url: None,
             graph: None,
         }
     );
