@@ -49,11 +49,13 @@ lint-template: bootstrap
 check-deploy: lint-template
 	$(TOOLS) sam build
 	python3 scripts/check_bootstrap.py .aws-sam/build/DisconnectFunction/bootstrap
+	python3 scripts/check_bootstrap.py .aws-sam/build/CleanupFunction/bootstrap
 
-## Release build for Lambda arm64: target/lambda/nectr-disconnect/bootstrap.
+## Release build for Lambda arm64: target/lambda/{nectr-disconnect,nectr-webhook-cleanup}/bootstrap.
 build: bootstrap
 	$(TOOLS) cargo lambda build --release --arm64
 	python3 scripts/check_bootstrap.py target/lambda/nectr-disconnect/bootstrap
+	python3 scripts/check_bootstrap.py target/lambda/nectr-webhook-cleanup/bootstrap
 
 ## Handler overhead (criterion) and the release binary under a local Lambda
 ## runtime: warm latency per injected latency L, cold start, memory.

@@ -21,7 +21,8 @@ use nectr_disconnect::logging::{self, LambdaLines, LogSettings};
 use nectr_disconnect::metrics::MetricsSettings;
 use nectr_disconnect::ports::{
     CleanupQueue, CodeGraph, Deactivation, DecryptError, DependencyError, GraphError,
-    InstallationStore, Ports, SigningKeySource, TokenDecryptor, WebhookRemoval, WebhookRemover,
+    InstallationStore, Ports, Redelivery, SigningKeySource, TokenDecryptor, WebhookRemoval,
+    WebhookRemover,
 };
 use serde_json::json;
 use tracing_subscriber::prelude::*;
@@ -105,6 +106,12 @@ impl CleanupQueue for Instant0 {
         _: &CleanupJob,
         _: std::time::Duration,
     ) -> Result<(), DependencyError> {
+        Ok(())
+    }
+}
+
+impl Redelivery for Instant0 {
+    async fn postpone(&self, _: &str, _: std::time::Duration) -> Result<(), DependencyError> {
         Ok(())
     }
 }

@@ -1,9 +1,11 @@
-"""Checks what the real binary wrote under `cargo lambda watch`: every line
-of the function is one JSON object; log lines carry the Powertools keys
+"""Checks what the real binaries wrote under `cargo lambda watch`: every
+line of a function is one JSON object; log lines carry the Powertools keys
 (and, inside an invocation, its request id, trace id and cold_start, true
-only for the first); each invocation wrote one metric document.
+only for the first invocation of each function, told apart by `service`);
+the functions wrote METRIC_DOCUMENTS metric documents (one per disconnect,
+one per cleanup message).
 
-usage: check_function_log.py LAMBDA_LOG INVOCATIONS
+usage: check_function_log.py LAMBDA_LOG METRIC_DOCUMENTS
 """
 import json
 import sys
@@ -12,7 +14,7 @@ LOG_KEYS = ("timestamp", "level", "message", "service")
 INVOCATION_KEYS = ("cold_start", "function_request_id", "xray_trace_id")
 
 path, invocations = sys.argv[1], int(sys.argv[2])
-problems, documents, requests = [], [], []
+problems, documents, requests = [], [], {}
 # cargo lambda watch prefixes its own lines; the function's start with "{".
 lines = [line for line in open(path) if line.startswith("{")]
 for line in lines:
@@ -29,9 +31,10 @@ for line in lines:
     missing = [key for key in LOG_KEYS if not isinstance(entry.get(key), str)]
     if "function_request_id" in entry:
         missing += [key for key in INVOCATION_KEYS if key not in entry]
-        if entry["function_request_id"] not in requests:
-            requests.append(entry["function_request_id"])
-        first = entry["function_request_id"] == requests[0]
+        seen = requests.setdefault(entry.get("service"), [])
+        if entry["function_request_id"] not in seen:
+            seen.append(entry["function_request_id"])
+        first = entry["function_request_id"] == seen[0]
         if entry.get("cold_start") is not first:
             problems.append(f"cold_start should be {first}: {line.strip()}")
     if "requestId" in entry:

@@ -3,7 +3,10 @@
 # through `cargo lambda watch`, against moto and a GitHub stub on loopback.
 # Prints the request, the response, the installation item before and after
 # and what GitHub received; then sends the same request again to show the
-# 404, and the function's log lines and metric documents. Stops everything
+# 404. Then the durable cleanup (CONTRACT §9): a second disconnect while
+# GitHub fails is `scheduled`, its job waits on the queue, the cleanup
+# worker removes the hook and the queue is empty. Last, the functions' log
+# lines and metric documents. Stops everything
 # it started, even on failure, and exits non-zero when an answer is not the
 # one the contract gives (`make test` runs it).
 set -euo pipefail
@@ -47,6 +50,37 @@ echo
 
 section "The same request again"
 disconnect '{"detail":"Installation not found"}'
+
+section "A second disconnect while GitHub is down (the stub answers 502 once)"
+"${curl_github[@]}" -X POST "$github_url/_fail?times=1"
+url="http://127.0.0.1:$lambda_port/lambda-url/nectr-disconnect/api/v1/repos/acme/my-frontend/install"
+disconnect '{"status":"disconnected","repo":"acme/my-frontend","webhook":"scheduled","graph":{"files":0,"pull_requests":0,"developers":0}}'
+
+section "The cleanup job on the queue (delayed 60 s, the first retry's wait)"
+(cd scripts && python3 local_aws.py depth && python3 local_aws.py receive "$OLDPWD/$work/cleanup-event.json" 120)
+python3 -c 'import json, sys; [print(r["body"]) for r in json.load(open(sys.argv[1]))["Records"]]' "$work/cleanup-event.json"
+
+section "The cleanup worker: cargo lambda invoke nectr-webhook-cleanup with that SQS event"
+cargo lambda invoke nectr-webhook-cleanup --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
+  --data-file "$work/cleanup-event.json" >"$work/cleanup-response.json"
+cat "$work/cleanup-response.json"
+echo
+if [ "$(tr -d ' \n' <"$work/cleanup-response.json")" != '{"batchItemFailures":[]}' ]; then
+  echo "demo: expected no batch item failure" >&2
+  unexpected=1
+fi
+# What the event source mapping does with a message the worker did not
+# report: it deletes it.
+(cd scripts && python3 local_aws.py settle "$OLDPWD/$work/cleanup-event.json" "$OLDPWD/$work/cleanup-response.json")
+
+section "What the GitHub stub received since (the 502, then the worker's DELETE)"
+"${curl_github[@]}" "$github_url/_received" | python3 -c 'import json, sys
+for r in json.load(sys.stdin)[1:]:
+    print(r["method"], r["path"], r["headers"].get("authorization", ""), "->", r["answered"])'
+
+section "The queues afterwards"
+(cd scripts && python3 local_aws.py depth) | tee "$work/depth"
+grep -q "nectr-webhook-cleanup: 0 job" "$work/depth" || { echo "demo: the queue is not empty" >&2; unexpected=1; }
 
 section "Function log (JSON lines and one CloudWatch EMF document per invocation)"
 grep '^{' "$work/lambda.log" || true

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Regenerate the API Gateway event fixtures in events/.
+"""Regenerate the event fixtures in events/.
 
 Each fixture is a real event shape: HTTP API (payload 2.0), REST API proxy
-(payload 1.0) or Lambda function URL. Tokens are signed with the local test
+(payload 1.0) or Lambda function URL for the disconnect, and an SQS batch
+(`sqs-*`) for the cleanup worker. Tokens are signed with the local test
 key of mint_jwt.py for the user `fixture-user` and expire in 2100, except the
 expired one. tests/expected-responses.json holds the expected response of each
 file.
 """
+import hashlib
 import json
 import pathlib
 
@@ -97,6 +99,37 @@ def function_url(method, raw_path, headers):
     return event
 
 
+def sqs_event(bodies):
+    """Lambda's SQS event: one record a body, as the event source mapping
+    delivers them from the cleanup queue."""
+    records = []
+    for n, body in enumerate(bodies, start=1):
+        records.append({
+            "messageId": f"00000000-0000-4000-8000-00000000000{n}",
+            "receiptHandle": f"fixture-receipt-{n}",
+            "body": body,
+            "attributes": {
+                "ApproximateReceiveCount": "1",
+                "SentTimestamp": "1767225600000",
+                "SenderId": "AROAEXAMPLE:nectr-disconnect",
+                "ApproximateFirstReceiveTimestamp": "1767225660000",
+            },
+            "messageAttributes": {},
+            "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:nectr-webhook-cleanup",
+            "awsRegion": "eu-west-1",
+        })
+    return {"Records": records}
+
+
+def cleanup_job(repo, installation_id, webhook_id):
+    return json.dumps({
+        "v": 1, "user_id": USER, "repo": repo, "installation_id": installation_id,
+        "webhook_id": webhook_id, "disconnected_at": "2026-01-02T03:04:05.000000Z",
+    }, separators=(",", ":"))
+
+
 BEARER = {"authorization": f"Bearer {VALID}"}
 # ALLOWED_ORIGINS of the fixtures' world (env.json, the suite's fakes).
 WEB_APP = "https://app.nectr.ai"
@@ -176,6 +209,13 @@ FIXTURES = {
         "DELETE", path("ac_me", "my-backend"), {"Authorization": f"Bearer {VALID}"}, path_params={"owner": "ac_me", "repo": "my-backend"}
     ),
     "function-url-disconnect-with-webhook": function_url("DELETE", path("acme", "my-backend"), BEARER),
+    # A hook of an earlier connection (removed), one the active installation
+    # carries again (in use), and a body that can never be a job (dropped).
+    "sqs-cleanup-batch": sqs_event([
+        cleanup_job("acme/my-backend", "inst-earlier", 7),
+        cleanup_job("acme/my-backend", "inst-backend", 42),
+        "this is not a cleanup job",
+    ]),
 }
 
 if __name__ == "__main__":

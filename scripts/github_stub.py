@@ -9,7 +9,8 @@ does (the local world's, issued by the run's CA).
 DELETE /repos/{owner}/{repo}/hooks/{id} answers 204 the first time and 404
 after that, as GitHub does. GET /_received lists every request it got, with
 the Authorization header shortened so the demo never prints a whole token;
-POST /_reset forgets everything.
+POST /_fail?times=N makes the next N hook DELETEs fail as GitHub does when
+it is down (502); POST /_reset forgets everything.
 """
 import json
 import re
@@ -20,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 HOOK = re.compile(r"^/repos/[^/]+/[^/]+/hooks/\d+$")
 received = []
 removed = set()
+failures = {"left": 0}
 
 
 def shorten(value: str) -> str:
@@ -30,19 +32,27 @@ def shorten(value: str) -> str:
 class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         headers = {k: (shorten(v) if k.lower() == "authorization" else v) for k, v in self.headers.items()}
-        received.append({"method": "DELETE", "path": self.path, "headers": headers})
         if not HOOK.match(self.path):
-            self.answer(404, {"message": "Not Found"})
+            status, body = 404, {"message": "Not Found"}
+        elif failures["left"] > 0:
+            failures["left"] -= 1
+            status, body = 502, {"message": "Server Error"}
         elif self.path in removed:
-            self.answer(404, {"message": "Not Found"})
+            status, body = 404, {"message": "Not Found"}
         else:
             removed.add(self.path)
-            self.answer(204, None)
+            status, body = 204, None
+        received.append({"method": "DELETE", "path": self.path, "headers": headers, "answered": status})
+        self.answer(status, body)
 
     def do_POST(self):
         if self.path == "/_reset":
             received.clear()
             removed.clear()
+            failures["left"] = 0
+            self.answer(204, None)
+        elif self.path.startswith("/_fail?times="):
+            failures["left"] = int(self.path.split("=", 1)[1])
             self.answer(204, None)
         else:
             self.answer(404, {"message": "Not Found"})

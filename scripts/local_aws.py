@@ -8,6 +8,16 @@ Neo4j credentials secret.
                             installations
     local_aws.py reset      wipe moto and set up again
     local_aws.py item SK    print the installation item of fixture-user
+    local_aws.py queue-url  print the URL of the webhook cleanup queue
+    local_aws.py receive FILE [SECONDS]
+                            wait up to SECONDS (default 90) for cleanup jobs
+                            and write them to FILE as Lambda's SQS event
+    local_aws.py settle EVENT RESPONSE
+                            what the event source mapping does after the
+                            worker answered RESPONSE: delete every message
+                            of EVENT not reported as a failure
+    local_aws.py depth      print how many jobs the queue and its
+                            dead-letter queue hold
 
 Talks to AWS_ENDPOINT_URL with the usual AWS_* variables (AWS_CA_BUNDLE to
 trust the local world's CA). The user is
@@ -18,6 +28,7 @@ import json
 import os
 import ssl
 import sys
+import time
 import urllib.request
 
 import boto3
@@ -26,6 +37,10 @@ import local_graph
 from mint_jwt import LOCAL_TEST_KEY
 
 TABLE = "nectr-local"
+CLEANUP_QUEUE = "nectr-webhook-cleanup"
+DEAD_LETTER_QUEUE = "nectr-webhook-cleanup-dlq"
+# The template's redrive policy.
+MAX_RECEIVES = 8
 SECRET_ID = "nectr/local/jwt-signing-key"
 NEO4J_SECRET_ID = "nectr/local/neo4j"
 KEY_ALIAS = "alias/nectr-local-oauth-tokens"
@@ -67,7 +82,20 @@ def setup():
             "github_token": {"B": ciphertext},
         },
     )
-    for repo, installation_id, webhook_id in [("acme/my-backend", "inst-backend", 42), ("acme/docs", "inst-docs", None)]:
+    sqs = boto3.client("sqs")
+    dead_letters = sqs.create_queue(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.create_queue(
+        QueueName=CLEANUP_QUEUE,
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVES})},
+    )
+
+    installations = [
+        ("acme/my-backend", "inst-backend", 42),
+        ("acme/docs", "inst-docs", None),
+        ("acme/my-frontend", "inst-frontend", 43),
+    ]
+    for repo, installation_id, webhook_id in installations:
         item = {
             "pk": {"S": f"USER#{USER}"},
             "sk": {"S": f"INSTALL#{repo.lower()}#{installation_id}"},
@@ -88,6 +116,46 @@ def reset():
     setup()
 
 
+def queue_url(name=CLEANUP_QUEUE):
+    return boto3.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+
+
+def receive(path, seconds=90):
+    sqs = boto3.client("sqs")
+    messages = []
+    deadline = time.monotonic() + seconds
+    while not messages and time.monotonic() < deadline:
+        messages = sqs.receive_message(
+            QueueUrl=queue_url(), MaxNumberOfMessages=10, WaitTimeSeconds=1,
+            MessageSystemAttributeNames=["All"],
+        ).get("Messages", [])
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url(), AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    records = [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+        "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": os.environ["AWS_DEFAULT_REGION"],
+    } for m in messages]
+    with open(path, "w") as f:
+        json.dump({"Records": records}, f, indent=2)
+    print(f"{len(records)} cleanup job(s) received")
+
+
+def settle(event_path, response_path):
+    failed = {f["itemIdentifier"] for f in json.load(open(response_path))["batchItemFailures"]}
+    sqs = boto3.client("sqs")
+    for record in json.load(open(event_path))["Records"]:
+        if record["messageId"] not in failed:
+            sqs.delete_message(QueueUrl=queue_url(), ReceiptHandle=record["receiptHandle"])
+
+
+def depth():
+    sqs = boto3.client("sqs")
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible"]
+    for queue in (CLEANUP_QUEUE, DEAD_LETTER_QUEUE):
+        attributes = sqs.get_queue_attributes(QueueUrl=queue_url(queue), AttributeNames=names)["Attributes"]
+        print(f"{queue}: {sum(int(attributes[n]) for n in names)} job(s)")
+
+
 def item(sk):
     found = boto3.client("dynamodb").get_item(
         TableName=TABLE, Key={"pk": {"S": f"USER#{USER}"}, "sk": {"S": sk}}, ConsistentRead=True
@@ -103,5 +171,13 @@ if __name__ == "__main__":
         reset()
     elif command == "item" and len(sys.argv) == 3:
         item(sys.argv[2])
+    elif command == "queue-url":
+        print(queue_url())
+    elif command == "receive" and len(sys.argv) in (3, 4):
+        receive(sys.argv[2], *(int(s) for s in sys.argv[3:]))
+    elif command == "settle" and len(sys.argv) == 4:
+        settle(sys.argv[2], sys.argv[3])
+    elif command == "depth":
+        depth()
     else:
         sys.exit(__doc__)

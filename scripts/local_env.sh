@@ -43,7 +43,7 @@ wait_for() { # name port
 }
 
 echo "local: building the function" >&2
-cargo build --quiet -p nectr-disconnect -p test-world --bin nectr-disconnect --bin test-world
+cargo build --quiet -p nectr-disconnect -p test-world --bin nectr-disconnect --bin nectr-webhook-cleanup --bin test-world
 
 moto_port=${MOTO_PORT:-$(free_port)}
 github_port=${GITHUB_PORT:-$(free_port)}
@@ -107,14 +107,16 @@ fi
 export AWS_ENDPOINT_URL="$https://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
   AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 (cd scripts && python3 local_aws.py setup)
+cleanup_queue_url=$(cd scripts && python3 local_aws.py queue-url)
 
 python3 - "$AWS_ENDPOINT_URL" "$github_url" "$bolt_scheme://127.0.0.1:$bolt_port" \
-  "${AWS_CA_BUNDLE:-}" >"$work/function.env" <<'PY'
+  "$cleanup_queue_url" "${AWS_CA_BUNDLE:-}" >"$work/function.env" <<'PY'
 import json, sys
 variables = json.load(open("env.json"))["DisconnectFunction"]
-variables["AWS_ENDPOINT_URL"], variables["GITHUB_API_URL"], variables["NEO4J_URI"] = sys.argv[1:4]
-variables["SSL_CERT_FILE"] = sys.argv[4]
-if not sys.argv[4]:
+(variables["AWS_ENDPOINT_URL"], variables["GITHUB_API_URL"], variables["NEO4J_URI"],
+ variables["CLEANUP_QUEUE_URL"]) = sys.argv[1:5]
+variables["SSL_CERT_FILE"] = sys.argv[5]
+if not sys.argv[5]:
     del variables["SSL_CERT_FILE"]
 print("\n".join(f"{k}={v}" for k, v in variables.items()))
 PY

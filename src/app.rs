@@ -11,7 +11,8 @@ use crate::adapters::{
     SecretsManagerSigningKeys, SqsCleanupQueue,
 };
 use crate::auth::{Authenticator, JwtRules, KeyLifetime};
-use crate::config::Config;
+use crate::cleanup::WebhookCleanup;
+use crate::config::{Config, WorkerConfig};
 use crate::disconnect::DisconnectRepository;
 use crate::ports::Ports;
 
@@ -98,4 +99,21 @@ pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> 
             .as_ref()
             .map(|url| SqsCleanupQueue::new(aws.sqs.clone(), url)),
     )
+}
+
+/// The cleanup worker and the queue it works off.
+pub type WebhookWorker = (WebhookCleanup<ProductionPorts>, SqsCleanupQueue);
+
+/// The cleanup worker and its queue, built once per cold start from the
+/// disconnect's own adapters.
+pub fn worker(config: &WorkerConfig, aws: &AwsClients) -> Result<WebhookWorker, reqwest::Error> {
+    crate::tls::install_crypto_provider();
+    let github = GitHubWebhooks::new(config.github_api_url.clone(), config.github_timeout)?;
+    let cleanup = WebhookCleanup::new(
+        DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
+        KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id),
+        github,
+    );
+    let queue = SqsCleanupQueue::new(aws.sqs.clone(), &config.cleanup_queue_url);
+    Ok((cleanup, queue))
 }

@@ -75,33 +75,12 @@ impl Config {
         let optional = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
         let required = |name: &'static str| optional(name).ok_or(ConfigError::Missing(name));
 
-        let table_name = required("TABLE_NAME")?;
-        if !is_table_name(&table_name) {
-            return Err(ConfigError::Malformed {
-                name: "TABLE_NAME",
-                reason: "expected 3-255 characters of A-Z a-z 0-9 _ - .",
-            });
-        }
-        let github_api_url = match optional("GITHUB_API_URL") {
-            None => Url::parse(DEFAULT_GITHUB_API_URL).expect("the default URL is valid"),
-            Some(url) => Url::parse(url.trim_end_matches('/'))
-                .ok()
-                .filter(is_github_api_url)
-                .ok_or(ConfigError::Malformed {
-                    name: "GITHUB_API_URL",
-                    reason: "expected an https:// URL (http:// only for a loopback host)",
-                })?,
-        };
         Ok(Self {
-            table_name,
+            table_name: table_name(required("TABLE_NAME")?)?,
             jwt_secret_id: required("JWT_SECRET_ID")?,
             kms_key_id: required("KMS_KEY_ID")?,
-            github_api_url,
-            github_timeout: Duration::from_millis(positive(
-                "GITHUB_TIMEOUT_MS",
-                optional("GITHUB_TIMEOUT_MS"),
-                DEFAULT_GITHUB_TIMEOUT_MS,
-            )?),
+            github_api_url: github_api_url(optional("GITHUB_API_URL"))?,
+            github_timeout: github_timeout(optional("GITHUB_TIMEOUT_MS"))?,
             jwt_issuer: optional("JWT_ISSUER"),
             jwt_audience: optional("JWT_AUDIENCE"),
             allowed_origins: origins(optional("ALLOWED_ORIGINS"))?,
@@ -116,18 +95,7 @@ impl Config {
                 DEFAULT_JWT_KEY_STALE_SECONDS,
             )?),
             warm_up_on_init: flag("WARM_UP_ON_INIT", optional("WARM_UP_ON_INIT"), true)?,
-            cleanup_queue_url: optional("CLEANUP_QUEUE_URL")
-                .map(|url| {
-                    Url::parse(&url)
-                        .ok()
-                        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-                        .map(|_| url)
-                        .ok_or(ConfigError::Malformed {
-                            name: "CLEANUP_QUEUE_URL",
-                            reason: "expected an SQS queue URL",
-                        })
-                })
-                .transpose()?,
+            cleanup_queue_url: optional("CLEANUP_QUEUE_URL").map(queue_url).transpose()?,
             neo4j: match optional("NEO4J_URI") {
                 None => None,
                 Some(uri) => Some(Neo4jConfig {
@@ -142,6 +110,74 @@ impl Config {
             },
         })
     }
+}
+
+/// The cleanup worker's configuration (CONTRACT §7 and §9): the disconnect's
+/// table, key and GitHub, and the queue it works off.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    pub table_name: String,
+    pub kms_key_id: String,
+    pub github_api_url: Url,
+    pub github_timeout: Duration,
+    pub cleanup_queue_url: String,
+}
+
+impl WorkerConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let optional = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| optional(name).ok_or(ConfigError::Missing(name));
+        Ok(Self {
+            table_name: table_name(required("TABLE_NAME")?)?,
+            kms_key_id: required("KMS_KEY_ID")?,
+            github_api_url: github_api_url(optional("GITHUB_API_URL"))?,
+            github_timeout: github_timeout(optional("GITHUB_TIMEOUT_MS"))?,
+            cleanup_queue_url: queue_url(required("CLEANUP_QUEUE_URL")?)?,
+        })
+    }
+}
+
+fn table_name(name: String) -> Result<String, ConfigError> {
+    if is_table_name(&name) {
+        Ok(name)
+    } else {
+        Err(ConfigError::Malformed {
+            name: "TABLE_NAME",
+            reason: "expected 3-255 characters of A-Z a-z 0-9 _ - .",
+        })
+    }
+}
+
+fn github_api_url(value: Option<String>) -> Result<Url, ConfigError> {
+    match value {
+        None => Ok(Url::parse(DEFAULT_GITHUB_API_URL).expect("the default URL is valid")),
+        Some(url) => Url::parse(url.trim_end_matches('/'))
+            .ok()
+            .filter(is_github_api_url)
+            .ok_or(ConfigError::Malformed {
+                name: "GITHUB_API_URL",
+                reason: "expected an https:// URL (http:// only for a loopback host)",
+            }),
+    }
+}
+
+fn github_timeout(value: Option<String>) -> Result<Duration, ConfigError> {
+    positive("GITHUB_TIMEOUT_MS", value, DEFAULT_GITHUB_TIMEOUT_MS).map(Duration::from_millis)
+}
+
+fn queue_url(url: String) -> Result<String, ConfigError> {
+    Url::parse(&url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .map(|_| url)
+        .ok_or(ConfigError::Malformed {
+            name: "CLEANUP_QUEUE_URL",
+            reason: "expected an SQS queue URL",
+        })
 }
 
 /// Comma-separated origins (`https://app.nectr.ai`), each as a browser
@@ -390,6 +426,33 @@ mod tests {
         vars.push(("NEO4J_TIMEOUT_MS", "250"));
         let neo4j = config(&vars).unwrap().neo4j.unwrap();
         assert_eq!(neo4j.timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn the_worker_reads_the_disconnects_variables_and_needs_the_queue() {
+        let mut vars = vec![
+            ("TABLE_NAME", "nectr"),
+            ("KMS_KEY_ID", "alias/nectr"),
+            ("GITHUB_TIMEOUT_MS", "500"),
+        ];
+        let worker = |vars: &[(&str, &str)]| {
+            let vars: HashMap<String, String> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            WorkerConfig::from_lookup(|name| vars.get(name).cloned())
+        };
+        assert_eq!(
+            worker(&vars).unwrap_err(),
+            ConfigError::Missing("CLEANUP_QUEUE_URL")
+        );
+        vars.push((
+            "CLEANUP_QUEUE_URL",
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/nectr-webhook-cleanup",
+        ));
+        let config = worker(&vars).unwrap();
+        assert_eq!(config.github_timeout, Duration::from_millis(500));
+        assert_eq!(config.github_api_url.as_str(), "https://api.github.com/");
     }
 
     #[test]

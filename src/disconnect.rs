@@ -1,13 +1,13 @@
 //! The use case: disconnect one repository for the calling user, as the API
 //! page's "What Happens During Disconnection" describes it.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::oneshot;
 
 use crate::auth::{AuthError, Authenticator};
+use crate::budget::within;
 use crate::domain::{
     CleanupJob, Credentials, Disconnected, Installation, KeptGraph, OAuthToken, RepoName, UserId,
     WebhookOutcome, rfc3339,
@@ -346,26 +346,6 @@ const FIRST_CLEANUP_DELAY: Duration = Duration::from_secs(60);
 /// Time kept back from the deadline to read an item back after an update
 /// that ended without an answer.
 const READ_BACK_RESERVE: Duration = Duration::from_millis(300);
-
-#[derive(Debug, thiserror::Error)]
-#[error("the invocation deadline was reached")]
-struct DeadlineReached;
-
-/// Bounds a dependency call by the request's deadline: past it the call is
-/// abandoned and the dependency counts as unavailable.
-async fn within<T, E>(
-    deadline: Instant,
-    dependency: Dependency,
-    call: impl Future<Output = Result<T, E>>,
-) -> Result<T, E>
-where
-    E: From<DependencyError>,
-{
-    match tokio::time::timeout_at(deadline.into(), call).await {
-        Ok(result) => result,
-        Err(_) => Err(DependencyError::unavailable(dependency, DeadlineReached).into()),
-    }
-}
 
 /// The current time, strictly later than any this process returned before.
 /// The store recognises its own earlier write by this timestamp when a

@@ -9,6 +9,8 @@
 pub mod adapters;
 pub mod app;
 pub mod auth;
+pub mod budget;
+pub mod cleanup;
 pub mod config;
 pub mod disconnect;
 pub mod domain;
@@ -18,3 +20,4 @@ pub mod metrics;
 pub mod ports;
 pub mod tls;
 pub mod warm_up;
+pub mod worker;

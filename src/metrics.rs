@@ -202,6 +202,38 @@ impl Invocation<'_> {
     }
 }
 
+/// The cleanup worker's document for one message: `WebhookCleanup` by
+/// `outcome` (CONTRACT §9).
+pub fn cleanup_document(
+    settings: &MetricsSettings,
+    outcome: &str,
+    request_id: Option<&str>,
+    at: SystemTime,
+) -> Value {
+    let timestamp = at
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut root = Map::new();
+    root.insert("service".into(), settings.service.as_str().into());
+    root.insert("outcome".into(), outcome.into());
+    root.insert("WebhookCleanup".into(), 1.into());
+    if let Some(id) = request_id {
+        root.insert("function_request_id".into(), id.into());
+    }
+    root.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp,
+            "CloudWatchMetrics": [{
+                "Namespace": settings.namespace,
+                "Dimensions": [["service", "outcome"]],
+                "Metrics": [{"Name": "WebhookCleanup", "Unit": "Count"}],
+            }],
+        }),
+    );
+    Value::Object(root)
+}
+
 /// Milliseconds to the microsecond: finer is noise, and shorter lines.
 fn millis(took: Duration) -> f64 {
     (took.as_secs_f64() * 1_000_000.0).round() / 1000.0

@@ -227,6 +227,17 @@ pub trait CodeGraph: Send + Sync {
     ) -> impl Future<Output = Result<KeptGraph, GraphError>> + Send;
 }
 
+/// Puts a received cleanup job back for a later attempt (SQS's
+/// `ChangeMessageVisibility` in production).
+pub trait Redelivery: Send + Sync {
+    /// The job with this receipt is delivered again only after `delay`.
+    fn postpone(
+        &self,
+        receipt: &str,
+        delay: Duration,
+    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
+}
+
 /// The adapters one use case runs over, named once: production's, the
 /// tests' fakes, the bench's.
 pub trait Ports: 'static {
@@ -235,5 +246,5 @@ pub trait Ports: 'static {
     type SigningKeys: SigningKeySource;
     type Webhooks: WebhookRemover;
     type Graph: CodeGraph;
-    type Cleanup: CleanupQueue;
+    type Cleanup: CleanupQueue + Redelivery;
 }

@@ -8,7 +8,7 @@ use aws_sdk_sqs::Client;
 use super::aws_errors::classify;
 use crate::domain::CleanupJob;
 use crate::metrics::{self, Call};
-use crate::ports::{CleanupQueue, Dependency, DependencyError};
+use crate::ports::{CleanupQueue, Dependency, DependencyError, Redelivery};
 
 /// SQS's longest `DelaySeconds`.
 const MAX_DELAY: Duration = Duration::from_secs(900);
@@ -28,18 +28,16 @@ impl SqsCleanupQueue {
             queue_url: queue_url.into(),
         }
     }
+}
 
-    /// Makes a received message visible again only after `delay`: the
-    /// next attempt's backoff.
-    pub async fn postpone(
-        &self,
-        receipt_handle: &str,
-        delay: Duration,
-    ) -> Result<(), DependencyError> {
+impl Redelivery for SqsCleanupQueue {
+    /// Makes a received message visible again only after `delay`: the next
+    /// attempt's backoff.
+    async fn postpone(&self, receipt: &str, delay: Duration) -> Result<(), DependencyError> {
         self.client
             .change_message_visibility()
             .queue_url(&self.queue_url)
-            .receipt_handle(receipt_handle)
+            .receipt_handle(receipt)
             .visibility_timeout(seconds(delay.min(MAX_VISIBILITY)))
             .send()
             .await

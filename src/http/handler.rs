@@ -2,29 +2,20 @@
 //! (an `Err` would reach API Gateway as a 502).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use lambda_http::request::RequestContext;
-use lambda_http::{Body, Context, Request, RequestExt, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use tracing::Instrument;
 
 use super::credentials::credentials;
 use super::response::{ApiError, cause, disconnected, failure};
 use super::router::{Route, route};
+use crate::budget;
 use crate::disconnect::{DisconnectRepository, DisconnectRequest};
 use crate::domain::WebhookOutcome;
 use crate::metrics::{self, Invocation, MetricsSettings};
 use crate::ports::Ports;
-
-/// Time kept back from the invocation deadline for writing the response.
-const RESPONSE_MARGIN: Duration = Duration::from_millis(250);
-/// Used when the event carries no Lambda deadline (local tools, tests); the
-/// GitHub adapter's own timeout still applies.
-const DEFAULT_TIME_LEFT: Duration = Duration::from_secs(30);
-/// 2020-01-01 in epoch milliseconds. Lambda's deadline is an epoch time;
-/// local emulators send 0 or a duration (`cargo lambda watch` sends 600000),
-/// which would otherwise read as long past and leave no time for GitHub.
-const PLAUSIBLE_DEADLINE_MS: u64 = 1_577_836_800_000;
 
 /// The function as Lambda sees it: one per execution environment, so its
 /// first invocation is the cold start.
@@ -97,8 +88,7 @@ async fn respond<P: Ports>(
                     credentials: &credentials,
                     owner: &owner,
                     repo: &repo,
-                    deadline: Instant::now()
-                        + time_left(request.lambda_context_ref()).saturating_sub(RESPONSE_MARGIN),
+                    deadline: budget::deadline(request.lambda_context_ref()),
                 })
                 .await;
             match outcome {
@@ -118,17 +108,4 @@ fn stage(request: &Request) -> Option<&str> {
         RequestContext::ApiGatewayV2(context) => context.stage.as_deref(),
         _ => None,
     }
-}
-
-fn time_left(context: Option<&Context>) -> Duration {
-    let Some(deadline_ms) = context
-        .map(|c| c.deadline)
-        .filter(|d| *d > PLAUSIBLE_DEADLINE_MS)
-    else {
-        return DEFAULT_TIME_LEFT;
-    };
-    let deadline = UNIX_EPOCH + Duration::from_millis(deadline_ms);
-    deadline
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO)
 }

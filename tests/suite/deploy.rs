@@ -8,7 +8,7 @@ use serde_json::Value;
 
 /// CONTRACT §7 without the AWS SDK's own variables, and the names of the
 /// log and metric settings.
-const VARIABLES: [&str; 16] = [
+const VARIABLES: [&str; 17] = [
     "TABLE_NAME",
     "JWT_SECRET_ID",
     "KMS_KEY_ID",
@@ -19,6 +19,7 @@ const VARIABLES: [&str; 16] = [
     "JWT_KEY_TTL_SECONDS",
     "JWT_KEY_STALE_SECONDS",
     "ALLOWED_ORIGINS",
+    "CLEANUP_QUEUE_URL",
     "WARM_UP_ON_INIT",
     "NEO4J_URI",
     "NEO4J_SECRET_ID",

@@ -1,7 +1,9 @@
-//! Every API Gateway event in `events/` through the same handler the binary
-//! runs, over in-memory fakes seeded with the fixtures' world: `fixture-user`
-//! has connected acme/my-backend (webhook 42) and acme/docs (no webhook), and
-//! the code graph holds what scripts/local_graph.py seeds for them.
+//! Every event in `events/` through the same handler the binary runs, over
+//! in-memory fakes seeded with the fixtures' world: `fixture-user` has
+//! connected acme/my-backend (webhook 42) and acme/docs (no webhook), and the
+//! code graph holds what scripts/local_graph.py seeds for them. API Gateway
+//! events go to the disconnect's handler; SQS batches (`sqs-*`) to the
+//! cleanup worker's.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -12,8 +14,14 @@ use nectr_disconnect::domain::KeptGraph;
 use nectr_disconnect::http::lambda_event::request_from_json;
 use serde_json::Value;
 
+use aws_lambda_events::sqs::SqsEvent;
+use lambda_http::lambda_runtime::{Context, LambdaEvent};
+use nectr_disconnect::cleanup::WebhookCleanup;
+use nectr_disconnect::worker::CleanupHandler;
+
 use crate::support::events::Answer;
-use crate::support::use_case::Fakes;
+use crate::support::handler::metric_settings;
+use crate::support::use_case::{FakePorts, Fakes};
 
 const USER: &str = "fixture-user";
 
@@ -78,10 +86,60 @@ fn every_fixture_has_an_expectation_and_every_expectation_a_fixture() {
     assert_eq!(fixtures, expected);
 }
 
+/// The fixtures of one function: the cleanup worker's or the disconnect's.
+fn fixtures_of(worker: bool) -> impl Iterator<Item = (String, String)> {
+    fixtures()
+        .into_iter()
+        .filter(move |(name, _)| name.starts_with("sqs-") == worker)
+}
+
+#[tokio::test]
+async fn every_sqs_batch_gets_the_batch_response_expected() {
+    let expectations = expectations();
+    for (name, event) in fixtures_of(true) {
+        let event: SqsEvent = serde_json::from_str(&event)
+            .unwrap_or_else(|e| panic!("{name}.json is not an SQS event: {e}"));
+        let fakes = fixture_world();
+        let before = fakes.store.installations();
+        let worker = WebhookCleanup::<FakePorts>::new(
+            fakes.store.clone(),
+            fakes.tokens.clone(),
+            fakes.webhooks.clone(),
+        );
+        let handler = CleanupHandler::new(&worker, &fakes.cleanup, metric_settings());
+
+        let response = handler
+            .handle(LambdaEvent::new(event, Context::default()))
+            .await;
+
+        assert_eq!(
+            serde_json::to_value(&response).unwrap(),
+            expectations[&name]["response"],
+            "{name}"
+        );
+        assert_eq!(
+            fakes.store.installations(),
+            before,
+            "{name}: no item changes"
+        );
+        let removed: Vec<u64> = fakes
+            .webhooks
+            .calls()
+            .iter()
+            .map(|c| c.webhook_id)
+            .collect();
+        assert_eq!(
+            serde_json::to_value(removed).unwrap(),
+            expectations[&name]["webhooks_removed"],
+            "{name}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn every_fixture_gets_the_response_the_contract_prescribes() {
     let expectations = expectations();
-    for (name, event) in fixtures() {
+    for (name, event) in fixtures_of(false) {
         let expected = expectations
             .get(&name)
             .unwrap_or_else(|| panic!("{name}.json has no expectation"));

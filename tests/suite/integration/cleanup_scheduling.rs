@@ -101,7 +101,7 @@ async fn a_github_outage_queues_one_job_and_the_webhook_is_scheduled() {
         })
     );
     assert_eq!(secrets::leaked_in(body), None, "no secret in the job");
-    assert_eq!(queued.world.queued(&queued.queue_url).await, 1);
+    assert_eq!(queued.world.queue(&queued.queue_url).depth().await, 1);
 }
 
 #[tokio::test]
@@ -137,7 +137,7 @@ async fn a_refusal_is_failed_with_the_settings_page_and_queues_nothing() {
         })
     );
     assert!(queued.sent().is_empty());
-    assert_eq!(queued.world.queued(&queued.queue_url).await, 0);
+    assert_eq!(queued.world.queue(&queued.queue_url).depth().await, 0);
 }
 
 #[tokio::test]
@@ -149,5 +149,5 @@ async fn a_job_the_queue_does_not_take_is_failed_and_the_disconnect_still_succee
 
     assert_eq!(answer.body["webhook"], "failed");
     assert!(answer.body["webhook_settings_url"].is_string());
-    assert_eq!(queued.world.queued(&queued.queue_url).await, 0);
+    assert_eq!(queued.world.queue(&queued.queue_url).depth().await, 0);
 }

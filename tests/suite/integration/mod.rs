@@ -1,5 +1,6 @@
 mod authentication;
 mod cleanup_scheduling;
+mod cleanup_worker;
 mod disconnect;
 mod github;
 mod github_spec;

@@ -13,7 +13,8 @@ use nectr_disconnect::domain::{
 };
 use nectr_disconnect::ports::{
     CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError, GraphError,
-    InstallationStore, SigningKeySource, TokenDecryptor, WebhookRemoval, WebhookRemover,
+    InstallationStore, Redelivery, SigningKeySource, TokenDecryptor, WebhookRemoval,
+    WebhookRemover,
 };
 
 /// How a fake dependency misbehaves when told to.
@@ -390,6 +391,7 @@ impl WebhookRemover for FakeWebhooks {
 #[derive(Default)]
 struct CleanupState {
     jobs: Vec<(CleanupJob, Duration)>,
+    postponed: Vec<(String, Duration)>,
     failing: bool,
 }
 
@@ -404,6 +406,25 @@ impl FakeCleanup {
 
     pub fn fail(&self) {
         lock(&self.0).failing = true;
+    }
+
+    /// Every receipt the worker pushed back, and by how long.
+    pub fn postponed(&self) -> Vec<(String, Duration)> {
+        lock(&self.0).postponed.clone()
+    }
+}
+
+impl Redelivery for FakeCleanup {
+    async fn postpone(&self, receipt: &str, delay: Duration) -> Result<(), DependencyError> {
+        let mut state = lock(&self.0);
+        if state.failing {
+            return Err(DependencyError::unavailable(
+                Dependency::Sqs,
+                "fake: the queue refuses",
+            ));
+        }
+        state.postponed.push((receipt.to_owned(), delay));
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ pub mod jwt;
 pub mod logs;
 pub mod prism;
 pub mod process;
+pub mod queue;
 pub mod secrets;
 pub mod tls;
 pub mod use_case;

@@ -17,12 +17,13 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_http::Request;
 use nectr_disconnect::app::{self, AwsClients, Production};
-use nectr_disconnect::config::Config;
+use nectr_disconnect::config::{Config, WorkerConfig};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::events::{Answer, http_api_event};
 use super::jwt::{FIXTURE_KEY, claims, hs256};
+use super::queue::Queue;
 use super::{logs, secrets, tls};
 use test_world::free_port;
 use test_world::moto::Moto;
@@ -34,6 +35,9 @@ pub const TABLE: &str = "nectr-test";
 pub const SECRET_ID: &str = "nectr/jwt-signing-key";
 pub const NEO4J_SECRET_ID: &str = "nectr/neo4j";
 pub const CLEANUP_QUEUE: &str = "nectr-webhook-cleanup";
+pub const DEAD_LETTER_QUEUE: &str = "nectr-webhook-cleanup-dlq";
+/// The template's `maxReceiveCount`.
+pub const MAX_RECEIVES: u32 = 8;
 
 pub struct World {
     /// GitHub's stand-in, reached through `github_tls`.
@@ -168,44 +172,77 @@ impl World {
         body
     }
 
-    /// Gives the use case a cleanup queue in moto (CONTRACT §9); returns
-    /// its URL.
+    /// Gives the use case a cleanup queue in moto (CONTRACT §9), with the
+    /// template's redrive policy: after `MAX_RECEIVES` receives a message
+    /// moves to the dead-letter queue. Returns the queue's URL.
     pub async fn use_cleanup_queue(&mut self) -> String {
-        let url = self
-            .aws
-            .sqs
-            .create_queue()
-            .queue_name(CLEANUP_QUEUE)
-            .send()
-            .await
-            .expect("moto creates the queue")
-            .queue_url
-            .expect("a created queue has a URL");
-        self.env.insert("CLEANUP_QUEUE_URL", url.clone());
+        let (url, _) = self.cleanup_queues().await;
         url
     }
 
-    /// How many messages the queue holds, visible, delayed or in flight.
-    pub async fn queued(&self, queue_url: &str) -> usize {
-        let attributes = self
-            .aws
-            .sqs
+    /// The cleanup queue and its dead-letter queue, created in moto.
+    pub async fn cleanup_queues(&mut self) -> (String, String) {
+        let sqs = &self.aws.sqs;
+        let create = |name: &'static str, attributes: Option<(QueueAttributeName, String)>| async move {
+            sqs.create_queue()
+                .queue_name(name)
+                .set_attributes(attributes.map(|a| HashMap::from([a])))
+                .send()
+                .await
+                .expect("moto creates the queue")
+                .queue_url
+                .expect("a created queue has a URL")
+        };
+        let dead_letters = create(DEAD_LETTER_QUEUE, None).await;
+        let arn = sqs
             .get_queue_attributes()
-            .queue_url(queue_url)
-            .attribute_names(QueueAttributeName::All)
+            .queue_url(&dead_letters)
+            .attribute_names(QueueAttributeName::QueueArn)
             .send()
             .await
             .expect("moto answers GetQueueAttributes")
             .attributes
-            .unwrap_or_default();
-        [
-            QueueAttributeName::ApproximateNumberOfMessages,
-            QueueAttributeName::ApproximateNumberOfMessagesDelayed,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-        ]
-        .iter()
-        .filter_map(|name| attributes.get(name)?.parse::<usize>().ok())
-        .sum()
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .expect("the dead-letter queue has an ARN");
+        let redrive =
+            serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVES});
+        let url = create(
+            CLEANUP_QUEUE,
+            Some((QueueAttributeName::RedrivePolicy, redrive.to_string())),
+        )
+        .await;
+        self.env.insert("CLEANUP_QUEUE_URL", url.clone());
+        (url, dead_letters)
+    }
+
+    /// The cleanup worker's configuration in this world.
+    pub fn worker_config(&self) -> WorkerConfig {
+        let config = self.config();
+        let vars: BTreeMap<&str, String> = BTreeMap::from([
+            ("TABLE_NAME", config.table_name),
+            ("KMS_KEY_ID", config.kms_key_id),
+            ("GITHUB_API_URL", config.github_api_url.to_string()),
+            (
+                "GITHUB_TIMEOUT_MS",
+                config.github_timeout.as_millis().to_string(),
+            ),
+            (
+                "CLEANUP_QUEUE_URL",
+                config
+                    .cleanup_queue_url
+                    .expect("the world has a cleanup queue"),
+            ),
+        ]);
+        WorkerConfig::from_lookup(|name| vars.get(name).cloned())
+            .expect("a valid worker configuration")
+    }
+
+    /// The queue at `url`, through the world's SQS client.
+    pub fn queue(&self, url: &str) -> Queue {
+        Queue {
+            sqs: self.aws.sqs.clone(),
+            url: url.to_owned(),
+        }
     }
 
     /// Gives the use case a code graph at `uri`, with the credentials in a

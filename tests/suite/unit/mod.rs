@@ -1,4 +1,5 @@
 mod authentication;
+mod cleanup;
 mod disconnect;
 mod graph;
 mod telemetry;

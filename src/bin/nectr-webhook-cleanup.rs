@@ -1,0 +1,43 @@
+//! `nectr-webhook-cleanup`: the Lambda that removes the webhooks a
+//! disconnect had to leave behind, from the SQS queue of cleanup jobs
+//! (CONTRACT §9). Wiring only; the work is `worker` and `cleanup`.
+
+use std::convert::Infallible;
+
+use lambda_http::lambda_runtime::{self, service_fn};
+use nectr_disconnect::app::{self, AwsClients};
+use nectr_disconnect::config::WorkerConfig;
+use nectr_disconnect::logging::{self, LogSettings};
+use nectr_disconnect::metrics::MetricsSettings;
+use nectr_disconnect::tls;
+use nectr_disconnect::worker::CleanupHandler;
+
+/// `service` on its lines and metrics when `POWERTOOLS_SERVICE_NAME` is unset.
+const SERVICE: &str = "nectr-webhook-cleanup";
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    tls::install_crypto_provider();
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| (name == "POWERTOOLS_SERVICE_NAME").then(|| SERVICE.to_owned()))
+    };
+    let log_settings = LogSettings::from_lookup(env);
+    logging::init(&log_settings);
+    let metrics = MetricsSettings::from_lookup(env, &log_settings.service);
+    let config = match WorkerConfig::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!(cold_start = true, "{e}");
+            std::process::exit(1);
+        }
+    };
+    let aws = AwsClients::new(&app::aws_config_loader().load().await);
+    let (cleanup, queue) = app::worker(&config, &aws)?;
+    let handler = CleanupHandler::new(&cleanup, &queue, metrics);
+    lambda_runtime::run(service_fn(|event| async {
+        Ok::<_, Infallible>(handler.handle(event).await)
+    }))
+    .await
+}

@@ -1,0 +1,221 @@
+//! The cleanup worker's use case (CONTRACT §9): finish removing a webhook a
+//! disconnect had to leave behind, with the disconnect's own ports. It never
+//! changes an item: the installation keeps what the disconnect wrote.
+
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::time::{Duration, Instant};
+
+use crate::budget::within;
+use crate::domain::{CleanupJob, RepoName, UserId};
+use crate::ports::{
+    DecryptError, Dependency, DependencyError, InstallationStore, Ports, TokenDecryptor,
+    WebhookRemoval, WebhookRemover,
+};
+
+/// What became of one job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CleanupOutcome {
+    Removed,
+    AlreadyGone,
+    /// An active installation of the same user and repository carries the
+    /// hook again: it is not this job's to remove.
+    InUse,
+    /// It can never be removed by this worker (GitHub refused, the user or
+    /// their token is gone); the reason is for the log.
+    LeftBehind(&'static str),
+    /// Worth another attempt, not before `after` when GitHub said when.
+    Retry {
+        after: Option<Duration>,
+    },
+}
+
+impl CleanupOutcome {
+    /// The `outcome` of the log line and of the `WebhookCleanup` metric.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Removed => "removed",
+            Self::AlreadyGone => "already_gone",
+            Self::InUse => "in_use",
+            Self::LeftBehind(_) => "left_behind",
+            Self::Retry { .. } => "retry",
+        }
+    }
+}
+
+pub struct WebhookCleanup<P: Ports> {
+    installations: P::Installations,
+    tokens: P::Tokens,
+    webhooks: P::Webhooks,
+}
+
+impl<P: Ports> WebhookCleanup<P> {
+    pub fn new(installations: P::Installations, tokens: P::Tokens, webhooks: P::Webhooks) -> Self {
+        Self {
+            installations,
+            tokens,
+            webhooks,
+        }
+    }
+
+    /// In use again? Then done. Otherwise a fresh token (the user item read
+    /// consistently, decrypted as CONTRACT §4 says) and the removal by
+    /// CONTRACT §5's rules.
+    pub async fn clean(&self, job: &CleanupJob, deadline: Instant) -> CleanupOutcome {
+        let Ok(repo) = RepoName::parse_full_name(&job.repo) else {
+            return CleanupOutcome::LeftBehind("the job's repository is not a GitHub name");
+        };
+        let user = UserId::new(job.user_id.clone());
+        match self.in_use(&user, &repo, job.webhook_id, deadline).await {
+            Ok(true) => return CleanupOutcome::InUse,
+            Ok(false) => {}
+            Err(e) => return retry_after_failure(&e),
+        }
+        let found = within(
+            deadline,
+            Dependency::DynamoDb,
+            self.installations.find_user(&user),
+        )
+        .await;
+        let ciphertext = match found {
+            Ok(Some(user)) => match user.github_token {
+                Some(ciphertext) => ciphertext,
+                None => return CleanupOutcome::LeftBehind("the user has no GitHub token"),
+            },
+            Ok(None) => return CleanupOutcome::LeftBehind("the user is gone"),
+            Err(e) => return retry_after_failure(&e),
+        };
+        let decrypted = within(
+            deadline,
+            Dependency::Kms,
+            self.tokens.decrypt(&user, &ciphertext),
+        )
+        .await;
+        let token = match decrypted {
+            Ok(token) => token,
+            Err(DecryptError::Undecryptable(_)) => {
+                return CleanupOutcome::LeftBehind("the GitHub token cannot be decrypted");
+            }
+            Err(DecryptError::Dependency(e)) => return retry_after_failure(&e),
+        };
+        match self
+            .webhooks
+            .remove(&token, &repo, job.webhook_id, deadline)
+            .await
+        {
+            WebhookRemoval::Removed => CleanupOutcome::Removed,
+            WebhookRemoval::AlreadyGone => CleanupOutcome::AlreadyGone,
+            WebhookRemoval::Refused => CleanupOutcome::LeftBehind("GitHub refused"),
+            WebhookRemoval::Transient { retry_after } => {
+                CleanupOutcome::Retry { after: retry_after }
+            }
+        }
+    }
+
+    async fn in_use(
+        &self,
+        user: &UserId,
+        repo: &RepoName,
+        webhook_id: u64,
+        deadline: Instant,
+    ) -> Result<bool, DependencyError> {
+        let active = within(
+            deadline,
+            Dependency::DynamoDb,
+            self.installations.find_active_installations(user, repo),
+        )
+        .await?;
+        Ok(active.iter().any(|i| i.webhook_id == Some(webhook_id)))
+    }
+}
+
+/// An AWS failure is never the job's fault: it waits for another attempt,
+/// and a deployment mistake, logged at ERROR, ends in the dead-letter queue
+/// unless an operator fixes it first.
+fn retry_after_failure(error: &DependencyError) -> CleanupOutcome {
+    let cause = crate::logging::chain(error);
+    match error {
+        DependencyError::Misconfigured {
+            dependency,
+            code,
+            resource,
+            ..
+        } => tracing::error!(
+            aws_service = %dependency,
+            aws_error_code = %code,
+            resource = %resource,
+            cause = %cause,
+            "the deployment is misconfigured"
+        ),
+        _ => tracing::warn!(cause = %cause, "a dependency failed; the job is retried"),
+    }
+    CleanupOutcome::Retry { after: None }
+}
+
+/// The first retry waits about this long; each next one twice as long.
+pub const FIRST_RETRY: Duration = Duration::from_secs(60);
+/// No wait between two attempts is longer (before jitter, and unless
+/// GitHub asks for longer).
+pub const LONGEST_RETRY: Duration = Duration::from_secs(3_600);
+
+/// How long a job that failed its `attempt`-th time (1 for the first)
+/// waits: exponential from [`FIRST_RETRY`], capped at [`LONGEST_RETRY`],
+/// with "equal jitter" (half fixed, half random) so that jobs failed by
+/// one GitHub outage do not all come back at once; never before GitHub's
+/// own `retry_after`. `jitter` is uniform in [0, 1).
+pub fn backoff(attempt: u32, retry_after: Option<Duration>, jitter: f64) -> Duration {
+    let exponential = FIRST_RETRY
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(LONGEST_RETRY);
+    let jittered = exponential / 2 + exponential.mul_f64(jitter.clamp(0.0, 1.0) / 2.0);
+    jittered.max(retry_after.unwrap_or_default())
+}
+
+/// A fraction in [0, 1), different for every call: the process's random
+/// hasher keys over `seed`.
+pub fn jitter(seed: &str) -> f64 {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write(seed.as_bytes());
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_doubles_from_a_minute_to_an_hour() {
+        let waits: Vec<u64> = (1..=9).map(|n| backoff(n, None, 1.0).as_secs()).collect();
+        assert_eq!(waits, [60, 120, 240, 480, 960, 1_920, 3_600, 3_600, 3_600]);
+    }
+
+    #[test]
+    fn jitter_takes_off_at_most_half() {
+        assert_eq!(backoff(3, None, 0.0), Duration::from_secs(120));
+        assert_eq!(backoff(3, None, 0.5), Duration::from_secs(180));
+    }
+
+    #[test]
+    fn githubs_retry_time_is_honoured() {
+        let reset = Some(Duration::from_secs(2_000));
+        assert_eq!(backoff(1, reset, 0.3), Duration::from_secs(2_000));
+        assert_eq!(
+            backoff(9, Some(Duration::from_secs(1)), 0.0),
+            Duration::from_secs(1_800)
+        );
+    }
+
+    #[test]
+    fn eight_attempts_span_more_than_an_hour_even_with_the_least_jitter() {
+        // Seven waits separate eight attempts.
+        let least: Duration = (1..=7).map(|n| backoff(n, None, 0.0)).sum();
+        assert!(least > Duration::from_secs(3_600), "{least:?}");
+    }
+
+    #[test]
+    fn jitter_is_a_fraction() {
+        for n in 0..100 {
+            let j = jitter(&format!("message-{n}"));
+            assert!((0.0..1.0).contains(&j), "{j}");
+        }
+    }
+}

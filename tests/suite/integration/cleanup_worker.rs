@@ -1,0 +1,295 @@
+//! The cleanup worker (CONTRACT §9) on real parts: jobs in moto's SQS with
+//! the template's redrive policy, received and handed to the worker as
+//! Lambda's SQS event, moto for DynamoDB and KMS, the GitHub stub behind
+//! TLS. Its SQS calls go through a proxy that records what it asked for.
+//! After every test, no item has changed: the worker never writes one.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use nectr_disconnect::app::{self, AwsClients, WebhookWorker};
+use nectr_disconnect::domain::CleanupJob;
+
+use crate::support::queue::Queue;
+use crate::support::tls;
+use crate::support::world::{Item, MAX_RECEIVES, Seed, World, sdk_config};
+use test_world::fault_proxy::FaultProxy;
+
+const USER: &str = "user-1";
+const HOOK: &str = "/repos/acme/my-backend/hooks/42";
+
+/// A user who disconnected acme/my-backend while GitHub failed: the
+/// installation is inactive, one job waits on the queue.
+struct Cleanup {
+    world: World,
+    queue: Queue,
+    dead_letters: Queue,
+    sqs: FaultProxy,
+    worker: WebhookWorker,
+    /// The message id of the job.
+    job: String,
+    before: Vec<Item>,
+}
+
+async fn disconnected_with_a_job() -> Cleanup {
+    let mut world = World::start().await;
+    world.env.insert("GITHUB_TIMEOUT_MS", "500".into());
+    world.seed_user(USER, "gho_cleanuptoken").await;
+    world
+        .seed_installation(Seed {
+            user: USER,
+            repo_full_name: "acme/my-backend",
+            installation_id: "inst-1",
+            webhook_id: Some(42),
+            is_active: false,
+        })
+        .await;
+    let (queue_url, dead_letter_url) = world.cleanup_queues().await;
+    let sqs = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
+    let aws = AwsClients {
+        sqs: aws_sdk_sqs::Client::new(&sdk_config(&sqs.endpoint).await),
+        ..world.aws.clone()
+    };
+    let worker = app::worker(&world.worker_config(), &aws).unwrap();
+    let queue = world.queue(&queue_url);
+    let job = queue.send(&job().to_message()).await;
+    let before = world.items().await;
+    Cleanup {
+        dead_letters: world.queue(&dead_letter_url),
+        queue,
+        world,
+        sqs,
+        worker,
+        job,
+        before,
+    }
+}
+
+fn job() -> CleanupJob {
+    CleanupJob {
+        user_id: USER.into(),
+        repo: "acme/my-backend".into(),
+        installation_id: "inst-1".into(),
+        webhook_id: 42,
+        disconnected_at: "2026-02-03T04:05:06Z".into(),
+    }
+}
+
+impl Cleanup {
+    async fn github_answers(&self, response: ResponseTemplate, times: Option<u64>) {
+        let mock = Mock::given(method("DELETE"))
+            .and(path(HOOK))
+            .respond_with(response);
+        match times {
+            Some(n) => mock.up_to_n_times(n).mount(&self.world.github).await,
+            None => mock.mount(&self.world.github).await,
+        }
+    }
+
+    /// One attempt: receive what is visible and deliver it to the worker.
+    /// Returns the number of messages received and the failures reported.
+    async fn attempt(&self) -> (usize, Vec<String>) {
+        let messages = self.queue.receive().await;
+        let received = messages.len();
+        let failed = self.queue.deliver(&self.worker, messages.clone()).await;
+        let retried: Vec<_> = messages
+            .into_iter()
+            .filter(|m| failed.contains(m.message_id.as_ref().unwrap()))
+            .collect();
+        self.queue.make_visible(&retried).await;
+        (received, failed)
+    }
+
+    async fn github_deletes(&self) -> usize {
+        let received = self.world.github.received_requests().await.unwrap();
+        received
+            .iter()
+            .filter(|r| r.method.as_str() == "DELETE")
+            .count()
+    }
+
+    /// The visibility timeouts the worker asked for, in seconds.
+    fn postponements(&self) -> Vec<u64> {
+        self.sqs
+            .calls()
+            .iter()
+            .filter(|c| c.operation == "ChangeMessageVisibility")
+            .map(|c| {
+                let request: Value = serde_json::from_str(&c.body).unwrap();
+                request["VisibilityTimeout"].as_u64().unwrap()
+            })
+            .collect()
+    }
+
+    async fn assert_no_item_changed(&self) {
+        assert_eq!(self.world.items().await, self.before, "the worker wrote");
+    }
+}
+
+#[tokio::test]
+async fn a_hook_github_fails_twice_is_removed_on_the_third_attempt_and_the_message_is_gone() {
+    let cleanup = disconnected_with_a_job().await;
+    cleanup
+        .github_answers(ResponseTemplate::new(502), Some(2))
+        .await;
+    cleanup
+        .github_answers(ResponseTemplate::new(204), None)
+        .await;
+
+    let attempts = [
+        cleanup.attempt().await,
+        cleanup.attempt().await,
+        cleanup.attempt().await,
+    ];
+
+    assert_eq!(
+        attempts.map(|(n, failed)| (n, failed.len())),
+        [(1, 1), (1, 1), (1, 0)]
+    );
+    assert_eq!(cleanup.queue.depth().await, 0, "the message is gone");
+    assert_eq!(cleanup.github_deletes().await, 3);
+    // Exponential backoff with jitter: the first wait 30–60 s, the second
+    // 60–120 s.
+    let waits = cleanup.postponements();
+    assert_eq!(waits.len(), 2, "{waits:?}");
+    assert!(
+        (30..=60).contains(&waits[0]) && (60..=120).contains(&waits[1]),
+        "{waits:?}"
+    );
+    cleanup.assert_no_item_changed().await;
+}
+
+#[tokio::test]
+async fn a_rate_limit_waits_for_githubs_retry_time() {
+    let cleanup = disconnected_with_a_job().await;
+    cleanup
+        .github_answers(
+            ResponseTemplate::new(403)
+                .insert_header("retry-after", "900")
+                .insert_header("x-ratelimit-remaining", "0"),
+            None,
+        )
+        .await;
+
+    let (_, failed) = cleanup.attempt().await;
+
+    assert_eq!(failed.len(), 1);
+    assert_eq!(cleanup.postponements(), [900]);
+    cleanup.assert_no_item_changed().await;
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_is_left_behind_without_retries() {
+    let cleanup = disconnected_with_a_job().await;
+    cleanup
+        .github_answers(ResponseTemplate::new(403), None)
+        .await;
+
+    let (received, failed) = cleanup.attempt().await;
+
+    assert_eq!((received, failed.len()), (1, 0));
+    assert_eq!(cleanup.queue.depth().await, 0);
+    assert_eq!(cleanup.github_deletes().await, 1);
+    assert!(cleanup.postponements().is_empty());
+    cleanup.assert_no_item_changed().await;
+}
+
+#[tokio::test]
+async fn a_github_that_hangs_is_retried() {
+    let cleanup = disconnected_with_a_job().await;
+    cleanup
+        .github_answers(
+            ResponseTemplate::new(204).set_delay(Duration::from_secs(10)),
+            None,
+        )
+        .await;
+
+    let (_, failed) = cleanup.attempt().await;
+
+    assert_eq!(failed.len(), 1);
+    assert_eq!(cleanup.postponements().len(), 1);
+    cleanup.assert_no_item_changed().await;
+}
+
+#[tokio::test]
+async fn after_the_attempts_run_out_the_message_is_in_the_dead_letter_queue() {
+    let cleanup = disconnected_with_a_job().await;
+    cleanup
+        .github_answers(ResponseTemplate::new(502), None)
+        .await;
+
+    for attempt in 1..=MAX_RECEIVES {
+        let (received, failed) = cleanup.attempt().await;
+        assert_eq!((received, failed.len()), (1, 1), "attempt {attempt}");
+    }
+    let (received, _) = cleanup.attempt().await;
+
+    assert_eq!(received, 0, "no ninth attempt");
+    assert_eq!(cleanup.queue.depth().await, 0);
+    assert_eq!(cleanup.dead_letters.depth().await, 1);
+    assert_eq!(cleanup.github_deletes().await, MAX_RECEIVES as usize);
+    cleanup.assert_no_item_changed().await;
+}
+
+#[tokio::test]
+async fn a_reconnect_in_between_is_in_use_and_the_hook_is_untouched() {
+    let mut cleanup = disconnected_with_a_job().await;
+    cleanup
+        .github_answers(ResponseTemplate::new(204), None)
+        .await;
+    cleanup
+        .world
+        .seed_installation(Seed {
+            user: USER,
+            repo_full_name: "acme/my-backend",
+            installation_id: "inst-2",
+            webhook_id: Some(42),
+            is_active: true,
+        })
+        .await;
+    cleanup.before = cleanup.world.items().await;
+
+    let (received, failed) = cleanup.attempt().await;
+
+    assert_eq!((received, failed.len()), (1, 0));
+    assert_eq!(cleanup.github_deletes().await, 0);
+    assert_eq!(cleanup.queue.depth().await, 0);
+    cleanup.assert_no_item_changed().await;
+}
+
+#[tokio::test]
+async fn a_batch_reports_exactly_the_unknown_version_and_the_transient_failure() {
+    let cleanup = disconnected_with_a_job().await;
+    cleanup
+        .github_answers(ResponseTemplate::new(503), None)
+        .await;
+    let transient = cleanup.job.clone();
+    let malformed = cleanup.queue.send("{\"v\": 1, \"user_id\": 7}").await;
+    let newer = cleanup
+        .queue
+        .send(&job().to_message().replace("\"v\":1", "\"v\":2"))
+        .await;
+
+    let mut messages = Vec::new();
+    for _ in 0..10 {
+        messages.extend(cleanup.queue.receive().await);
+        if messages.len() == 3 {
+            break;
+        }
+    }
+    let ids: Vec<String> = messages
+        .iter()
+        .map(|m| m.message_id.clone().unwrap())
+        .collect();
+    assert!(ids.contains(&malformed) && ids.contains(&newer) && ids.contains(&transient));
+    let mut failed = cleanup.queue.deliver(&cleanup.worker, messages).await;
+
+    failed.sort();
+    let mut expected = vec![newer, transient];
+    expected.sort();
+    assert_eq!(failed, expected);
+    cleanup.assert_no_item_changed().await;
+}

@@ -1,0 +1,132 @@
+//! The cleanup queue as the Lambda event source mapping works it: receive
+//! a batch from moto's SQS, hand it to the worker as the SQS event Lambda
+//! would, delete what the worker did not report as a failure.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use lambda_http::lambda_runtime::{Context, LambdaEvent};
+
+use nectr_disconnect::app::{ProductionPorts, WebhookWorker};
+use nectr_disconnect::worker::CleanupHandler;
+
+use super::handler::metric_settings;
+
+pub struct Queue {
+    pub sqs: aws_sdk_sqs::Client,
+    pub url: String,
+}
+
+impl Queue {
+    /// Sends a raw message body, to be delivered at once.
+    pub async fn send(&self, body: &str) -> String {
+        self.sqs
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .send()
+            .await
+            .expect("moto takes the message")
+            .message_id
+            .expect("a sent message has an id")
+    }
+
+    /// What a receive gets now, as Lambda's SQS event carries it.
+    pub async fn receive(&self) -> Vec<SqsMessage> {
+        let received = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("moto answers ReceiveMessage");
+        received
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(|message| {
+                let mut event = SqsMessage::default();
+                event.message_id = message.message_id;
+                event.receipt_handle = message.receipt_handle;
+                event.body = message.body;
+                event.attributes = message
+                    .attributes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(name, value)| (name.as_str().to_owned(), value))
+                    .collect::<HashMap<_, _>>();
+                event
+            })
+            .collect()
+    }
+
+    /// One invocation of the worker on `messages`, then what the event
+    /// source mapping does: the messages not reported are deleted. Returns
+    /// the ids reported as failures.
+    pub async fn deliver(&self, worker: &WebhookWorker, messages: Vec<SqsMessage>) -> Vec<String> {
+        let (cleanup, queue) = worker;
+        let handler: CleanupHandler<'_, ProductionPorts> =
+            CleanupHandler::new(cleanup, queue, metric_settings());
+        let mut event = SqsEvent::default();
+        event.records = messages.clone();
+        let response = handler
+            .handle(LambdaEvent::new(event, Context::default()))
+            .await;
+        let failed: Vec<String> = response
+            .batch_item_failures
+            .into_iter()
+            .map(|failure| failure.item_identifier)
+            .collect();
+        for message in messages {
+            if !failed.contains(message.message_id.as_ref().unwrap()) {
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.url)
+                    .receipt_handle(message.receipt_handle.unwrap())
+                    .send()
+                    .await
+                    .expect("moto deletes the message");
+            }
+        }
+        failed
+    }
+
+    /// Time passes: the messages the worker pushed back are visible again.
+    pub async fn make_visible(&self, messages: &[SqsMessage]) {
+        for message in messages {
+            self.sqs
+                .change_message_visibility()
+                .queue_url(&self.url)
+                .receipt_handle(message.receipt_handle.clone().unwrap())
+                .visibility_timeout(0)
+                .send()
+                .await
+                .expect("moto changes the visibility");
+        }
+    }
+
+    /// How many messages the queue holds, visible, delayed or in flight.
+    pub async fn depth(&self) -> usize {
+        let attributes = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(QueueAttributeName::All)
+            .send()
+            .await
+            .expect("moto answers GetQueueAttributes")
+            .attributes
+            .unwrap_or_default();
+        [
+            QueueAttributeName::ApproximateNumberOfMessages,
+            QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        ]
+        .iter()
+        .filter_map(|name| attributes.get(name)?.parse::<usize>().ok())
+        .sum()
+    }
+}
