@@ -119,6 +119,7 @@ struct World {
     /// the function trusts it through `SSL_CERT_FILE`.
     tls: ServerIdentity,
     ca_file: PathBuf,
+    cleanup_queue_url: String,
     dynamodb: aws_sdk_dynamodb::Client,
     secrets_manager: aws_sdk_secretsmanager::Client,
     api: RuntimeApi,
@@ -141,6 +142,7 @@ impl World {
             .credentials_provider(Credentials::new("local", "local", None, None, "bench"))
             .load()
             .await;
+        let cleanup_queue_url = format!("{}/123456789012/nectr-webhook-cleanup", moto.endpoint);
         let ca = LocalCa::generate("nectr-disconnect bench CA");
         let ca_file = root().join("target/bench/ca.pem");
         std::fs::write(&ca_file, ca.pem()).unwrap();
@@ -150,6 +152,7 @@ impl World {
             moto,
             tls: ca.server(),
             ca_file,
+            cleanup_queue_url,
             api: RuntimeApi::start().await,
         }
     }
@@ -233,6 +236,9 @@ impl World {
                 ("JWT_SECRET_ID", "nectr/local/jwt-signing-key"),
                 ("KMS_KEY_ID", "alias/nectr-local-oauth-tokens"),
                 ("GITHUB_API_URL", github),
+                // As deployed; the disconnect sends to it only when GitHub
+                // fails, which no measured case does.
+                ("CLEANUP_QUEUE_URL", self.cleanup_queue_url.as_str()),
                 ("WARM_UP_ON_INIT", if warm_up { "true" } else { "false" }),
             ])
             .env("SSL_CERT_FILE", &self.ca_file)
