@@ -5,7 +5,7 @@ TOOLS := PATH="$(CURDIR)/.venv/bin:$$PATH"
 OFFLINE_AWS := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test check cargo-checks invoke-fixtures api-conformance lint-template check-deploy build bench fuzz bootstrap fixtures
+.PHONY: demo serve test check docs-match-spec cargo-checks invoke-fixtures api-conformance lint-template check-deploy build bench fuzz bootstrap fixtures
 
 ## A real disconnect on this machine, printed (moto + GitHub stub + cargo lambda watch).
 demo:
@@ -23,7 +23,7 @@ test: check demo check-deploy
 ## through `cargo lambda invoke`, schemathesis against openapi.yaml, template lint.
 check: cargo-checks invoke-fixtures api-conformance lint-template
 
-cargo-checks: bootstrap
+cargo-checks: bootstrap docs-match-spec
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	rm -rf target/test-logs target/reliability
@@ -31,6 +31,14 @@ cargo-checks: bootstrap
 	@cat target/reliability/fault-matrix.md target/reliability/aws-errors.md
 	$(TOOLS) python scripts/check_responses.py openapi.yaml target/test-logs/responses-*.ndjson
 	@echo "Log lines the suite emitted, every one checked for secrets: $$(cat target/test-logs/*.log | wc -l)"
+
+## docs/ is the contract (../shared/spec/) as this repository holds it.
+docs-match-spec:
+	@if [ -d ../shared/spec ]; then \
+	  diff -r ../shared/spec docs && echo "docs/ matches ../shared/spec/"; \
+	else \
+	  echo "docs/: ../shared/spec/ is not here, so the copy is not checked"; \
+	fi
 
 invoke-fixtures: bootstrap
 	bash scripts/invoke_fixtures.sh
