@@ -1,8 +1,6 @@
 //! Wiring: the production use case from configuration and AWS clients,
 //! built once per cold start.
 
-use std::time::Duration;
-
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 
@@ -11,6 +9,7 @@ use crate::adapters::{
     SecretsManagerSigningKeys, SqsCleanupQueue,
 };
 use crate::auth::{Authenticator, JwtRules, KeyLifetime};
+use crate::budget;
 use crate::cleanup::WebhookCleanup;
 use crate::config::{Config, WorkerConfig};
 use crate::disconnect::DisconnectRepository;
@@ -57,9 +56,9 @@ impl AwsClients {
 pub fn aws_config_loader() -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest()).timeout_config(
         TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(1))
-            .operation_attempt_timeout(Duration::from_secs(2))
-            .operation_timeout(Duration::from_secs(5))
+            .connect_timeout(budget::AWS_CONNECT_TIMEOUT)
+            .operation_attempt_timeout(budget::AWS_ATTEMPT_TIMEOUT)
+            .operation_timeout(budget::AWS_OPERATION_TIMEOUT)
             .build(),
     )
 }

@@ -11,14 +11,11 @@ use tokio::sync::Mutex;
 // tokio's clock, so tests can move time past the TTL without waiting.
 use tokio::time::Instant;
 
+use crate::budget::KEY_REFRESH_INTERVAL;
 use crate::domain::{Credentials, SigningKeys, UserId};
 use crate::ports::{DependencyError, SigningKeySource};
 
 const LEEWAY_SECONDS: u64 = 60;
-/// A signature that fails against cached keys may mean the key was rotated;
-/// refetching is allowed this often, and a failed refresh is retried this
-/// often, so bad tokens and an outage cannot hammer the secret.
-const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 /// Far above any token Nectr issues; keeps hostile input cheap to refuse.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
@@ -160,7 +157,7 @@ impl<K: SigningKeySource> Authenticator<K> {
             Verification::Invalid(reason) => return Err(AuthError::Unauthorized(reason)),
             Verification::BadSignature if fetched => {}
             Verification::BadSignature => {
-                let (keys, fetched) = self.keys_younger_than(MIN_REFRESH_INTERVAL).await?;
+                let (keys, fetched) = self.keys_younger_than(KEY_REFRESH_INTERVAL).await?;
                 if fetched && let Verification::Valid(user) = self.verify(token, &keys) {
                     return Ok(user);
                 }
@@ -209,7 +206,7 @@ impl<K: SigningKeySource> Authenticator<K> {
     /// The cached keys while they are younger than `max_age`, otherwise keys
     /// fetched now; the flag says which. A refresh that fails keeps the held
     /// keys in use until `ttl + stale` and is not tried again for
-    /// `MIN_REFRESH_INTERVAL`; only with no usable key held is it an error.
+    /// `KEY_REFRESH_INTERVAL`; only with no usable key held is it an error.
     async fn keys_younger_than(
         &self,
         max_age: Duration,
@@ -226,7 +223,7 @@ impl<K: SigningKeySource> Authenticator<K> {
         }
         let backing_off = cache
             .refresh_failed_at
-            .is_some_and(|failed| failed.elapsed() < MIN_REFRESH_INTERVAL);
+            .is_some_and(|failed| failed.elapsed() < KEY_REFRESH_INTERVAL);
         if let Some(held) = &usable
             && backing_off
         {

@@ -1,6 +1,19 @@
-//! Every dependency call runs against the invocation's deadline: past it,
-//! the call is abandoned and the dependency counts as unavailable, so the
-//! answer still leaves before Lambda ends the invocation.
+//! Every time budget of the two functions, in one place. An invocation has
+//! a deadline (Lambda's, less `ANSWER_MARGIN`), and every dependency call
+//! runs against it: past it the call is abandoned and the dependency counts
+//! as unavailable, so the answer still leaves in time. Inside it, each call
+//! has its own bound:
+//!
+//! | what | bound | where it is set |
+//! |---|---|---|
+//! | an AWS call | 1 s to connect, 2 s an attempt, 5 s with retries | `AWS_*` below |
+//! | the webhook removal, redirects included | `GITHUB_TIMEOUT_MS` (3 s) | `Config` |
+//! | the code graph read, credentials and handshake included | `NEO4J_TIMEOUT_MS` (1 s) | `Config` |
+//! | reading an item back after an unanswered update | `READ_BACK_RESERVE` kept for it | below |
+//! | an init warm-up step | `WARM_UP_STEP` | below |
+//! | signing keys | `JWT_KEY_TTL_SECONDS` (300 s), `JWT_KEY_STALE_SECONDS` (3600 s) | `Config` |
+//! | a signing-key refresh after a bad signature or a failure | once per `KEY_REFRESH_INTERVAL` | below |
+//! | a cleanup job's first try, its retries | `FIRST_CLEANUP_DELAY`; `FIRST_RETRY` doubling to `LONGEST_RETRY` | below |
 
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -11,6 +24,29 @@ use crate::ports::{Dependency, DependencyError};
 
 /// Time kept back from the invocation deadline for writing the answer.
 const ANSWER_MARGIN: Duration = Duration::from_millis(250);
+/// The AWS SDK's own limits, so that a silent dependency cannot hold an
+/// invocation until Lambda kills it.
+pub const AWS_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const AWS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const AWS_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+/// Kept back from the deadline to read an item back after an update that
+/// ended without an answer.
+pub const READ_BACK_RESERVE: Duration = Duration::from_millis(300);
+/// Init must not hang on a silent dependency: past this a warm-up step is
+/// left to the first request, which retries it under its own deadline.
+pub const WARM_UP_STEP: Duration = Duration::from_secs(2);
+/// A signature that fails against cached keys may mean the key was
+/// rotated; refetching is allowed this often, and a failed refresh is
+/// retried this often, so bad tokens and an outage cannot hammer the secret.
+pub const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+/// GitHub just failed: the cleanup worker's first try waits at least this.
+pub const FIRST_CLEANUP_DELAY: Duration = Duration::from_secs(60);
+/// A failed cleanup attempt waits about this long, each next one twice as
+/// long ...
+pub const FIRST_RETRY: Duration = Duration::from_secs(60);
+/// ... but never longer than this (before jitter, and unless GitHub asks
+/// for longer).
+pub const LONGEST_RETRY: Duration = Duration::from_secs(3_600);
 /// Used when the event carries no Lambda deadline (local tools, tests); the
 /// GitHub adapter's own timeout still applies.
 const DEFAULT_TIME_LEFT: Duration = Duration::from_secs(30);

@@ -5,7 +5,7 @@
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::time::{Duration, Instant};
 
-use crate::budget::within;
+use crate::budget::{FIRST_RETRY, LONGEST_RETRY, within};
 use crate::domain::{CleanupJob, RepoName, UserId};
 use crate::ports::{
     DecryptError, Dependency, DependencyError, InstallationStore, Ports, TokenDecryptor,
@@ -150,12 +150,6 @@ fn retry_after_failure(error: &DependencyError) -> CleanupOutcome {
     }
     CleanupOutcome::Retry { after: None }
 }
-
-/// The first retry waits about this long; each next one twice as long.
-pub const FIRST_RETRY: Duration = Duration::from_secs(60);
-/// No wait between two attempts is longer (before jitter, and unless
-/// GitHub asks for longer).
-pub const LONGEST_RETRY: Duration = Duration::from_secs(3_600);
 
 /// How long a job that failed its `attempt`-th time (1 for the first)
 /// waits: exponential from [`FIRST_RETRY`], capped at [`LONGEST_RETRY`],

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 
 use crate::auth::{AuthError, Authenticator};
-use crate::budget::within;
+use crate::budget::{FIRST_CLEANUP_DELAY, READ_BACK_RESERVE, within};
 use crate::domain::{
     CleanupJob, Credentials, Disconnected, Installation, KeptGraph, OAuthToken, RepoName, UserId,
     WebhookOutcome, rfc3339,
@@ -339,13 +339,6 @@ struct Removal<'a> {
     requested: &'a RepoName,
     disconnected_at: SystemTime,
 }
-
-/// GitHub just failed: the cleanup worker's first try waits at least this.
-const FIRST_CLEANUP_DELAY: Duration = Duration::from_secs(60);
-
-/// Time kept back from the deadline to read an item back after an update
-/// that ended without an answer.
-const READ_BACK_RESERVE: Duration = Duration::from_millis(300);
 
 /// The current time, strictly later than any this process returned before.
 /// The store recognises its own earlier write by this timestamp when a

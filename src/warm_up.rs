@@ -11,12 +11,9 @@ use std::time::{Duration, Instant};
 
 use crate::adapters::{DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor};
 use crate::app::{AwsClients, Production};
+use crate::budget::WARM_UP_STEP;
 use crate::config::Config;
 use crate::ports::DependencyError;
-
-/// Init must not hang on a silent dependency: past this the step is left to
-/// the first request, which retries it under its own deadline.
-const STEP_LIMIT: Duration = Duration::from_secs(2);
 
 /// Runs every step and logs what each cost. A step that fails only logs a
 /// warning: the request path does the same work again and maps its errors;
@@ -52,7 +49,7 @@ async fn step<E: Display + 'static>(
     work: impl Future<Output = Result<(), E>>,
 ) -> Duration {
     let started = Instant::now();
-    match tokio::time::timeout(STEP_LIMIT, work).await {
+    match tokio::time::timeout(WARM_UP_STEP, work).await {
         Ok(Ok(())) => {}
         // The AWS steps fail with a `DependencyError`, GitHub's with its
         // own error; only the first can name a misconfiguration.
