@@ -6,9 +6,9 @@
 # 404. Then the durable cleanup (CONTRACT §9): a second disconnect while
 # GitHub fails is `scheduled`, its job waits on the queue, the cleanup
 # worker removes the hook and the queue is empty. Last, the functions' log
-# lines and metric documents. Stops everything
-# it started, even on failure, and exits non-zero when an answer is not the
-# one the contract gives (`make test` runs it).
+# lines and metric documents. Stops everything it started, even on failure,
+# and exits non-zero when an answer is not the one the contract gives
+# (`make test` runs it).
 set -euo pipefail
 source "$(dirname "$0")/local_env.sh"
 
@@ -56,7 +56,7 @@ section "A second disconnect while GitHub is down (the stub answers 502 once)"
 url="http://127.0.0.1:$lambda_port/lambda-url/nectr-disconnect/api/v1/repos/acme/my-frontend/install"
 disconnect '{"status":"disconnected","repo":"acme/my-frontend","webhook":"scheduled","graph":{"files":0,"pull_requests":0,"developers":0}}'
 
-section "The cleanup job on the queue (delayed 60 s, the first retry's wait)"
+section "The cleanup job on the queue (delayed 60 s before the worker's first try)"
 (cd scripts && python3 local_aws.py depth && python3 local_aws.py receive "$OLDPWD/$work/cleanup-event.json" 120)
 python3 -c 'import json, sys; [print(r["body"]) for r in json.load(open(sys.argv[1]))["Records"]]' "$work/cleanup-event.json"
 
