@@ -16,8 +16,9 @@
 # the Bolt listener use.
 # The function's configuration is env.json's, with the endpoints rewritten.
 #
-# Sets: work, moto_port, github_port, bolt_port, lambda_port, github_url and
-# curl_github (curl with what it needs to trust the stub).
+# Sets: work, moto_port, github_port, bolt_port, lambda_port, github_url,
+# curl_github (curl with what it needs to trust the stub) and local_ca (the
+# run's CA, empty in plain text).
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
@@ -58,7 +59,8 @@ case ${LOCAL_TLS:-on} in
     target/debug/test-world tls-ca "$tls"
     # The function trusts it through SSL_CERT_FILE (in function.env below),
     # boto3 in local_aws.py through AWS_CA_BUNDLE.
-    export AWS_CA_BUNDLE="$tls/ca.pem"
+    local_ca=$tls/ca.pem
+    export AWS_CA_BUNDLE="$local_ca"
     https=https bolt_scheme=neo4j+s
     moto_tls=(-c "$tls/server.pem" -k "$tls/server.key")
     stub_tls=(--tls "$tls/server.pem" "$tls/server.key")
@@ -66,7 +68,7 @@ case ${LOCAL_TLS:-on} in
     bolt_listen=$(free_port)
     ;;
   off)
-    https=http bolt_scheme=bolt moto_tls=() stub_tls=() curl_github=(curl -sS)
+    https=http bolt_scheme=bolt moto_tls=() stub_tls=() curl_github=(curl -sS) local_ca=
     bolt_listen=$bolt_port
     ;;
   *) echo "local: LOCAL_TLS is on or off, not $LOCAL_TLS" >&2; exit 1 ;;
@@ -110,7 +112,7 @@ export AWS_ENDPOINT_URL="$https://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
 cleanup_queue_url=$(cd scripts && python3 local_aws.py queue-url)
 
 python3 - "$AWS_ENDPOINT_URL" "$github_url" "$bolt_scheme://127.0.0.1:$bolt_port" \
-  "$cleanup_queue_url" "${AWS_CA_BUNDLE:-}" >"$work/function.env" <<'PY'
+  "$cleanup_queue_url" "$local_ca" >"$work/function.env" <<'PY'
 import json, sys
 variables = json.load(open("env.json"))["DisconnectFunction"]
 (variables["AWS_ENDPOINT_URL"], variables["GITHUB_API_URL"], variables["NEO4J_URI"],

@@ -7,15 +7,15 @@ source "$(dirname "$0")/local_env.sh"
 # `sam local invoke` mounts the built function at /var/task, where env.json's
 # SSL_CERT_FILE looks for this run's CA.
 sam_build=.aws-sam/build/DisconnectFunction
-if [ -n "${AWS_CA_BUNDLE:-}" ] && [ -d "$sam_build" ]; then
-  cp "$AWS_CA_BUNDLE" "$sam_build/local-ca.pem"
+if [ -n "$local_ca" ] && [ -d "$sam_build" ]; then
+  cp "$local_ca" "$sam_build/local-ca.pem"
 fi
 
 cat <<INFO
 The function runs under cargo lambda watch on 127.0.0.1:$lambda_port, seeded
 with the fixtures' world (fixture-user: acme/my-backend with webhook 42,
 acme/docs without), every endpoint over ${github_url%%:*} (LOCAL_TLS=${LOCAL_TLS:-on};
-this run's CA: ${AWS_CA_BUNDLE:-none}). Logs: $work/. Try:
+this run's CA: ${local_ca:-none}). Logs: $work/. Try:
 
   PATH="\$PWD/.venv/bin:\$PATH" cargo lambda invoke nectr-disconnect \\
     --invoke-address 127.0.0.1 --invoke-port $lambda_port \\

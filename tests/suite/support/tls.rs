@@ -2,7 +2,9 @@
 //! run of this binary, trusted the way an operator trusts a private CA in
 //! Lambda, through `SSL_CERT_FILE`. It is set before `main`, while the
 //! process has one thread, so every TLS stack in the process (the AWS SDK,
-//! reqwest, neo4rs) reads the same file whenever it loads its roots.
+//! reqwest, neo4rs) reads the same file whenever it loads its roots; and
+//! `SSL_CERT_DIR` is removed, so that the run's CA is all they trust,
+//! whatever the machine's environment says.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,7 +20,10 @@ fn trust_the_run_ca() {
     std::fs::write(ca_file(), ca.pem()).expect("the run's CA file is written");
     // SAFETY: constructors run before main, when no other thread can read
     // the environment.
-    unsafe { std::env::set_var("SSL_CERT_FILE", ca_file()) };
+    unsafe {
+        std::env::set_var("SSL_CERT_FILE", ca_file());
+        std::env::remove_var("SSL_CERT_DIR");
+    }
     let _ = RUN_CA.set(ca);
 }
 
