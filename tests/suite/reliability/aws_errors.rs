@@ -18,19 +18,18 @@
 //! `target/reliability/aws-errors.md`.
 
 use std::fmt::Write as _;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
-use lambda_http::RequestExt;
 use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
 
 use nectr_disconnect::app::AwsClients;
 
+use crate::support::events::within_deadline;
 use crate::support::logs::{capture, log_lines, metric_documents};
 use crate::support::tls;
-use crate::support::world::{Item, World, delete_as, sdk_config};
+use crate::support::world::{World, delete_as, sdk_config};
 use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
 
 const DEADLINE: Duration = Duration::from_secs(4);
@@ -386,11 +385,18 @@ async fn run_cell(
     }
 
     let request_id = format!("aws-error-{n}");
-    let before = items_of(world, &user).await;
+    let before = world.items_of(&user).await;
     let answer = world
-        .send_with(&aws, request_with_deadline(&user, &request_id))
+        .send_with(
+            &aws,
+            within_deadline(
+                delete_as(&user, "acme", "my-backend"),
+                DEADLINE,
+                &request_id,
+            ),
+        )
         .await;
-    let after = items_of(world, &user).await;
+    let after = world.items_of(&user).await;
 
     let mut violations = Vec::new();
     let meaning = documented.meaning;
@@ -465,24 +471,6 @@ fn reported(text: &str, cell: &Cell, documented: &Documented) -> Vec<String> {
         ));
     }
     problems
-}
-
-fn request_with_deadline(user: &str, request_id: &str) -> lambda_http::Request {
-    let mut context = lambda_http::Context::default();
-    context.request_id = request_id.to_owned();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    context.deadline = (now + DEADLINE).as_millis() as u64;
-    delete_as(user, "acme", "my-backend").with_lambda_context(context)
-}
-
-async fn items_of(world: &World, user: &str) -> Vec<Item> {
-    let pk = AttributeValue::S(format!("USER#{user}"));
-    world
-        .items()
-        .await
-        .into_iter()
-        .filter(|item| item["pk"] == pk)
-        .collect()
 }
 
 fn render(rows: &[Documented], cells: &[Cell]) -> String {

@@ -9,12 +9,11 @@
 //! written to `target/reliability/fault-matrix.md`.
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::support::handler::handle;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
-use lambda_http::RequestExt;
 use nectr_disconnect::app;
 use reqwest::Url;
 use serde_json::{Value, json};
@@ -23,9 +22,9 @@ use tokio::net::TcpListener;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::events::Answer;
+use crate::support::events::{Answer, within_deadline};
 use crate::support::tls;
-use crate::support::world::{Item, World, delete_as, sdk_config};
+use crate::support::world::{World, delete_as, sdk_config};
 use test_world::fault_proxy::{Fault, FaultProxy};
 use test_world::free_port;
 
@@ -165,11 +164,17 @@ async fn run_cell(world: &World, n: usize, target: Target, kind: Kind) -> Cell {
     config.github_timeout = Duration::from_millis(GITHUB_TIMEOUT_MS.parse().unwrap());
     let use_case = app::production(&config, &aws, app::github(&config).unwrap());
 
-    let before = items_of(world, &user).await;
+    let before = world.items_of(&user).await;
     let started = Instant::now();
-    let answer = Answer::from(handle(&use_case, request_with_deadline(&user)).await);
+    let answer = Answer::from(
+        handle(
+            &use_case,
+            within_deadline(delete_as(&user, "acme", "my-backend"), DEADLINE, &user),
+        )
+        .await,
+    );
     let elapsed = started.elapsed();
-    let after = items_of(world, &user).await;
+    let after = world.items_of(&user).await;
 
     let mut violations = Vec::new();
     let (status, webhook) = expected(target, kind);
@@ -213,23 +218,6 @@ async fn run_cell(world: &World, n: usize, target: Target, kind: Kind) -> Cell {
         elapsed,
         violations,
     }
-}
-
-fn request_with_deadline(user: &str) -> lambda_http::Request {
-    let mut context = lambda_http::Context::default();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    context.deadline = (now + DEADLINE).as_millis() as u64;
-    delete_as(user, "acme", "my-backend").with_lambda_context(context)
-}
-
-async fn items_of(world: &World, user: &str) -> Vec<Item> {
-    let pk = AttributeValue::S(format!("USER#{user}"));
-    world
-        .items()
-        .await
-        .into_iter()
-        .filter(|item| item["pk"] == pk)
-        .collect()
 }
 
 /// The endpoint the broken AWS client should use, and the proxy behind it.

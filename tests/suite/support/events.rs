@@ -1,6 +1,8 @@
 //! API Gateway HTTP API (payload 2.0) events, built the way API Gateway
 //! sends them and parsed by lambda_http like any event.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use lambda_http::{Body, Request, RequestExt, Response};
 use nectr_disconnect::http::lambda_event::request_from_json;
 use serde_json::{Map, Value, json};
@@ -86,4 +88,14 @@ pub fn invocation(request: Request, request_id: &str) -> Request {
 
 pub fn xray_trace_id(request_id: &str) -> String {
     format!("Root=1-67891233-{request_id};Sampled=1")
+}
+
+/// The request as Lambda hands it over with `time_left` until its deadline,
+/// under `request_id`.
+pub fn within_deadline(request: Request, time_left: Duration, request_id: &str) -> Request {
+    let mut context = lambda_http::Context::default();
+    context.request_id = request_id.to_owned();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    context.deadline = (now + time_left).as_millis() as u64;
+    request.with_lambda_context(context)
 }

@@ -372,6 +372,16 @@ impl World {
             .await
     }
 
+    /// Every item of `user`'s partition, in key order.
+    pub async fn items_of(&self, user: &str) -> Vec<Item> {
+        let pk = s(&format!("USER#{user}"));
+        self.items()
+            .await
+            .into_iter()
+            .filter(|item| item["pk"] == pk)
+            .collect()
+    }
+
     /// Every item of the table, in key order.
     pub async fn items(&self) -> Vec<Item> {
         let mut items = self
