@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use crate::arcadedb::ArcadeDb;
 use crate::{LATENCIES_MS, Transport, World, cases, github, ms, network, percentile};
+use test_world::arcadedb::ArcadeDb;
 use test_world::bolt_proxy::BoltProxy;
 
 const ROUNDS: usize = 4;

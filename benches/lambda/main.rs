@@ -7,16 +7,8 @@
 //! invocations. `make bench` builds the binary first; results go to stdout
 //! and `target/bench/lambda.md`.
 
-#[allow(dead_code)]
-#[path = "../../tests/suite/support/arcadedb.rs"]
-mod arcadedb;
 mod graph;
-#[path = "../../tests/suite/support/process.rs"]
-mod process;
 mod runtime_api;
-#[allow(dead_code)]
-#[path = "../../tests/suite/support/secrets.rs"]
-mod secrets;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -175,7 +167,8 @@ impl World {
     /// The Neo4j credentials secret of `scripts/local_aws.py`, pointed at
     /// a server with this password.
     async fn store_neo4j_password(&self, password: &str) {
-        let credentials = serde_json::json!({"username": arcadedb::USERNAME, "password": password});
+        let credentials =
+            serde_json::json!({"username": test_world::arcadedb::USERNAME, "password": password});
         self.secrets_manager
             .put_secret_value()
             .secret_id("nectr/local/neo4j")

@@ -1,11 +1,15 @@
 //! The local world nectr-disconnect is tested, benchmarked and demonstrated
-//! in: real servers on loopback (moto, ArcadeDB), the proxies that put
+//! in: real servers on loopback (moto, ArcadeDB, Prism), the proxies that put
 //! latency, faults and TLS between them and the function, and the run's own
 //! certificate authority. Dev-only: the function never links it.
 
+pub mod arcadedb;
 pub mod bolt_proxy;
 pub mod fault_proxy;
 pub mod moto;
+pub mod prism;
+pub mod process;
+pub mod secrets;
 pub mod tls;
 
 use std::net::TcpListener;

@@ -10,10 +10,10 @@ use wiremock::ResponseTemplate;
 use nectr_disconnect::app::AwsClients;
 
 use crate::support::events::Answer;
-use crate::support::secrets;
 use crate::support::tls;
 use crate::support::world::{World, delete_as, sdk_config};
 use test_world::fault_proxy::{Fault, FaultProxy};
+use test_world::secrets;
 
 const USER: &str = "user-1";
 

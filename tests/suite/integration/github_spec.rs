@@ -4,8 +4,8 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::support::prism::Prism;
 use crate::support::world::World;
+use test_world::prism::Prism;
 
 const USER: &str = "user-1";
 

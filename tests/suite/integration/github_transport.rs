@@ -16,7 +16,8 @@ use nectr_disconnect::domain::{OAuthToken, RepoName};
 use nectr_disconnect::ports::{WebhookRemoval, WebhookRemover};
 
 use crate::support::world::World;
-use crate::support::{logs, secrets, tls};
+use crate::support::{logs, tls};
+use test_world::secrets;
 
 const USER: &str = "user-1";
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";

@@ -11,10 +11,10 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use wiremock::ResponseTemplate;
 
-use crate::support::arcadedb::{ArcadeDb, USERNAME};
 use crate::support::events::Answer;
 use crate::support::tls;
 use crate::support::world::{World, delete_as};
+use test_world::arcadedb::{ArcadeDb, USERNAME};
 use test_world::bolt_proxy::BoltProxy;
 use test_world::free_port;
 use test_world::tls::TlsTerminator;

@@ -13,9 +13,9 @@ use wiremock::ResponseTemplate;
 
 use nectr_disconnect::app::AwsClients;
 
-use crate::support::arcadedb::{ArcadeDb, USERNAME};
 use crate::support::tls;
 use crate::support::world::{Seed, World, delete_as, sdk_config};
+use test_world::arcadedb::{ArcadeDb, USERNAME};
 
 const USER: &str = "user-1";
 

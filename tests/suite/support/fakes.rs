@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::{logs, secrets};
+use super::logs;
 use nectr_disconnect::domain::{
     Ciphertext, CleanupJob, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys,
     User, UserId,
@@ -16,6 +16,7 @@ use nectr_disconnect::ports::{
     InstallationStore, Redelivery, SigningKeySource, TokenDecryptor, WebhookRemoval,
     WebhookRemover,
 };
+use test_world::secrets;
 
 /// How a fake dependency misbehaves when told to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-use super::secrets;
+use test_world::secrets;
 
 /// The documented local test key the fixtures in `events/` are signed with.
 pub const FIXTURE_KEY: &[u8] = b"nectr-local-test-signing-key-not-a-secret";

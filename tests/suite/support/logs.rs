@@ -21,7 +21,7 @@ use tracing_subscriber::prelude::*;
 
 use super::emf;
 use super::jwt::FIXTURE_KEY;
-use super::secrets;
+use test_world::secrets;
 
 static SUITE_LOG: OnceLock<Mutex<File>> = OnceLock::new();
 

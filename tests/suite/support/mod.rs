@@ -1,14 +1,10 @@
-pub mod arcadedb;
 pub mod emf;
 pub mod events;
 pub mod fakes;
 pub mod handler;
 pub mod jwt;
 pub mod logs;
-pub mod prism;
-pub mod process;
 pub mod queue;
-pub mod secrets;
 pub mod tls;
 pub mod use_case;
 pub mod world;

@@ -24,9 +24,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use super::events::{Answer, http_api_event};
 use super::jwt::{FIXTURE_KEY, claims, hs256};
 use super::queue::Queue;
-use super::{logs, secrets, tls};
+use super::{logs, tls};
 use test_world::free_port;
 use test_world::moto::Moto;
+use test_world::secrets;
 use test_world::tls::TlsTerminator;
 
 pub type Item = HashMap<String, AttributeValue>;

@@ -5,13 +5,13 @@
 //! Prism logs each violation. Each test starts its own on a free loopback
 //! port and stops it when the handle is dropped, pass or fail.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
-use super::process::forward_lines;
-use test_world::free_port;
+use crate::process::forward_lines;
+use crate::{free_port, workspace_root};
 
 /// Loading the 13 MB description takes ~12 s alone; the whole suite shares
 /// two cores.
@@ -25,7 +25,7 @@ pub struct Prism {
 }
 
 fn installed(path: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let path = workspace_root().join(path);
     assert!(
         path.exists(),
         "{} is missing: run `make test` or scripts/bootstrap.sh",

@@ -11,9 +11,8 @@ use std::time::Duration;
 
 use neo4rs::{ConfigBuilder, Graph, query};
 
-use super::process::forward_lines;
-use super::secrets;
-use test_world::free_port;
+use crate::process::forward_lines;
+use crate::{free_port, secrets, workspace_root};
 
 const STARTUP_LIMIT: Duration = Duration::from_secs(120);
 /// Printed once the default database exists; the Bolt port opens earlier.
@@ -31,7 +30,7 @@ fn home() -> PathBuf {
     if let Some(home) = std::env::var_os("ARCADEDB_HOME") {
         return PathBuf::from(home);
     }
-    let lib = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/lib");
+    let lib = workspace_root().join(".venv/lib");
     std::fs::read_dir(&lib)
         .into_iter()
         .flatten()
