@@ -5,7 +5,8 @@
 #   Manager), cargo-lambda, SAM CLI, cfn-lint, ArcadeDB and schemathesis,
 #   with every transitive package pinned by scripts/constraints.txt;
 # - into the git-ignored node_modules: Prism and GitHub's OpenAPI
-#   description (@octokit/openapi), as package-lock.json pins them.
+#   description (@octokit/openapi), as package-lock.json pins them;
+# - the aarch64 rustup target `sam build` cross-compiles the functions to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,4 +31,12 @@ if [ ! -f "$node_stamp" ] || [ "$(cat "$node_stamp")" != "$node_wanted" ]; then
   # No install scripts: none of these packages needs one to run.
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   echo "$node_wanted" > "$node_stamp"
+fi
+
+# cargo-lambda adds it itself when it is missing, but `sam build` builds both
+# functions in parallel, and two installs of one target race: one fails.
+arm64=aarch64-unknown-linux-gnu
+if ! rustup target list --installed | grep -qx "$arm64"; then
+  echo "bootstrap: installing the rustup target $arm64" >&2
+  rustup target add "$arm64"
 fi
