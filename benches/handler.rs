@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Instant, SystemTime};
 
 use criterion::{Criterion, criterion_group};
-use jsonwebtoken::{EncodingKey, Header};
 use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
 use nectr_disconnect::disconnect::DisconnectRepository;
 use nectr_disconnect::domain::{
@@ -25,6 +24,7 @@ use nectr_disconnect::ports::{
     WebhookRemover,
 };
 use serde_json::json;
+use test_world::jwt::YEAR_2100;
 use tracing_subscriber::prelude::*;
 
 const KEY: &[u8] = b"nectr-local-test-signing-key-not-a-secret";
@@ -230,12 +230,7 @@ fn handler_overhead(c: &mut Criterion) {
         &use_case,
         MetricsSettings::from_lookup(|_| None, &settings.service),
     );
-    let token = jsonwebtoken::encode(
-        &Header::default(),
-        &json!({"sub": "user-1", "exp": 4102444800u64}),
-        &EncodingKey::from_secret(KEY),
-    )
-    .unwrap();
+    let token = test_world::jwt::hs256(KEY, &json!({"sub": "user-1", "exp": YEAR_2100}));
     let disconnect = event(&format!("Bearer {token}"));
     let unauthorized = event("Bearer not-a-jwt");
     let invoke = |event: &str, status: u16| {

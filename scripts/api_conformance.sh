@@ -9,7 +9,7 @@
 set -euo pipefail
 source "$(dirname "$0")/local_env.sh"
 
-token=$(python3 scripts/mint_jwt.py fixture-user)
+token=$(target/debug/test-world mint-jwt)
 # One warm-up request: the first builds the function, which is no test of it.
 curl -sS -o /dev/null --max-time 600 -X DELETE \
   "http://127.0.0.1:$lambda_port/lambda-url/nectr-disconnect/api/v1/repos/acme/never/install"

@@ -8,10 +8,14 @@ one per cleanup message).
 usage: check_function_log.py LAMBDA_LOG METRIC_DOCUMENTS
 """
 import json
+import pathlib
 import sys
 
-LOG_KEYS = ("timestamp", "level", "message", "service")
-INVOCATION_KEYS = ("cold_start", "function_request_id", "xray_trace_id")
+# Defined once for the suite and this script. cargo lambda watch gives every
+# invocation an X-Ray trace id, so its lines carry the traced keys too.
+KEYS = json.loads((pathlib.Path(__file__).resolve().parent.parent / "tests/log-line-keys.json").read_text())
+LOG_KEYS = KEYS["every_line"]
+INVOCATION_KEYS = KEYS["every_invocation_line"] + KEYS["traced_invocation_line"]
 
 path, invocations = sys.argv[1], int(sys.argv[2])
 problems, documents, requests = [], [], {}

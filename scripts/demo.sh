@@ -13,7 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/local_env.sh"
 
 section() { printf '\n\033[1m== %s\033[0m\n' "$1"; }
-token=$(python3 scripts/mint_jwt.py fixture-user)
+token=$(target/debug/test-world mint-jwt)
 url="http://127.0.0.1:$lambda_port/lambda-url/nectr-disconnect/api/v1/repos/acme/my-backend/install"
 sk="INSTALL#acme/my-backend#inst-backend"
 unexpected=0

@@ -4,17 +4,24 @@
 Each fixture is a real event shape: HTTP API (payload 2.0), REST API proxy
 (payload 1.0) or Lambda function URL for the disconnect, and an SQS batch
 (`sqs-*`) for the cleanup worker. Tokens are signed with the local test
-key of mint_jwt.py for the user `fixture-user` and expire in 2100, except the
+key (`test-world mint-jwt`) for the user `fixture-user` and expire in 2100, except the
 expired one. tests/expected-responses.json holds the expected response of each
 file.
 """
 import hashlib
 import json
 import pathlib
+import subprocess
 
-from mint_jwt import mint
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
 
-EVENTS = pathlib.Path(__file__).resolve().parent.parent / "events"
+
+def mint(sub: str, iat: int, exp: int = 4102444800) -> str:
+    command = ["cargo", "run", "--quiet", "-p", "test-world", "--", "mint-jwt", sub, "--iat", str(iat), "--exp", str(exp)]
+    return subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+
+
 USER = "fixture-user"
 VALID = mint(USER, iat=1767225600)
 EXPIRED = mint(USER, exp=1577836800, iat=1577833200)  # expired 2020-01-01

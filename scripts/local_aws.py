@@ -26,7 +26,9 @@ events/ work against this world too.
 """
 import json
 import os
+import pathlib
 import ssl
+import subprocess
 import sys
 import time
 import urllib.request
@@ -34,7 +36,6 @@ import urllib.request
 import boto3
 
 import local_graph
-from mint_jwt import LOCAL_TEST_KEY
 
 TABLE = "nectr-local"
 CLEANUP_QUEUE = "nectr-webhook-cleanup"
@@ -46,6 +47,12 @@ NEO4J_SECRET_ID = "nectr/local/neo4j"
 KEY_ALIAS = "alias/nectr-local-oauth-tokens"
 USER = "fixture-user"
 OAUTH_TOKEN = "gho_localDemoTokenNotARealOne0000000000"
+
+
+def fixture_key():
+    """The local test key the fixtures are signed with, from where it is defined."""
+    binary = pathlib.Path(__file__).resolve().parent.parent / "target/debug/test-world"
+    return subprocess.run([binary, "fixture-key"], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def setup():
@@ -64,7 +71,7 @@ def setup():
     )
     key_id = kms.create_key(Description="nectr OAuth tokens (local)")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=KEY_ALIAS, TargetKeyId=key_id)
-    secrets.create_secret(Name=SECRET_ID, SecretString=LOCAL_TEST_KEY)
+    secrets.create_secret(Name=SECRET_ID, SecretString=fixture_key())
     secrets.create_secret(
         Name=NEO4J_SECRET_ID,
         SecretString=json.dumps({"username": local_graph.USERNAME, "password": local_graph.PASSWORD}),

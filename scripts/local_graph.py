@@ -14,7 +14,7 @@ import sys
 import urllib.request
 
 USERNAME = "root"
-# A local-only password, like the signing key in mint_jwt.py.
+# A local-only password, like the fixtures' signing key (crates/test-world/src/jwt.rs).
 PASSWORD = "nectr-local-graph-password"
 
 SEED = """

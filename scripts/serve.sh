@@ -21,7 +21,7 @@ this run's CA: ${local_ca:-none}). Logs: $work/. Try:
     --invoke-address 127.0.0.1 --invoke-port $lambda_port \\
     --data-file events/http-api-disconnect-with-webhook.json
 
-  curl -i -X DELETE -H "Authorization: Bearer \$(python3 scripts/mint_jwt.py fixture-user)" \\
+  curl -i -X DELETE -H "Authorization: Bearer \$(target/debug/test-world mint-jwt)" \\
     http://127.0.0.1:$lambda_port/lambda-url/nectr-disconnect/api/v1/repos/acme/docs/install
 
 Ctrl-C to stop.

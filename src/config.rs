@@ -64,6 +64,20 @@ const NEO4J_SCHEMES: [&str; 6] = [
     "neo4j+ssc",
 ];
 
+/// The environment as the configuration reads it: a blank variable counts as
+/// unset.
+struct Variables<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Variables<F> {
+    fn optional(&self, name: &'static str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.optional(name).ok_or(ConfigError::Missing(name))
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -72,38 +86,39 @@ impl Config {
     /// Reads the variables through `lookup`, so tests need not touch the
     /// process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let optional = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
-        let required = |name: &'static str| optional(name).ok_or(ConfigError::Missing(name));
-
+        let env = Variables(lookup);
         Ok(Self {
-            table_name: table_name(required("TABLE_NAME")?)?,
-            jwt_secret_id: required("JWT_SECRET_ID")?,
-            kms_key_id: required("KMS_KEY_ID")?,
-            github_api_url: github_api_url(optional("GITHUB_API_URL"))?,
-            github_timeout: github_timeout(optional("GITHUB_TIMEOUT_MS"))?,
-            jwt_issuer: optional("JWT_ISSUER"),
-            jwt_audience: optional("JWT_AUDIENCE"),
-            allowed_origins: origins(optional("ALLOWED_ORIGINS"))?,
+            table_name: table_name(env.required("TABLE_NAME")?)?,
+            jwt_secret_id: env.required("JWT_SECRET_ID")?,
+            kms_key_id: env.required("KMS_KEY_ID")?,
+            github_api_url: github_api_url(env.optional("GITHUB_API_URL"))?,
+            github_timeout: github_timeout(env.optional("GITHUB_TIMEOUT_MS"))?,
+            jwt_issuer: env.optional("JWT_ISSUER"),
+            jwt_audience: env.optional("JWT_AUDIENCE"),
+            allowed_origins: origins(env.optional("ALLOWED_ORIGINS"))?,
             jwt_key_ttl: Duration::from_secs(positive(
                 "JWT_KEY_TTL_SECONDS",
-                optional("JWT_KEY_TTL_SECONDS"),
+                env.optional("JWT_KEY_TTL_SECONDS"),
                 DEFAULT_JWT_KEY_TTL_SECONDS,
             )?),
             jwt_key_stale: Duration::from_secs(non_negative(
                 "JWT_KEY_STALE_SECONDS",
-                optional("JWT_KEY_STALE_SECONDS"),
+                env.optional("JWT_KEY_STALE_SECONDS"),
                 DEFAULT_JWT_KEY_STALE_SECONDS,
             )?),
-            warm_up_on_init: flag("WARM_UP_ON_INIT", optional("WARM_UP_ON_INIT"), true)?,
-            cleanup_queue_url: optional("CLEANUP_QUEUE_URL").map(queue_url).transpose()?,
-            neo4j: match optional("NEO4J_URI") {
+            warm_up_on_init: flag("WARM_UP_ON_INIT", env.optional("WARM_UP_ON_INIT"), true)?,
+            cleanup_queue_url: env
+                .optional("CLEANUP_QUEUE_URL")
+                .map(queue_url)
+                .transpose()?,
+            neo4j: match env.optional("NEO4J_URI") {
                 None => None,
                 Some(uri) => Some(Neo4jConfig {
                     uri: neo4j_uri(uri)?,
-                    secret_id: required("NEO4J_SECRET_ID")?,
+                    secret_id: env.required("NEO4J_SECRET_ID")?,
                     timeout: Duration::from_millis(positive(
                         "NEO4J_TIMEOUT_MS",
-                        optional("NEO4J_TIMEOUT_MS"),
+                        env.optional("NEO4J_TIMEOUT_MS"),
                         DEFAULT_NEO4J_TIMEOUT_MS,
                     )?),
                 }),
@@ -129,14 +144,13 @@ impl WorkerConfig {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let optional = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
-        let required = |name: &'static str| optional(name).ok_or(ConfigError::Missing(name));
+        let env = Variables(lookup);
         Ok(Self {
-            table_name: table_name(required("TABLE_NAME")?)?,
-            kms_key_id: required("KMS_KEY_ID")?,
-            github_api_url: github_api_url(optional("GITHUB_API_URL"))?,
-            github_timeout: github_timeout(optional("GITHUB_TIMEOUT_MS"))?,
-            cleanup_queue_url: queue_url(required("CLEANUP_QUEUE_URL")?)?,
+            table_name: table_name(env.required("TABLE_NAME")?)?,
+            kms_key_id: env.required("KMS_KEY_ID")?,
+            github_api_url: github_api_url(env.optional("GITHUB_API_URL"))?,
+            github_timeout: github_timeout(env.optional("GITHUB_TIMEOUT_MS"))?,
+            cleanup_queue_url: queue_url(env.required("CLEANUP_QUEUE_URL")?)?,
         })
     }
 }

@@ -19,9 +19,12 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
+use nectr_disconnect::adapters::dynamodb::{installation_sk, user_pk};
+use nectr_disconnect::domain::{RepoName, UserId};
 use runtime_api::RuntimeApi;
 use serde_json::Value;
 use test_world::fault_proxy::{Call, Fault, FaultProxy};
+use test_world::jwt::FIXTURE_USER;
 use test_world::moto::Moto;
 use test_world::tls::{LocalCa, ServerIdentity};
 use wiremock::matchers::method;
@@ -69,7 +72,7 @@ struct Case {
     name: &'static str,
     event: String,
     status: u16,
-    sk: Option<&'static str>,
+    installation: Option<(&'static str, &'static str)>,
     steps: &'static [&'static [&'static str]],
 }
 
@@ -80,7 +83,7 @@ fn cases() -> [Case; 3] {
             name: "webhook",
             event: event("http-api-disconnect-with-webhook.json"),
             status: 200,
-            sk: Some("INSTALL#acme/my-backend#inst-backend"),
+            installation: Some(("acme/my-backend", "inst-backend")),
             steps: &[
                 &["GetItem", "Query"],
                 &["Decrypt"],
@@ -91,7 +94,7 @@ fn cases() -> [Case; 3] {
             name: "no webhook",
             event: event("http-api-disconnect-without-webhook.json"),
             status: 200,
-            sk: Some("INSTALL#acme/docs#inst-docs"),
+            installation: Some(("acme/docs", "inst-docs")),
             steps: &[&["GetItem", "Query"], &["UpdateItem"]],
         },
         // No dependency call at all: the function and the runtime API alone.
@@ -99,7 +102,7 @@ fn cases() -> [Case; 3] {
             name: "bad token (401)",
             event: event("http-api-bad-token.json"),
             status: 401,
-            sk: None,
+            installation: None,
             steps: &[],
         },
     ]
@@ -151,12 +154,16 @@ impl World {
 
     /// Marks the installation active again, directly in moto, between
     /// measured invocations.
-    async fn reconnect(&self, sk: &str) {
+    async fn reconnect(&self, (repo, installation_id): (&str, &str)) {
+        let repo = RepoName::parse_full_name(repo).expect("a fixture repository");
         self.dynamodb
             .update_item()
             .table_name("nectr-local")
-            .key("pk", AttributeValue::S("USER#fixture-user".into()))
-            .key("sk", AttributeValue::S(sk.into()))
+            .key("pk", AttributeValue::S(user_pk(&UserId::new(FIXTURE_USER))))
+            .key(
+                "sk",
+                AttributeValue::S(installation_sk(&repo, installation_id)),
+            )
             .update_expression("SET is_active = :t REMOVE disconnected_at")
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .send()
@@ -277,8 +284,8 @@ impl World {
             let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
             assert_eq!(body.get("graph").is_some(), graph, "{body}");
         }
-        if let Some(sk) = case.sk {
-            self.reconnect(sk).await;
+        if let Some(installation) = case.installation {
+            self.reconnect(installation).await;
         }
         window
     }

@@ -76,6 +76,10 @@ pub fn installation_sk_prefix(repo: &RepoName) -> String {
     format!("INSTALL#{}#", repo.lowercase_full_name())
 }
 
+pub fn installation_sk(repo: &RepoName, installation_id: &str) -> String {
+    format!("{}{installation_id}", installation_sk_prefix(repo))
+}
+
 impl InstallationStore for DynamoDbInstallations {
     async fn find_user(&self, user: &UserId) -> Result<Option<User>, DependencyError> {
         let output = metrics::timed(
@@ -146,7 +150,10 @@ impl InstallationStore for DynamoDbInstallations {
                 .update_item()
                 .table_name(&self.table)
                 .key("pk", AttributeValue::S(user_pk(user)))
-                .key("sk", AttributeValue::S(installation_sk(repo, installation)))
+                .key(
+                    "sk",
+                    AttributeValue::S(installation_sk(repo, &installation.installation_id)),
+                )
                 .update_expression("SET is_active = :inactive, disconnected_at = :at")
                 .condition_expression(
                     "attribute_exists(pk) AND is_active = :active AND installation_id = :id",
@@ -195,7 +202,10 @@ impl InstallationStore for DynamoDbInstallations {
                 .get_item()
                 .table_name(&self.table)
                 .key("pk", AttributeValue::S(user_pk(user)))
-                .key("sk", AttributeValue::S(installation_sk(repo, installation)))
+                .key(
+                    "sk",
+                    AttributeValue::S(installation_sk(repo, &installation.installation_id)),
+                )
                 .projection_expression("is_active, disconnected_at")
                 .consistent_read(true)
                 .send(),
@@ -204,14 +214,6 @@ impl InstallationStore for DynamoDbInstallations {
         .map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;
         Ok(carries(output.item.as_ref(), &at))
     }
-}
-
-fn installation_sk(repo: &RepoName, installation: &Installation) -> String {
-    format!(
-        "{}{}",
-        installation_sk_prefix(repo),
-        installation.installation_id
-    )
 }
 
 /// Whether `item` is inactive with exactly the `disconnected_at` stamp `at`.

@@ -22,8 +22,7 @@ use nectr_disconnect::worker::CleanupHandler;
 use crate::support::events::Answer;
 use crate::support::handler::metric_settings;
 use crate::support::use_case::{FakePorts, Fakes};
-
-const USER: &str = "fixture-user";
+use test_world::jwt::FIXTURE_USER as USER;
 
 /// `tests/expected-responses.json`: for each fixture, the status, the body
 /// and any header the contract prescribes. `scripts/invoke_fixtures.sh`

@@ -6,6 +6,7 @@
 pub mod arcadedb;
 pub mod bolt_proxy;
 pub mod fault_proxy;
+pub mod jwt;
 pub mod moto;
 pub mod prism;
 pub mod process;

@@ -6,12 +6,22 @@
 //!     test-world tls-terminate DIR LISTEN UPSTREAM
 //!         TLS with DIR's server certificate on LISTEN (host:port), relayed
 //!         in plain text to UPSTREAM, until killed
+//!     test-world mint-jwt [SUB] [--iat UNIX_SECONDS] [--exp UNIX_SECONDS]
+//!         an HS256 token as the Nectr web app's backend issues it, signed
+//!         with the fixtures' local test key; SUB defaults to the fixtures'
+//!         user, iat to now, exp to 2100
+//!     test-world fixture-key
+//!         that local test key, for seeding the demo's Secrets Manager
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
+use test_world::jwt::{self, FIXTURE_KEY, FIXTURE_USER, YEAR_2100};
 use test_world::tls::{LocalCa, ServerIdentity, TlsTerminator};
+
+const USAGE: &str = "usage: test-world tls-ca DIR | tls-terminate DIR LISTEN UPSTREAM \
+                     | mint-jwt [SUB] [--iat N] [--exp N] | fixture-key";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -22,9 +32,11 @@ async fn main() -> ExitCode {
         ["tls-terminate", dir, listen, upstream] => {
             terminate(Path::new(dir), listen, upstream).await
         }
-        _ => Err(
-            "usage: test-world tls-ca DIR | test-world tls-terminate DIR LISTEN UPSTREAM".into(),
-        ),
+        ["mint-jwt", options @ ..] => mint_jwt(options),
+        ["fixture-key"] => String::from_utf8(FIXTURE_KEY.to_vec())
+            .map(|key| println!("{key}"))
+            .map_err(|e| e.to_string()),
+        _ => Err(USAGE.into()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -69,4 +81,23 @@ async fn terminate(dir: &Path, listen: &str, upstream: &str) -> Result<(), Strin
         .map_err(|e| format!("{listen}: {e}"))?;
     // Until the script that started it kills it.
     std::future::pending().await
+}
+
+fn mint_jwt(options: &[&str]) -> Result<(), String> {
+    let (mut sub, mut iat, mut exp) = (FIXTURE_USER, jwt::now(), YEAR_2100);
+    let mut options = options.iter();
+    while let Some(option) = options.next() {
+        let mut seconds = || -> Result<u64, String> {
+            let value = options.next().ok_or(USAGE)?;
+            value.parse().map_err(|e| format!("{option} {value}: {e}"))
+        };
+        match *option {
+            "--iat" => iat = seconds()?,
+            "--exp" => exp = seconds()?,
+            value if !value.starts_with('-') => sub = value,
+            _ => return Err(USAGE.into()),
+        }
+    }
+    println!("{}", jwt::issued(FIXTURE_KEY, sub, iat, exp));
+    Ok(())
 }

@@ -9,12 +9,12 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
 use crate::support::events::{Answer, http_api_event};
-use crate::support::jwt::{
+use crate::support::use_case::{Fakes, WEB_APP_ORIGIN};
+use test_world::jwt::{
     FIXTURE_KEY, claims, hmac_signed_with_header, hs256, now, unsigned, with_algorithm,
 };
-use crate::support::use_case::{Fakes, WEB_APP_ORIGIN};
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 const PATH: &str = "/api/v1/repos/acme/my-backend/install";
 
 /// An RSA public key, as a server configured for RS256 would publish it: the
@@ -368,13 +368,7 @@ fn duplicate_authorization_headers() -> lambda_http::Request {
 }
 
 fn connected() -> Fakes {
-    let fakes = Fakes::new();
-    fakes.store.add_user(USER, Some(b"ciphertext"));
-    fakes.tokens.add(USER, b"ciphertext", "gho_token");
-    fakes
-        .store
-        .add_installation(USER, "acme/my-backend", "inst-1", Some(42), true);
-    fakes
+    Fakes::with_installation("acme/my-backend", true)
 }
 
 async fn send(request: lambda_http::Request) -> (Answer, Fakes) {

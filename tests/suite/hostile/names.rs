@@ -9,8 +9,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 use crate::support::events::Answer;
-use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
 use crate::support::use_case::Fakes;
+use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
 const CASES: u32 = 2_000;
 

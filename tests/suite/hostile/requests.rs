@@ -9,20 +9,14 @@ use nectr_disconnect::http::lambda_event::request_from_json;
 use serde_json::{Value, json};
 
 use crate::support::events::{Answer, http_api_json, request};
-use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
 use crate::support::use_case::Fakes;
+use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 const PATH: &str = "/api/v1/repos/acme/my-backend/install";
 
 fn connected() -> Fakes {
-    let fakes = Fakes::new();
-    fakes.store.add_user(USER, Some(b"ciphertext"));
-    fakes.tokens.add(USER, b"ciphertext", "gho_token");
-    fakes
-        .store
-        .add_installation(USER, "acme/my-backend", "inst-1", Some(42), true);
-    fakes
+    Fakes::with_installation("acme/my-backend", true)
 }
 
 fn authorized() -> Value {

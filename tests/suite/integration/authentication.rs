@@ -5,12 +5,12 @@ use serde_json::json;
 use wiremock::ResponseTemplate;
 
 use crate::support::events::http_api_event;
-use crate::support::jwt::{
+use crate::support::world::World;
+use test_world::jwt::{
     FIXTURE_KEY, claims, hmac_signed_with_header, hs256, now, unsigned, with_algorithm,
 };
-use crate::support::world::World;
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 const PATH: &str = "/api/v1/repos/acme/my-backend/install";
 
 async fn connected_world() -> World {

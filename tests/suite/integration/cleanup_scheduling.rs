@@ -15,7 +15,7 @@ use crate::support::world::{World, delete_as, sdk_config};
 use test_world::fault_proxy::{Fault, FaultProxy};
 use test_world::secrets;
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 
 /// A connected user whose disconnects reach SQS through a proxy that
 /// records what they send.

@@ -14,11 +14,11 @@ use nectr_disconnect::app::{self, AwsClients, WebhookWorker};
 use nectr_disconnect::domain::CleanupJob;
 
 use crate::support::queue::Queue;
+use crate::support::subject::{USER, cleanup_job};
 use crate::support::tls;
 use crate::support::world::{Item, MAX_RECEIVES, Seed, World, sdk_config};
 use test_world::fault_proxy::FaultProxy;
 
-const USER: &str = "user-1";
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
 
 /// A user who disconnected acme/my-backend while GitHub failed: the
@@ -68,14 +68,9 @@ async fn disconnected_with_a_job() -> Cleanup {
     }
 }
 
+/// The job of the disconnect the world seeded: its `disconnected_at`.
 fn job() -> CleanupJob {
-    CleanupJob {
-        user_id: USER.into(),
-        repo: "acme/my-backend".into(),
-        installation_id: "inst-1".into(),
-        webhook_id: 42,
-        disconnected_at: "2026-02-03T04:05:06Z".into(),
-    }
+    cleanup_job("2026-02-03T04:05:06Z")
 }
 
 impl Cleanup {

@@ -9,11 +9,15 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
+use nectr_disconnect::adapters::DynamoDbInstallations;
+use nectr_disconnect::domain::{Installation, RepoName, UserId};
+use nectr_disconnect::ports::{Deactivation, InstallationStore};
+
 use crate::support::tls;
-use crate::support::world::{Item, Seed, World, delete_as, sdk_config};
+use crate::support::world::{Item, Seed, TABLE, World, delete_as, sdk_config};
 use test_world::fault_proxy::FaultProxy;
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 const OAUTH_TOKEN: &str = "gho_integrationtoken1";
 
 async fn github_answers(world: &World, hook_path: &str, status: u16) {
@@ -236,32 +240,13 @@ async fn two_concurrent_disconnects_give_one_200_and_one_404() {
 
 #[tokio::test]
 async fn the_conditional_update_refuses_an_installation_that_is_no_longer_active() {
-    use nectr_disconnect::adapters::DynamoDbInstallations;
-    use nectr_disconnect::domain::{Installation, RepoName, UserId};
-    use nectr_disconnect::ports::{Deactivation, InstallationStore};
-
     let world = World::start().await;
     let key = world
         .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), false))
         .await;
     let before = world.item(&key).await;
-    let store =
-        DynamoDbInstallations::new(world.aws.dynamodb.clone(), crate::support::world::TABLE);
-    let installation = Installation {
-        installation_id: "inst-1".into(),
-        repo_full_name: "acme/my-backend".into(),
-        webhook_id: Some(42),
-    };
 
-    let outcome = store
-        .deactivate(
-            &UserId::new(USER),
-            &RepoName::parse("acme", "my-backend").unwrap(),
-            &installation,
-            SystemTime::now(),
-        )
-        .await
-        .unwrap();
+    let outcome = deactivate_directly(&world, "inst-1", Some(42)).await;
 
     assert_eq!(outcome, Deactivation::NotActive);
     assert_eq!(
@@ -273,20 +258,28 @@ async fn the_conditional_update_refuses_an_installation_that_is_no_longer_active
 
 #[tokio::test]
 async fn the_conditional_update_never_creates_an_item() {
-    use nectr_disconnect::adapters::DynamoDbInstallations;
-    use nectr_disconnect::domain::{Installation, RepoName, UserId};
-    use nectr_disconnect::ports::{Deactivation, InstallationStore};
-
     let world = World::start().await;
-    let store =
-        DynamoDbInstallations::new(world.aws.dynamodb.clone(), crate::support::world::TABLE);
-    let installation = Installation {
-        installation_id: "gone".into(),
-        repo_full_name: "acme/my-backend".into(),
-        webhook_id: None,
-    };
 
-    let outcome = store
+    let outcome = deactivate_directly(&world, "gone", None).await;
+
+    assert_eq!(outcome, Deactivation::NotActive);
+    assert!(world.items().await.is_empty());
+}
+
+/// The adapter's conditional update of `USER`'s acme/my-backend
+/// installation, called directly rather than through the use case.
+async fn deactivate_directly(
+    world: &World,
+    installation_id: &str,
+    webhook_id: Option<u64>,
+) -> Deactivation {
+    let store = DynamoDbInstallations::new(world.aws.dynamodb.clone(), TABLE);
+    let installation = Installation {
+        installation_id: installation_id.into(),
+        repo_full_name: "acme/my-backend".into(),
+        webhook_id,
+    };
+    store
         .deactivate(
             &UserId::new(USER),
             &RepoName::parse("acme", "my-backend").unwrap(),
@@ -294,8 +287,5 @@ async fn the_conditional_update_never_creates_an_item() {
             SystemTime::now(),
         )
         .await
-        .unwrap();
-
-    assert_eq!(outcome, Deactivation::NotActive);
-    assert!(world.items().await.is_empty());
+        .unwrap()
 }

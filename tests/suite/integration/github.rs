@@ -14,7 +14,7 @@ use nectr_disconnect::app::AwsClients;
 use crate::support::world::{World, delete_as, unreachable_clients};
 use test_world::free_port;
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
 
 async fn connected_world(webhook_id: Option<u64>) -> (World, (String, String)) {

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use crate::support::world::World;
 use test_world::prism::Prism;
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 
 #[tokio::test]
 async fn the_webhook_delete_is_a_valid_request_by_githubs_openapi_description() {

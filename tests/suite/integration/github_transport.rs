@@ -19,7 +19,7 @@ use crate::support::world::World;
 use crate::support::{logs, tls};
 use test_world::secrets;
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
 /// Where GitHub sends a request for a repository renamed since.
 const MOVED: &str = "/repositories/1296269/hooks/42";

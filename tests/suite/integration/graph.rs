@@ -19,7 +19,7 @@ use test_world::bolt_proxy::BoltProxy;
 use test_world::free_port;
 use test_world::tls::TlsTerminator;
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 
 /// Two repositories that share a developer: what one disconnect must not
 /// touch includes the other repository's part of the graph.

@@ -3,19 +3,19 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
+use nectr_disconnect::adapters::dynamodb::PROFILE_SK;
 use nectr_disconnect::app::AwsClients;
 
-use crate::support::events::Answer;
 use crate::support::tls;
 use crate::support::world::{
-    TABLE, World, create_key, delete_as, encrypt, sdk_config, unreachable_clients,
+    TABLE, World, aws_answering, create_key, delete_as, encrypt, sdk_config, unreachable_clients,
+    user_pk,
 };
 use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 
 async fn world_with_installation() -> World {
     let world = World::start().await;
@@ -38,13 +38,21 @@ async fn assert_session_expired_and_nothing_changed(world: &World) {
     assert!(world.github.received_requests().await.unwrap().is_empty());
 }
 
-fn assert_unavailable(answer: &Answer) {
+/// A disconnect through `aws`: 503 with `Retry-After`, and no item changed.
+async fn assert_unavailable_and_nothing_changed(world: &World, aws: &AwsClients) {
+    let before = world.items().await;
+
+    let answer = world
+        .send_with(aws, delete_as(USER, "acme", "my-backend"))
+        .await;
+
     assert_eq!(answer.status, 503);
     assert_eq!(
         answer.body,
         json!({"detail": "Service temporarily unavailable"})
     );
     assert!(answer.header("retry-after").is_some());
+    assert_eq!(world.items().await, before);
 }
 
 #[tokio::test]
@@ -107,8 +115,8 @@ async fn a_github_token_of_the_wrong_type_is_session_expired() {
         .dynamodb
         .update_item()
         .table_name(TABLE)
-        .key("pk", AttributeValue::S(format!("USER#{USER}")))
-        .key("sk", AttributeValue::S("PROFILE".into()))
+        .key("pk", AttributeValue::S(user_pk(USER)))
+        .key("sk", AttributeValue::S(PROFILE_SK.into()))
         .update_expression("SET github_token = :t")
         .expression_attribute_values(":t", AttributeValue::S("plaintext?".into()))
         .send()
@@ -122,27 +130,13 @@ async fn a_github_token_of_the_wrong_type_is_session_expired() {
 async fn throttled_kms_is_503_and_changes_nothing() {
     let world = world_with_installation().await;
     world.seed_user(USER, "gho_token").await;
-    let kms = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .insert_header("content-type", "application/x-amz-json-1.1")
-                .set_body_string(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#),
-        )
-        .mount(&kms)
-        .await;
+    let kms = aws_answering(400, "application/x-amz-json-1.1", "ThrottlingException").await;
     let aws = AwsClients {
         kms: aws_sdk_kms::Client::new(&sdk_config(&kms.uri()).await),
         ..world.aws.clone()
     };
-    let before = world.items().await;
 
-    let answer = world
-        .send_with(&aws, delete_as(USER, "acme", "my-backend"))
-        .await;
-
-    assert_unavailable(&answer);
-    assert_eq!(world.items().await, before);
+    assert_unavailable_and_nothing_changed(&world, &aws).await;
     assert!(
         !kms.received_requests().await.unwrap().is_empty(),
         "KMS was asked"
@@ -157,12 +151,6 @@ async fn unreachable_kms_is_503_and_changes_nothing() {
         kms: unreachable_clients().await.kms,
         ..world.aws.clone()
     };
-    let before = world.items().await;
 
-    let answer = world
-        .send_with(&aws, delete_as(USER, "acme", "my-backend"))
-        .await;
-
-    assert_unavailable(&answer);
-    assert_eq!(world.items().await, before);
+    assert_unavailable_and_nothing_changed(&world, &aws).await;
 }

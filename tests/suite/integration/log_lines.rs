@@ -6,10 +6,10 @@ use wiremock::ResponseTemplate;
 
 use crate::support::events::{invocation, xray_trace_id};
 use crate::support::handler::metric_settings;
-use crate::support::logs::{INVOCATION_KEYS, LOG_KEYS, capture, log_lines};
+use crate::support::logs::{LOG_KEYS, capture, log_lines};
 use crate::support::world::{World, delete_as};
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 
 #[tokio::test]
 async fn a_disconnect_logs_its_outcome_on_one_line() {
@@ -63,8 +63,13 @@ async fn every_line_of_an_invocation_carries_the_powertools_keys() {
         "an adapter's line is among them: {lines:#?}"
     );
     for line in &lines {
-        for key in LOG_KEYS.iter().chain(&INVOCATION_KEYS) {
-            assert!(line.contains_key(*key), "no {key} in {line:?}");
+        for key in LOG_KEYS
+            .every_line
+            .iter()
+            .chain(&LOG_KEYS.every_invocation_line)
+            .chain(&LOG_KEYS.traced_invocation_line)
+        {
+            assert!(line.contains_key(key), "no {key} in {line:?}");
         }
         assert_eq!(line["function_request_id"], "req-keys");
     }

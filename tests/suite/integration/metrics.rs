@@ -11,7 +11,7 @@ use crate::support::events::invocation;
 use crate::support::logs::{capture, capture_at, log_lines, metric_documents};
 use crate::support::world::{World, delete_as, unreachable_clients};
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 
 fn only_document(text: &str) -> Value {
     let documents = metric_documents(text);

@@ -5,8 +5,8 @@
 use serde_json::json;
 
 use crate::support::events::http_api_event;
-use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
 use crate::support::world::{World, unreachable_clients};
+use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
 #[tokio::test]
 async fn malformed_names_are_404_without_touching_any_backend() {

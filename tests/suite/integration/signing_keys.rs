@@ -13,12 +13,12 @@ use nectr_disconnect::app::{AwsClients, Production};
 
 use crate::support::events::{Answer, http_api_event};
 use crate::support::handler::handle;
-use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
 use crate::support::tls;
 use crate::support::world::{World, delete_as, sdk_config};
 use test_world::fault_proxy::{Fault, FaultProxy};
+use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 const PAST_THE_TTL: Duration = Duration::from_millis(1_100);
 
 /// One execution environment: a use case whose Secrets Manager calls go

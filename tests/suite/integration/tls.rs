@@ -17,7 +17,7 @@ use crate::support::tls;
 use crate::support::world::{Seed, World, delete_as, sdk_config};
 use test_world::arcadedb::{ArcadeDb, USERNAME};
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 
 /// Seeds what every graph test reads: one repository with two files.
 const GRAPH: &str = "

@@ -2,15 +2,14 @@
 //! `Retry-After`, and nothing changed.
 
 use serde_json::json;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 use nectr_disconnect::app::AwsClients;
 
 use crate::support::events::Answer;
-use crate::support::world::{World, delete_as, sdk_config, unreachable_clients};
+use crate::support::world::{World, aws_answering, delete_as, sdk_config, unreachable_clients};
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 
 async fn connected_world() -> World {
     let world = World::start().await;
@@ -34,22 +33,6 @@ async fn assert_unavailable_and_nothing_changed(world: &World, aws: &AwsClients)
     assert_eq!(answer.header("retry-after"), Some("2"));
     assert_eq!(world.items().await, before);
     assert!(world.github.received_requests().await.unwrap().is_empty());
-}
-
-/// An AWS JSON-protocol endpoint that answers every call with `error_type`.
-async fn aws_answering(status: u16, content_type: &str, error_type: &str) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(status)
-                .insert_header("content-type", content_type)
-                .set_body_string(format!(
-                    r#"{{"__type":"{error_type}","message":"injected"}}"#
-                )),
-        )
-        .mount(&server)
-        .await;
-    server
 }
 
 #[tokio::test]
@@ -85,27 +68,20 @@ async fn unreachable_dynamodb_is_503() {
 
 #[tokio::test]
 async fn throttled_dynamodb_is_503() {
-    let world = connected_world().await;
-    let stub = aws_answering(
-        400,
-        "application/x-amz-json-1.0",
-        "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-    )
-    .await;
-    let aws = AwsClients {
-        dynamodb: aws_sdk_dynamodb::Client::new(&sdk_config(&stub.uri()).await),
-        ..world.aws.clone()
-    };
-    assert_unavailable_and_nothing_changed(&world, &aws).await;
+    assert_dynamodb_answering_is_503(400, "ProvisionedThroughputExceededException").await;
 }
 
 #[tokio::test]
 async fn dynamodb_failing_on_its_side_is_503() {
+    assert_dynamodb_answering_is_503(500, "InternalServerError").await;
+}
+
+async fn assert_dynamodb_answering_is_503(status: u16, error: &str) {
     let world = connected_world().await;
     let stub = aws_answering(
-        500,
+        status,
         "application/x-amz-json-1.0",
-        "com.amazonaws.dynamodb.v20120810#InternalServerError",
+        &format!("com.amazonaws.dynamodb.v20120810#{error}"),
     )
     .await;
     let aws = AwsClients {

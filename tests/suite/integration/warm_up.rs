@@ -18,7 +18,7 @@ use crate::support::tls;
 use crate::support::world::{World, delete_as, sdk_config};
 use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 
 /// A connected world whose AWS calls go through one proxy and whose GitHub
 /// calls go through another.

@@ -129,7 +129,7 @@ async fn every_dependency_fault_keeps_the_contract() {
 
 async fn run_cell(world: &World, n: usize, target: Target, kind: Kind) -> Cell {
     let user = format!("matrix-{n}");
-    world.connect(&user, Some(42)).await;
+    let (_, installation_sk) = world.connect(&user, Some(42)).await;
 
     let mut aws = world.aws.clone();
     let mut proxies = Vec::new();
@@ -190,7 +190,7 @@ async fn run_cell(world: &World, n: usize, target: Target, kind: Kind) -> Cell {
     if answer.status == 200 {
         let installation = after
             .iter()
-            .find(|i| i["sk"].as_s().unwrap().starts_with("INSTALL#"));
+            .find(|i| i["sk"].as_s().unwrap() == &installation_sk);
         if installation.map(|i| &i["is_active"]) != Some(&AttributeValue::Bool(false)) {
             violations.push("200 but the installation is still active".into());
         }

@@ -13,7 +13,7 @@ use crate::support::tls;
 use crate::support::world::{Seed, World, delete_as, sdk_config};
 use test_world::fault_proxy::{Fault, FaultProxy};
 
-const USER: &str = "user-1";
+use crate::support::subject::USER;
 
 async fn connected_world() -> (World, (String, String)) {
     let world = World::start().await;

@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::{Arc, Mutex, Once, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, Once, OnceLock};
 
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use nectr_disconnect::logging::{self, Format, LambdaLines, LogSettings};
@@ -20,7 +20,7 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
 
 use super::emf;
-use super::jwt::FIXTURE_KEY;
+use test_world::jwt::FIXTURE_KEY;
 use test_world::secrets;
 
 static SUITE_LOG: OnceLock<Mutex<File>> = OnceLock::new();
@@ -115,10 +115,29 @@ pub fn capture_at(level: LevelFilter) -> (CapturedLogs, DefaultGuard) {
     )
 }
 
-/// Keys every log line carries, as AWS Powertools names them.
-pub const LOG_KEYS: [&str; 4] = ["timestamp", "level", "message", "service"];
-/// Keys every line of an invocation carries besides those.
-pub const INVOCATION_KEYS: [&str; 2] = ["cold_start", "function_request_id"];
+/// The log-line keys, defined once for the suite and the scripts.
+pub struct LogKeys {
+    /// On every log line, as AWS Powertools names them.
+    pub every_line: Vec<String>,
+    /// On every line of an invocation besides those.
+    pub every_invocation_line: Vec<String>,
+    /// On an invocation's lines when it carries an X-Ray trace header.
+    pub traced_invocation_line: Vec<String>,
+}
+
+pub static LOG_KEYS: LazyLock<LogKeys> = LazyLock::new(|| {
+    let file: Value = serde_json::from_str(include_str!("../../log-line-keys.json"))
+        .expect("tests/log-line-keys.json is JSON");
+    let keys = |name: &str| -> Vec<String> {
+        serde_json::from_value(file[name].clone())
+            .unwrap_or_else(|e| panic!("tests/log-line-keys.json `{name}`: {e}"))
+    };
+    LogKeys {
+        every_line: keys("every_line"),
+        every_invocation_line: keys("every_invocation_line"),
+        traced_invocation_line: keys("traced_invocation_line"),
+    }
+});
 
 /// One JSON object: a metric document valid by the EMF specification, or a
 /// log line with the Powertools keys, each of the right type.
@@ -131,7 +150,7 @@ pub fn check_line(line: &str) -> Result<(), String> {
     if object.contains_key("_aws") {
         return emf::validate(&value).map_err(|e| format!("invalid EMF document: {e}"));
     }
-    for key in LOG_KEYS {
+    for key in &LOG_KEYS.every_line {
         if !object.get(key).is_some_and(Value::is_string) {
             return Err(format!("no string `{key}`"));
         }

@@ -4,12 +4,14 @@ use std::time::{Duration, Instant};
 
 use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
 use nectr_disconnect::disconnect::{DisconnectError, DisconnectRepository, DisconnectRequest};
-use nectr_disconnect::domain::{BearerToken, Credentials, Disconnected};
-
+use nectr_disconnect::domain::{
+    BearerToken, Credentials, Disconnected, KeptGraph, UserId, WebhookOutcome,
+};
 use nectr_disconnect::ports::Ports;
 
 use super::fakes::{FakeCleanup, FakeGraph, FakeKeys, FakeStore, FakeTokens, FakeWebhooks};
-use super::jwt::FIXTURE_KEY;
+use super::subject::{CIPHERTEXT, OAUTH_TOKEN, USER};
+use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
 /// The web app's origin, the one `ALLOWED_ORIGINS` names in the fakes'
 /// wiring, in env.json and in the fixtures.
@@ -50,6 +52,18 @@ impl Fakes {
             graph: FakeGraph::default(),
             cleanup: FakeCleanup::default(),
         }
+    }
+
+    /// USER with an OAuth token and installation `inst-1` of
+    /// `repo_full_name` (webhook 42): active, or already disconnected.
+    pub fn with_installation(repo_full_name: &str, is_active: bool) -> Self {
+        let fakes = Self::new();
+        fakes.store.add_user(USER, Some(CIPHERTEXT));
+        fakes.tokens.add(USER, CIPHERTEXT, OAUTH_TOKEN);
+        fakes
+            .store
+            .add_installation(USER, repo_full_name, "inst-1", Some(42), is_active);
+        fakes
     }
 
     /// Without a code graph or a cleanup queue, as when `NEO4J_URI` and
@@ -106,4 +120,22 @@ pub async fn disconnect_with(
             deadline: Instant::now() + Duration::from_secs(3),
         })
         .await
+}
+
+/// A token of `user`, signed with the fixtures' key and valid for an hour.
+pub fn token_for(user: &str) -> BearerToken {
+    BearerToken::new(&hs256(FIXTURE_KEY, &claims(user)))
+}
+
+/// What a disconnect of USER's acme/my-backend (`inst-1`) answers once its
+/// webhook is removed, with `graph` as the code graph's report.
+pub fn webhook_removed(graph: Option<KeptGraph>) -> Disconnected {
+    Disconnected {
+        user_id: UserId::new(USER),
+        repo_full_name: "acme/my-backend".into(),
+        installation_ids: vec!["inst-1".into()],
+        webhook: WebhookOutcome::Removed,
+        webhook_settings_url: None,
+        graph,
+    }
 }

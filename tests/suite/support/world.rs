@@ -16,16 +16,18 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_http::Request;
+use nectr_disconnect::adapters::dynamodb::{self, PROFILE_SK};
 use nectr_disconnect::app::{self, AwsClients, Production};
 use nectr_disconnect::config::{Config, WorkerConfig};
+use nectr_disconnect::domain::{RepoName, UserId};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::events::{Answer, http_api_event};
-use super::jwt::{FIXTURE_KEY, claims, hs256};
 use super::queue::Queue;
 use super::{logs, tls};
 use test_world::free_port;
+use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 use test_world::moto::Moto;
 use test_world::secrets;
 use test_world::tls::TlsTerminator;
@@ -277,8 +279,8 @@ impl World {
     pub async fn put_user(&self, user: &str, github_token: Option<&[u8]>) {
         github_token.map(secrets::register_bytes);
         let mut item = Item::from([
-            ("pk".into(), s(&format!("USER#{user}"))),
-            ("sk".into(), s("PROFILE")),
+            ("pk".into(), s(&user_pk(user))),
+            ("sk".into(), s(PROFILE_SK)),
             ("github_login".into(), s(&format!("{user}-login"))),
         ]);
         if let Some(token) = github_token {
@@ -315,12 +317,10 @@ impl World {
     }
 
     pub async fn seed_installation(&self, installation: Seed<'_>) -> (String, String) {
-        let pk = format!("USER#{}", installation.user);
-        let sk = format!(
-            "INSTALL#{}#{}",
-            installation.repo_full_name.to_ascii_lowercase(),
-            installation.installation_id
-        );
+        let pk = user_pk(installation.user);
+        let repo = RepoName::parse_full_name(installation.repo_full_name)
+            .expect("a seeded repository has a valid name");
+        let sk = dynamodb::installation_sk(&repo, installation.installation_id);
         let mut item = Item::from([
             ("pk".into(), s(&pk)),
             ("sk".into(), s(&sk)),
@@ -369,13 +369,12 @@ impl World {
     }
 
     pub async fn user_item(&self, user: &str) -> Item {
-        self.item(&(format!("USER#{user}"), "PROFILE".to_owned()))
-            .await
+        self.item(&(user_pk(user), PROFILE_SK.to_owned())).await
     }
 
     /// Every item of `user`'s partition, in key order.
     pub async fn items_of(&self, user: &str) -> Vec<Item> {
-        let pk = s(&format!("USER#{user}"));
+        let pk = s(&user_pk(user));
         self.items()
             .await
             .into_iter()
@@ -413,6 +412,27 @@ pub struct Seed<'a> {
     pub installation_id: &'a str,
     pub webhook_id: Option<u64>,
     pub is_active: bool,
+}
+
+/// The partition key of `user`'s items, as the function writes it.
+pub fn user_pk(user: &str) -> String {
+    dynamodb::user_pk(&UserId::new(user))
+}
+
+/// An AWS JSON-protocol endpoint that answers every call with `error_type`.
+pub async fn aws_answering(status: u16, content_type: &str, error_type: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(status)
+                .insert_header("content-type", content_type)
+                .set_body_string(format!(
+                    r#"{{"__type":"{error_type}","message":"injected"}}"#
+                )),
+        )
+        .mount(&server)
+        .await;
+    server
 }
 
 pub fn s(value: &str) -> AttributeValue {

@@ -8,7 +8,7 @@ use nectr_disconnect::domain::{BearerToken, Credentials};
 use serde_json::{Value, json};
 
 use crate::support::fakes::{FakeKeys, Fault};
-use crate::support::jwt::{
+use test_world::jwt::{
     FIXTURE_KEY, claims, hmac_signed_with_header, hs256, now, unsigned, with_algorithm,
 };
 
@@ -43,6 +43,11 @@ fn assert_unauthorized(result: Result<String, AuthError>, case: &str) {
 fn with(mut claims: Value, key: &str, value: Value) -> Value {
     claims[key] = value;
     claims
+}
+
+/// A token of user-1 whose claim `key` is `value`.
+fn token_with(key: &str, value: Value) -> String {
+    hs256(FIXTURE_KEY, &with(claims("user-1"), key, value))
 }
 
 fn without(mut claims: Value, key: &str) -> Value {
@@ -136,19 +141,13 @@ async fn algorithms_other_than_hs256_are_unauthorized() {
 
 #[tokio::test]
 async fn a_token_expired_beyond_the_leeway_is_unauthorized() {
-    let token = hs256(
-        FIXTURE_KEY,
-        &with(claims("user-1"), "exp", json!(now() - 61 - 5)),
-    );
+    let token = token_with("exp", json!(now() - 61 - 5));
     assert_unauthorized(user_of(&token).await, "expired");
 }
 
 #[tokio::test]
 async fn a_token_expired_within_the_leeway_is_accepted() {
-    let token = hs256(
-        FIXTURE_KEY,
-        &with(claims("user-1"), "exp", json!(now() - 30)),
-    );
+    let token = token_with("exp", json!(now() - 30));
     assert_eq!(user_of(&token).await.unwrap(), "user-1");
 }
 
@@ -160,33 +159,21 @@ async fn a_token_without_exp_is_unauthorized() {
 
 #[tokio::test]
 async fn exp_or_nbf_as_strings_are_unauthorized() {
-    let exp = hs256(
-        FIXTURE_KEY,
-        &with(claims("user-1"), "exp", json!((now() + 3600).to_string())),
-    );
+    let exp = token_with("exp", json!((now() + 3600).to_string()));
     assert_unauthorized(user_of(&exp).await, "string exp");
-    let nbf = hs256(
-        FIXTURE_KEY,
-        &with(claims("user-1"), "nbf", json!(now().to_string())),
-    );
+    let nbf = token_with("nbf", json!(now().to_string()));
     assert_unauthorized(user_of(&nbf).await, "string nbf");
 }
 
 #[tokio::test]
 async fn a_token_not_valid_before_a_future_time_is_unauthorized() {
-    let token = hs256(
-        FIXTURE_KEY,
-        &with(claims("user-1"), "nbf", json!(now() + 600)),
-    );
+    let token = token_with("nbf", json!(now() + 600));
     assert_unauthorized(user_of(&token).await, "nbf future");
 }
 
 #[tokio::test]
 async fn a_past_nbf_is_accepted() {
-    let token = hs256(
-        FIXTURE_KEY,
-        &with(claims("user-1"), "nbf", json!(now() - 10)),
-    );
+    let token = token_with("nbf", json!(now() - 10));
     assert_eq!(user_of(&token).await.unwrap(), "user-1");
 }
 
@@ -213,10 +200,7 @@ async fn a_token_without_a_usable_subject_is_unauthorized() {
 #[tokio::test]
 async fn an_oversized_token_is_unauthorized_without_fetching_keys() {
     let keys = FakeKeys::new(FIXTURE_KEY);
-    let huge = hs256(
-        FIXTURE_KEY,
-        &with(claims("user-1"), "pad", json!("x".repeat(64 * 1024))),
-    );
+    let huge = token_with("pad", json!("x".repeat(64 * 1024)));
     assert_unauthorized(authenticate(&authenticator(&keys), &huge).await, "64 KiB");
     assert_eq!(keys.fetches(), 0);
 }

@@ -13,32 +13,17 @@ use nectr_disconnect::worker::CleanupHandler;
 
 use crate::support::fakes::{Fault, WebhookCall};
 use crate::support::handler::metric_settings;
+use crate::support::subject::{OAUTH_TOKEN, USER, cleanup_job};
 use crate::support::use_case::{FakePorts, Fakes};
 
-const USER: &str = "user-1";
-const CIPHERTEXT: &[u8] = b"ciphertext-of-user-1";
-const OAUTH_TOKEN: &str = "gho_user1cleanuptoken";
-
-/// A user who disconnected acme/my-backend (webhook 42): the installation
-/// is inactive, the job names its hook.
+/// USER disconnected acme/my-backend (webhook 42): the installation is
+/// inactive, the job names its hook.
 fn disconnected() -> Fakes {
-    let fakes = Fakes::new();
-    fakes.store.add_user(USER, Some(CIPHERTEXT));
-    fakes.tokens.add(USER, CIPHERTEXT, OAUTH_TOKEN);
-    fakes
-        .store
-        .add_installation(USER, "acme/my-backend", "inst-1", Some(42), false);
-    fakes
+    Fakes::with_installation("acme/my-backend", false)
 }
 
 fn job() -> CleanupJob {
-    CleanupJob {
-        user_id: USER.into(),
-        repo: "acme/my-backend".into(),
-        installation_id: "inst-1".into(),
-        webhook_id: 42,
-        disconnected_at: "2026-12-02T03:04:05.123456Z".into(),
-    }
+    cleanup_job("2026-12-02T03:04:05.123456Z")
 }
 
 fn worker(fakes: &Fakes) -> WebhookCleanup<FakePorts> {

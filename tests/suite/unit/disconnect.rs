@@ -3,31 +3,17 @@
 use std::time::Duration;
 
 use nectr_disconnect::disconnect::DisconnectError;
-use nectr_disconnect::domain::{BearerToken, Disconnected, UserId, WebhookOutcome, rfc3339};
+use nectr_disconnect::domain::{BearerToken, Disconnected, WebhookOutcome, rfc3339};
 use nectr_disconnect::ports::{DependencyError, WebhookRemoval};
 
 use crate::support::fakes::{Fault, StoredInstallation, Update, WebhookCall};
-use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
-use crate::support::use_case::{Fakes, disconnect_with};
+use crate::support::subject::{CIPHERTEXT, OAUTH_TOKEN, USER};
+use crate::support::use_case::{Fakes, disconnect_with, token_for, webhook_removed};
 
-const USER: &str = "user-1";
-const CIPHERTEXT: &[u8] = b"ciphertext-of-user-1";
-const OAUTH_TOKEN: &str = "gho_user1token";
-
-/// A user with an OAuth token and an active installation of acme/my-backend
+/// USER with an OAuth token and an active installation of acme/my-backend
 /// with webhook 42.
 fn connected() -> Fakes {
-    let fakes = Fakes::new();
-    fakes.store.add_user(USER, Some(CIPHERTEXT));
-    fakes.tokens.add(USER, CIPHERTEXT, OAUTH_TOKEN);
-    fakes
-        .store
-        .add_installation(USER, "acme/my-backend", "inst-1", Some(42), true);
-    fakes
-}
-
-fn token_for(user: &str) -> BearerToken {
-    BearerToken::new(&hs256(FIXTURE_KEY, &claims(user)))
+    Fakes::with_installation("acme/my-backend", true)
 }
 
 async fn disconnect(
@@ -65,17 +51,7 @@ async fn disconnect_removes_the_webhook_and_marks_the_installation_inactive() {
         .await
         .unwrap();
 
-    assert_eq!(
-        outcome,
-        Disconnected {
-            user_id: UserId::new(USER),
-            repo_full_name: "acme/my-backend".into(),
-            installation_ids: vec!["inst-1".into()],
-            webhook: WebhookOutcome::Removed,
-            webhook_settings_url: None,
-            graph: None,
-        }
-    );
+    assert_eq!(outcome, webhook_removed(None));
     assert_inactive(&fakes.store.installation("inst-1"));
     assert_eq!(
         fakes.webhooks.calls(),
@@ -313,17 +289,7 @@ async fn an_undecryptable_oauth_token_is_session_expired_and_changes_nothing() {
 
 #[tokio::test]
 async fn an_unavailable_dependency_is_reported_as_unavailable_and_changes_nothing() {
-    for dependency in ["store", "kms", "keys"] {
-        let fakes = connected();
-        let before = fakes.store.installations();
-        match dependency {
-            "store" => fakes.store.fail_with(Fault::Unavailable),
-            "kms" => fakes.tokens.fail_with(Fault::Unavailable),
-            _ => fakes.keys.fail_with(Fault::Unavailable),
-        }
-
-        let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
-
+    for (dependency, result) in each_dependency_failing_with(Fault::Unavailable).await {
         assert!(
             matches!(
                 result,
@@ -333,24 +299,12 @@ async fn an_unavailable_dependency_is_reported_as_unavailable_and_changes_nothin
             ),
             "{dependency}: {result:?}"
         );
-        assert_untouched(&before, &fakes);
-        assert!(fakes.webhooks.calls().is_empty(), "{dependency}");
     }
 }
 
 #[tokio::test]
 async fn a_failing_dependency_is_reported_as_failed_and_changes_nothing() {
-    for dependency in ["store", "kms", "keys"] {
-        let fakes = connected();
-        let before = fakes.store.installations();
-        match dependency {
-            "store" => fakes.store.fail_with(Fault::Failed),
-            "kms" => fakes.tokens.fail_with(Fault::Failed),
-            _ => fakes.keys.fail_with(Fault::Failed),
-        }
-
-        let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
-
+    for (dependency, result) in each_dependency_failing_with(Fault::Failed).await {
         assert!(
             matches!(
                 result,
@@ -358,8 +312,32 @@ async fn a_failing_dependency_is_reported_as_failed_and_changes_nothing() {
             ),
             "{dependency}: {result:?}"
         );
-        assert_untouched(&before, &fakes);
     }
+}
+
+/// A disconnect with each dependency read before GitHub failing in turn:
+/// what it answered, once it is checked that nothing changed and GitHub was
+/// not called.
+async fn each_dependency_failing_with(
+    fault: Fault,
+) -> Vec<(&'static str, Result<Disconnected, DisconnectError>)> {
+    let mut results = Vec::new();
+    for dependency in ["store", "kms", "keys"] {
+        let fakes = connected();
+        let before = fakes.store.installations();
+        match dependency {
+            "store" => fakes.store.fail_with(fault),
+            "kms" => fakes.tokens.fail_with(fault),
+            _ => fakes.keys.fail_with(fault),
+        }
+
+        let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
+
+        assert_untouched(&before, &fakes);
+        assert!(fakes.webhooks.calls().is_empty(), "{dependency}");
+        results.push((dependency, result));
+    }
+    results
 }
 
 #[tokio::test]

@@ -4,29 +4,22 @@
 use std::time::Duration;
 
 use nectr_disconnect::disconnect::DisconnectError;
-use nectr_disconnect::domain::{BearerToken, Disconnected, KeptGraph, UserId, WebhookOutcome};
+use nectr_disconnect::domain::{BearerToken, Disconnected, KeptGraph, WebhookOutcome};
 use nectr_disconnect::ports::DependencyError;
 
 use crate::support::fakes::Fault;
-use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
-use crate::support::use_case::{Fakes, disconnect_with};
+use crate::support::subject::USER;
+use crate::support::use_case::{Fakes, disconnect_with, token_for, webhook_removed};
 
-const USER: &str = "user-1";
-const CIPHERTEXT: &[u8] = b"ciphertext-of-user-1";
 const KEPT: KeptGraph = KeptGraph {
     files: 120,
     pull_requests: 35,
     developers: 4,
 };
 
-/// A user connected to `stored_name` (webhook 42), whose graph holds KEPT.
+/// USER connected to `stored_name` (webhook 42), whose graph holds KEPT.
 fn connected(stored_name: &str) -> Fakes {
-    let fakes = Fakes::new();
-    fakes.store.add_user(USER, Some(CIPHERTEXT));
-    fakes.tokens.add(USER, CIPHERTEXT, "gho_graphtoken");
-    fakes
-        .store
-        .add_installation(USER, stored_name, "inst-1", Some(42), true);
+    let fakes = Fakes::with_installation(stored_name, true);
     fakes.graph.keeps(stored_name, KEPT);
     fakes
 }
@@ -40,10 +33,6 @@ async fn disconnect(
     disconnect_with(&fakes.use_case_with_graph(), token, owner, repo).await
 }
 
-fn token() -> BearerToken {
-    BearerToken::new(&hs256(FIXTURE_KEY, &claims(USER)))
-}
-
 fn assert_inactive(fakes: &Fakes) {
     let installation = fakes.store.installation("inst-1");
     assert!(!installation.is_active, "{installation:?}");
@@ -53,21 +42,11 @@ fn assert_inactive(fakes: &Fakes) {
 async fn the_disconnect_reports_what_the_code_graph_keeps() {
     let fakes = connected("acme/my-backend");
 
-    let outcome = disconnect(&fakes, Some(&token()), "acme", "my-backend")
+    let outcome = disconnect(&fakes, Some(&token_for(USER)), "acme", "my-backend")
         .await
         .unwrap();
 
-    assert_eq!(
-        outcome,
-        Disconnected {
-            user_id: UserId::new(USER),
-            repo_full_name: "acme/my-backend".into(),
-            installation_ids: vec!["inst-1".into()],
-            webhook: WebhookOutcome::Removed,
-            webhook_settings_url: None,
-            graph: Some(KEPT),
-        }
-    );
+    assert_eq!(outcome, webhook_removed(Some(KEPT)));
     assert_inactive(&fakes);
     assert_eq!(fakes.graph.asked(), ["acme/my-backend"]);
 }
@@ -76,9 +55,14 @@ async fn the_disconnect_reports_what_the_code_graph_keeps() {
 async fn without_a_configured_graph_the_disconnect_leaves_graph_out() {
     let fakes = connected("acme/my-backend");
 
-    let outcome = disconnect_with(&fakes.use_case(), Some(&token()), "acme", "my-backend")
-        .await
-        .unwrap();
+    let outcome = disconnect_with(
+        &fakes.use_case(),
+        Some(&token_for(USER)),
+        "acme",
+        "my-backend",
+    )
+    .await
+    .unwrap();
 
     assert_eq!(outcome.graph, None);
     assert_eq!(outcome.webhook, WebhookOutcome::Removed);
@@ -91,21 +75,11 @@ async fn a_failing_graph_leaves_graph_out_and_changes_nothing_else() {
     let fakes = connected("acme/my-backend");
     fakes.graph.fail();
 
-    let outcome = disconnect(&fakes, Some(&token()), "acme", "my-backend")
+    let outcome = disconnect(&fakes, Some(&token_for(USER)), "acme", "my-backend")
         .await
         .unwrap();
 
-    assert_eq!(
-        outcome,
-        Disconnected {
-            user_id: UserId::new(USER),
-            repo_full_name: "acme/my-backend".into(),
-            installation_ids: vec!["inst-1".into()],
-            webhook: WebhookOutcome::Removed,
-            webhook_settings_url: None,
-            graph: None,
-        }
-    );
+    assert_eq!(outcome, webhook_removed(None));
     assert_inactive(&fakes);
 }
 
@@ -113,7 +87,7 @@ async fn a_failing_graph_leaves_graph_out_and_changes_nothing_else() {
 async fn a_request_in_another_case_gets_the_counts_under_the_stored_name() {
     let fakes = connected("Acme/My-Backend");
 
-    let outcome = disconnect(&fakes, Some(&token()), "acme", "my-backend")
+    let outcome = disconnect(&fakes, Some(&token_for(USER)), "acme", "my-backend")
         .await
         .unwrap();
 
@@ -140,7 +114,7 @@ async fn a_repository_without_an_installation_is_not_found_whatever_the_graph_ho
     let fakes = connected("acme/my-backend");
     fakes.graph.keeps("acme/other", KEPT);
 
-    let refused = disconnect(&fakes, Some(&token()), "acme", "other").await;
+    let refused = disconnect(&fakes, Some(&token_for(USER)), "acme", "other").await;
 
     assert!(matches!(
         refused,
@@ -159,7 +133,7 @@ async fn a_failed_disconnect_answers_without_waiting_for_the_graph() {
     // never end.
     let refused = tokio::time::timeout(
         Duration::from_secs(30),
-        disconnect(&fakes, Some(&token()), "acme", "my-backend"),
+        disconnect(&fakes, Some(&token_for(USER)), "acme", "my-backend"),
     )
     .await
     .expect("the failed disconnect waited for the graph");

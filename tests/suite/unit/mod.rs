@@ -2,4 +2,5 @@ mod authentication;
 mod cleanup;
 mod disconnect;
 mod graph;
+mod table_keys;
 mod telemetry;

@@ -14,9 +14,9 @@ use crate::support::emf;
 use crate::support::events::{http_api_event, invocation};
 use crate::support::fakes::Fault;
 use crate::support::handler::handle;
-use crate::support::jwt::{FIXTURE_KEY, claims, hs256};
 use crate::support::logs::{capture_at, log_lines};
 use crate::support::use_case::Fakes;
+use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
 fn settings(vars: &[(&str, &str)]) -> LogSettings {
     LogSettings::from_lookup(|name| {
