@@ -80,6 +80,16 @@ pub fn installation_sk(repo: &RepoName, installation_id: &str) -> String {
     format!("{}{installation_id}", installation_sk_prefix(repo))
 }
 
+fn installation_key(user: &UserId, repo: &RepoName, installation: &Installation) -> Item {
+    Item::from([
+        ("pk".to_owned(), AttributeValue::S(user_pk(user))),
+        (
+            "sk".to_owned(),
+            AttributeValue::S(installation_sk(repo, &installation.installation_id)),
+        ),
+    ])
+}
+
 impl InstallationStore for DynamoDbInstallations {
     async fn find_user(&self, user: &UserId) -> Result<Option<User>, DependencyError> {
         let output = metrics::timed(
@@ -149,11 +159,7 @@ impl InstallationStore for DynamoDbInstallations {
             self.client
                 .update_item()
                 .table_name(&self.table)
-                .key("pk", AttributeValue::S(user_pk(user)))
-                .key(
-                    "sk",
-                    AttributeValue::S(installation_sk(repo, &installation.installation_id)),
-                )
+                .set_key(Some(installation_key(user, repo, installation)))
                 .update_expression("SET is_active = :inactive, disconnected_at = :at")
                 .condition_expression(
                     "attribute_exists(pk) AND is_active = :active AND installation_id = :id",
@@ -201,11 +207,7 @@ impl InstallationStore for DynamoDbInstallations {
             self.client
                 .get_item()
                 .table_name(&self.table)
-                .key("pk", AttributeValue::S(user_pk(user)))
-                .key(
-                    "sk",
-                    AttributeValue::S(installation_sk(repo, &installation.installation_id)),
-                )
+                .set_key(Some(installation_key(user, repo, installation)))
                 .projection_expression("is_active, disconnected_at")
                 .consistent_read(true)
                 .send(),

@@ -28,6 +28,18 @@ async fn github_answers(world: &World, hook_path: &str, status: u16) {
         .await;
 }
 
+/// USER connected to acme/my-backend (`inst-1`, webhook 42), which GitHub
+/// removes: the world and the installation's key.
+async fn connected() -> (World, (String, String)) {
+    let world = World::start().await;
+    world.seed_user(USER, OAUTH_TOKEN).await;
+    let key = world
+        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
+        .await;
+    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
+    (world, key)
+}
+
 fn seed<'a>(
     user: &'a str,
     repo: &'a str,
@@ -67,12 +79,7 @@ fn assert_disconnected(before: &Item, after: &Item) {
 
 #[tokio::test]
 async fn disconnect_answers_200_and_changes_only_is_active_and_disconnected_at() {
-    let world = World::start().await;
-    world.seed_user(USER, OAUTH_TOKEN).await;
-    let key = world
-        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
-        .await;
-    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
+    let (world, key) = connected().await;
     let items_before = world.items().await.len();
     let user_before = world.user_item(USER).await;
     let installation_before = world.item(&key).await;
@@ -130,12 +137,7 @@ async fn the_webhook_delete_carries_the_headers_github_requires() {
 
 #[tokio::test]
 async fn lookup_ignores_case_and_answers_with_the_stored_name() {
-    let world = World::start().await;
-    world.seed_user(USER, OAUTH_TOKEN).await;
-    let key = world
-        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
-        .await;
-    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
+    let (world, key) = connected().await;
     let before = world.item(&key).await;
 
     let answer = world.disconnect_as(USER, "ACME", "My-Backend").await;
@@ -166,12 +168,7 @@ async fn another_users_installation_is_invisible() {
 
 #[tokio::test]
 async fn a_second_disconnect_is_not_found_and_changes_nothing() {
-    let world = World::start().await;
-    world.seed_user(USER, OAUTH_TOKEN).await;
-    world
-        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
-        .await;
-    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
+    let (world, _) = connected().await;
     assert_eq!(
         world.disconnect_as(USER, "acme", "my-backend").await.status,
         200
@@ -215,12 +212,7 @@ async fn a_reconnected_repository_disconnects_only_the_active_installation() {
 
 #[tokio::test]
 async fn two_concurrent_disconnects_give_one_200_and_one_404() {
-    let world = World::start().await;
-    world.seed_user(USER, OAUTH_TOKEN).await;
-    let key = world
-        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
-        .await;
-    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
+    let (world, key) = connected().await;
     let before = world.item(&key).await;
     let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
     let mut aws = world.aws.clone();
