@@ -9,11 +9,11 @@ export SAM_CLI_TELEMETRY := 0
 
 ## A real disconnect on this machine, printed (moto + GitHub stub + cargo lambda watch).
 demo:
-	bash scripts/demo.sh
+	bash scripts/local/demo.sh
 
 ## The demo's world left running for manual requests and `cargo lambda invoke`.
 serve:
-	bash scripts/serve.sh
+	bash scripts/local/serve.sh
 
 ## Everything CI checks: `check`, the demo (it fails on an answer the
 ## contract does not give), then the deploy build. `.ci/run` calls exactly this.
@@ -29,7 +29,7 @@ cargo-checks: bootstrap docs-match-spec
 	rm -rf target/test-logs target/reliability
 	cargo test
 	@cat target/reliability/fault-matrix.md target/reliability/aws-errors.md
-	$(TOOLS) python scripts/check_responses.py openapi.yaml target/test-logs/responses-*.ndjson
+	$(TOOLS) python scripts/check/check_responses.py openapi.yaml target/test-logs/responses-*.ndjson
 	@echo "Log lines the suite emitted, every one checked for secrets: $$(cat target/test-logs/*.log | wc -l)"
 
 ## docs/ is the contract (../shared/spec/) as this repository holds it.
@@ -41,12 +41,12 @@ docs-match-spec:
 	fi
 
 invoke-fixtures: bootstrap
-	bash scripts/invoke_fixtures.sh
+	bash scripts/check/invoke_fixtures.sh
 
 ## schemathesis against the function under `cargo lambda watch`, as openapi.yaml
 ## describes it (SCHEMATHESIS_MAX_EXAMPLES cases per operation, default 100).
 api-conformance: bootstrap
-	bash scripts/api_conformance.sh
+	bash scripts/check/api_conformance.sh
 
 ## cfn-lint and sam validate --lint, offline.
 lint-template: bootstrap
@@ -56,31 +56,32 @@ lint-template: bootstrap
 ## sam build through cargo-lambda; checks the arm64 bootstrap it produces.
 check-deploy: lint-template
 	$(TOOLS) sam build
-	python3 scripts/check_bootstrap.py .aws-sam/build/DisconnectFunction/bootstrap
-	python3 scripts/check_bootstrap.py .aws-sam/build/CleanupFunction/bootstrap
+	python3 scripts/check/check_bootstrap.py .aws-sam/build/DisconnectFunction/bootstrap
+	python3 scripts/check/check_bootstrap.py .aws-sam/build/CleanupFunction/bootstrap
 
 ## Release build for Lambda arm64: target/lambda/{nectr-disconnect,nectr-webhook-cleanup}/bootstrap.
 build: bootstrap
 	$(TOOLS) cargo lambda build --release --arm64
-	python3 scripts/check_bootstrap.py target/lambda/nectr-disconnect/bootstrap
-	python3 scripts/check_bootstrap.py target/lambda/nectr-webhook-cleanup/bootstrap
+	python3 scripts/check/check_bootstrap.py target/lambda/nectr-disconnect/bootstrap
+	python3 scripts/check/check_bootstrap.py target/lambda/nectr-webhook-cleanup/bootstrap
 
 ## Handler overhead (criterion) and the release binary under a local Lambda
 ## runtime: warm latency per injected latency L, cold start, memory.
 bench: bootstrap
 	$(TOOLS) cargo lambda build --release --lambda-dir target/lambda-bench
+	cargo build --quiet -p test-world --bin test-world
 	cargo bench --bench handler
 	cargo bench --bench lambda
 
 ## libFuzzer on the router and the name rules for FUZZ_SECONDS (default 60); needs nightly.
 fuzz:
-	bash scripts/fuzz.sh
+	bash scripts/check/fuzz.sh
 
 ## Installs the pinned tools: moto, cargo-lambda, SAM CLI, cfn-lint, ArcadeDB and
 ## schemathesis into .venv; Prism and GitHub's OpenAPI description into node_modules.
 bootstrap:
-	bash scripts/bootstrap.sh
+	bash scripts/tools/bootstrap.sh
 
 ## Regenerates events/*.json (tokens signed with the local test key).
 fixtures:
-	python3 scripts/generate_events.py
+	python3 scripts/tools/generate_events.py

@@ -126,11 +126,11 @@ impl World {
         let seeded = Command::new(root().join(".venv/bin/python"))
             .arg("local_aws.py")
             .arg("setup")
-            .current_dir(root().join("scripts"))
+            .current_dir(root().join("scripts/local"))
             .envs(aws_env(&moto.endpoint))
             .status()
             .expect("the seeding script runs");
-        assert!(seeded.success(), "scripts/local_aws.py setup failed");
+        assert!(seeded.success(), "scripts/local/local_aws.py setup failed");
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(&moto.endpoint)
             .region(Region::new("us-east-1"))
@@ -171,7 +171,7 @@ impl World {
             .expect("moto updates the item");
     }
 
-    /// The Neo4j credentials secret of `scripts/local_aws.py`, pointed at
+    /// The Neo4j credentials secret of `scripts/local/local_aws.py`, pointed at
     /// a server with this password.
     async fn store_neo4j_password(&self, password: &str) {
         let credentials =

@@ -1,7 +1,7 @@
 //! Every event in `events/` through the same handler the binary runs, over
 //! in-memory fakes seeded with the fixtures' world: `fixture-user` has
 //! connected acme/my-backend (webhook 42) and acme/docs (no webhook), and the
-//! code graph holds what scripts/local_graph.py seeds for them. API Gateway
+//! code graph holds what scripts/local/local_graph.py seeds for them. API Gateway
 //! events go to the disconnect's handler; SQS batches (`sqs-*`) to the
 //! cleanup worker's.
 
@@ -25,7 +25,7 @@ use crate::support::use_case::{FakePorts, Fakes};
 use test_world::jwt::FIXTURE_USER as USER;
 
 /// `tests/expected-responses.json`: for each fixture, the status, the body
-/// and any header the contract prescribes. `scripts/invoke_fixtures.sh`
+/// and any header the contract prescribes. `scripts/check/invoke_fixtures.sh`
 /// checks the same expectations through `cargo lambda invoke`.
 fn expectations() -> BTreeMap<String, Value> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expected-responses.json");

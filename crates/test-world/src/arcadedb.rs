@@ -1,6 +1,6 @@
 //! ArcadeDB as the Bolt server Neo4j cannot be here: it speaks Bolt 4.4 and
 //! Cypher, and ships with its own Java runtime in the `arcadedb-embedded`
-//! wheel that scripts/bootstrap.sh installs. Each test starts its own on free
+//! wheel that scripts/tools/bootstrap.sh installs. Each test starts its own on free
 //! loopback ports, in a fresh directory, and stops it when the handle is
 //! dropped, pass or fail.
 
@@ -39,7 +39,7 @@ fn home() -> PathBuf {
         .find(|home| home.join("jre/bin/java").exists())
         .unwrap_or_else(|| {
             panic!(
-                "no arcadedb_embedded under {}: run `make test` or scripts/bootstrap.sh",
+                "no arcadedb_embedded under {}: run `make test` or scripts/tools/bootstrap.sh",
                 lib.display()
             )
         })

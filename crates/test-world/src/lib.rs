@@ -23,7 +23,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The repository's root, where scripts/bootstrap.sh puts `.venv`.
+/// The repository's root, where scripts/tools/bootstrap.sh puts `.venv`.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .ancestors()

@@ -19,7 +19,7 @@ fn moto_server() -> PathBuf {
         .unwrap_or_else(|| crate::workspace_root().join(".venv/bin/moto_server"));
     assert!(
         path.exists(),
-        "{} is missing: run `make test` or scripts/bootstrap.sh to install moto",
+        "{} is missing: run `make test` or scripts/tools/bootstrap.sh to install moto",
         path.display()
     );
     path

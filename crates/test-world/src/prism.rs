@@ -1,6 +1,6 @@
 //! Prism (npm `@stoplight/prism-cli`) as a validating mock of GitHub, from
 //! GitHub's own OpenAPI description (npm `@octokit/openapi`), both installed
-//! into node_modules by scripts/bootstrap.sh. With `--errors`, a request the
+//! into node_modules by scripts/tools/bootstrap.sh. With `--errors`, a request the
 //! description does not allow gets an error instead of a mocked answer, and
 //! Prism logs each violation. Each test starts its own on a free loopback
 //! port and stops it when the handle is dropped, pass or fail.
@@ -28,7 +28,7 @@ fn installed(path: &str) -> PathBuf {
     let path = workspace_root().join(path);
     assert!(
         path.exists(),
-        "{} is missing: run `make test` or scripts/bootstrap.sh",
+        "{} is missing: run `make test` or scripts/tools/bootstrap.sh",
         path.display()
     );
     path

@@ -2,7 +2,7 @@
 //! environment, so each one is a cold start, with the default metric
 //! settings. Every answer is also recorded in
 //! `target/test-logs/responses-<pid>.ndjson`, which
-//! scripts/check_responses.py checks against openapi.yaml after the suite.
+//! scripts/check/check_responses.py checks against openapi.yaml after the suite.
 
 use std::fs::File;
 use std::io::Write;

@@ -50,8 +50,11 @@ OAUTH_TOKEN = "gho_localDemoTokenNotARealOne0000000000"
 
 
 def fixture_key():
-    """The local test key the fixtures are signed with, from where it is defined."""
-    binary = pathlib.Path(__file__).resolve().parent.parent / "target/debug/test-world"
+    """The local test key the fixtures are signed with, from where it is
+    defined: crates/test-world, whose CLI local_env.sh and `make bench` build."""
+    binary = pathlib.Path(__file__).resolve().parents[2] / "target/debug/test-world"
+    if not binary.exists():
+        sys.exit(f"{binary} is missing: cargo build -p test-world --bin test-world")
     return subprocess.run([binary, "fixture-key"], check=True, capture_output=True, text=True).stdout.strip()
 
 

@@ -2,7 +2,7 @@
 """Check that a built `bootstrap` is what Lambda arm64 runs: a 64-bit
 little-endian ELF executable for AArch64. Prints its size.
 
-    python3 scripts/check_bootstrap.py PATH
+    python3 scripts/check/check_bootstrap.py PATH
 """
 import os
 import struct

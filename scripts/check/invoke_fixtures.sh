@@ -5,14 +5,14 @@
 # GitHub stub, re-seeded before each event. Each answer must match its entry
 # in tests/expected-responses.json, as in the handler-level fixture test;
 # then every line the functions wrote is checked
-# (scripts/check_function_log.py).
+# (scripts/check/check_function_log.py).
 set -euo pipefail
-source "$(dirname "$0")/local_env.sh"
+source "$(dirname "$0")/../local/local_env.sh"
 
 failed=0
 for event in events/*.json; do
   name=$(basename "$event" .json)
-  (cd scripts && python3 local_aws.py reset)
+  (cd scripts/local && python3 local_aws.py reset)
   "${curl_github[@]}" -X POST "$github_url/_reset"
   function=nectr-disconnect
   case $name in sqs-*) function=nectr-webhook-cleanup ;; esac
@@ -56,5 +56,5 @@ echo "cargo lambda invoke: $((total - failed)) of $total fixtures answered as ex
 # One metric document a disconnect, one a cleanup message.
 documents=$(python3 -c 'import glob, json
 print(sum(len(json.load(open(f))["Records"]) if "/sqs-" in f else 1 for f in glob.glob("events/*.json")))')
-python3 scripts/check_function_log.py "$work/lambda.log" "$documents" || failed=$((failed + 1))
+python3 scripts/check/check_function_log.py "$work/lambda.log" "$documents" || failed=$((failed + 1))
 [ "$failed" -eq 0 ]

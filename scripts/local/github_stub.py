@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A stand-in for api.github.com on loopback, for the demo.
 
-    python3 scripts/github_stub.py PORT [ADDRESS] [--tls CERT KEY]
+    python3 scripts/local/github_stub.py PORT [ADDRESS] [--tls CERT KEY]
 
 With --tls it serves HTTPS with that certificate chain and key, as GitHub
 does (the local world's, issued by the run's CA).

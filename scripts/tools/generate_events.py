@@ -13,12 +13,12 @@ import json
 import pathlib
 import subprocess
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 
 
 def mint(sub: str, iat: int, exp: int = 4102444800) -> str:
-    command = ["cargo", "run", "--quiet", "-p", "test-world", "--", "mint-jwt", sub, "--iat", str(iat), "--exp", str(exp)]
+    command = ["cargo", "run", "--quiet", "-p", "test-world", "--bin", "test-world", "--", "mint-jwt", sub, "--iat", str(iat), "--exp", str(exp)]
     return subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
 
 

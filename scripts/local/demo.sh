@@ -32,7 +32,7 @@ section "Where the function reaches its dependencies"
 grep -E '^(AWS_ENDPOINT_URL|GITHUB_API_URL|NEO4J_URI|SSL_CERT_FILE)=' "$work/function.env"
 
 section "Installation item before"
-(cd scripts && python3 local_aws.py item "$sk")
+(cd scripts/local && python3 local_aws.py item "$sk")
 
 section "Request"
 echo "DELETE $url"
@@ -42,7 +42,7 @@ section "Response"
 disconnect '{"status":"disconnected","repo":"acme/my-backend","webhook":"removed","graph":{"files":3,"pull_requests":2,"developers":2}}'
 
 section "Installation item after"
-(cd scripts && python3 local_aws.py item "$sk")
+(cd scripts/local && python3 local_aws.py item "$sk")
 
 section "What the GitHub stub received"
 "${curl_github[@]}" "$github_url/_received"
@@ -57,7 +57,7 @@ url="http://127.0.0.1:$lambda_port/lambda-url/nectr-disconnect/api/v1/repos/acme
 disconnect '{"status":"disconnected","repo":"acme/my-frontend","webhook":"scheduled","graph":{"files":0,"pull_requests":0,"developers":0}}'
 
 section "The cleanup job on the queue (delayed 60 s before the worker's first try)"
-(cd scripts && python3 local_aws.py depth && python3 local_aws.py receive "$OLDPWD/$work/cleanup-event.json" 120)
+(cd scripts/local && python3 local_aws.py depth && python3 local_aws.py receive "$OLDPWD/$work/cleanup-event.json" 120)
 python3 -c 'import json, sys; [print(r["body"]) for r in json.load(open(sys.argv[1]))["Records"]]' "$work/cleanup-event.json"
 
 section "The cleanup worker: cargo lambda invoke nectr-webhook-cleanup with that SQS event"
@@ -71,7 +71,7 @@ if [ "$(tr -d ' \n' <"$work/cleanup-response.json")" != '{"batchItemFailures":[]
 fi
 # What the event source mapping does with a message the worker did not
 # report: it deletes it.
-(cd scripts && python3 local_aws.py settle "$OLDPWD/$work/cleanup-event.json" "$OLDPWD/$work/cleanup-response.json")
+(cd scripts/local && python3 local_aws.py settle "$OLDPWD/$work/cleanup-event.json" "$OLDPWD/$work/cleanup-response.json")
 
 section "What the GitHub stub received since (the 502, then the worker's DELETE)"
 "${curl_github[@]}" "$github_url/_received" | python3 -c 'import json, sys
@@ -79,7 +79,7 @@ for r in json.load(sys.stdin)[1:]:
     print(r["method"], r["path"], r["headers"].get("authorization", ""), "->", r["answered"])'
 
 section "The queues afterwards"
-(cd scripts && python3 local_aws.py depth) | tee "$work/depth"
+(cd scripts/local && python3 local_aws.py depth) | tee "$work/depth"
 grep -q "nectr-webhook-cleanup: 0 job" "$work/depth" || { echo "demo: the queue is not empty" >&2; unexpected=1; }
 
 section "Function log (JSON lines and one CloudWatch EMF document per invocation)"

@@ -3,7 +3,7 @@
 # FUZZ_SECONDS (default 60). Needs the nightly toolchain; installs the pinned
 # cargo-fuzz into .tools/ on first use. Prints libFuzzer's run count.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 version=0.13.2
 tools=.tools/cargo-fuzz

@@ -7,7 +7,7 @@
 # SCHEMATHESIS_MAX_EXAMPLES (default 100) cases per operation and phase, a
 # fixed seed so a failure can be replayed.
 set -euo pipefail
-source "$(dirname "$0")/local_env.sh"
+source "$(dirname "$0")/../local/local_env.sh"
 
 token=$(target/debug/test-world mint-jwt)
 # One warm-up request: the first builds the function, which is no test of it.

@@ -13,7 +13,7 @@ import sys
 
 # Defined once for the suite and this script. cargo lambda watch gives every
 # invocation an X-Ray trace id, so its lines carry the traced keys too.
-KEYS = json.loads((pathlib.Path(__file__).resolve().parent.parent / "tests/log-line-keys.json").read_text())
+KEYS = json.loads((pathlib.Path(__file__).resolve().parents[2] / "tests/log-line-keys.json").read_text())
 LOG_KEYS = KEYS["every_line"]
 INVOCATION_KEYS = KEYS["every_invocation_line"] + KEYS["traced_invocation_line"]
 

@@ -20,8 +20,8 @@
 # curl_github (curl with what it needs to trust the stub) and local_ca (the
 # run's CA, empty in plain text).
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/bootstrap.sh
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+bash scripts/tools/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 work=.tools/local
@@ -78,10 +78,10 @@ echo "local: endpoints over $https (LOCAL_TLS=${LOCAL_TLS:-on})" >&2
 
 moto_server -H "$bind" -p "$moto_port" "${moto_tls[@]}" >"$work/moto.log" 2>&1 &
 pids+=($!)
-python3 scripts/github_stub.py "$github_port" "$bind" "${stub_tls[@]}" >"$work/github.log" 2>&1 &
+python3 scripts/local/github_stub.py "$github_port" "$bind" "${stub_tls[@]}" >"$work/github.log" 2>&1 &
 pids+=($!)
 arcadedb=$PWD/$(echo .venv/lib/python3*/site-packages/arcadedb_embedded)
-graph_password=$(cd scripts && python3 -c 'import local_graph; print(local_graph.PASSWORD)')
+graph_password=$(cd scripts/local && python3 -c 'import local_graph; print(local_graph.PASSWORD)')
 mkdir -p "$work/arcadedb"
 # From its own directory: it writes its log files to ./log.
 (cd "$work/arcadedb" && exec "$arcadedb/jre/bin/java" -Xmx256m -cp "$arcadedb/jars/*" \
@@ -97,7 +97,7 @@ wait_for "GitHub stub" "$github_port"
 # The Bolt port opens before the database exists; this line comes after.
 for _ in $(seq 1 1200); do grep -q "ArcadeDB Server started" "$work/arcadedb.log" && break; sleep 0.1; done
 grep -q "ArcadeDB Server started" "$work/arcadedb.log" || { echo "local: ArcadeDB did not start; see $work/arcadedb.log" >&2; exit 1; }
-(cd scripts && python3 local_graph.py seed "http://127.0.0.1:$arcadedb_http_port")
+(cd scripts/local && python3 local_graph.py seed "http://127.0.0.1:$arcadedb_http_port")
 if [ "$bolt_listen" != "$bolt_port" ]; then
   target/debug/test-world tls-terminate "$tls" "$bind:$bolt_port" "127.0.0.1:$bolt_listen" \
     >"$work/bolt-tls.log" 2>&1 &
@@ -108,8 +108,8 @@ fi
 # boto3 reads AWS_DEFAULT_REGION, the Rust SDK AWS_REGION.
 export AWS_ENDPOINT_URL="$https://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
   AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
-(cd scripts && python3 local_aws.py setup)
-cleanup_queue_url=$(cd scripts && python3 local_aws.py queue-url)
+(cd scripts/local && python3 local_aws.py setup)
+cleanup_queue_url=$(cd scripts/local && python3 local_aws.py queue-url)
 
 python3 - "$AWS_ENDPOINT_URL" "$github_url" "$bolt_scheme://127.0.0.1:$bolt_port" \
   "$cleanup_queue_url" "$local_ca" >"$work/function.env" <<'PY'

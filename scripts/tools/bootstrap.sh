@@ -3,16 +3,16 @@
 # are unchanged:
 # - into the git-ignored .venv: moto (local DynamoDB, KMS and Secrets
 #   Manager), cargo-lambda, SAM CLI, cfn-lint, ArcadeDB and schemathesis,
-#   with every transitive package pinned by scripts/constraints.txt;
+#   with every transitive package pinned by scripts/tools/constraints.txt;
 # - into the git-ignored node_modules: Prism and GitHub's OpenAPI
 #   description (@octokit/openapi), as package-lock.json pins them;
 # - the aarch64 rustup target `sam build` cross-compiles the functions to.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 venv=.venv
-requirements=scripts/requirements.txt
-constraints=scripts/constraints.txt
+requirements=scripts/tools/requirements.txt
+constraints=scripts/tools/constraints.txt
 stamp="$venv/.requirements.sha256"
 wanted=$(cat "$requirements" "$constraints" | sha256sum | cut -d' ' -f1)
 
