@@ -38,10 +38,145 @@ fn b64(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(value.to_string())
 }
 
-/// Every attack: a name and the request headers carrying it.
-fn attacks() -> Vec<(String, Vec<(&'static str, String)>)> {
+/// A request's headers, as name and value.
+type Headers = Vec<(&'static str, String)>;
+
+/// Every attack: a name and the request headers carrying it. Tokens come
+/// in an `Authorization: Bearer` header; the last group also places them
+/// elsewhere.
+fn attacks() -> Vec<(String, Headers)> {
     let valid = hs256(FIXTURE_KEY, &claims(USER));
-    let bearer = |token: &str| vec![("authorization", format!("Bearer {token}"))];
+    [
+        algorithm_attacks(),
+        structure_attacks(&valid),
+        claim_attacks(),
+        key_source_attacks(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(name, token)| (name, vec![("authorization", format!("Bearer {token}"))]))
+    .chain(placement_attacks(&valid))
+    .collect()
+}
+
+/// Tokens whose header names another algorithm than HS256, or none.
+fn algorithm_attacks() -> Vec<(String, String)> {
+    let signed = |header: Value, key: &[u8]| hmac_signed_with_header(&header, key, &claims(USER));
+    let alg = |alg: &str| json!({"alg": alg, "typ": "JWT"});
+    let rsa_key_text = RSA_PUBLIC_KEY_PEM.as_bytes();
+    let mut attacks = Vec::new();
+    for none in ["none", "None", "NONE", "nOnE"] {
+        attacks.push((
+            format!("alg {none}, no signature"),
+            format!("{}.{}.", b64(&alg(none)), b64(&claims(USER))),
+        ));
+        attacks.push((
+            format!("alg {none}, HMAC signature"),
+            signed(alg(none), FIXTURE_KEY),
+        ));
+    }
+    attacks.push(("alg none via the library".into(), unsigned(&claims(USER))));
+    attacks.push((
+        "RS256 header, HMAC keyed with the RSA public key text".into(),
+        signed(alg("RS256"), rsa_key_text),
+    ));
+    attacks.push((
+        "HS256 header, HMAC keyed with the RSA public key text".into(),
+        hs256(rsa_key_text, &claims(USER)),
+    ));
+    attacks.push((
+        "RS256 header, HMAC keyed with the real signing key".into(),
+        signed(alg("RS256"), FIXTURE_KEY),
+    ));
+    for other in ["ES256", "PS256", "EdDSA", "HS1", ""] {
+        attacks.push((format!("alg {other:?}"), signed(alg(other), FIXTURE_KEY)));
+    }
+    attacks.push(("no alg".into(), signed(json!({"typ": "JWT"}), FIXTURE_KEY)));
+    for (name, algorithm) in [("HS384", Algorithm::HS384), ("HS512", Algorithm::HS512)] {
+        attacks.push((
+            name.into(),
+            with_algorithm(algorithm, FIXTURE_KEY, &claims(USER)),
+        ));
+    }
+    attacks
+}
+
+/// A valid token taken apart and put together wrongly.
+fn structure_attacks(valid: &str) -> Vec<(String, String)> {
+    let parts: Vec<&str> = valid.split('.').collect();
+    let admin_signature = hs256(FIXTURE_KEY, &claims("admin"));
+    let admin_signature = admin_signature.split('.').nth(2).unwrap();
+    [
+        (
+            "valid signature over a modified payload",
+            format!("{}.{}.{}", parts[0], b64(&claims("admin")), parts[2]),
+        ),
+        ("signature stripped", format!("{}.{}.", parts[0], parts[1])),
+        (
+            "signature of another token",
+            format!("{}.{}.{admin_signature}", parts[0], parts[1]),
+        ),
+        ("four segments", format!("{valid}.{}", parts[2])),
+        ("two segments", format!("{}.{}", parts[0], parts[1])),
+        ("empty segments", "..".into()),
+        (
+            "standard base64 with padding",
+            format!(
+                "{}.{}.{}",
+                STANDARD.encode(json!({"alg":"HS256"}).to_string()),
+                STANDARD.encode(claims(USER).to_string()),
+                parts[2]
+            ),
+        ),
+        (
+            "header not JSON",
+            format!(
+                "{}.{}.{}",
+                URL_SAFE_NO_PAD.encode("not json"),
+                parts[1],
+                parts[2]
+            ),
+        ),
+    ]
+    .map(|(name, token)| (name.to_owned(), token))
+    .into()
+}
+
+/// Tokens correctly signed with the real key whose claims must not pass.
+fn claim_attacks() -> Vec<(String, String)> {
+    let tampered = |claim: &str, value: Value| with(claims(USER), claim, value);
+    [
+        (
+            "exp as a string",
+            tampered("exp", json!((now() + 3600).to_string())),
+        ),
+        ("nbf as a string", tampered("nbf", json!(now().to_string()))),
+        ("exp far in the past", tampered("exp", json!(1))),
+        ("exp zero", tampered("exp", json!(0))),
+        ("exp negative", tampered("exp", json!(-1))),
+        ("exp null", tampered("exp", json!(null))),
+        (
+            "exp expired beyond the 60 s leeway",
+            tampered("exp", json!(now() - 120)),
+        ),
+        ("nbf in the future", tampered("nbf", json!(now() + 3600))),
+        (
+            "sub of a user without a user item",
+            claims("user-1#PROFILE"),
+        ),
+        ("sub as an object", tampered("sub", json!({"id": USER}))),
+        (
+            "oversized token (64 KiB)",
+            tampered("pad", json!("x".repeat(64 * 1024))),
+        ),
+    ]
+    .map(|(name, claims)| (name.to_owned(), hs256(FIXTURE_KEY, &claims)))
+    .into()
+}
+
+/// Tokens signed with the attacker's key whose header tells the verifier
+/// where to find that key.
+fn key_source_attacks() -> Vec<(String, String)> {
     let hs256_header = |extra: Value| {
         let mut header = json!({"alg": "HS256", "typ": "JWT"});
         header
@@ -50,256 +185,66 @@ fn attacks() -> Vec<(String, Vec<(&'static str, String)>)> {
             .extend(extra.as_object().unwrap().clone());
         header
     };
-    let mut corpus: Vec<(String, Vec<(&'static str, String)>)> = Vec::new();
-    let mut add = |name: &str, headers| corpus.push((name.to_owned(), headers));
-
-    for alg in ["none", "None", "NONE", "nOnE"] {
-        let header = json!({"alg": alg, "typ": "JWT"});
-        add(
-            &format!("alg {alg}, no signature"),
-            bearer(&format!("{}.{}.", b64(&header), b64(&claims(USER)))),
-        );
-        add(
-            &format!("alg {alg}, HMAC signature"),
-            bearer(&hmac_signed_with_header(
-                &header,
-                FIXTURE_KEY,
-                &claims(USER),
-            )),
-        );
-    }
-    add("alg none via the library", bearer(&unsigned(&claims(USER))));
-    add(
-        "RS256 header, HMAC keyed with the RSA public key text",
-        bearer(&hmac_signed_with_header(
-            &json!({"alg": "RS256", "typ": "JWT"}),
-            RSA_PUBLIC_KEY_PEM.as_bytes(),
-            &claims(USER),
-        )),
-    );
-    add(
-        "HS256 header, HMAC keyed with the RSA public key text",
-        bearer(&hs256(RSA_PUBLIC_KEY_PEM.as_bytes(), &claims(USER))),
-    );
-    add(
-        "RS256 header, HMAC keyed with the real signing key",
-        bearer(&hmac_signed_with_header(
-            &json!({"alg": "RS256", "typ": "JWT"}),
-            FIXTURE_KEY,
-            &claims(USER),
-        )),
-    );
-    for alg in ["ES256", "PS256", "EdDSA", "HS1", ""] {
-        add(
-            &format!("alg {alg:?}"),
-            bearer(&hmac_signed_with_header(
-                &json!({"alg": alg, "typ": "JWT"}),
-                FIXTURE_KEY,
-                &claims(USER),
-            )),
-        );
-    }
-    add(
-        "no alg",
-        bearer(&hmac_signed_with_header(
-            &json!({"typ": "JWT"}),
-            FIXTURE_KEY,
-            &claims(USER),
-        )),
-    );
-    add(
-        "HS384",
-        bearer(&with_algorithm(
-            Algorithm::HS384,
-            FIXTURE_KEY,
-            &claims(USER),
-        )),
-    );
-    add(
-        "HS512",
-        bearer(&with_algorithm(
-            Algorithm::HS512,
-            FIXTURE_KEY,
-            &claims(USER),
-        )),
-    );
-
-    let parts: Vec<&str> = valid.split('.').collect();
-    let admin = b64(&claims("admin"));
-    add(
-        "valid signature over a modified payload",
-        bearer(&format!("{}.{admin}.{}", parts[0], parts[2])),
-    );
-    add(
-        "signature stripped",
-        bearer(&format!("{}.{}.", parts[0], parts[1])),
-    );
-    add(
-        "signature of another token",
-        bearer(&format!(
-            "{}.{}.{}",
-            parts[0],
-            parts[1],
-            hs256(FIXTURE_KEY, &claims("admin"))
-                .split('.')
-                .nth(2)
-                .unwrap()
-        )),
-    );
-    add("four segments", bearer(&format!("{valid}.{}", parts[2])));
-    add(
-        "two segments",
-        bearer(&format!("{}.{}", parts[0], parts[1])),
-    );
-    add("empty segments", bearer(".."));
-    add(
-        "standard base64 with padding",
-        bearer(&format!(
-            "{}.{}.{}",
-            STANDARD.encode(json!({"alg":"HS256"}).to_string()),
-            STANDARD.encode(claims(USER).to_string()),
-            parts[2]
-        )),
-    );
-    add(
-        "header not JSON",
-        bearer(&format!(
-            "{}.{}.{}",
-            URL_SAFE_NO_PAD.encode("not json"),
-            parts[1],
-            parts[2]
-        )),
-    );
-
-    add(
-        "exp as a string",
-        bearer(&hs256(
-            FIXTURE_KEY,
-            &with(claims(USER), "exp", json!((now() + 3600).to_string())),
-        )),
-    );
-    add(
-        "nbf as a string",
-        bearer(&hs256(
-            FIXTURE_KEY,
-            &with(claims(USER), "nbf", json!(now().to_string())),
-        )),
-    );
-    add(
-        "exp far in the past",
-        bearer(&hs256(FIXTURE_KEY, &with(claims(USER), "exp", json!(1)))),
-    );
-    add(
-        "exp zero",
-        bearer(&hs256(FIXTURE_KEY, &with(claims(USER), "exp", json!(0)))),
-    );
-    add(
-        "exp negative",
-        bearer(&hs256(FIXTURE_KEY, &with(claims(USER), "exp", json!(-1)))),
-    );
-    add(
-        "exp null",
-        bearer(&hs256(FIXTURE_KEY, &with(claims(USER), "exp", json!(null)))),
-    );
-    add(
-        "exp expired beyond the 60 s leeway",
-        bearer(&hs256(
-            FIXTURE_KEY,
-            &with(claims(USER), "exp", json!(now() - 120)),
-        )),
-    );
-    add(
-        "nbf in the future",
-        bearer(&hs256(
-            FIXTURE_KEY,
-            &with(claims(USER), "nbf", json!(now() + 3600)),
-        )),
-    );
-    add(
-        "sub of a user without a user item",
-        bearer(&hs256(FIXTURE_KEY, &claims("user-1#PROFILE"))),
-    );
-    add(
-        "sub as an object",
-        bearer(&hs256(
-            FIXTURE_KEY,
-            &with(claims(USER), "sub", json!({"id": USER})),
-        )),
-    );
-    add(
-        "oversized token (64 KiB)",
-        bearer(&hs256(
-            FIXTURE_KEY,
-            &with(claims(USER), "pad", json!("x".repeat(64 * 1024))),
-        )),
-    );
-    add(
-        "kid pointing elsewhere, signed with the attacker's key",
-        bearer(
-            &jsonwebtoken::encode(
-                &jsonwebtoken::Header {
-                    kid: Some("../../../../dev/null".into()),
-                    ..jsonwebtoken::Header::new(Algorithm::HS256)
-                },
-                &claims(USER),
-                &jsonwebtoken::EncodingKey::from_secret(b"attacker-key"),
-            )
-            .unwrap(),
+    let signed_by_attacker =
+        |header: Value| hmac_signed_with_header(&header, b"attacker-key", &claims(USER));
+    let kid_elsewhere = jsonwebtoken::encode(
+        &jsonwebtoken::Header {
+            kid: Some("../../../../dev/null".into()),
+            ..jsonwebtoken::Header::new(Algorithm::HS256)
+        },
+        &claims(USER),
+        &jsonwebtoken::EncodingKey::from_secret(b"attacker-key"),
+    )
+    .unwrap();
+    [
+        (
+            "kid pointing elsewhere, signed with the attacker's key",
+            kid_elsewhere,
         ),
-    );
-    add(
-        "jku and x5u pointing at the attacker, signed with their key",
-        bearer(&hmac_signed_with_header(
-            &hs256_header(
+        (
+            "jku and x5u pointing at the attacker, signed with their key",
+            signed_by_attacker(hs256_header(
                 json!({"jku": "https://evil.example/jwks.json", "x5u": "https://evil.example/cert.pem"}),
-            ),
-            b"attacker-key",
-            &claims(USER),
-        )),
-    );
-    add(
-        "embedded jwk of the attacker",
-        bearer(&hmac_signed_with_header(
-            &hs256_header(
+            )),
+        ),
+        (
+            "embedded jwk of the attacker",
+            signed_by_attacker(hs256_header(
                 json!({"jwk": {"kty": "oct", "k": URL_SAFE_NO_PAD.encode("attacker-key")}}),
-            ),
-            b"attacker-key",
-            &claims(USER),
-        )),
-    );
+            )),
+        ),
+    ]
+    .map(|(name, token)| (name.to_owned(), token))
+    .into()
+}
 
-    add(
-        "Bearer without a token",
-        vec![("authorization", "Bearer".into())],
-    );
-    add(
-        "Bearer and a space",
-        vec![("authorization", "Bearer ".into())],
-    );
-    add(
-        "Basic scheme with the token",
-        vec![("authorization", format!("Basic {valid}"))],
-    );
-    add(
-        "token without a scheme",
-        vec![("authorization", valid.clone())],
-    );
-    add(
-        "two tokens in one header",
-        vec![("authorization", format!("Bearer {valid} {valid}"))],
-    );
-    add(
-        "header with garbage beats a valid cookie",
-        vec![
-            ("authorization", "Bearer garbage".into()),
-            ("cookie", format!("access_token={valid}")),
-        ],
-    );
-    add(
-        "cookie with another name",
-        vec![("cookie", format!("access_tokens={valid}"))],
-    );
+/// A valid token where the function must not take it from: the wrong
+/// scheme, the wrong cookie, a cookie from a foreign origin or sent
+/// cross-site.
+fn placement_attacks(valid: &str) -> Vec<(String, Headers)> {
+    let authorization = |value: String| vec![("authorization", value)];
     let cookie = || ("cookie", format!("access_token={valid}"));
+    let mut attacks: Vec<(&str, Headers)> = vec![
+        ("Bearer without a token", authorization("Bearer".into())),
+        ("Bearer and a space", authorization("Bearer ".into())),
+        (
+            "Basic scheme with the token",
+            authorization(format!("Basic {valid}")),
+        ),
+        ("token without a scheme", authorization(valid.to_owned())),
+        (
+            "two tokens in one header",
+            authorization(format!("Bearer {valid} {valid}")),
+        ),
+        (
+            "header with garbage beats a valid cookie",
+            vec![("authorization", "Bearer garbage".into()), cookie()],
+        ),
+        (
+            "cookie with another name",
+            vec![("cookie", format!("access_tokens={valid}"))],
+        ),
+    ];
     for (name, origin) in [
         ("cookie from a foreign origin", "https://evil.example"),
         ("cookie from the null origin", "null"),
@@ -316,39 +261,44 @@ fn attacks() -> Vec<(String, Vec<(&'static str, String)>)> {
             "https://app.nectr.ai:8443",
         ),
     ] {
-        add(name, vec![cookie(), ("origin", origin.into())]);
+        attacks.push((name, vec![cookie(), ("origin", origin.into())]));
     }
-    add(
-        "cookie sent cross-site",
-        vec![cookie(), ("sec-fetch-site", "cross-site".into())],
-    );
-    add(
-        "cookie sent cross-site from the web app's origin",
-        vec![
-            cookie(),
-            ("origin", WEB_APP_ORIGIN.into()),
-            ("sec-fetch-site", "cross-site".into()),
-        ],
-    );
-    add(
-        "two access_token cookies, the attacker's first",
-        vec![(
-            "cookie",
-            format!("access_token=attacker; access_token={valid}"),
-        )],
-    );
-    add(
-        "two access_token cookies, both valid",
-        vec![(
-            "cookie",
-            format!("access_token={valid}; access_token={valid}"),
-        )],
-    );
-    add(
-        "cookie with garbage",
-        vec![("cookie", "access_token=garbage".into())],
-    );
-    corpus
+    attacks.extend([
+        (
+            "cookie sent cross-site",
+            vec![cookie(), ("sec-fetch-site", "cross-site".into())],
+        ),
+        (
+            "cookie sent cross-site from the web app's origin",
+            vec![
+                cookie(),
+                ("origin", WEB_APP_ORIGIN.into()),
+                ("sec-fetch-site", "cross-site".into()),
+            ],
+        ),
+        (
+            "two access_token cookies, the attacker's first",
+            vec![(
+                "cookie",
+                format!("access_token=attacker; access_token={valid}"),
+            )],
+        ),
+        (
+            "two access_token cookies, both valid",
+            vec![(
+                "cookie",
+                format!("access_token={valid}; access_token={valid}"),
+            )],
+        ),
+        (
+            "cookie with garbage",
+            vec![("cookie", "access_token=garbage".into())],
+        ),
+    ]);
+    attacks
+        .into_iter()
+        .map(|(name, headers)| (name.to_owned(), headers))
+        .collect()
 }
 
 /// Duplicate `Authorization` headers cannot be written as a JSON object, so
