@@ -9,8 +9,8 @@ use tokio::sync::oneshot;
 use crate::auth::{AuthError, Authenticator};
 use crate::budget::{FIRST_CLEANUP_DELAY, READ_BACK_RESERVE, within};
 use crate::domain::{
-    CleanupJob, Credentials, Disconnected, Installation, KeptGraph, OAuthToken, RepoName, UserId,
-    WebhookOutcome, rfc3339,
+    CleanupJob, Credentials, Disconnected, Installation, KeptGraph, OAuthToken, RepoName, User,
+    UserId, WebhookOutcome, rfc3339,
 };
 use crate::ports::{
     CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError,
@@ -95,6 +95,9 @@ impl<P: Ports> DisconnectRepository<P> {
         self.authenticator.prefetch().await
     }
 
+    /// Validate the name → authenticate → find the installation → decrypt
+    /// the token → remove the webhook ‖ mark the installation inactive →
+    /// report, with what the code graph keeps read beside all of it.
     pub async fn disconnect(
         &self,
         request: DisconnectRequest<'_>,
@@ -114,12 +117,10 @@ impl<P: Ports> DisconnectRepository<P> {
 
         // A failed disconnect answers at once: the graph read is dropped.
         let (stored_name, stored_name_received) = oneshot::channel();
+        let graph_read = async { Ok(self.kept_graph(&repo, stored_name_received, deadline).await) };
         let (disconnected, graph) = tokio::try_join!(
             self.disconnect_installations(&user_id, &repo, deadline, stored_name),
-            async {
-                let kept = self.kept_graph(&repo, stored_name_received, deadline);
-                Ok(kept.await)
-            },
+            graph_read,
         )?;
         Ok(Disconnected {
             graph,
@@ -127,8 +128,9 @@ impl<P: Ports> DisconnectRepository<P> {
         })
     }
 
-    /// Everything a disconnect changes. Sends the repository's stored name as
-    /// soon as an installation is found.
+    /// Everything a disconnect changes: find, decrypt, then remove each
+    /// webhook while marking its installation inactive. Sends the
+    /// repository's stored name as soon as an installation is found.
     async fn disconnect_installations(
         &self,
         user_id: &UserId,
@@ -136,6 +138,43 @@ impl<P: Ports> DisconnectRepository<P> {
         deadline: Instant,
         stored_name: oneshot::Sender<String>,
     ) -> Result<Disconnected, DisconnectError> {
+        let (user, installations) = self.find(user_id, repo, deadline).await?;
+        let _graph_may_be_off = stored_name.send(installations[0].github_repo(repo).to_string());
+        // Decrypt before changing anything: a token that cannot be decrypted
+        // leaves every item as it was.
+        let token = self
+            .webhook_token(user_id, &user, &installations, deadline)
+            .await?;
+
+        let disconnected_at = unique_now();
+        let mut deactivated = Vec::new();
+        for installation in &installations {
+            let removal = Removal {
+                user_id,
+                installation,
+                requested: repo,
+                disconnected_at,
+            };
+            let (webhook, deactivation) = tokio::join!(
+                self.remove_webhook(&removal, token.as_ref(), deadline),
+                self.deactivate(user_id, repo, installation, disconnected_at, deadline),
+            );
+            if deactivation? == Deactivation::Deactivated {
+                deactivated.push((installation, webhook));
+            }
+        }
+        self.report(user_id, repo, &deactivated)
+            .ok_or(DisconnectError::InstallationNotFound)
+    }
+
+    /// The user and their active installations of `repo`, read side by
+    /// side; at least one installation.
+    async fn find(
+        &self,
+        user_id: &UserId,
+        repo: &RepoName,
+        deadline: Instant,
+    ) -> Result<(User, Vec<Installation>), DisconnectError> {
         let (user, installations) = tokio::join!(
             within(
                 deadline,
@@ -150,72 +189,65 @@ impl<P: Ports> DisconnectRepository<P> {
         );
         let user = user?.ok_or(DisconnectError::Unauthorized("unknown user"))?;
         let installations = installations?;
-        let Some(first) = installations.first() else {
+        if installations.is_empty() {
             return Err(DisconnectError::InstallationNotFound);
-        };
-        let _graph_may_be_off = stored_name.send(first.github_repo(repo).to_string());
-
-        // Decrypt before changing anything: a token that cannot be decrypted
-        // leaves every item as it was.
-        let token = if installations.iter().any(|i| i.webhook_id.is_some()) {
-            let ciphertext = user
-                .github_token
-                .as_ref()
-                .ok_or(DisconnectError::SessionExpired(
-                    "the user item has no github_token",
-                ))?;
-            let decrypt = self.tokens.decrypt(user_id, ciphertext);
-            Some(within(deadline, Dependency::Kms, decrypt).await?)
-        } else {
-            None
-        };
-
-        let disconnected_at = unique_now();
-        let mut disconnected: Option<Disconnected> = None;
-        for installation in &installations {
-            let removal = Removal {
-                user_id,
-                installation,
-                requested: repo,
-                disconnected_at,
-            };
-            let (webhook, deactivation) = tokio::join!(
-                self.remove_webhook(&removal, token.as_ref(), deadline),
-                self.deactivate(user_id, repo, installation, disconnected_at, deadline),
-            );
-            if deactivation? == Deactivation::NotActive {
-                continue;
-            }
-            let settings_url = (webhook == WebhookOutcome::Failed)
-                .then(|| {
-                    installation.webhook_id.map(|id| {
-                        self.webhooks
-                            .settings_url(&installation.github_repo(repo), id)
-                    })
-                })
-                .flatten();
-            disconnected = Some(match disconnected {
-                None => Disconnected {
-                    user_id: user_id.clone(),
-                    repo_full_name: installation.repo_full_name.clone(),
-                    installation_ids: vec![installation.installation_id.clone()],
-                    webhook,
-                    webhook_settings_url: settings_url,
-                    graph: None,
-                },
-                Some(mut first) => {
-                    if webhook > first.webhook {
-                        first.webhook = webhook;
-                        first.webhook_settings_url = settings_url;
-                    }
-                    first
-                        .installation_ids
-                        .push(installation.installation_id.clone());
-                    first
-                }
-            });
         }
-        disconnected.ok_or(DisconnectError::InstallationNotFound)
+        Ok((user, installations))
+    }
+
+    /// The user's GitHub token, decrypted, when a webhook is to be removed.
+    async fn webhook_token(
+        &self,
+        user_id: &UserId,
+        user: &User,
+        installations: &[Installation],
+        deadline: Instant,
+    ) -> Result<Option<OAuthToken>, DisconnectError> {
+        if installations.iter().all(|i| i.webhook_id.is_none()) {
+            return Ok(None);
+        }
+        let ciphertext = user
+            .github_token
+            .as_ref()
+            .ok_or(DisconnectError::SessionExpired(
+                "the user item has no github_token",
+            ))?;
+        let decrypt = self.tokens.decrypt(user_id, ciphertext);
+        Ok(Some(within(deadline, Dependency::Kms, decrypt).await?))
+    }
+
+    /// The answer for the installations this disconnect made inactive, in
+    /// the order found; `None` when another request got to all of them
+    /// first. Of several webhook outcomes it reports the first of those the
+    /// user most needs to act on.
+    fn report(
+        &self,
+        user_id: &UserId,
+        repo: &RepoName,
+        deactivated: &[(&Installation, WebhookOutcome)],
+    ) -> Option<Disconnected> {
+        let (first, _) = deactivated.first()?;
+        let (worst, webhook) = deactivated
+            .iter()
+            .copied()
+            .reduce(|kept, next| if next.1 > kept.1 { next } else { kept })?;
+        let webhook_settings_url = match (webhook, worst.webhook_id) {
+            (WebhookOutcome::Failed, Some(id)) => {
+                Some(self.webhooks.settings_url(&worst.github_repo(repo), id))
+            }
+            _ => None,
+        };
+        Some(Disconnected {
+            user_id: user_id.clone(),
+            repo_full_name: first.repo_full_name.clone(),
+            installation_ids: deactivated
+                .iter()
+                .map(|(installation, _)| installation.installation_id.clone())
+                .collect(),
+            webhook,
+            webhook_settings_url,
+            graph: None,
+        })
     }
 
     /// What the code graph keeps, asked beside the rest of the disconnect so
@@ -231,18 +263,20 @@ impl<P: Ports> DisconnectRepository<P> {
     ) -> Option<KeptGraph> {
         let graph = self.graph.as_ref()?;
         let requested = requested.to_string();
-        let mut first = Box::pin(graph.kept(&requested, deadline));
-        let (stored, first_answer) = tokio::select! {
+        // Asked at once under the requested name, while the stored one is
+        // still being looked up; whichever comes first, the other is awaited.
+        let mut under_requested = Box::pin(graph.kept(&requested, deadline));
+        let (stored, early_answer) = tokio::select! {
             stored = &mut stored_name => (stored.ok()?, None),
-            answer = &mut first => (stored_name.await.ok()?, Some(answer)),
+            answer = &mut under_requested => (stored_name.await.ok()?, Some(answer)),
         };
-        let answer = match first_answer {
-            _ if stored != requested => {
-                drop(first);
-                graph.kept(&stored, deadline).await
-            }
-            Some(answer) => answer,
-            None => first.await,
+        let answer = if stored != requested {
+            drop(under_requested);
+            graph.kept(&stored, deadline).await
+        } else if let Some(answer) = early_answer {
+            answer
+        } else {
+            under_requested.await
         };
         answer
             .inspect_err(|e| {

@@ -166,20 +166,9 @@ impl Invocation<'_> {
             root.insert("ColdStart".into(), 1.into());
             by_service.push(count("ColdStart"));
         }
-        for call in Call::ALL {
-            let millis: Vec<Value> = self
-                .calls
-                .iter()
-                .filter(|(made, _)| *made == call)
-                .map(|(_, took)| json!(millis(*took)))
-                .collect();
-            let value = match millis.len() {
-                0 => continue,
-                1 => millis[0].clone(),
-                _ => Value::Array(millis),
-            };
-            root.insert(call.metric_name().into(), value);
-            by_service.push(json!({"Name": call.metric_name(), "Unit": "Milliseconds"}));
+        for (name, value) in self.latencies() {
+            root.insert(name.into(), value);
+            by_service.push(json!({"Name": name, "Unit": "Milliseconds"}));
         }
         if !by_service.is_empty() {
             directives.push(directive(None, by_service));
@@ -191,14 +180,26 @@ impl Invocation<'_> {
         if let Some(id) = self.xray_trace_id {
             root.insert("xray_trace_id".into(), id.into());
         }
-        let timestamp = at
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        root.insert(
-            "_aws".into(),
-            json!({"Timestamp": timestamp, "CloudWatchMetrics": directives}),
-        );
-        Value::Object(root)
+        enveloped(root, directives, at)
+    }
+
+    /// Each dependency call's latency in ms: one value, or an array for a
+    /// call made more than once (the paginated Query).
+    fn latencies(&self) -> impl Iterator<Item = (&'static str, Value)> + '_ {
+        Call::ALL.into_iter().filter_map(|call| {
+            let mut millis: Vec<Value> = self
+                .calls
+                .iter()
+                .filter(|(made, _)| *made == call)
+                .map(|(_, took)| json!(millis(*took)))
+                .collect();
+            let value = match millis.len() {
+                0 => return None,
+                1 => millis.remove(0),
+                _ => Value::Array(millis),
+            };
+            Some((call.metric_name(), value))
+        })
     }
 }
 
@@ -210,9 +211,6 @@ pub fn cleanup_document(
     request_id: Option<&str>,
     at: SystemTime,
 ) -> Value {
-    let timestamp = at
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
     let mut root = Map::new();
     root.insert("service".into(), settings.service.as_str().into());
     root.insert("outcome".into(), outcome.into());
@@ -220,16 +218,23 @@ pub fn cleanup_document(
     if let Some(id) = request_id {
         root.insert("function_request_id".into(), id.into());
     }
+    let directive = json!({
+        "Namespace": settings.namespace,
+        "Dimensions": [["service", "outcome"]],
+        "Metrics": [{"Name": "WebhookCleanup", "Unit": "Count"}],
+    });
+    enveloped(root, vec![directive], at)
+}
+
+/// `root` as an EMF document: the `_aws` envelope with the directives that
+/// declare its metrics, stamped `at`.
+fn enveloped(mut root: Map<String, Value>, directives: Vec<Value>, at: SystemTime) -> Value {
+    let timestamp = at
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
     root.insert(
         "_aws".into(),
-        json!({
-            "Timestamp": timestamp,
-            "CloudWatchMetrics": [{
-                "Namespace": settings.namespace,
-                "Dimensions": [["service", "outcome"]],
-                "Metrics": [{"Name": "WebhookCleanup", "Unit": "Count"}],
-            }],
-        }),
+        json!({"Timestamp": timestamp, "CloudWatchMetrics": directives}),
     );
     Value::Object(root)
 }

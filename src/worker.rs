@@ -32,6 +32,22 @@ struct Handled {
     again: bool,
 }
 
+impl Handled {
+    fn done(outcome: &'static str) -> Self {
+        Self {
+            outcome,
+            again: false,
+        }
+    }
+
+    fn again(outcome: &'static str) -> Self {
+        Self {
+            outcome,
+            again: true,
+        }
+    }
+}
+
 impl<'a, P: Ports> CleanupHandler<'a, P> {
     pub fn new(
         cleanup: &'a WebhookCleanup<P>,
@@ -97,19 +113,12 @@ impl<'a, P: Ports> CleanupHandler<'a, P> {
         message: &SqsMessage,
         deadline: std::time::Instant,
     ) -> Handled {
-        let attempt: u32 = message
-            .attributes
-            .get("ApproximateReceiveCount")
-            .and_then(|count| count.parse().ok())
-            .unwrap_or(1);
+        let attempt = attempt(message);
         let job = match CleanupJob::from_message(message.body.as_deref().unwrap_or_default()) {
             Ok(job) => job,
             Err(e @ JobError::Malformed(_)) => {
                 tracing::error!(attempt, outcome = "malformed", "{e}; dropped");
-                return Handled {
-                    outcome: "malformed",
-                    again: false,
-                };
+                return Handled::done("malformed");
             }
             Err(e @ JobError::UnknownVersion(_)) => {
                 tracing::warn!(
@@ -119,10 +128,7 @@ impl<'a, P: Ports> CleanupHandler<'a, P> {
                 );
                 self.postpone(id, message, backoff(attempt, None, jitter(id)))
                     .await;
-                return Handled {
-                    outcome: "unknown_version",
-                    again: true,
-                };
+                return Handled::again("unknown_version");
             }
         };
         let outcome = self.cleanup.clean(&job, deadline).await;
@@ -141,17 +147,11 @@ impl<'a, P: Ports> CleanupHandler<'a, P> {
             "webhook cleanup"
         );
         let CleanupOutcome::Retry { after } = outcome else {
-            return Handled {
-                outcome: outcome.as_str(),
-                again: false,
-            };
+            return Handled::done(outcome.as_str());
         };
         self.postpone(id, message, backoff(attempt, after, jitter(id)))
             .await;
-        Handled {
-            outcome: outcome.as_str(),
-            again: true,
-        }
+        Handled::again(outcome.as_str())
     }
 
     /// Pushes the message's next delivery back by `delay`. When that fails
@@ -173,4 +173,13 @@ impl<'a, P: Ports> CleanupHandler<'a, P> {
             ),
         }
     }
+}
+
+/// Which delivery of the message this is, as SQS counts them.
+fn attempt(message: &SqsMessage) -> u32 {
+    message
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(1)
 }

@@ -114,13 +114,7 @@ impl WebhookRemover for GitHubWebhooks {
             let response = match self.delete(url.clone(), token, timeout).await {
                 Ok(response) => response,
                 Err(e) => {
-                    let cause = if e.is_timeout() {
-                        "timed out"
-                    } else if e.is_connect() {
-                        "could not connect"
-                    } else {
-                        "request failed"
-                    };
+                    let cause = unanswered(&e);
                     tracing::warn!(repo = %repo, webhook_id, cause, "GitHub did not answer the webhook removal");
                     return WebhookRemoval::Transient { retry_after: None };
                 }
@@ -144,16 +138,7 @@ impl WebhookRemover for GitHubWebhooks {
                 },
                 Answer::Final(removal) => removal,
             };
-            match removal {
-                WebhookRemoval::Refused => {
-                    tracing::warn!(repo = %repo, webhook_id, status = status.as_u16(), "GitHub refused to remove the webhook");
-                }
-                WebhookRemoval::Transient { retry_after } => {
-                    let retry_after_s = retry_after.map(|d| d.as_secs());
-                    tracing::warn!(repo = %repo, webhook_id, status = status.as_u16(), retry_after_s, "GitHub could not remove the webhook now; worth retrying");
-                }
-                WebhookRemoval::Removed | WebhookRemoval::AlreadyGone => {}
-            }
+            log_answer(repo, webhook_id, status, &removal);
             return removal;
         }
     }
@@ -213,6 +198,31 @@ fn retry_after(headers: &HeaderMap, exhausted: bool, now: SystemTime) -> Option<
     let reset =
         UNIX_EPOCH + Duration::from_secs(number("x-ratelimit-reset").filter(|_| exhausted)?);
     Some(reset.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Why GitHub gave no answer, in the log's words.
+fn unanswered(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    }
+}
+
+/// A removal GitHub did not carry out is worth a line; one it did is not.
+fn log_answer(repo: &RepoName, webhook_id: u64, status: StatusCode, removal: &WebhookRemoval) {
+    match removal {
+        WebhookRemoval::Refused => {
+            tracing::warn!(repo = %repo, webhook_id, status = status.as_u16(), "GitHub refused to remove the webhook");
+        }
+        WebhookRemoval::Transient { retry_after } => {
+            let retry_after_s = retry_after.map(|d| d.as_secs());
+            tracing::warn!(repo = %repo, webhook_id, status = status.as_u16(), retry_after_s, "GitHub could not remove the webhook now; worth retrying");
+        }
+        WebhookRemoval::Removed | WebhookRemoval::AlreadyGone => {}
+    }
 }
 
 #[cfg(test)]

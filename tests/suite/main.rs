@@ -1,7 +1,17 @@
-//! The whole test suite in one binary (one link of the AWS SDKs), in three
-//! layers: `unit` (the use case over in-memory fakes), `fixtures` (the API
-//! Gateway events in `events/` through the handler), `integration` (the real
-//! adapters against moto and a wiremock GitHub).
+//! The whole test suite in one binary (one link of the AWS SDKs), in six
+//! parts:
+//! - `unit`: the use case, the cleanup worker and the JWT rules over
+//!   in-memory fakes;
+//! - `fixtures`: every event in `events/` through the handlers;
+//! - `integration`: the real adapters against moto, ArcadeDB, Prism and a
+//!   wiremock GitHub, over TLS;
+//! - `reliability`: the fault and AWS-error matrices, races, slow
+//!   dependencies;
+//! - `hostile`: the JWT, request and name corpora;
+//! - `deploy`: the deployment files against the configuration.
+//!
+//! Helpers are in `support/`; the servers, proxies and certificates in
+//! `crates/test-world`.
 
 mod deploy;
 mod fixtures;

@@ -15,8 +15,8 @@ use nectr_disconnect::adapters::GitHubWebhooks;
 use nectr_disconnect::domain::{OAuthToken, RepoName};
 use nectr_disconnect::ports::{WebhookRemoval, WebhookRemover};
 
+use crate::support::tls;
 use crate::support::world::World;
-use crate::support::{logs, tls};
 use test_world::secrets;
 
 use crate::support::subject::USER;
@@ -155,7 +155,6 @@ async fn a_redirect_off_the_api_origin_is_never_followed() {
 
 /// The adapter itself, against the stub: what it makes of GitHub's answer.
 async fn removal(answer: ResponseTemplate) -> WebhookRemoval {
-    logs::scan_all_logs();
     let github = MockServer::start().await;
     let front = tls::front(*github.address()).await;
     answers(&github, HOOK, answer).await;

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::logs;
 use nectr_disconnect::domain::{
     Ciphertext, CleanupJob, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys,
     User, UserId,
@@ -287,7 +286,6 @@ pub struct FakeKeys(Arc<Mutex<KeysState>>);
 
 impl FakeKeys {
     pub fn new(current: &[u8]) -> Self {
-        logs::scan_all_logs();
         secrets::register_bytes(current);
         Self(Arc::new(Mutex::new(KeysState {
             current: current.to_vec(),
@@ -393,7 +391,7 @@ impl WebhookRemover for FakeWebhooks {
 struct CleanupState {
     jobs: Vec<(CleanupJob, Duration)>,
     postponed: Vec<(String, Duration)>,
-    failing: bool,
+    fault: Option<Fault>,
 }
 
 /// A cleanup queue that keeps what it is sent, or refuses it.
@@ -405,8 +403,8 @@ impl FakeCleanup {
         lock(&self.0).jobs.clone()
     }
 
-    pub fn fail(&self) {
-        lock(&self.0).failing = true;
+    pub fn fail_with(&self, fault: Fault) {
+        lock(&self.0).fault = Some(fault);
     }
 
     /// Every receipt the worker pushed back, and by how long.
@@ -418,11 +416,8 @@ impl FakeCleanup {
 impl Redelivery for FakeCleanup {
     async fn postpone(&self, receipt: &str, delay: Duration) -> Result<(), DependencyError> {
         let mut state = lock(&self.0);
-        if state.failing {
-            return Err(DependencyError::unavailable(
-                Dependency::Sqs,
-                "fake: the queue refuses",
-            ));
+        if let Some(fault) = state.fault {
+            return Err(fault.error(Dependency::Sqs));
         }
         state.postponed.push((receipt.to_owned(), delay));
         Ok(())
@@ -432,11 +427,8 @@ impl Redelivery for FakeCleanup {
 impl CleanupQueue for FakeCleanup {
     async fn schedule(&self, job: &CleanupJob, delay: Duration) -> Result<(), DependencyError> {
         let mut state = lock(&self.0);
-        if state.failing {
-            return Err(DependencyError::unavailable(
-                Dependency::Sqs,
-                "fake: the queue refuses",
-            ));
+        if let Some(fault) = state.fault {
+            return Err(fault.error(Dependency::Sqs));
         }
         state.jobs.push((job.clone(), delay));
         Ok(())

@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::{Arc, LazyLock, Mutex, Once, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use nectr_disconnect::logging::{self, Format, LambdaLines, LogSettings};
@@ -25,18 +25,17 @@ use test_world::secrets;
 
 static SUITE_LOG: OnceLock<Mutex<File>> = OnceLock::new();
 
-/// Installs the suite-wide sink; every support constructor calls this.
-pub fn scan_all_logs() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        secrets::register_bytes(FIXTURE_KEY);
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = File::create(dir.join(format!("suite-{}.log", std::process::id()))).unwrap();
-        let _ = SUITE_LOG.set(Mutex::new(file));
-        tracing::subscriber::set_global_default(subscriber(Sink::default(), LevelFilter::TRACE))
-            .expect("no other global subscriber");
-    });
+/// The suite-wide sink, installed before `main` so that every line any test
+/// emits goes through it, whatever helper the test starts from.
+#[ctor::ctor(unsafe)]
+fn scan_all_logs() {
+    secrets::register_bytes(FIXTURE_KEY);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = File::create(dir.join(format!("suite-{}.log", std::process::id()))).unwrap();
+    let _ = SUITE_LOG.set(Mutex::new(file));
+    tracing::subscriber::set_global_default(subscriber(Sink::default(), LevelFilter::TRACE))
+        .expect("no other global subscriber");
 }
 
 /// Production's JSON lines and filter.
@@ -104,7 +103,6 @@ pub fn capture() -> (CapturedLogs, DefaultGuard) {
 
 /// [`capture`] with the filter `AWS_LAMBDA_LOG_LEVEL=level` sets.
 pub fn capture_at(level: LevelFilter) -> (CapturedLogs, DefaultGuard) {
-    scan_all_logs();
     let captured = Arc::new(Mutex::new(Vec::new()));
     let sink = Sink {
         captured: Some(captured.clone()),

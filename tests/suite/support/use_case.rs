@@ -43,7 +43,6 @@ pub struct Fakes {
 impl Fakes {
     /// Empty fakes; the signing key is the fixtures' test key.
     pub fn new() -> Self {
-        super::logs::scan_all_logs();
         Self {
             store: FakeStore::default(),
             tokens: FakeTokens::default(),

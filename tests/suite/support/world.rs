@@ -25,7 +25,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::events::{Answer, http_api_event};
 use super::queue::Queue;
-use super::{logs, tls};
+use super::tls;
 use test_world::free_port;
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 use test_world::moto::Moto;
@@ -74,7 +74,6 @@ impl World {
     /// Moto with the table, the OAuth-token KMS key and the signing secret
     /// (holding the fixtures' test key) created, and an idle GitHub.
     pub async fn start() -> Self {
-        logs::scan_all_logs();
         let (moto, github) = tokio::join!(Moto::start(), MockServer::start());
         let aws_tls = tls::front(tls::address(&moto.endpoint)).await;
         let github_tls = tls::front(*github.address()).await;

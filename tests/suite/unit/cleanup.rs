@@ -208,7 +208,7 @@ async fn a_failing_postponement_still_reports_the_failure() {
     fakes
         .webhooks
         .answer(WebhookRemoval::Transient { retry_after: None });
-    fakes.cleanup.fail();
+    fakes.cleanup.fail_with(Fault::Unavailable);
 
     let failures = handle_batch(&fakes, vec![message("m-1", &job().to_message(), 1)]).await;
 

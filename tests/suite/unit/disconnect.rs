@@ -468,7 +468,7 @@ async fn a_job_the_queue_refuses_is_failed_and_the_disconnect_still_succeeds() {
     fakes
         .webhooks
         .answer(WebhookRemoval::Transient { retry_after: None });
-    fakes.cleanup.fail();
+    fakes.cleanup.fail_with(Fault::Unavailable);
 
     let outcome = disconnect_with_cleanup(&fakes).await;
 
