@@ -6,28 +6,20 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use crate::{LATENCIES_MS, Transport, World, cases, github, ms, network, percentile};
+use crate::launch::{Launch, binary};
+use crate::stats::{ms, percentile};
+use crate::warm::LATENCIES_MS;
+use crate::world::{Transport, World, cases, github, network};
 use test_world::arcadedb::ArcadeDb;
 use test_world::bolt_proxy::BoltProxy;
+use test_world::fixture_world::fixture_world;
 
 const ROUNDS: usize = 4;
 const SAMPLES_PER_ROUND: usize = 25;
 
-/// The two repositories of the fixtures' world, with something to count.
-const SEED: &str = "
-CREATE (backend:Repository {full_name: 'acme/my-backend'}),
-       (docs:Repository {full_name: 'acme/docs'}),
-       (backend)-[:CONTAINS]->(:File {path: 'src/main.rs'}),
-       (backend)-[:CONTAINS]->(:File {path: 'src/lib.rs'}),
-       (docs)-[:CONTAINS]->(:File {path: 'README.md'}),
-       (:PullRequest {repo: 'acme/my-backend', number: 7}),
-       (alice:Developer {login: 'alice'}),
-       (alice)-[:CONTRIBUTED_TO]->(backend),
-       (alice)-[:CONTRIBUTED_TO]->(docs)";
-
 pub async fn graph_read_cost(world: &World, report: &mut String) {
     let arcadedb = ArcadeDb::start().await;
-    arcadedb.write(SEED).await;
+    arcadedb.write(&fixture_world().graph_cypher()).await;
     world.store_neo4j_password(&arcadedb.password).await;
     let github = github().await;
     let cases = cases();
@@ -51,12 +43,14 @@ pub async fn graph_read_cost(world: &World, report: &mut String) {
         for round in 0..ROUNDS {
             for (variant, graph) in [None, Some(bolt.uri.as_str())].into_iter().enumerate() {
                 let started = Instant::now();
-                let mut function = world.spawn_with_graph(
-                    &aws.endpoint,
-                    &github.endpoint,
-                    &format!("graph-{latency_ms}ms-{round}-{variant}.log"),
+                let mut function = world.launch(&Launch {
+                    binary: &binary(),
+                    aws_endpoint: &aws.endpoint,
+                    github: &github.endpoint,
+                    log: &format!("graph-{latency_ms}ms-{round}-{variant}.log"),
+                    warm_up: true,
                     graph,
-                );
+                });
                 // The instance's first request: the graph variant also
                 // fetches the credentials and opens the Bolt connection.
                 world.wait_for_first_poll(started).await;

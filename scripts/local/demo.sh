@@ -15,7 +15,6 @@ source "$(dirname "$0")/local_env.sh"
 section() { printf '\n\033[1m== %s\033[0m\n' "$1"; }
 token=$(target/debug/test-world mint-jwt)
 url="http://127.0.0.1:$lambda_port/lambda-url/nectr-disconnect/api/v1/repos/acme/my-backend/install"
-sk="INSTALL#acme/my-backend#inst-backend"
 unexpected=0
 disconnect() { # the body the contract gives this request
   curl -sS --max-time 300 -X DELETE -H "Authorization: Bearer $token" -D "$work/headers" -o "$work/body" "$url"
@@ -32,7 +31,7 @@ section "Where the function reaches its dependencies"
 grep -E '^(AWS_ENDPOINT_URL|GITHUB_API_URL|NEO4J_URI|SSL_CERT_FILE)=' "$work/function.env"
 
 section "Installation item before"
-(cd scripts/local && python3 local_aws.py item "$sk")
+(cd scripts/local && python3 local_aws.py item acme/my-backend inst-backend)
 
 section "Request"
 echo "DELETE $url"
@@ -42,7 +41,7 @@ section "Response"
 disconnect '{"status":"disconnected","repo":"acme/my-backend","webhook":"removed","graph":{"files":3,"pull_requests":2,"developers":2}}'
 
 section "Installation item after"
-(cd scripts/local && python3 local_aws.py item "$sk")
+(cd scripts/local && python3 local_aws.py item acme/my-backend inst-backend)
 
 section "What the GitHub stub received"
 "${curl_github[@]}" "$github_url/_received"

@@ -4,10 +4,11 @@ writes it: the table of CONTRACT §3, a KMS key for OAuth tokens (encrypted
 with the encryption context {"user_id": ...}), the JWT signing secret and the
 Neo4j credentials secret.
 
-    local_aws.py setup      create everything and seed the demo user and
-                            installations
+    local_aws.py setup      create everything and seed the fixtures' world
+                            (tests/fixture-world.json)
     local_aws.py reset      wipe moto and set up again
-    local_aws.py item SK    print the installation item of fixture-user
+    local_aws.py item REPO INSTALLATION_ID
+                            print that installation item of the fixture user
     local_aws.py queue-url  print the URL of the webhook cleanup queue
     local_aws.py receive FILE [SECONDS]
                             wait up to SECONDS (default 90) for cleanup jobs
@@ -20,9 +21,8 @@ Neo4j credentials secret.
                             dead-letter queue hold
 
 Talks to AWS_ENDPOINT_URL with the usual AWS_* variables (AWS_CA_BUNDLE to
-trust the local world's CA). The user is
-`fixture-user` and the secret holds the local test key, so the fixtures in
-events/ work against this world too.
+trust the local world's CA). The secret holds the local test key, so the
+fixtures in events/ work against this world too.
 """
 import json
 import os
@@ -45,14 +45,25 @@ MAX_RECEIVES = 8
 SECRET_ID = "nectr/local/jwt-signing-key"
 NEO4J_SECRET_ID = "nectr/local/neo4j"
 KEY_ALIAS = "alias/nectr-local-oauth-tokens"
-USER = "fixture-user"
-OAUTH_TOKEN = "gho_localDemoTokenNotARealOne0000000000"
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+# The fixtures' world, defined once for the demo, the suite's fakes and the bench.
+WORLD = json.loads((ROOT / "tests/fixture-world.json").read_text())
+USER = WORLD["user"]
+
+
+def user_key():
+    return {"S": f"USER#{USER}"}
+
+
+def installation_key(repo, installation_id):
+    """The sort key of CONTRACT §3: the repository in lower case, then the id."""
+    return {"S": f"INSTALL#{repo.lower()}#{installation_id}"}
 
 
 def fixture_key():
     """The local test key the fixtures are signed with, from where it is
     defined: crates/test-world, whose CLI local_env.sh and `make bench` build."""
-    binary = pathlib.Path(__file__).resolve().parents[2] / "target/debug/test-world"
+    binary = ROOT / "target/debug/test-world"
     if not binary.exists():
         sys.exit(f"{binary} is missing: cargo build -p test-world --bin test-world")
     return subprocess.run([binary, "fixture-key"], check=True, capture_output=True, text=True).stdout.strip()
@@ -81,14 +92,14 @@ def setup():
     )
 
     ciphertext = kms.encrypt(
-        KeyId=key_id, Plaintext=OAUTH_TOKEN.encode(), EncryptionContext={"user_id": USER}
+        KeyId=key_id, Plaintext=WORLD["oauth_token"].encode(), EncryptionContext={"user_id": USER}
     )["CiphertextBlob"]
     dynamodb.put_item(
         TableName=TABLE,
         Item={
-            "pk": {"S": f"USER#{USER}"},
+            "pk": user_key(),
             "sk": {"S": "PROFILE"},
-            "github_login": {"S": "fixture-dev"},
+            "github_login": {"S": WORLD["github_login"]},
             "github_token": {"B": ciphertext},
         },
     )
@@ -100,22 +111,17 @@ def setup():
         Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVES})},
     )
 
-    installations = [
-        ("acme/my-backend", "inst-backend", 42),
-        ("acme/docs", "inst-docs", None),
-        ("acme/my-frontend", "inst-frontend", 43),
-    ]
-    for repo, installation_id, webhook_id in installations:
+    for installation in WORLD["installations"]:
         item = {
-            "pk": {"S": f"USER#{USER}"},
-            "sk": {"S": f"INSTALL#{repo.lower()}#{installation_id}"},
-            "installation_id": {"S": installation_id},
-            "repo_full_name": {"S": repo},
+            "pk": user_key(),
+            "sk": installation_key(installation["repo"], installation["installation_id"]),
+            "installation_id": {"S": installation["installation_id"]},
+            "repo_full_name": {"S": installation["repo"]},
             "is_active": {"BOOL": True},
-            "installed_at": {"S": "2026-01-02T03:04:05Z"},
+            "installed_at": {"S": WORLD["installed_at"]},
         }
-        if webhook_id is not None:
-            item["webhook_id"] = {"N": str(webhook_id)}
+        if installation["webhook_id"] is not None:
+            item["webhook_id"] = {"N": str(installation["webhook_id"])}
         dynamodb.put_item(TableName=TABLE, Item=item)
 
 
@@ -166,10 +172,9 @@ def depth():
         print(f"{queue}: {sum(int(attributes[n]) for n in names)} job(s)")
 
 
-def item(sk):
-    found = boto3.client("dynamodb").get_item(
-        TableName=TABLE, Key={"pk": {"S": f"USER#{USER}"}, "sk": {"S": sk}}, ConsistentRead=True
-    ).get("Item")
+def item(repo, installation_id):
+    key = {"pk": user_key(), "sk": installation_key(repo, installation_id)}
+    found = boto3.client("dynamodb").get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
     print(json.dumps(found, indent=2, sort_keys=True))
 
 
@@ -179,8 +184,8 @@ if __name__ == "__main__":
         setup()
     elif command == "reset":
         reset()
-    elif command == "item" and len(sys.argv) == 3:
-        item(sys.argv[2])
+    elif command == "item" and len(sys.argv) == 4:
+        item(sys.argv[2], sys.argv[3])
     elif command == "queue-url":
         print(queue_url())
     elif command == "receive" and len(sys.argv) in (3, 4):

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Seed the local code graph (ArcadeDB speaking Bolt, standing in for Neo4j)
 the way the rest of Nectr writes it: Repository, File, PullRequest and
-Developer nodes for the demo user's two repositories.
+Developer nodes for the repositories of tests/fixture-world.json, as
+`test-world fixture-graph` writes them in Cypher (local_env.sh builds it).
 
     local_graph.py seed URL    run the seed through ArcadeDB's HTTP API at URL
 
@@ -10,6 +11,8 @@ stores in Secrets Manager.
 """
 import base64
 import json
+import pathlib
+import subprocess
 import sys
 import urllib.request
 
@@ -17,27 +20,13 @@ USERNAME = "root"
 # A local-only password, like the fixtures' signing key (crates/test-world/src/jwt.rs).
 PASSWORD = "nectr-local-graph-password"
 
-SEED = """
-CREATE (backend:Repository {full_name: 'acme/my-backend'}),
-       (docs:Repository {full_name: 'acme/docs'}),
-       (backend)-[:CONTAINS]->(:File {path: 'src/main.rs'}),
-       (backend)-[:CONTAINS]->(:File {path: 'src/lib.rs'}),
-       (backend)-[:CONTAINS]->(:File {path: 'Cargo.toml'}),
-       (docs)-[:CONTAINS]->(:File {path: 'README.md'}),
-       (:PullRequest {repo: 'acme/my-backend', number: 7}),
-       (:PullRequest {repo: 'acme/my-backend', number: 8}),
-       (alice:Developer {login: 'alice'}),
-       (bob:Developer {login: 'bob'}),
-       (alice)-[:CONTRIBUTED_TO]->(backend),
-       (bob)-[:CONTRIBUTED_TO]->(backend),
-       (bob)-[:CONTRIBUTED_TO]->(docs)
-"""
-
 
 def seed(url):
+    binary = pathlib.Path(__file__).resolve().parents[2] / "target/debug/test-world"
+    cypher = subprocess.run([binary, "fixture-graph"], check=True, capture_output=True, text=True).stdout
     request = urllib.request.Request(
         f"{url}/api/v1/command/neo4j",
-        data=json.dumps({"language": "opencypher", "command": SEED}).encode(),
+        data=json.dumps({"language": "opencypher", "command": cypher}).encode(),
         headers={
             "Content-Type": "application/json",
             "Authorization": "Basic " + base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode(),

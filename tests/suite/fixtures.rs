@@ -1,9 +1,7 @@
 //! Every event in `events/` through the same handler the binary runs, over
-//! in-memory fakes seeded with the fixtures' world: `fixture-user` has
-//! connected acme/my-backend (webhook 42) and acme/docs (no webhook), and the
-//! code graph holds what scripts/local/local_graph.py seeds for them. API Gateway
-//! events go to the disconnect's handler; SQS batches (`sqs-*`) to the
-//! cleanup worker's.
+//! in-memory fakes seeded with the fixtures' world (`tests/fixture-world.json`,
+//! which the demo seeds too). API Gateway events go to the disconnect's
+//! handler; SQS batches (`sqs-*`) to the cleanup worker's.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -22,7 +20,9 @@ use nectr_disconnect::worker::CleanupHandler;
 use crate::support::events::Answer;
 use crate::support::handler::metric_settings;
 use crate::support::use_case::{FakePorts, Fakes};
-use test_world::jwt::FIXTURE_USER as USER;
+
+/// The fixture user's OAuth token as the fakes store it.
+const CIPHERTEXT: &[u8] = b"fixture-ciphertext";
 
 /// `tests/expected-responses.json`: for each fixture, the status, the body
 /// and any header the contract prescribes. `scripts/check/invoke_fixtures.sh`
@@ -33,32 +33,34 @@ fn expectations() -> BTreeMap<String, Value> {
     serde_json::from_str(&text).expect("tests/expected-responses.json is a JSON object")
 }
 
+/// `tests/fixture-world.json` in the fakes: the user, each installation,
+/// and what the graph counts for each repository.
 fn fixture_world() -> Fakes {
+    let world = test_world::fixture_world::fixture_world();
     let fakes = Fakes::new();
-    fakes.store.add_user(USER, Some(b"fixture-ciphertext"));
-    fakes.tokens.add(USER, b"fixture-ciphertext", "gho_fixture");
+    fakes.store.add_user(&world.user, Some(CIPHERTEXT));
     fakes
-        .store
-        .add_installation(USER, "acme/my-backend", "inst-backend", Some(42), true);
-    fakes
-        .store
-        .add_installation(USER, "acme/docs", "inst-docs", None, true);
-    fakes.graph.keeps(
-        "acme/my-backend",
-        KeptGraph {
-            files: 3,
-            pull_requests: 2,
-            developers: 2,
-        },
-    );
-    fakes.graph.keeps(
-        "acme/docs",
-        KeptGraph {
-            files: 1,
-            pull_requests: 0,
-            developers: 1,
-        },
-    );
+        .tokens
+        .add(&world.user, CIPHERTEXT, &world.oauth_token);
+    for installation in &world.installations {
+        fakes.store.add_installation(
+            &world.user,
+            &installation.repo,
+            &installation.installation_id,
+            installation.webhook_id,
+            true,
+        );
+    }
+    for (repo, graph) in &world.graph {
+        fakes.graph.keeps(
+            repo,
+            KeptGraph {
+                files: graph.files.len() as u64,
+                pull_requests: graph.pull_requests.len() as u64,
+                developers: graph.developers.len() as u64,
+            },
+        );
+    }
     fakes
 }
 

@@ -15,8 +15,6 @@ use crate::secrets;
 /// The documented local test key the fixtures in `events/` are signed with;
 /// it protects nothing and must never be used outside tests.
 pub const FIXTURE_KEY: &[u8] = b"nectr-local-test-signing-key-not-a-secret";
-/// The user the fixtures and the demo's world are about.
-pub const FIXTURE_USER: &str = "fixture-user";
 /// 2100-01-01: the expiry of the fixtures' tokens and the demo's.
 pub const YEAR_2100: u64 = 4_102_444_800;
 

@@ -12,16 +12,19 @@
 //!         user, iat to now, exp to 2100
 //!     test-world fixture-key
 //!         that local test key, for seeding the demo's Secrets Manager
+//!     test-world fixture-graph
+//!         the Cypher that writes the fixtures' code graph
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
-use test_world::jwt::{self, FIXTURE_KEY, FIXTURE_USER, YEAR_2100};
+use test_world::fixture_world::fixture_world;
+use test_world::jwt::{self, FIXTURE_KEY, YEAR_2100};
 use test_world::tls::{LocalCa, ServerIdentity, TlsTerminator};
 
 const USAGE: &str = "usage: test-world tls-ca DIR | tls-terminate DIR LISTEN UPSTREAM \
-                     | mint-jwt [SUB] [--iat N] [--exp N] | fixture-key";
+                     | mint-jwt [SUB] [--iat N] [--exp N] | fixture-key | fixture-graph";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -36,6 +39,10 @@ async fn main() -> ExitCode {
         ["fixture-key"] => String::from_utf8(FIXTURE_KEY.to_vec())
             .map(|key| println!("{key}"))
             .map_err(|e| e.to_string()),
+        ["fixture-graph"] => {
+            println!("{}", fixture_world().graph_cypher());
+            Ok(())
+        }
         _ => Err(USAGE.into()),
     };
     match outcome {
@@ -84,7 +91,8 @@ async fn terminate(dir: &Path, listen: &str, upstream: &str) -> Result<(), Strin
 }
 
 fn mint_jwt(options: &[&str]) -> Result<(), String> {
-    let (mut sub, mut iat, mut exp) = (FIXTURE_USER, jwt::now(), YEAR_2100);
+    let world = fixture_world();
+    let (mut sub, mut iat, mut exp) = (world.user.as_str(), jwt::now(), YEAR_2100);
     let mut options = options.iter();
     while let Some(option) = options.next() {
         let mut seconds = || -> Result<u64, String> {

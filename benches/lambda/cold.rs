@@ -1,0 +1,206 @@
+//! Cold start: fresh processes per L and transport, the variants
+//! interleaved, with the CPU they use and the init steps they log.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::launch::{Launch, binary};
+use crate::stats::{ms, percentile};
+use crate::world::{Transport, World, cases, github, network, root};
+
+const COLD_STARTS: usize = 15;
+const COLD_LATENCIES_MS: [u64; 2] = [0, 20];
+
+/// A binary and how it starts, for the cold-start comparison.
+struct Variant {
+    name: String,
+    binary: PathBuf,
+    warm_up: bool,
+}
+
+fn variants() -> Vec<Variant> {
+    let mut variants = vec![
+        Variant {
+            name: "no network work at init".into(),
+            binary: binary(),
+            warm_up: false,
+        },
+        Variant {
+            name: "warm-up at init".into(),
+            binary: binary(),
+            warm_up: true,
+        },
+    ];
+    // Earlier builds to compare with in the same run, e.g. from before a
+    // dependency change: BENCH_BASELINE_BOOTSTRAP=path[:path...].
+    if let Some(baselines) = std::env::var_os("BENCH_BASELINE_BOOTSTRAP") {
+        for binary in std::env::split_paths(&baselines) {
+            variants.push(Variant {
+                name: format!("baseline {}", binary.display()),
+                binary,
+                warm_up: false,
+            });
+        }
+    }
+    variants
+}
+
+/// Init steps as the function logs them (`name=12.3` fields).
+const INIT_STEPS: [&str; 7] = [
+    "sdk_config_ms",
+    "clients_ms",
+    "signing_keys_ms",
+    "dynamodb_ms",
+    "kms_ms",
+    "github_ms",
+    "warm_up_ms",
+];
+
+/// The init steps of a log of JSON lines; the bench stops when a log has
+/// none, so the column can never be silently empty.
+fn logged_steps(log: &Path) -> BTreeMap<&'static str, f64> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<Value> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let steps: BTreeMap<&'static str, f64> = INIT_STEPS
+        .iter()
+        .filter_map(|step| Some((*step, lines.iter().find_map(|line| line[*step].as_f64())?)))
+        .collect();
+    assert!(
+        !steps.is_empty(),
+        "no init steps in {}: {text}",
+        log.display()
+    );
+    steps
+}
+
+/// CPU time the process has used so far, over all its threads.
+fn cpu_time(pid: u32) -> Duration {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the process runs");
+    let nanos: u64 = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
+}
+
+pub async fn cold_start(world: &World, report: &mut String) {
+    let github = github().await;
+    let case = &cases()[0];
+    let variants = variants();
+    let _ = writeln!(report, "\n## Cold start\n");
+    let _ = writeln!(
+        report,
+        "{COLD_STARTS} fresh processes per row, variants interleaved; the webhook case; L added to every call and 2·L to every new connection, as above; the proxies answer in plain text or over TLS (a CA made for the run, trusted through SSL_CERT_FILE). CPU is the process's own (all threads, /proc schedstat) from start to its first answer. Init steps are the function's own log lines (median, ms).\n"
+    );
+    let _ = writeln!(
+        report,
+        "| L | transport | variant | start → first poll (median, min–max) | first invocation (median, min–max) | start → first answer (median) | CPU to first answer (median, min–max) | init steps |"
+    );
+    let _ = writeln!(report, "|---|---|---|---|---|---|---|---|");
+    for latency_ms in COLD_LATENCIES_MS {
+        let latency = Duration::from_millis(latency_ms);
+        for transport in [Transport::Plain, Transport::Tls] {
+            let (aws, github) = network(world, &github.uri(), latency, transport).await;
+            let mut cpus = vec![Vec::new(); variants.len()];
+            let mut inits = vec![Vec::new(); variants.len()];
+            let mut firsts = vec![Vec::new(); variants.len()];
+            let mut totals = vec![Vec::new(); variants.len()];
+            let mut steps: Vec<BTreeMap<&str, Vec<f64>>> = vec![BTreeMap::new(); variants.len()];
+            for n in 0..COLD_STARTS {
+                for (v, variant) in variants.iter().enumerate() {
+                    let scheme = if transport == Transport::Tls {
+                        "tls"
+                    } else {
+                        "plain"
+                    };
+                    let log = format!("cold-{latency_ms}ms-{scheme}-{v}-{n}.log");
+                    let started = Instant::now();
+                    let mut function = world.launch(&Launch {
+                        binary: &variant.binary,
+                        aws_endpoint: &aws.endpoint,
+                        github: &github.endpoint,
+                        log: &log,
+                        warm_up: variant.warm_up,
+                        graph: None,
+                    });
+                    let init = world.wait_for_first_poll(started).await;
+                    let first = world.invoke(case).await;
+                    inits[v].push(init);
+                    firsts[v].push(first);
+                    totals[v].push(started.elapsed());
+                    cpus[v].push(cpu_time(function.id()));
+                    let _ = function.kill();
+                    let _ = function.wait();
+                    for (step, value) in logged_steps(&root().join("target/bench").join(&log)) {
+                        steps[v].entry(step).or_default().push(value);
+                    }
+                }
+            }
+            for (v, variant) in variants.iter().enumerate() {
+                let range = |samples: &mut Vec<Duration>| {
+                    samples.sort();
+                    format!(
+                        "{:.1} ms ({:.1}–{:.1})",
+                        ms(percentile(samples, 50.0)),
+                        ms(samples[0]),
+                        ms(*samples.last().unwrap())
+                    )
+                };
+                let init_steps = INIT_STEPS
+                    .iter()
+                    .filter_map(|step| {
+                        let values = steps[v].get_mut(step)?;
+                        values.sort_by(f64::total_cmp);
+                        Some(format!(
+                            "{} {:.1}",
+                            step.trim_end_matches("_ms"),
+                            values[values.len() / 2]
+                        ))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                totals[v].sort();
+                let _ = writeln!(
+                    report,
+                    "| {latency_ms} ms | {} | {} | {} | {} | {:.1} ms | {} | {init_steps} |",
+                    if transport == Transport::Tls {
+                        "TLS"
+                    } else {
+                        "plain"
+                    },
+                    variant.name,
+                    range(&mut inits[v]),
+                    range(&mut firsts[v]),
+                    ms(percentile(&totals[v], 50.0)),
+                    range(&mut cpus[v]),
+                );
+            }
+        }
+    }
+    let _ = writeln!(report);
+    let binaries: BTreeMap<&Path, u64> = variants
+        .iter()
+        .map(|v| {
+            (
+                v.binary.as_path(),
+                std::fs::metadata(&v.binary).unwrap().len(),
+            )
+        })
+        .collect();
+    for (binary, size) in binaries {
+        let _ = writeln!(
+            report,
+            "- {}: {size} bytes ({:.2} MB, x86_64)",
+            binary.display(),
+            size as f64 / 1e6
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! How the bench starts a function process: one `Launch`, every setting
+//! named.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::world::{World, aws_env, root};
+
+/// The release build `make bench` makes.
+pub fn binary() -> PathBuf {
+    let path = root().join("target/lambda-bench/nectr-disconnect/bootstrap");
+    assert!(
+        path.exists(),
+        "{} is missing: run `make bench`",
+        path.display()
+    );
+    path
+}
+
+/// One function process: which build, where its calls go, how it starts.
+pub struct Launch<'a> {
+    pub binary: &'a Path,
+    /// Where every AWS call goes.
+    pub aws_endpoint: &'a str,
+    pub github: &'a str,
+    /// Its log file, under `target/bench`.
+    pub log: &'a str,
+    /// `WARM_UP_ON_INIT`.
+    pub warm_up: bool,
+    /// The code graph's Bolt URI; `None` leaves `NEO4J_URI` unset.
+    pub graph: Option<&'a str>,
+}
+
+impl World {
+    pub fn launch(&self, launch: &Launch) -> Child {
+        self.api.reset_first_poll();
+        let log = std::fs::File::create(root().join("target/bench").join(launch.log)).unwrap();
+        let mut command = Command::new(launch.binary);
+        command
+            .env_clear()
+            .envs(aws_env(launch.aws_endpoint))
+            .envs([
+                ("AWS_LAMBDA_RUNTIME_API", self.api.address.as_str()),
+                ("AWS_LAMBDA_FUNCTION_NAME", "nectr-disconnect"),
+                ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+                ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+                ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/nectr-disconnect"),
+                ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+                ("TABLE_NAME", "nectr-local"),
+                ("JWT_SECRET_ID", "nectr/local/jwt-signing-key"),
+                ("KMS_KEY_ID", "alias/nectr-local-oauth-tokens"),
+                ("GITHUB_API_URL", launch.github),
+                // As deployed; the disconnect sends to it only when GitHub
+                // fails, which no measured case does.
+                ("CLEANUP_QUEUE_URL", self.cleanup_queue_url.as_str()),
+                (
+                    "WARM_UP_ON_INIT",
+                    if launch.warm_up { "true" } else { "false" },
+                ),
+            ])
+            .env("SSL_CERT_FILE", &self.ca_file)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        if let Some(uri) = launch.graph {
+            command.envs([("NEO4J_URI", uri), ("NEO4J_SECRET_ID", "nectr/local/neo4j")]);
+        }
+        command.spawn().expect("the bootstrap starts")
+    }
+
+    pub async fn wait_for_first_poll(&self, started: Instant) -> Duration {
+        loop {
+            if let Some(poll) = self.api.first_poll() {
+                return poll - started;
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+    }
+}

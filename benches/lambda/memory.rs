@@ -1,0 +1,64 @@
+//! Memory: one process over many invocations, RSS sampled as it goes.
+
+use std::fmt::Write as _;
+
+use crate::launch::{Launch, binary};
+use crate::world::{World, cases, github};
+
+/// `BENCH_MEMORY_INVOCATIONS` runs longer, to see where RSS settles.
+fn memory_invocations() -> usize {
+    std::env::var("BENCH_MEMORY_INVOCATIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000)
+}
+
+pub async fn memory(world: &World, report: &mut String) {
+    let github = github().await;
+    let case = &cases()[0];
+    let mut function = world.launch(&Launch {
+        binary: &binary(),
+        aws_endpoint: &world.moto.endpoint,
+        github: &github.uri(),
+        log: "memory.log",
+        warm_up: true,
+        graph: None,
+    });
+    let pid = function.id();
+    let mut samples = Vec::new();
+    let invocations = memory_invocations();
+    for n in 1..=invocations {
+        world.invoke(case).await;
+        if (n <= 1_000 && n % 100 == 0) || n % 1_000 == 0 {
+            samples.push((n, rss_kib(pid, "VmRSS:")));
+        }
+    }
+    let peak = rss_kib(pid, "VmHWM:");
+    let _ = function.kill();
+    let _ = function.wait();
+    let _ = writeln!(report, "\n## Memory\n");
+    let _ = writeln!(
+        report,
+        "One process, warm-up at init, {invocations} webhook-case invocations at L = 0. RSS (VmRSS) every 100 invocations up to 1,000, then every 1,000, in KiB:\n"
+    );
+    let header: Vec<String> = samples.iter().map(|(n, _)| n.to_string()).collect();
+    let values: Vec<String> = samples.iter().map(|(_, kib)| kib.to_string()).collect();
+    let _ = writeln!(report, "| after | {} |", header.join(" | "));
+    let _ = writeln!(report, "|---|{}", "---|".repeat(samples.len()));
+    let _ = writeln!(report, "| RSS | {} |", values.join(" | "));
+    let growth = samples.last().unwrap().1 as i64 - samples[0].1 as i64;
+    let _ = writeln!(
+        report,
+        "\nPeak RSS (VmHWM): {:.1} MiB. From the 100th to the {invocations}th invocation: {growth:+} KiB.",
+        peak as f64 / 1024.0
+    );
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap()
+}

@@ -1,0 +1,233 @@
+//! The bench's world: moto seeded by scripts/local/local_aws.py (the demo's
+//! world), a local Lambda Runtime API, the cases it invokes, and the proxies
+//! that put a latency L between the function and its dependencies.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::types::AttributeValue;
+use nectr_disconnect::adapters::dynamodb::{installation_sk, user_pk};
+use nectr_disconnect::domain::{RepoName, UserId};
+use serde_json::Value;
+use test_world::fault_proxy::{Fault, FaultProxy};
+use test_world::fixture_world::fixture_world;
+use test_world::moto::Moto;
+use test_world::tls::{LocalCa, ServerIdentity};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::runtime_api::RuntimeApi;
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One kind of invocation: the fixture event, the status it gets, the item
+/// it deactivates, and the calls on its critical path, step by step (calls
+/// in one step run side by side).
+pub struct Case {
+    pub name: &'static str,
+    pub event: String,
+    pub status: u16,
+    pub installation: Option<(&'static str, &'static str)>,
+    pub steps: &'static [&'static [&'static str]],
+}
+
+pub fn cases() -> [Case; 3] {
+    let event = |file: &str| std::fs::read_to_string(root().join("events").join(file)).unwrap();
+    [
+        Case {
+            name: "webhook",
+            event: event("http-api-disconnect-with-webhook.json"),
+            status: 200,
+            installation: Some(("acme/my-backend", "inst-backend")),
+            steps: &[
+                &["GetItem", "Query"],
+                &["Decrypt"],
+                &["UpdateItem", "GitHub"],
+            ],
+        },
+        Case {
+            name: "no webhook",
+            event: event("http-api-disconnect-without-webhook.json"),
+            status: 200,
+            installation: Some(("acme/docs", "inst-docs")),
+            steps: &[&["GetItem", "Query"], &["UpdateItem"]],
+        },
+        // No dependency call at all: the function and the runtime API alone.
+        Case {
+            name: "bad token (401)",
+            event: event("http-api-bad-token.json"),
+            status: 401,
+            installation: None,
+            steps: &[],
+        },
+    ]
+}
+
+pub struct World {
+    pub moto: Moto,
+    /// What the proxies serve over TLS, issued by a CA made for this run;
+    /// the function trusts it through `SSL_CERT_FILE`.
+    pub tls: ServerIdentity,
+    pub ca_file: PathBuf,
+    pub cleanup_queue_url: String,
+    dynamodb: aws_sdk_dynamodb::Client,
+    secrets_manager: aws_sdk_secretsmanager::Client,
+    pub api: RuntimeApi,
+}
+
+impl World {
+    pub async fn start() -> Self {
+        let moto = Moto::start().await;
+        let seeded = Command::new(root().join(".venv/bin/python"))
+            .arg("local_aws.py")
+            .arg("setup")
+            .current_dir(root().join("scripts/local"))
+            .envs(aws_env(&moto.endpoint))
+            .status()
+            .expect("the seeding script runs");
+        assert!(seeded.success(), "scripts/local/local_aws.py setup failed");
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&moto.endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("local", "local", None, None, "bench"))
+            .load()
+            .await;
+        let cleanup_queue_url = format!("{}/123456789012/nectr-webhook-cleanup", moto.endpoint);
+        let ca = LocalCa::generate("nectr-disconnect bench CA");
+        let ca_file = root().join("target/bench/ca.pem");
+        std::fs::write(&ca_file, ca.pem()).unwrap();
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            secrets_manager: aws_sdk_secretsmanager::Client::new(&config),
+            moto,
+            tls: ca.server(),
+            ca_file,
+            cleanup_queue_url,
+            api: RuntimeApi::start().await,
+        }
+    }
+
+    /// Marks the installation active again, directly in moto, between
+    /// measured invocations.
+    pub async fn reconnect(&self, (repo, installation_id): (&str, &str)) {
+        let repo = RepoName::parse_full_name(repo).expect("a fixture repository");
+        self.dynamodb
+            .update_item()
+            .table_name("nectr-local")
+            .key(
+                "pk",
+                AttributeValue::S(user_pk(&UserId::new(fixture_world().user))),
+            )
+            .key(
+                "sk",
+                AttributeValue::S(installation_sk(&repo, installation_id)),
+            )
+            .update_expression("SET is_active = :t REMOVE disconnected_at")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .send()
+            .await
+            .expect("moto updates the item");
+    }
+
+    /// The Neo4j credentials secret of `scripts/local/local_aws.py`, pointed at
+    /// a server with this password.
+    pub async fn store_neo4j_password(&self, password: &str) {
+        let credentials =
+            serde_json::json!({"username": test_world::arcadedb::USERNAME, "password": password});
+        self.secrets_manager
+            .put_secret_value()
+            .secret_id("nectr/local/neo4j")
+            .secret_string(credentials.to_string())
+            .send()
+            .await
+            .expect("moto stores the Neo4j credentials");
+    }
+
+    /// One invocation of `case`, timed from queueing the event to the
+    /// function's answer; the installation is reconnected afterwards.
+    pub async fn invoke(&self, case: &Case) -> Duration {
+        let window = self.invoke_in(case).await;
+        window.end - window.start
+    }
+
+    pub async fn invoke_in(&self, case: &Case) -> Range<Instant> {
+        self.invoke_with_graph(case, false).await
+    }
+
+    /// As `invoke_in`; a 200 must carry `graph` exactly when `graph` is set,
+    /// so a variant whose graph read failed is never measured as if it ran.
+    pub async fn invoke_with_graph(&self, case: &Case, graph: bool) -> Range<Instant> {
+        let started = Instant::now();
+        let completion = self.api.invoke(&case.event).await;
+        let window = started..Instant::now();
+        assert!(!completion.error, "the invocation failed");
+        let response: Value = serde_json::from_slice(&completion.body).unwrap();
+        assert_eq!(response["statusCode"], case.status, "{response}");
+        if case.status == 200 {
+            let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+            assert_eq!(body.get("graph").is_some(), graph, "{body}");
+        }
+        if let Some(installation) = case.installation {
+            self.reconnect(installation).await;
+        }
+        window
+    }
+}
+
+pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "local".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
+    ]
+}
+
+pub async fn github() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// How the function reaches the proxies.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Plain,
+    Tls,
+}
+
+/// Proxies in front of moto and of the GitHub stub that add `latency` to
+/// every call, and twice that to the first call on a new connection: a
+/// round trip each for the TCP and the TLS handshake. Over TLS the
+/// handshake itself is real too, so its CPU cost is in the figures.
+pub async fn network(
+    world: &World,
+    github: &str,
+    latency: Duration,
+    transport: Transport,
+) -> (FaultProxy, FaultProxy) {
+    let (aws, github) = match transport {
+        Transport::Plain => (
+            FaultProxy::plain(&world.moto.endpoint).await,
+            FaultProxy::plain(github).await,
+        ),
+        Transport::Tls => (
+            FaultProxy::start(&world.moto.endpoint, &world.tls).await,
+            FaultProxy::start(github, &world.tls).await,
+        ),
+    };
+    for proxy in [&aws, &github] {
+        proxy.inject(None, Fault::Delay(latency));
+        proxy.handshake(2 * latency);
+    }
+    (aws, github)
+}
