@@ -10,8 +10,7 @@ use nectr_disconnect::app::AwsClients;
 
 use crate::support::tls;
 use crate::support::world::{
-    TABLE, World, aws_answering, create_key, delete_as, encrypt, sdk_config, unreachable_clients,
-    user_pk,
+    TABLE, World, aws_answering, create_key, encrypt, sdk_config, unreachable_clients, user_pk,
 };
 use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
 
@@ -36,23 +35,6 @@ async fn assert_session_expired_and_nothing_changed(world: &World) {
     );
     assert_eq!(world.items().await, before);
     assert!(world.github.received_requests().await.unwrap().is_empty());
-}
-
-/// A disconnect through `aws`: 503 with `Retry-After`, and no item changed.
-async fn assert_unavailable_and_nothing_changed(world: &World, aws: &AwsClients) {
-    let before = world.items().await;
-
-    let answer = world
-        .send_with(aws, delete_as(USER, "acme", "my-backend"))
-        .await;
-
-    assert_eq!(answer.status, 503);
-    assert_eq!(
-        answer.body,
-        json!({"detail": "Service temporarily unavailable"})
-    );
-    assert!(answer.header("retry-after").is_some());
-    assert_eq!(world.items().await, before);
 }
 
 #[tokio::test]
@@ -136,7 +118,7 @@ async fn throttled_kms_is_503_and_changes_nothing() {
         ..world.aws.clone()
     };
 
-    assert_unavailable_and_nothing_changed(&world, &aws).await;
+    world.assert_unavailable_through(&aws).await;
     assert!(
         !kms.received_requests().await.unwrap().is_empty(),
         "KMS was asked"
@@ -152,5 +134,5 @@ async fn unreachable_kms_is_503_and_changes_nothing() {
         ..world.aws.clone()
     };
 
-    assert_unavailable_and_nothing_changed(&world, &aws).await;
+    world.assert_unavailable_through(&aws).await;
 }

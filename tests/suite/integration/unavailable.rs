@@ -6,8 +6,7 @@ use wiremock::ResponseTemplate;
 
 use nectr_disconnect::app::AwsClients;
 
-use crate::support::events::Answer;
-use crate::support::world::{World, aws_answering, delete_as, sdk_config, unreachable_clients};
+use crate::support::world::{World, aws_answering, sdk_config, unreachable_clients};
 
 use crate::support::subject::USER;
 
@@ -18,23 +17,6 @@ async fn connected_world() -> World {
     world
 }
 
-async fn assert_unavailable_and_nothing_changed(world: &World, aws: &AwsClients) {
-    let before = world.items().await;
-
-    let answer: Answer = world
-        .send_with(aws, delete_as(USER, "acme", "my-backend"))
-        .await;
-
-    assert_eq!(answer.status, 503);
-    assert_eq!(
-        answer.body,
-        json!({"detail": "Service temporarily unavailable"})
-    );
-    assert_eq!(answer.header("retry-after"), Some("2"));
-    assert_eq!(world.items().await, before);
-    assert!(world.github.received_requests().await.unwrap().is_empty());
-}
-
 #[tokio::test]
 async fn unreachable_secrets_manager_is_503() {
     let world = connected_world().await;
@@ -42,7 +24,7 @@ async fn unreachable_secrets_manager_is_503() {
         secrets_manager: unreachable_clients().await.secrets_manager,
         ..world.aws.clone()
     };
-    assert_unavailable_and_nothing_changed(&world, &aws).await;
+    world.assert_unavailable_through(&aws).await;
 }
 
 #[tokio::test]
@@ -53,7 +35,7 @@ async fn throttled_secrets_manager_is_503() {
         secrets_manager: aws_sdk_secretsmanager::Client::new(&sdk_config(&stub.uri()).await),
         ..world.aws.clone()
     };
-    assert_unavailable_and_nothing_changed(&world, &aws).await;
+    world.assert_unavailable_through(&aws).await;
 }
 
 #[tokio::test]
@@ -63,7 +45,7 @@ async fn unreachable_dynamodb_is_503() {
         dynamodb: unreachable_clients().await.dynamodb,
         ..world.aws.clone()
     };
-    assert_unavailable_and_nothing_changed(&world, &aws).await;
+    world.assert_unavailable_through(&aws).await;
 }
 
 #[tokio::test]
@@ -88,7 +70,7 @@ async fn assert_dynamodb_answering_is_503(status: u16, error: &str) {
         dynamodb: aws_sdk_dynamodb::Client::new(&sdk_config(&stub.uri()).await),
         ..world.aws.clone()
     };
-    assert_unavailable_and_nothing_changed(&world, &aws).await;
+    world.assert_unavailable_through(&aws).await;
 }
 
 #[tokio::test]

@@ -25,6 +25,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::events::{Answer, http_api_event};
 use super::queue::Queue;
+use super::subject::USER;
 use super::tls;
 use test_world::free_port;
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
@@ -369,6 +370,25 @@ impl World {
 
     pub async fn user_item(&self, user: &str) -> Item {
         self.item(&(user_pk(user), PROFILE_SK.to_owned())).await
+    }
+
+    /// A disconnect of USER's acme/my-backend through `aws`: 503 with
+    /// `Retry-After`, no item changed, GitHub never called.
+    pub async fn assert_unavailable_through(&self, aws: &AwsClients) {
+        let before = self.items().await;
+
+        let answer = self
+            .send_with(aws, delete_as(USER, "acme", "my-backend"))
+            .await;
+
+        assert_eq!(answer.status, 503);
+        assert_eq!(
+            answer.body,
+            serde_json::json!({"detail": "Service temporarily unavailable"})
+        );
+        assert_eq!(answer.header("retry-after"), Some("2"));
+        assert_eq!(self.items().await, before);
+        assert!(self.github.received_requests().await.unwrap().is_empty());
     }
 
     /// Every item of `user`'s partition, in key order.

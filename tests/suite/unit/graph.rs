@@ -24,13 +24,13 @@ fn connected(stored_name: &str) -> Fakes {
     fakes
 }
 
+/// A disconnect of acme/`repo` through the use case with the code graph.
 async fn disconnect(
     fakes: &Fakes,
     token: Option<&BearerToken>,
-    owner: &str,
     repo: &str,
 ) -> Result<Disconnected, DisconnectError> {
-    disconnect_with(&fakes.use_case_with_graph(), token, owner, repo).await
+    disconnect_with(&fakes.use_case_with_graph(), token, "acme", repo).await
 }
 
 fn assert_inactive(fakes: &Fakes) {
@@ -42,7 +42,7 @@ fn assert_inactive(fakes: &Fakes) {
 async fn the_disconnect_reports_what_the_code_graph_keeps() {
     let fakes = connected("acme/my-backend");
 
-    let outcome = disconnect(&fakes, Some(&token_for(USER)), "acme", "my-backend")
+    let outcome = disconnect(&fakes, Some(&token_for(USER)), "my-backend")
         .await
         .unwrap();
 
@@ -75,7 +75,7 @@ async fn a_failing_graph_leaves_graph_out_and_changes_nothing_else() {
     let fakes = connected("acme/my-backend");
     fakes.graph.fail();
 
-    let outcome = disconnect(&fakes, Some(&token_for(USER)), "acme", "my-backend")
+    let outcome = disconnect(&fakes, Some(&token_for(USER)), "my-backend")
         .await
         .unwrap();
 
@@ -87,7 +87,7 @@ async fn a_failing_graph_leaves_graph_out_and_changes_nothing_else() {
 async fn a_request_in_another_case_gets_the_counts_under_the_stored_name() {
     let fakes = connected("Acme/My-Backend");
 
-    let outcome = disconnect(&fakes, Some(&token_for(USER)), "acme", "my-backend")
+    let outcome = disconnect(&fakes, Some(&token_for(USER)), "my-backend")
         .await
         .unwrap();
 
@@ -103,7 +103,7 @@ async fn a_request_in_another_case_gets_the_counts_under_the_stored_name() {
 async fn an_unauthenticated_caller_never_reaches_the_graph() {
     let fakes = connected("acme/my-backend");
 
-    let refused = disconnect(&fakes, None, "acme", "my-backend").await;
+    let refused = disconnect(&fakes, None, "my-backend").await;
 
     assert!(matches!(refused, Err(DisconnectError::Unauthorized(_))));
     assert!(fakes.graph.asked().is_empty());
@@ -114,7 +114,7 @@ async fn a_repository_without_an_installation_is_not_found_whatever_the_graph_ho
     let fakes = connected("acme/my-backend");
     fakes.graph.keeps("acme/other", KEPT);
 
-    let refused = disconnect(&fakes, Some(&token_for(USER)), "acme", "other").await;
+    let refused = disconnect(&fakes, Some(&token_for(USER)), "other").await;
 
     assert!(matches!(
         refused,
@@ -133,7 +133,7 @@ async fn a_failed_disconnect_answers_without_waiting_for_the_graph() {
     // never end.
     let refused = tokio::time::timeout(
         Duration::from_secs(30),
-        disconnect(&fakes, Some(&token_for(USER)), "acme", "my-backend"),
+        disconnect(&fakes, Some(&token_for(USER)), "my-backend"),
     )
     .await
     .expect("the failed disconnect waited for the graph");
