@@ -1,20 +1,15 @@
 //! The handler as the tests call it: each call a fresh execution
 //! environment, so each one is a cold start, with the default metric
-//! settings. Every answer is also recorded in
-//! `target/test-logs/responses-<pid>.ndjson`, which
-//! scripts/check/check_responses.py checks against openapi.yaml after the suite.
-
-use std::fs::File;
-use std::io::Write;
-use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+//! settings. Every answer is checked against openapi.yaml as it comes
+//! (`openapi.rs`).
 
 use lambda_http::{Body, Request, RequestExt, Response};
 use nectr_disconnect::disconnect::DisconnectRepository;
 use nectr_disconnect::http::Handler;
 use nectr_disconnect::metrics::MetricsSettings;
 use nectr_disconnect::ports::Ports;
-use serde_json::{Map, Value, json};
+
+use super::openapi;
 
 pub fn metric_settings() -> MetricsSettings {
     MetricsSettings::from_lookup(|_| None, nectr_disconnect::logging::DEFAULT_SERVICE)
@@ -32,37 +27,19 @@ pub async fn handle<P: Ports>(
     let response = Handler::new(use_case, metric_settings())
         .handle(request)
         .await;
-    record(&method, &path, &response);
+    check_against_openapi(&method, &path, &response);
     response
 }
 
-fn record(method: &str, path: &str, response: &Response<Body>) {
-    static RESPONSES: OnceLock<Mutex<File>> = OnceLock::new();
-    let file = RESPONSES.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
-        std::fs::create_dir_all(&dir).unwrap();
-        let name = format!("responses-{}.ndjson", std::process::id());
-        Mutex::new(File::create(dir.join(name)).unwrap())
-    });
-    let headers: Map<String, Value> = response
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            (name.as_str().to_owned(), Value::String(value))
-        })
-        .collect();
+/// Panics on an answer `openapi.yaml` does not describe, naming the request.
+fn check_against_openapi(method: &str, path: &str, response: &Response<Body>) {
     let body = match response.body() {
         Body::Text(text) => text.clone(),
         Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
         _ => String::new(),
     };
-    let line = json!({
-        "method": method,
-        "path": path,
-        "status": response.status().as_u16(),
-        "headers": headers,
-        "body": body,
-    });
-    writeln!(file.lock().unwrap(), "{line}").unwrap();
+    let status = response.status().as_u16();
+    if let Err(problem) = openapi::check(method, status, response.headers(), &body) {
+        panic!("{method} {path} -> {status} is not as openapi.yaml describes it: {problem}");
+    }
 }

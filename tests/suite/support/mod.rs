@@ -3,6 +3,7 @@ pub mod events;
 pub mod fakes;
 pub mod handler;
 pub mod logs;
+pub mod openapi;
 pub mod queue;
 pub mod subject;
 pub mod tls;
