@@ -6,12 +6,11 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use neo4rs::{ConfigBuilder, Graph, query};
 
-use crate::process::forward_lines;
+use crate::process::{output_lines, wait_for_line};
 use crate::{free_port, secrets, workspace_root};
 
 const STARTUP_LIMIT: Duration = Duration::from_secs(120);
@@ -84,26 +83,18 @@ impl ArcadeDb {
             .stderr(Stdio::piped())
             .spawn()
             .expect("ArcadeDB's java starts");
-        let (lines, received) = mpsc::channel();
-        forward_lines(child.stdout.take().expect("piped"), lines.clone());
-        forward_lines(child.stderr.take().expect("piped"), lines);
+        let lines = output_lines(&mut child);
+        // Built first, so that a failed start still stops the server.
         let server = Self {
             child,
             root,
             uri: format!("bolt://127.0.0.1:{bolt_port}"),
             password,
         };
-        let mut log = Vec::new();
-        loop {
-            match received.recv_timeout(STARTUP_LIMIT) {
-                Ok(line) if line.contains(STARTED) => return server,
-                Ok(line) => log.push(line),
-                Err(_) => panic!(
-                    "ArcadeDB did not start within {STARTUP_LIMIT:?}:\n{}",
-                    log.join("\n")
-                ),
-            }
-        }
+        wait_for_line(&lines, STARTED, STARTUP_LIMIT).unwrap_or_else(|log| {
+            panic!("ArcadeDB did not start within {STARTUP_LIMIT:?}:\n{log}")
+        });
+        server
     }
 
     /// A driver logged in as the administrator, for seeding and dumping.

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
-use crate::process::forward_lines;
+use crate::process::{output_lines, wait_for_line};
 use crate::{free_port, workspace_root};
 
 /// Loading the 13 MB description takes ~12 s alone; the whole suite shares
@@ -60,22 +60,10 @@ impl Prism {
             .stderr(Stdio::piped())
             .spawn()
             .expect("Prism starts");
-        let (lines, received) = mpsc::channel();
-        forward_lines(child.stdout.take().expect("piped"), lines.clone());
-        forward_lines(child.stderr.take().expect("piped"), lines);
-        let mut log = Vec::new();
-        loop {
-            match received.recv_timeout(STARTUP_LIMIT) {
-                Ok(line) if line.contains(LISTENING) => break,
-                Ok(line) => log.push(line),
-                Err(_) => {
-                    let _ = child.kill();
-                    panic!(
-                        "Prism did not start within {STARTUP_LIMIT:?}:\n{}",
-                        log.join("\n")
-                    );
-                }
-            }
+        let received = output_lines(&mut child);
+        if let Err(log) = wait_for_line(&received, LISTENING, STARTUP_LIMIT) {
+            let _ = child.kill();
+            panic!("Prism did not start within {STARTUP_LIMIT:?}:\n{log}");
         }
         Self {
             child,
