@@ -28,7 +28,6 @@ import json
 import os
 import pathlib
 import ssl
-import subprocess
 import sys
 import time
 import urllib.request
@@ -36,6 +35,7 @@ import urllib.request
 import boto3
 
 import local_graph
+import test_world
 
 TABLE = "nectr-local"
 CLEANUP_QUEUE = "nectr-webhook-cleanup"
@@ -60,15 +60,6 @@ def installation_key(repo, installation_id):
     return {"S": f"INSTALL#{repo.lower()}#{installation_id}"}
 
 
-def fixture_key():
-    """The local test key the fixtures are signed with, from where it is
-    defined: crates/test-world, whose CLI local_env.sh and `make bench` build."""
-    binary = ROOT / "target/debug/test-world"
-    if not binary.exists():
-        sys.exit(f"{binary} is missing: cargo build -p test-world --bin test-world")
-    return subprocess.run([binary, "fixture-key"], check=True, capture_output=True, text=True).stdout.strip()
-
-
 def setup():
     dynamodb = boto3.client("dynamodb")
     kms = boto3.client("kms")
@@ -85,7 +76,7 @@ def setup():
     )
     key_id = kms.create_key(Description="nectr OAuth tokens (local)")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=KEY_ALIAS, TargetKeyId=key_id)
-    secrets.create_secret(Name=SECRET_ID, SecretString=fixture_key())
+    secrets.create_secret(Name=SECRET_ID, SecretString=test_world.run("fixture-key").strip())
     secrets.create_secret(
         Name=NEO4J_SECRET_ID,
         SecretString=json.dumps({"username": local_graph.USERNAME, "password": local_graph.PASSWORD}),

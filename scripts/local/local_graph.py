@@ -11,10 +11,10 @@ stores in Secrets Manager.
 """
 import base64
 import json
-import pathlib
-import subprocess
 import sys
 import urllib.request
+
+import test_world
 
 USERNAME = "root"
 # A local-only password, like the fixtures' signing key (crates/test-world/src/jwt.rs).
@@ -22,8 +22,7 @@ PASSWORD = "nectr-local-graph-password"
 
 
 def seed(url):
-    binary = pathlib.Path(__file__).resolve().parents[2] / "target/debug/test-world"
-    cypher = subprocess.run([binary, "fixture-graph"], check=True, capture_output=True, text=True).stdout
+    cypher = test_world.run("fixture-graph")
     request = urllib.request.Request(
         f"{url}/api/v1/command/neo4j",
         data=json.dumps({"language": "opencypher", "command": cypher}).encode(),
