@@ -75,6 +75,9 @@ pub struct World {
     pub tls: ServerIdentity,
     pub ca_file: PathBuf,
     pub cleanup_queue_url: String,
+    /// The partition of the fixtures' user, whose installations the cases
+    /// deactivate.
+    user_pk: String,
     dynamodb: aws_sdk_dynamodb::Client,
     secrets_manager: aws_sdk_secretsmanager::Client,
     pub api: RuntimeApi,
@@ -108,6 +111,7 @@ impl World {
             tls: ca.server(),
             ca_file,
             cleanup_queue_url,
+            user_pk: user_pk(&UserId::new(fixture_world().user)),
             api: RuntimeApi::start().await,
         }
     }
@@ -119,10 +123,7 @@ impl World {
         self.dynamodb
             .update_item()
             .table_name("nectr-local")
-            .key(
-                "pk",
-                AttributeValue::S(user_pk(&UserId::new(fixture_world().user))),
-            )
+            .key("pk", AttributeValue::S(self.user_pk.clone()))
             .key(
                 "sk",
                 AttributeValue::S(installation_sk(&repo, installation_id)),
