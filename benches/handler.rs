@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use criterion::{Criterion, criterion_group};
 use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
@@ -19,9 +19,9 @@ use nectr_disconnect::http::lambda_event::request_from_json;
 use nectr_disconnect::logging::{self, LambdaLines, LogSettings};
 use nectr_disconnect::metrics::MetricsSettings;
 use nectr_disconnect::ports::{
-    CleanupQueue, CodeGraph, Deactivation, DecryptError, DependencyError, GraphError,
-    InstallationStore, Ports, Redelivery, SigningKeySource, TokenDecryptor, WebhookRemoval,
-    WebhookRemover,
+    CleanupQueue, CodeGraph, Deactivation, DecryptError, DependencyError, Disconnection,
+    GraphError, InstallationStore, Ports, Redelivery, SigningKeySource, TokenDecryptor,
+    WebhookRemoval, WebhookRemover,
 };
 use serde_json::json;
 use test_world::jwt::YEAR_2100;
@@ -54,23 +54,11 @@ impl InstallationStore for Instant0 {
         }])
     }
 
-    async fn deactivate(
-        &self,
-        _: &UserId,
-        _: &RepoName,
-        _: &Installation,
-        _: SystemTime,
-    ) -> Result<Deactivation, DependencyError> {
+    async fn deactivate(&self, _: &Disconnection<'_>) -> Result<Deactivation, DependencyError> {
         Ok(Deactivation::Deactivated)
     }
 
-    async fn deactivated_at(
-        &self,
-        _: &UserId,
-        _: &RepoName,
-        _: &Installation,
-        _: SystemTime,
-    ) -> Result<bool, DependencyError> {
+    async fn is_deactivated(&self, _: &Disconnection<'_>) -> Result<bool, DependencyError> {
         Ok(false)
     }
 }
@@ -211,8 +199,8 @@ fn handler_overhead(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let use_case = DisconnectRepository::<InstantPorts>::new(
-        Authenticator::new(
+    let use_case = DisconnectRepository::<InstantPorts> {
+        authenticator: Authenticator::new(
             Instant0,
             JwtRules::default(),
             KeyLifetime {
@@ -220,12 +208,12 @@ fn handler_overhead(c: &mut Criterion) {
                 stale: std::time::Duration::from_secs(3_600),
             },
         ),
-        Instant0,
-        Instant0,
-        Instant0,
-        Some(Instant0),
-        None,
-    );
+        installations: Instant0,
+        tokens: Instant0,
+        webhooks: Instant0,
+        graph: Some(Instant0),
+        cleanup: None,
+    };
     let handler = Handler::new(
         &use_case,
         MetricsSettings::from_lookup(|_| None, &settings.service),

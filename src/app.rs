@@ -66,15 +66,15 @@ pub fn aws_config_loader() -> ConfigLoader {
 /// The GitHub client, built once: clones share its connection pool, so the
 /// init warm-up's connection is the one the use case's first call finds.
 pub fn github(config: &Config) -> Result<GitHubWebhooks, reqwest::Error> {
-    GitHubWebhooks::new(config.github_api_url.clone(), config.github_timeout)
+    GitHubWebhooks::new(&config.github)
 }
 
 pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> Production {
     // `main` installs it first thing; this makes every wiring of the use
     // case, tests' included, as safe for the graph's TLS as production's.
     crate::tls::install_crypto_provider();
-    DisconnectRepository::new(
-        Authenticator::new(
+    DisconnectRepository {
+        authenticator: Authenticator::new(
             SecretsManagerSigningKeys::new(aws.secrets_manager.clone(), &config.jwt_secret_id),
             JwtRules {
                 issuer: config.jwt_issuer.clone(),
@@ -86,18 +86,18 @@ pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> 
                 stale: config.jwt_key_stale,
             },
         ),
-        DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
-        KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id),
-        github,
-        config
+        installations: DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
+        tokens: KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id),
+        webhooks: github,
+        graph: config
             .neo4j
             .as_ref()
             .map(|neo4j| Neo4jGraph::new(neo4j, aws.secrets_manager.clone())),
-        config
+        cleanup: config
             .cleanup_queue_url
             .as_ref()
             .map(|url| SqsCleanupQueue::new(aws.sqs.clone(), url)),
-    )
+    }
 }
 
 /// The cleanup worker and the queue it works off.
@@ -107,12 +107,12 @@ pub type WebhookWorker = (WebhookCleanup<ProductionPorts>, SqsCleanupQueue);
 /// disconnect's own adapters.
 pub fn worker(config: &WorkerConfig, aws: &AwsClients) -> Result<WebhookWorker, reqwest::Error> {
     crate::tls::install_crypto_provider();
-    let github = GitHubWebhooks::new(config.github_api_url.clone(), config.github_timeout)?;
-    let cleanup = WebhookCleanup::new(
-        DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
-        KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id),
-        github,
-    );
+    let github = GitHubWebhooks::new(&config.github)?;
+    let cleanup = WebhookCleanup {
+        installations: DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
+        tokens: KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id),
+        webhooks: github,
+    };
     let queue = SqsCleanupQueue::new(aws.sqs.clone(), &config.cleanup_queue_url);
     Ok((cleanup, queue))
 }

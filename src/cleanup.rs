@@ -42,21 +42,14 @@ impl CleanupOutcome {
     }
 }
 
+/// The worker's use case over the disconnect's own ports.
 pub struct WebhookCleanup<P: Ports> {
-    installations: P::Installations,
-    tokens: P::Tokens,
-    webhooks: P::Webhooks,
+    pub installations: P::Installations,
+    pub tokens: P::Tokens,
+    pub webhooks: P::Webhooks,
 }
 
 impl<P: Ports> WebhookCleanup<P> {
-    pub fn new(installations: P::Installations, tokens: P::Tokens, webhooks: P::Webhooks) -> Self {
-        Self {
-            installations,
-            tokens,
-            webhooks,
-        }
-    }
-
     /// In use again? Then done. Otherwise a fresh token (the user item read
     /// consistently, decrypted as CONTRACT §4 says) and the removal by
     /// CONTRACT §5's rules.

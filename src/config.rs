@@ -10,8 +10,7 @@ pub struct Config {
     pub table_name: String,
     pub jwt_secret_id: String,
     pub kms_key_id: String,
-    pub github_api_url: Url,
-    pub github_timeout: Duration,
+    pub github: GitHubConfig,
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
     /// The web app's origins, the only ones that may use cookie
@@ -28,6 +27,13 @@ pub struct Config {
     /// The SQS queue of webhook cleanup jobs (`CLEANUP_QUEUE_URL`); `None`:
     /// a transient GitHub failure is `failed`.
     pub cleanup_queue_url: Option<String>,
+}
+
+/// GitHub's REST API: where it answers and how long one call may take.
+#[derive(Clone, Debug)]
+pub struct GitHubConfig {
+    pub api_url: Url,
+    pub timeout: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -78,21 +84,25 @@ impl<F: Fn(&str) -> Option<String>> Variables<F> {
     }
 }
 
-impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
+/// A configuration read from the environment once, at cold start.
+pub trait FromEnvironment: Sized {
     /// Reads the variables through `lookup`, so tests need not touch the
     /// process environment.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError>;
+
+    fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+impl FromEnvironment for Config {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Variables(lookup);
         Ok(Self {
             table_name: table_name(env.required("TABLE_NAME")?)?,
             jwt_secret_id: env.required("JWT_SECRET_ID")?,
             kms_key_id: env.required("KMS_KEY_ID")?,
-            github_api_url: github_api_url(env.optional("GITHUB_API_URL"))?,
-            github_timeout: github_timeout(env.optional("GITHUB_TIMEOUT_MS"))?,
+            github: github(&env)?,
             jwt_issuer: env.optional("JWT_ISSUER"),
             jwt_audience: env.optional("JWT_AUDIENCE"),
             allowed_origins: origins(env.optional("ALLOWED_ORIGINS"))?,
@@ -133,23 +143,17 @@ impl Config {
 pub struct WorkerConfig {
     pub table_name: String,
     pub kms_key_id: String,
-    pub github_api_url: Url,
-    pub github_timeout: Duration,
+    pub github: GitHubConfig,
     pub cleanup_queue_url: String,
 }
 
-impl WorkerConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnvironment for WorkerConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Variables(lookup);
         Ok(Self {
             table_name: table_name(env.required("TABLE_NAME")?)?,
             kms_key_id: env.required("KMS_KEY_ID")?,
-            github_api_url: github_api_url(env.optional("GITHUB_API_URL"))?,
-            github_timeout: github_timeout(env.optional("GITHUB_TIMEOUT_MS"))?,
+            github: github(&env)?,
             cleanup_queue_url: queue_url(env.required("CLEANUP_QUEUE_URL")?)?,
         })
     }
@@ -164,6 +168,13 @@ fn table_name(name: String) -> Result<String, ConfigError> {
             reason: "expected 3-255 characters of A-Z a-z 0-9 _ - .",
         })
     }
+}
+
+fn github<F: Fn(&str) -> Option<String>>(env: &Variables<F>) -> Result<GitHubConfig, ConfigError> {
+    Ok(GitHubConfig {
+        api_url: github_api_url(env.optional("GITHUB_API_URL"))?,
+        timeout: github_timeout(env.optional("GITHUB_TIMEOUT_MS"))?,
+    })
 }
 
 fn github_api_url(value: Option<String>) -> Result<Url, ConfigError> {
@@ -315,8 +326,8 @@ mod tests {
     #[test]
     fn defaults_apply_when_only_required_variables_are_set() {
         let config = config(&REQUIRED).unwrap();
-        assert_eq!(config.github_api_url.as_str(), "https://api.github.com/");
-        assert_eq!(config.github_timeout, Duration::from_millis(3_000));
+        assert_eq!(config.github.api_url.as_str(), "https://api.github.com/");
+        assert_eq!(config.github.timeout, Duration::from_millis(3_000));
         assert_eq!(config.jwt_key_ttl, Duration::from_secs(300));
         assert_eq!(config.jwt_key_stale, Duration::from_secs(3_600));
         assert_eq!(config.jwt_issuer, None);
@@ -386,8 +397,8 @@ mod tests {
             ("WARM_UP_ON_INIT", "False"),
         ]);
         let config = config(&vars).unwrap();
-        assert_eq!(config.github_api_url.as_str(), "http://127.0.0.1:9999/");
-        assert_eq!(config.github_timeout, Duration::from_millis(250));
+        assert_eq!(config.github.api_url.as_str(), "http://127.0.0.1:9999/");
+        assert_eq!(config.github.timeout, Duration::from_millis(250));
         assert_eq!(config.jwt_issuer.as_deref(), Some("nectr"));
         assert_eq!(config.jwt_audience.as_deref(), Some("nectr-api"));
         assert_eq!(config.jwt_key_ttl, Duration::from_secs(60));
@@ -465,8 +476,8 @@ mod tests {
             "https://sqs.eu-west-1.amazonaws.com/123456789012/nectr-webhook-cleanup",
         ));
         let config = worker(&vars).unwrap();
-        assert_eq!(config.github_timeout, Duration::from_millis(500));
-        assert_eq!(config.github_api_url.as_str(), "https://api.github.com/");
+        assert_eq!(config.github.timeout, Duration::from_millis(500));
+        assert_eq!(config.github.api_url.as_str(), "https://api.github.com/");
     }
 
     #[test]

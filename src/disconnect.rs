@@ -14,7 +14,7 @@ use crate::domain::{
 };
 use crate::ports::{
     CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError,
-    InstallationStore, Ports, TokenDecryptor, WebhookRemoval, WebhookRemover,
+    Disconnection, InstallationStore, Ports, TokenDecryptor, WebhookRemoval, WebhookRemover,
 };
 
 /// Why a disconnect did not happen. Mapped to HTTP in exactly one place,
@@ -60,36 +60,19 @@ pub struct DisconnectRequest<'a> {
     pub deadline: Instant,
 }
 
+/// The use case over its ports, built once per cold start by naming each.
 pub struct DisconnectRepository<P: Ports> {
-    authenticator: Authenticator<P::SigningKeys>,
-    installations: P::Installations,
-    tokens: P::Tokens,
-    webhooks: P::Webhooks,
+    pub authenticator: Authenticator<P::SigningKeys>,
+    pub installations: P::Installations,
+    pub tokens: P::Tokens,
+    pub webhooks: P::Webhooks,
     /// `None` when no graph is configured.
-    graph: Option<P::Graph>,
+    pub graph: Option<P::Graph>,
     /// `None` when no cleanup queue is configured.
-    cleanup: Option<P::Cleanup>,
+    pub cleanup: Option<P::Cleanup>,
 }
 
 impl<P: Ports> DisconnectRepository<P> {
-    pub fn new(
-        authenticator: Authenticator<P::SigningKeys>,
-        installations: P::Installations,
-        tokens: P::Tokens,
-        webhooks: P::Webhooks,
-        graph: Option<P::Graph>,
-        cleanup: Option<P::Cleanup>,
-    ) -> Self {
-        Self {
-            authenticator,
-            installations,
-            tokens,
-            webhooks,
-            graph,
-            cleanup,
-        }
-    }
-
     /// See `Authenticator::prefetch`.
     pub async fn prefetch_signing_keys(&self) -> Result<(), DependencyError> {
         self.authenticator.prefetch().await
@@ -149,15 +132,15 @@ impl<P: Ports> DisconnectRepository<P> {
         let disconnected_at = unique_now();
         let mut deactivated = Vec::new();
         for installation in &installations {
-            let removal = Removal {
-                user_id,
+            let disconnection = Disconnection {
+                user: user_id,
+                repo,
                 installation,
-                requested: repo,
-                disconnected_at,
+                at: disconnected_at,
             };
             let (webhook, deactivation) = tokio::join!(
-                self.remove_webhook(&removal, token.as_ref(), deadline),
-                self.deactivate(user_id, repo, installation, disconnected_at, deadline),
+                self.remove_webhook(&disconnection, token.as_ref(), deadline),
+                self.deactivate(&disconnection, deadline),
             );
             if deactivation? == Deactivation::Deactivated {
                 deactivated.push((installation, webhook));
@@ -294,21 +277,16 @@ impl<P: Ports> DisconnectRepository<P> {
     /// must mean inactive just as a failure must mean unchanged.
     async fn deactivate(
         &self,
-        user: &UserId,
-        repo: &RepoName,
-        installation: &Installation,
-        at: SystemTime,
+        disconnection: &Disconnection<'_>,
         deadline: Instant,
     ) -> Result<Deactivation, DependencyError> {
         let update_deadline = deadline.checked_sub(READ_BACK_RESERVE).unwrap_or(deadline);
-        let update = self.installations.deactivate(user, repo, installation, at);
+        let update = self.installations.deactivate(disconnection);
         let outcome = within(update_deadline, Dependency::DynamoDb, update).await;
         if !matches!(outcome, Err(DependencyError::Unavailable { .. })) {
             return outcome;
         }
-        let read_back = self
-            .installations
-            .deactivated_at(user, repo, installation, at);
+        let read_back = self.installations.is_deactivated(disconnection);
         match within(deadline, Dependency::DynamoDb, read_back).await {
             Ok(true) => Ok(Deactivation::Deactivated),
             _ => outcome,
@@ -319,15 +297,15 @@ impl<P: Ports> DisconnectRepository<P> {
     /// leaves it to the cleanup worker (CONTRACT §9) before answering.
     async fn remove_webhook(
         &self,
-        removal: &Removal<'_>,
+        disconnection: &Disconnection<'_>,
         token: Option<&OAuthToken>,
         deadline: Instant,
     ) -> WebhookOutcome {
-        let installation = removal.installation;
+        let installation = disconnection.installation;
         let (Some(webhook_id), Some(token)) = (installation.webhook_id, token) else {
             return WebhookOutcome::NotConfigured;
         };
-        let repo = installation.github_repo(removal.requested);
+        let repo = installation.github_repo(disconnection.repo);
         let retry_after = match self
             .webhooks
             .remove(token, &repo, webhook_id, deadline)
@@ -342,11 +320,11 @@ impl<P: Ports> DisconnectRepository<P> {
             return WebhookOutcome::Failed;
         };
         let job = CleanupJob {
-            user_id: removal.user_id.to_string(),
+            user_id: disconnection.user.to_string(),
             repo: installation.repo_full_name.clone(),
             installation_id: installation.installation_id.clone(),
             webhook_id,
-            disconnected_at: rfc3339(removal.disconnected_at),
+            disconnected_at: rfc3339(disconnection.at),
         };
         let delay = retry_after
             .unwrap_or(FIRST_CLEANUP_DELAY)
@@ -364,14 +342,6 @@ impl<P: Ports> DisconnectRepository<P> {
             }
         }
     }
-}
-
-/// What removing one installation's webhook needs to know.
-struct Removal<'a> {
-    user_id: &'a UserId,
-    installation: &'a Installation,
-    requested: &'a RepoName,
-    disconnected_at: SystemTime,
 }
 
 /// The current time, strictly later than any this process returned before.

@@ -3,7 +3,7 @@ use std::time::Instant;
 
 use lambda_http::{Adapter, lambda_runtime, service_fn};
 use nectr_disconnect::app::{self, AwsClients, Production};
-use nectr_disconnect::config::Config;
+use nectr_disconnect::config::{Config, FromEnvironment};
 use nectr_disconnect::http::{Handler, lambda_event::Sanitized};
 use nectr_disconnect::logging::{self, LogSettings};
 use nectr_disconnect::metrics::MetricsSettings;

@@ -115,6 +115,16 @@ pub enum Deactivation {
     NotActive,
 }
 
+/// One installation being disconnected: whose, of which repository as
+/// requested, and the `disconnected_at` stamp it gets.
+#[derive(Clone, Copy, Debug)]
+pub struct Disconnection<'a> {
+    pub user: &'a UserId,
+    pub repo: &'a RepoName,
+    pub installation: &'a Installation,
+    pub at: SystemTime,
+}
+
 /// Users and their installations (DynamoDB in production).
 pub trait InstallationStore: Send + Sync {
     fn find_user(
@@ -131,24 +141,18 @@ pub trait InstallationStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Installation>, DependencyError>> + Send;
 
     /// Sets `is_active = false` and `disconnected_at`, only if the item is
-    /// still active and still `user`'s; touches no other attribute.
+    /// still active and still the user's; touches no other attribute.
     fn deactivate(
         &self,
-        user: &UserId,
-        repo: &RepoName,
-        installation: &Installation,
-        at: SystemTime,
+        disconnection: &Disconnection<'_>,
     ) -> impl Future<Output = Result<Deactivation, DependencyError>> + Send;
 
-    /// Whether the installation is inactive with exactly `at` as its
-    /// `disconnected_at`: how a caller learns that a `deactivate` whose
-    /// answer was lost went through.
-    fn deactivated_at(
+    /// Whether the installation is inactive with exactly the disconnection's
+    /// stamp as its `disconnected_at`: how a caller learns that a
+    /// `deactivate` whose answer was lost went through.
+    fn is_deactivated(
         &self,
-        user: &UserId,
-        repo: &RepoName,
-        installation: &Installation,
-        at: SystemTime,
+        disconnection: &Disconnection<'_>,
     ) -> impl Future<Output = Result<bool, DependencyError>> + Send;
 }
 

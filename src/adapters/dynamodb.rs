@@ -1,7 +1,7 @@
 //! `InstallationStore` over the DynamoDB table of CONTRACT §3.
 
 use std::collections::HashMap;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeyType, ReturnValuesOnConditionCh
 use super::aws_errors::classify;
 use crate::domain::{Ciphertext, Installation, RepoName, User, UserId, rfc3339};
 use crate::metrics::{self, Call};
-use crate::ports::{Deactivation, Dependency, DependencyError, InstallationStore};
+use crate::ports::{Deactivation, Dependency, DependencyError, Disconnection, InstallationStore};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -80,12 +80,16 @@ pub fn installation_sk(repo: &RepoName, installation_id: &str) -> String {
     format!("{}{installation_id}", installation_sk_prefix(repo))
 }
 
-fn installation_key(user: &UserId, repo: &RepoName, installation: &Installation) -> Item {
+fn installation_key(disconnection: &Disconnection<'_>) -> Item {
+    let installation_id = &disconnection.installation.installation_id;
     Item::from([
-        ("pk".to_owned(), AttributeValue::S(user_pk(user))),
+        (
+            "pk".to_owned(),
+            AttributeValue::S(user_pk(disconnection.user)),
+        ),
         (
             "sk".to_owned(),
-            AttributeValue::S(installation_sk(repo, &installation.installation_id)),
+            AttributeValue::S(installation_sk(disconnection.repo, installation_id)),
         ),
     ])
 }
@@ -148,18 +152,16 @@ impl InstallationStore for DynamoDbInstallations {
 
     async fn deactivate(
         &self,
-        user: &UserId,
-        repo: &RepoName,
-        installation: &Installation,
-        at: SystemTime,
+        disconnection: &Disconnection<'_>,
     ) -> Result<Deactivation, DependencyError> {
-        let at = rfc3339(at);
+        let at = rfc3339(disconnection.at);
+        let installation = disconnection.installation;
         let result = metrics::timed(
             Call::DynamoDbUpdateItem,
             self.client
                 .update_item()
                 .table_name(&self.table)
-                .set_key(Some(installation_key(user, repo, installation)))
+                .set_key(Some(installation_key(disconnection)))
                 .update_expression("SET is_active = :inactive, disconnected_at = :at")
                 .condition_expression(
                     "attribute_exists(pk) AND is_active = :active AND installation_id = :id",
@@ -194,20 +196,17 @@ impl InstallationStore for DynamoDbInstallations {
         }
     }
 
-    async fn deactivated_at(
+    async fn is_deactivated(
         &self,
-        user: &UserId,
-        repo: &RepoName,
-        installation: &Installation,
-        at: SystemTime,
+        disconnection: &Disconnection<'_>,
     ) -> Result<bool, DependencyError> {
-        let at = rfc3339(at);
+        let at = rfc3339(disconnection.at);
         let output = metrics::timed(
             Call::DynamoDbGetItem,
             self.client
                 .get_item()
                 .table_name(&self.table)
-                .set_key(Some(installation_key(user, repo, installation)))
+                .set_key(Some(installation_key(disconnection)))
                 .projection_expression("is_active, disconnected_at")
                 .consistent_read(true)
                 .send(),

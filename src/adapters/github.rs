@@ -5,6 +5,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use reqwest::header::{self, HeaderMap};
 use reqwest::{Client, Response, StatusCode, Url, redirect};
 
+use crate::config::GitHubConfig;
 use crate::domain::{OAuthToken, RepoName};
 use crate::metrics::{self, Call};
 use crate::ports::{WebhookRemoval, WebhookRemover};
@@ -22,20 +23,20 @@ pub struct GitHubWebhooks {
 }
 
 impl GitHubWebhooks {
-    /// `timeout` bounds each removal, redirects included, on top of the
-    /// deadline the caller passes.
-    pub fn new(api_url: Url, timeout: Duration) -> Result<Self, reqwest::Error> {
+    /// The configured timeout bounds each removal, redirects included, on
+    /// top of the deadline the caller passes.
+    pub fn new(config: &GitHubConfig) -> Result<Self, reqwest::Error> {
         let client = Client::builder()
             .user_agent(USER_AGENT)
-            .connect_timeout(timeout)
+            .connect_timeout(config.timeout)
             // reqwest would follow up to 10 redirects to any origin; `remove`
             // follows them itself, only within the API's.
             .redirect(redirect::Policy::none())
             .build()?;
         Ok(Self {
             client,
-            api_url,
-            timeout,
+            api_url: config.api_url.clone(),
+            timeout: config.timeout,
         })
     }
 

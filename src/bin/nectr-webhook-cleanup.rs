@@ -6,7 +6,7 @@ use std::convert::Infallible;
 
 use lambda_http::lambda_runtime::{self, service_fn};
 use nectr_disconnect::app::{self, AwsClients};
-use nectr_disconnect::config::WorkerConfig;
+use nectr_disconnect::config::{FromEnvironment, WorkerConfig};
 use nectr_disconnect::logging::{self, LogSettings};
 use nectr_disconnect::metrics::MetricsSettings;
 use nectr_disconnect::tls;

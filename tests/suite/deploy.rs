@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use nectr_disconnect::config::Config;
+use nectr_disconnect::config::{Config, FromEnvironment};
 use serde_json::Value;
 
 /// CONTRACT §7 without the AWS SDK's own variables, and the names of the

@@ -14,12 +14,11 @@ use serde_json::Value;
 
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
-use nectr_disconnect::cleanup::WebhookCleanup;
 use nectr_disconnect::worker::CleanupHandler;
 
 use crate::support::events::Answer;
 use crate::support::handler::metric_settings;
-use crate::support::use_case::{FakePorts, Fakes};
+use crate::support::use_case::Fakes;
 
 /// The fixture user's OAuth token as the fakes store it.
 const CIPHERTEXT: &[u8] = b"fixture-ciphertext";
@@ -102,11 +101,7 @@ async fn every_sqs_batch_gets_the_batch_response_expected() {
             .unwrap_or_else(|e| panic!("{name}.json is not an SQS event: {e}"));
         let fakes = fixture_world();
         let before = fakes.store.installations();
-        let worker = WebhookCleanup::<FakePorts>::new(
-            fakes.store.clone(),
-            fakes.tokens.clone(),
-            fakes.webhooks.clone(),
-        );
+        let worker = fakes.cleanup_worker();
         let handler = CleanupHandler::new(&worker, &fakes.cleanup, metric_settings());
 
         let response = handler
@@ -123,14 +118,8 @@ async fn every_sqs_batch_gets_the_batch_response_expected() {
             before,
             "{name}: no item changes"
         );
-        let removed: Vec<u64> = fakes
-            .webhooks
-            .calls()
-            .iter()
-            .map(|c| c.webhook_id)
-            .collect();
         assert_eq!(
-            serde_json::to_value(removed).unwrap(),
+            serde_json::to_value(fakes.webhooks.webhook_ids()).unwrap(),
             expectations[&name]["webhooks_removed"],
             "{name}"
         );

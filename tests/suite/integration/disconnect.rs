@@ -11,7 +11,7 @@ use wiremock::{Mock, ResponseTemplate};
 
 use nectr_disconnect::adapters::DynamoDbInstallations;
 use nectr_disconnect::domain::{Installation, RepoName, UserId};
-use nectr_disconnect::ports::{Deactivation, InstallationStore};
+use nectr_disconnect::ports::{Deactivation, Disconnection, InstallationStore};
 
 use crate::support::tls;
 use crate::support::world::{Item, Seed, TABLE, World, delete_as, sdk_config};
@@ -272,12 +272,12 @@ async fn deactivate_directly(
         webhook_id,
     };
     store
-        .deactivate(
-            &UserId::new(USER),
-            &RepoName::parse("acme", "my-backend").unwrap(),
-            &installation,
-            SystemTime::now(),
-        )
+        .deactivate(&Disconnection {
+            user: &UserId::new(USER),
+            repo: &RepoName::parse("acme", "my-backend").unwrap(),
+            installation: &installation,
+            at: SystemTime::now(),
+        })
         .await
         .unwrap()
 }

@@ -12,6 +12,7 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use nectr_disconnect::adapters::GitHubWebhooks;
+use nectr_disconnect::config::GitHubConfig;
 use nectr_disconnect::domain::{OAuthToken, RepoName};
 use nectr_disconnect::ports::{WebhookRemoval, WebhookRemover};
 
@@ -159,7 +160,11 @@ async fn removal(answer: ResponseTemplate) -> WebhookRemoval {
     let front = tls::front(*github.address()).await;
     answers(&github, HOOK, answer).await;
     let api_url = Url::parse(&format!("https://{}", front.addr)).unwrap();
-    let webhooks = GitHubWebhooks::new(api_url, Duration::from_secs(3)).unwrap();
+    let webhooks = GitHubWebhooks::new(&GitHubConfig {
+        api_url,
+        timeout: Duration::from_secs(3),
+    })
+    .unwrap();
     let token = "gho_transporttoken";
     secrets::register(token);
     let repo = RepoName::parse("acme", "my-backend").unwrap();

@@ -160,8 +160,8 @@ async fn run_cell(world: &World, n: usize, target: Target, kind: Kind) -> Cell {
             .await;
     }
     let mut config = world.config();
-    config.github_api_url = Url::parse(&github_url.unwrap_or_else(|| github.uri())).unwrap();
-    config.github_timeout = Duration::from_millis(GITHUB_TIMEOUT_MS.parse().unwrap());
+    config.github.api_url = Url::parse(&github_url.unwrap_or_else(|| github.uri())).unwrap();
+    config.github.timeout = Duration::from_millis(GITHUB_TIMEOUT_MS.parse().unwrap());
     let use_case = app::production(&config, &aws, app::github(&config).unwrap());
 
     let before = world.items_of(&user).await;

@@ -11,9 +11,9 @@ use nectr_disconnect::domain::{
     User, UserId,
 };
 use nectr_disconnect::ports::{
-    CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError, GraphError,
-    InstallationStore, Redelivery, SigningKeySource, TokenDecryptor, WebhookRemoval,
-    WebhookRemover,
+    CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError,
+    Disconnection, GraphError, InstallationStore, Redelivery, SigningKeySource, TokenDecryptor,
+    WebhookRemoval, WebhookRemover,
 };
 use test_world::secrets;
 
@@ -47,6 +47,16 @@ pub struct StoredInstallation {
     pub installation: Installation,
     pub is_active: bool,
     pub disconnected_at: Option<SystemTime>,
+}
+
+impl StoredInstallation {
+    /// Whether this is the item the disconnection addresses: the key's
+    /// user, repository and installation id.
+    fn is(&self, disconnection: &Disconnection<'_>) -> bool {
+        &self.user == disconnection.user
+            && self.repo_key == disconnection.repo.lowercase_full_name()
+            && self.installation.installation_id == disconnection.installation.installation_id
+    }
 }
 
 /// How the fake store's `deactivate` behaves.
@@ -166,10 +176,7 @@ impl InstallationStore for FakeStore {
 
     async fn deactivate(
         &self,
-        user: &UserId,
-        repo: &RepoName,
-        installation: &Installation,
-        at: SystemTime,
+        disconnection: &Disconnection<'_>,
     ) -> Result<Deactivation, DependencyError> {
         let behaviour = lock(&self.0).update;
         if behaviour == Update::Hangs {
@@ -183,17 +190,14 @@ impl InstallationStore for FakeStore {
                     stored.is_active = false;
                 }
             }
-            let key = repo.lowercase_full_name();
-            let target = state.installations.iter_mut().find(|i| {
-                &i.user == user
-                    && i.repo_key == key
-                    && i.installation.installation_id == installation.installation_id
-                    && i.is_active
-            });
+            let target = state
+                .installations
+                .iter_mut()
+                .find(|i| i.is(disconnection) && i.is_active);
             match target {
                 Some(stored) => {
                     stored.is_active = false;
-                    stored.disconnected_at = Some(at);
+                    stored.disconnected_at = Some(disconnection.at);
                     Deactivation::Deactivated
                 }
                 None => Deactivation::NotActive,
@@ -205,20 +209,12 @@ impl InstallationStore for FakeStore {
         Ok(outcome)
     }
 
-    async fn deactivated_at(
+    async fn is_deactivated(
         &self,
-        user: &UserId,
-        repo: &RepoName,
-        installation: &Installation,
-        at: SystemTime,
+        disconnection: &Disconnection<'_>,
     ) -> Result<bool, DependencyError> {
-        let key = repo.lowercase_full_name();
         Ok(self.call()?.installations.iter().any(|i| {
-            &i.user == user
-                && i.repo_key == key
-                && i.installation.installation_id == installation.installation_id
-                && !i.is_active
-                && i.disconnected_at == Some(at)
+            i.is(disconnection) && !i.is_active && i.disconnected_at == Some(disconnection.at)
         }))
     }
 }
@@ -363,6 +359,11 @@ impl FakeWebhooks {
     pub fn calls(&self) -> Vec<WebhookCall> {
         lock(&self.0).calls.clone()
     }
+
+    /// The hooks asked to be removed, in order.
+    pub fn webhook_ids(&self) -> Vec<u64> {
+        lock(&self.0).calls.iter().map(|c| c.webhook_id).collect()
+    }
 }
 
 impl WebhookRemover for FakeWebhooks {
@@ -438,8 +439,8 @@ impl CleanupQueue for FakeCleanup {
 #[derive(Default)]
 struct GraphState {
     kept: HashMap<String, KeptGraph>,
-    failing: bool,
-    silent: bool,
+    fault: Option<Fault>,
+    hangs: bool,
     asked: Vec<String>,
 }
 
@@ -453,13 +454,13 @@ impl FakeGraph {
         lock(&self.0).kept.insert(repo_full_name.into(), kept);
     }
 
-    pub fn fail(&self) {
-        lock(&self.0).failing = true;
+    pub fn fail_with(&self, fault: Fault) {
+        lock(&self.0).fault = Some(fault);
     }
 
     /// Never answers, not even by the deadline the port promises to keep.
-    pub fn fall_silent(&self) {
-        lock(&self.0).silent = true;
+    pub fn hang(&self) {
+        lock(&self.0).hangs = true;
     }
 
     /// The repository names the use case asked about, in order.
@@ -474,17 +475,17 @@ impl CodeGraph for FakeGraph {
         repo_full_name: &str,
         _deadline: Instant,
     ) -> Result<KeptGraph, GraphError> {
-        let silent = {
+        let hangs = {
             let mut state = lock(&self.0);
             state.asked.push(repo_full_name.into());
-            state.silent
+            state.hangs
         };
-        if silent {
+        if hangs {
             std::future::pending::<()>().await;
         }
         let state = lock(&self.0);
-        if state.failing {
-            return Err(GraphError("injected: unreachable".into()));
+        if let Some(fault) = state.fault {
+            return Err(GraphError(format!("injected: {fault:?}").into()));
         }
         Ok(state
             .kept

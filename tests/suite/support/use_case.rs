@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
+use nectr_disconnect::cleanup::WebhookCleanup;
 use nectr_disconnect::disconnect::{DisconnectError, DisconnectRepository, DisconnectRequest};
 use nectr_disconnect::domain::{
     BearerToken, Credentials, Disconnected, KeptGraph, UserId, WebhookOutcome,
@@ -71,6 +72,15 @@ impl Fakes {
         self.wired(None, None)
     }
 
+    /// The cleanup worker over the same fakes.
+    pub fn cleanup_worker(&self) -> WebhookCleanup<FakePorts> {
+        WebhookCleanup {
+            installations: self.store.clone(),
+            tokens: self.tokens.clone(),
+            webhooks: self.webhooks.clone(),
+        }
+    }
+
     pub fn use_case_with_graph(&self) -> FakeUseCase {
         self.wired(Some(self.graph.clone()), None)
     }
@@ -80,8 +90,8 @@ impl Fakes {
     }
 
     fn wired(&self, graph: Option<FakeGraph>, cleanup: Option<FakeCleanup>) -> FakeUseCase {
-        DisconnectRepository::new(
-            Authenticator::new(
+        DisconnectRepository {
+            authenticator: Authenticator::new(
                 self.keys.clone(),
                 JwtRules {
                     allowed_origins: vec![WEB_APP_ORIGIN.to_owned()],
@@ -92,12 +102,12 @@ impl Fakes {
                     stale: Duration::from_secs(3_600),
                 },
             ),
-            self.store.clone(),
-            self.tokens.clone(),
-            self.webhooks.clone(),
+            installations: self.store.clone(),
+            tokens: self.tokens.clone(),
+            webhooks: self.webhooks.clone(),
             graph,
             cleanup,
-        )
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_http::Request;
 use nectr_disconnect::adapters::dynamodb::{self, PROFILE_SK};
 use nectr_disconnect::app::{self, AwsClients, Production};
-use nectr_disconnect::config::{Config, WorkerConfig};
+use nectr_disconnect::config::{Config, FromEnvironment, WorkerConfig};
 use nectr_disconnect::domain::{RepoName, UserId};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -168,7 +168,7 @@ impl World {
             "status": "disconnected", "repo": "acme/my-backend", "webhook": webhook
         });
         if webhook == "failed" {
-            let github = self.config().github_api_url.origin().ascii_serialization();
+            let github = self.config().github.api_url.origin().ascii_serialization();
             body["webhook_settings_url"] =
                 format!("{github}/acme/my-backend/settings/hooks/42").into();
         }
@@ -224,10 +224,10 @@ impl World {
         let vars: BTreeMap<&str, String> = BTreeMap::from([
             ("TABLE_NAME", config.table_name),
             ("KMS_KEY_ID", config.kms_key_id),
-            ("GITHUB_API_URL", config.github_api_url.to_string()),
+            ("GITHUB_API_URL", config.github.api_url.to_string()),
             (
                 "GITHUB_TIMEOUT_MS",
-                config.github_timeout.as_millis().to_string(),
+                config.github.timeout.as_millis().to_string(),
             ),
             (
                 "CLEANUP_QUEUE_URL",

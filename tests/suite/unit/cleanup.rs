@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 
-use nectr_disconnect::cleanup::{CleanupOutcome, WebhookCleanup};
+use nectr_disconnect::cleanup::CleanupOutcome;
 use nectr_disconnect::domain::CleanupJob;
 use nectr_disconnect::ports::WebhookRemoval;
 use nectr_disconnect::worker::CleanupHandler;
@@ -14,7 +14,7 @@ use nectr_disconnect::worker::CleanupHandler;
 use crate::support::fakes::{Fault, WebhookCall};
 use crate::support::handler::metric_settings;
 use crate::support::subject::{OAUTH_TOKEN, USER, cleanup_job};
-use crate::support::use_case::{FakePorts, Fakes};
+use crate::support::use_case::Fakes;
 
 /// USER disconnected acme/my-backend (webhook 42): the installation is
 /// inactive, the job names its hook.
@@ -26,16 +26,9 @@ fn job() -> CleanupJob {
     cleanup_job("2026-12-02T03:04:05.123456Z")
 }
 
-fn worker(fakes: &Fakes) -> WebhookCleanup<FakePorts> {
-    WebhookCleanup::new(
-        fakes.store.clone(),
-        fakes.tokens.clone(),
-        fakes.webhooks.clone(),
-    )
-}
-
 async fn clean(fakes: &Fakes) -> CleanupOutcome {
-    worker(fakes)
+    fakes
+        .cleanup_worker()
         .clean(&job(), Instant::now() + Duration::from_secs(3))
         .await
 }
@@ -160,7 +153,7 @@ fn message(id: &str, body: &str, receive_count: u32) -> SqsMessage {
 async fn handle_batch(fakes: &Fakes, messages: Vec<SqsMessage>) -> Vec<String> {
     let mut event = SqsEvent::default();
     event.records = messages;
-    let worker = worker(fakes);
+    let worker = fakes.cleanup_worker();
     let handler = CleanupHandler::new(&worker, &fakes.cleanup, metric_settings());
     let response = handler
         .handle(LambdaEvent::new(event, Context::default()))

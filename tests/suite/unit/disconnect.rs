@@ -184,13 +184,7 @@ async fn every_active_installation_of_the_repository_is_disconnected() {
     assert_eq!(result.installation_ids, ["inst-1", "inst-2"]);
     assert_inactive(&fakes.store.installation("inst-1"));
     assert_inactive(&fakes.store.installation("inst-2"));
-    let ids: Vec<u64> = fakes
-        .webhooks
-        .calls()
-        .iter()
-        .map(|c| c.webhook_id)
-        .collect();
-    assert_eq!(ids, vec![42, 43]);
+    assert_eq!(fakes.webhooks.webhook_ids(), [42, 43]);
 }
 
 #[tokio::test]

@@ -73,7 +73,7 @@ async fn without_a_configured_graph_the_disconnect_leaves_graph_out() {
 #[tokio::test]
 async fn a_failing_graph_leaves_graph_out_and_changes_nothing_else() {
     let fakes = connected("acme/my-backend");
-    fakes.graph.fail();
+    fakes.graph.fail_with(Fault::Unavailable);
 
     let outcome = disconnect(&fakes, Some(&token_for(USER)), "my-backend")
         .await
@@ -126,7 +126,7 @@ async fn a_repository_without_an_installation_is_not_found_whatever_the_graph_ho
 #[tokio::test]
 async fn a_failed_disconnect_answers_without_waiting_for_the_graph() {
     let fakes = connected("acme/my-backend");
-    fakes.graph.fall_silent();
+    fakes.graph.hang();
     fakes.tokens.fail_with(Fault::Unavailable);
 
     // A bound on the test, not a timing claim: waiting for this graph would
