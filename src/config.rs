@@ -72,7 +72,7 @@ const NEO4J_SCHEMES: [&str; 6] = [
 
 /// The environment as the configuration reads it: a blank variable counts as
 /// unset.
-struct Variables<F>(F);
+pub struct Variables<F>(F);
 
 impl<F: Fn(&str) -> Option<String>> Variables<F> {
     fn optional(&self, name: &'static str) -> Option<String> {
@@ -86,23 +86,26 @@ impl<F: Fn(&str) -> Option<String>> Variables<F> {
 
 /// A configuration read from the environment once, at cold start.
 pub trait FromEnvironment: Sized {
-    /// Reads the variables through `lookup`, so tests need not touch the
-    /// process environment.
-    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError>;
+    fn read<F: Fn(&str) -> Option<String>>(env: &Variables<F>) -> Result<Self, ConfigError>;
 
     fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
+
+    /// Reads the variables through `lookup`, so tests need not touch the
+    /// process environment.
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::read(&Variables(lookup))
+    }
 }
 
 impl FromEnvironment for Config {
-    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let env = Variables(lookup);
+    fn read<F: Fn(&str) -> Option<String>>(env: &Variables<F>) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: table_name(env.required("TABLE_NAME")?)?,
             jwt_secret_id: env.required("JWT_SECRET_ID")?,
             kms_key_id: env.required("KMS_KEY_ID")?,
-            github: github(&env)?,
+            github: github(env)?,
             jwt_issuer: env.optional("JWT_ISSUER"),
             jwt_audience: env.optional("JWT_AUDIENCE"),
             allowed_origins: origins(env.optional("ALLOWED_ORIGINS"))?,
@@ -148,12 +151,11 @@ pub struct WorkerConfig {
 }
 
 impl FromEnvironment for WorkerConfig {
-    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let env = Variables(lookup);
+    fn read<F: Fn(&str) -> Option<String>>(env: &Variables<F>) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: table_name(env.required("TABLE_NAME")?)?,
             kms_key_id: env.required("KMS_KEY_ID")?,
-            github: github(&env)?,
+            github: github(env)?,
             cleanup_queue_url: queue_url(env.required("CLEANUP_QUEUE_URL")?)?,
         })
     }

@@ -83,18 +83,10 @@ mod tests {
 
     #[test]
     fn reads_a_bearer_header_with_any_scheme_case() {
-        assert_eq!(
-            token(&[("authorization", "Bearer abc")]).as_deref(),
-            Some("abc")
-        );
-        assert_eq!(
-            token(&[("authorization", "bearer abc")]).as_deref(),
-            Some("abc")
-        );
-        assert_eq!(
-            token(&[("authorization", "BEARER  abc ")]).as_deref(),
-            Some("abc")
-        );
+        for value in ["Bearer abc", "bearer abc", "BEARER  abc "] {
+            let read = token(&[("authorization", value)]);
+            assert_eq!(read.as_deref(), Some("abc"), "{value}");
+        }
     }
 
     #[test]
@@ -117,16 +109,14 @@ mod tests {
 
     #[test]
     fn reads_the_access_token_cookie_without_a_header() {
-        assert_eq!(
-            token(&[("cookie", "theme=dark; access_token=abc; other=1")]).as_deref(),
-            Some("abc")
-        );
-        assert_eq!(
-            token(&[("cookie", "access_token=\"abc\"")]).as_deref(),
-            Some("abc")
-        );
-        assert_eq!(token(&[("cookie", "x_access_token=abc")]), None);
-        assert_eq!(token(&[("cookie", "access_token=")]), None);
+        for (cookie, read) in [
+            ("theme=dark; access_token=abc; other=1", Some("abc")),
+            ("access_token=\"abc\"", Some("abc")),
+            ("x_access_token=abc", None),
+            ("access_token=", None),
+        ] {
+            assert_eq!(token(&[("cookie", cookie)]).as_deref(), read, "{cookie}");
+        }
     }
 
     #[test]

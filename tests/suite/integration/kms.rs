@@ -118,7 +118,9 @@ async fn throttled_kms_is_503_and_changes_nothing() {
         ..world.aws.clone()
     };
 
-    world.assert_unavailable_through(&aws).await;
+    world
+        .assert_unavailable_through(&aws, "KMS throttled")
+        .await;
     assert!(
         !kms.received_requests().await.unwrap().is_empty(),
         "KMS was asked"
@@ -134,5 +136,7 @@ async fn unreachable_kms_is_503_and_changes_nothing() {
         ..world.aws.clone()
     };
 
-    world.assert_unavailable_through(&aws).await;
+    world
+        .assert_unavailable_through(&aws, "KMS unreachable")
+        .await;
 }

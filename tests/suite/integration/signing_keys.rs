@@ -50,6 +50,15 @@ async fn warmed_up() -> Environment {
     }
 }
 
+/// Warmed up, then Secrets Manager fails and the keys outlive their TTL:
+/// the next request tries a refresh.
+async fn in_an_outage_past_the_ttl() -> Environment {
+    let env = warmed_up().await;
+    env.outage();
+    tokio::time::sleep(PAST_THE_TTL).await;
+    env
+}
+
 impl Environment {
     fn outage(&self) {
         self.proxy
@@ -76,9 +85,7 @@ impl Environment {
 
 #[tokio::test]
 async fn an_outage_after_the_warm_up_still_disconnects() {
-    let env = warmed_up().await;
-    env.outage();
-    tokio::time::sleep(PAST_THE_TTL).await;
+    let env = in_an_outage_past_the_ttl().await;
     let before = env.secret_fetches();
 
     let answer = Answer::from(handle(&env.use_case, delete_as(USER, "acme", "my-backend")).await);
@@ -93,9 +100,7 @@ async fn an_outage_after_the_warm_up_still_disconnects() {
 
 #[tokio::test]
 async fn an_outage_and_a_flood_of_garbage_tokens_cost_one_refresh() {
-    let env = warmed_up().await;
-    env.outage();
-    tokio::time::sleep(PAST_THE_TTL).await;
+    let env = in_an_outage_past_the_ttl().await;
     let before = env.secret_fetches();
 
     for n in 0..50 {

@@ -2,7 +2,7 @@
 //! `Retry-After`, and nothing changed.
 
 use serde_json::json;
-use wiremock::ResponseTemplate;
+use wiremock::{MockServer, ResponseTemplate};
 
 use nectr_disconnect::app::AwsClients;
 
@@ -17,60 +17,63 @@ async fn connected_world() -> World {
     world
 }
 
+#[derive(Clone, Copy, Debug)]
+enum Service {
+    SecretsManager,
+    DynamoDb,
+}
+
 #[tokio::test]
-async fn unreachable_secrets_manager_is_503() {
-    let world = connected_world().await;
-    let aws = AwsClients {
-        secrets_manager: unreachable_clients().await.secrets_manager,
-        ..world.aws.clone()
+async fn secrets_manager_or_dynamodb_unreachable_throttled_or_failing_is_503() {
+    for (service, error) in [
+        (Service::SecretsManager, None),
+        (Service::SecretsManager, Some((400, "ThrottlingException"))),
+        (Service::DynamoDb, None),
+        (
+            Service::DynamoDb,
+            Some((400, "ProvisionedThroughputExceededException")),
+        ),
+        (Service::DynamoDb, Some((500, "InternalServerError"))),
+    ] {
+        let world = connected_world().await;
+        let (aws, _stub) = broken(&world, service, error).await;
+        let broken = format!("{service:?} answering {error:?}");
+        world.assert_unavailable_through(&aws, &broken).await;
+    }
+}
+
+/// The world's clients with `service`'s unreachable (no `error`) or
+/// answering every call with that status and AWS error code; the stub
+/// answers as long as it is kept.
+async fn broken(
+    world: &World,
+    service: Service,
+    error: Option<(u16, &str)>,
+) -> (AwsClients, Option<MockServer>) {
+    let mut aws = world.aws.clone();
+    let Some((status, code)) = error else {
+        let unreachable = unreachable_clients().await;
+        match service {
+            Service::SecretsManager => aws.secrets_manager = unreachable.secrets_manager,
+            Service::DynamoDb => aws.dynamodb = unreachable.dynamodb,
+        }
+        return (aws, None);
     };
-    world.assert_unavailable_through(&aws).await;
-}
-
-#[tokio::test]
-async fn throttled_secrets_manager_is_503() {
-    let world = connected_world().await;
-    let stub = aws_answering(400, "application/x-amz-json-1.1", "ThrottlingException").await;
-    let aws = AwsClients {
-        secrets_manager: aws_sdk_secretsmanager::Client::new(&sdk_config(&stub.uri()).await),
-        ..world.aws.clone()
+    let stub = match service {
+        Service::SecretsManager => aws_answering(status, "application/x-amz-json-1.1", code).await,
+        Service::DynamoDb => {
+            let code = format!("com.amazonaws.dynamodb.v20120810#{code}");
+            aws_answering(status, "application/x-amz-json-1.0", &code).await
+        }
     };
-    world.assert_unavailable_through(&aws).await;
-}
-
-#[tokio::test]
-async fn unreachable_dynamodb_is_503() {
-    let world = connected_world().await;
-    let aws = AwsClients {
-        dynamodb: unreachable_clients().await.dynamodb,
-        ..world.aws.clone()
-    };
-    world.assert_unavailable_through(&aws).await;
-}
-
-#[tokio::test]
-async fn throttled_dynamodb_is_503() {
-    assert_dynamodb_answering_is_503(400, "ProvisionedThroughputExceededException").await;
-}
-
-#[tokio::test]
-async fn dynamodb_failing_on_its_side_is_503() {
-    assert_dynamodb_answering_is_503(500, "InternalServerError").await;
-}
-
-async fn assert_dynamodb_answering_is_503(status: u16, error: &str) {
-    let world = connected_world().await;
-    let stub = aws_answering(
-        status,
-        "application/x-amz-json-1.0",
-        &format!("com.amazonaws.dynamodb.v20120810#{error}"),
-    )
-    .await;
-    let aws = AwsClients {
-        dynamodb: aws_sdk_dynamodb::Client::new(&sdk_config(&stub.uri()).await),
-        ..world.aws.clone()
-    };
-    world.assert_unavailable_through(&aws).await;
+    let config = sdk_config(&stub.uri()).await;
+    match service {
+        Service::SecretsManager => {
+            aws.secrets_manager = aws_sdk_secretsmanager::Client::new(&config)
+        }
+        Service::DynamoDb => aws.dynamodb = aws_sdk_dynamodb::Client::new(&config),
+    }
+    (aws, Some(stub))
 }
 
 #[tokio::test]

@@ -43,16 +43,6 @@ enum Target {
     GitHub,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    ServerError,
-    Throttled,
-    Hang,
-    Refused,
-    Malformed,
-    Truncated,
-}
-
 const TARGETS: [Target; 5] = [
     Target::DynamoDb,
     Target::DynamoDbUpdate,
@@ -60,30 +50,33 @@ const TARGETS: [Target; 5] = [
     Target::SecretsManager,
     Target::GitHub,
 ];
-const KINDS: [Kind; 6] = [
-    Kind::ServerError,
-    Kind::Throttled,
-    Kind::Hang,
-    Kind::Refused,
-    Kind::Malformed,
-    Kind::Truncated,
+/// The matrix's columns, in the order of its heading.
+const FAULTS: [Fault; 6] = [
+    Fault::ServerError,
+    Fault::Throttled,
+    Fault::Hang,
+    Fault::Refused,
+    Fault::Malformed,
+    Fault::Truncated,
 ];
 
 /// What the contract prescribes for a cell: status and webhook outcome.
-fn expected(target: Target, kind: Kind) -> (u16, Option<&'static str>) {
-    match (target, kind) {
+fn expected(target: Target, fault: &Fault) -> (u16, Option<&'static str>) {
+    match (target, fault) {
         // GitHub never blocks a disconnect.
         (Target::GitHub, _) => (200, Some("failed")),
         // The update went through and only its answer was cut: the
         // function reads the item back and finds its own timestamp.
-        (Target::DynamoDbUpdate, Kind::Truncated) => (200, Some("removed")),
+        (Target::DynamoDbUpdate, Fault::Truncated) => (200, Some("removed")),
         _ => (503, None),
     }
 }
 
 struct Cell {
     target: Target,
-    kind: Kind,
+    fault: Fault,
+    /// The column of `fault` in FAULTS.
+    column: usize,
     status: u16,
     webhook: Option<String>,
     elapsed: Duration,
@@ -98,36 +91,27 @@ async fn every_dependency_fault_keeps_the_contract() {
     let cells: Vec<Cell> = futures::stream::iter(
         TARGETS
             .iter()
-            .flat_map(|t| KINDS.iter().map(move |k| (*t, *k)))
+            .flat_map(|t| (0..FAULTS.len()).map(move |column| (*t, column)))
             .enumerate()
-            .map(|(n, (target, kind))| run_cell(&world, n, target, kind)),
+            .map(|(n, (target, column))| run_cell(&world, n, target, column)),
     )
     .buffer_unordered(CELLS_AT_ONCE)
     .collect()
     .await;
 
-    let table = render(&cells);
-    println!("{table}");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/reliability");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("fault-matrix.md"), &table).unwrap();
     let violations: Vec<String> = cells
         .iter()
         .flat_map(|c| {
             c.violations
                 .iter()
-                .map(move |v| format!("{:?} × {:?}: {v}", c.target, c.kind))
+                .map(move |v| format!("{:?} × {:?}: {v}", c.target, c.fault))
         })
         .collect();
-    assert!(
-        violations.is_empty(),
-        "{}\n{}",
-        violations.join("\n"),
-        table
-    );
+    super::publish("fault-matrix.md", &render(&cells), &violations);
 }
 
-async fn run_cell(world: &World, n: usize, target: Target, kind: Kind) -> Cell {
+async fn run_cell(world: &World, n: usize, target: Target, column: usize) -> Cell {
+    let fault = FAULTS[column].clone();
     let user = format!("matrix-{n}");
     let (_, installation_sk) = world.connect(&user, Some(42)).await;
 
@@ -136,9 +120,9 @@ async fn run_cell(world: &World, n: usize, target: Target, kind: Kind) -> Cell {
     let mut github_url = None;
     let github = MockServer::start().await;
     match target {
-        Target::GitHub => github_url = Some(github_fault(&github, kind).await),
+        Target::GitHub => github_url = Some(github_fault(&github, &fault).await),
         _ => {
-            let (endpoint, proxy) = aws_fault(world, target, kind).await;
+            let (endpoint, proxy) = aws_fault(world, target, &fault).await;
             proxies.extend(proxy);
             let config = sdk_config(&endpoint).await;
             match target {
@@ -177,7 +161,7 @@ async fn run_cell(world: &World, n: usize, target: Target, kind: Kind) -> Cell {
     let after = world.items_of(&user).await;
 
     let mut violations = Vec::new();
-    let (status, webhook) = expected(target, kind);
+    let (status, webhook) = expected(target, &fault);
     if answer.status != status || answer.body["webhook"].as_str() != webhook {
         violations.push(format!(
             "answered {} {}, expected {status} {webhook:?}",
@@ -208,7 +192,8 @@ async fn run_cell(world: &World, n: usize, target: Target, kind: Kind) -> Cell {
     }
     Cell {
         target,
-        kind,
+        fault,
+        column,
         status: answer.status,
         webhook: answer
             .body
@@ -221,29 +206,21 @@ async fn run_cell(world: &World, n: usize, target: Target, kind: Kind) -> Cell {
 }
 
 /// The endpoint the broken AWS client should use, and the proxy behind it.
-async fn aws_fault(world: &World, target: Target, kind: Kind) -> (String, Option<FaultProxy>) {
+async fn aws_fault(world: &World, target: Target, fault: &Fault) -> (String, Option<FaultProxy>) {
     let operation = match target {
         Target::DynamoDbUpdate => Some("UpdateItem"),
         _ => None,
     };
-    if kind == Kind::Refused && operation.is_none() {
+    if matches!(fault, Fault::Refused) && operation.is_none() {
         return (format!("http://127.0.0.1:{}", free_port()), None);
     }
     let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
-    let fault = match kind {
-        Kind::ServerError => Fault::ServerError,
-        Kind::Throttled => Fault::Throttled,
-        Kind::Hang => Fault::Hang,
-        Kind::Refused => Fault::Refused,
-        Kind::Malformed => Fault::Malformed,
-        Kind::Truncated => Fault::Truncated,
-    };
-    proxy.inject(operation, fault);
+    proxy.inject(operation, fault.clone());
     (proxy.endpoint.clone(), Some(proxy))
 }
 
 /// Makes `github` (or a raw socket) misbehave; returns the URL to use.
-async fn github_fault(github: &MockServer, kind: Kind) -> String {
+async fn github_fault(github: &MockServer, fault: &Fault) -> String {
     let answer = |response: ResponseTemplate| async move {
         Mock::given(method("DELETE"))
             .respond_with(response)
@@ -251,9 +228,9 @@ async fn github_fault(github: &MockServer, kind: Kind) -> String {
             .await;
         github.uri()
     };
-    match kind {
-        Kind::ServerError => answer(ResponseTemplate::new(502)).await,
-        Kind::Throttled => {
+    match fault {
+        Fault::ServerError => answer(ResponseTemplate::new(502)).await,
+        Fault::Throttled => {
             answer(
                 ResponseTemplate::new(429)
                     .insert_header("retry-after", "60")
@@ -263,10 +240,13 @@ async fn github_fault(github: &MockServer, kind: Kind) -> String {
             )
             .await
         }
-        Kind::Hang => answer(ResponseTemplate::new(204).set_delay(Duration::from_secs(30))).await,
-        Kind::Refused => format!("http://127.0.0.1:{}", free_port()),
-        Kind::Malformed => raw_server(b"this is not HTTP\r\n\r\n").await,
-        Kind::Truncated => raw_server(b"HTTP/1.1 204 No Cont").await,
+        Fault::Hang => answer(ResponseTemplate::new(204).set_delay(Duration::from_secs(30))).await,
+        Fault::Refused => format!("http://127.0.0.1:{}", free_port()),
+        Fault::Malformed => raw_server(b"this is not HTTP\r\n\r\n").await,
+        Fault::Truncated => raw_server(b"HTTP/1.1 204 No Cont").await,
+        Fault::Delay(_) | Fault::Hold { .. } | Fault::Aws(_) => {
+            unreachable!("{fault:?} is not a column of the matrix")
+        }
     }
 }
 
@@ -296,10 +276,10 @@ fn render(cells: &[Cell]) -> String {
             Target::GitHub => "GitHub",
         };
         let _ = write!(table, "| {name} |");
-        for kind in KINDS {
+        for column in 0..FAULTS.len() {
             let cell = cells
                 .iter()
-                .find(|c| c.target == target && c.kind == kind)
+                .find(|c| c.target == target && c.column == column)
                 .unwrap();
             let outcome = match &cell.webhook {
                 Some(webhook) => format!("{} {webhook}", cell.status),

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The units a MetricDefinition may name (CloudWatch `StandardUnit`).
 const UNITS: [&str; 27] = [
@@ -59,20 +59,12 @@ pub fn validate(document: &Value) -> Result<(), String> {
         .and_then(Value::as_array)
         .ok_or("`_aws.CloudWatchMetrics` is not an array")?;
     for directive in directives {
-        let directive = directive
-            .as_object()
-            .ok_or("a MetricDirective is not an object")?;
-        let namespace = directive
-            .get("Namespace")
-            .and_then(Value::as_str)
-            .ok_or("a MetricDirective has no `Namespace` string")?;
+        let directive = object(directive, "a MetricDirective")?;
+        let namespace = string(directive, "Namespace", "a MetricDirective")?;
         if namespace.is_empty() || namespace.len() > 255 {
             return Err(format!("Namespace {namespace:?} is not 1-255 characters"));
         }
-        let dimension_sets = directive
-            .get("Dimensions")
-            .and_then(Value::as_array)
-            .ok_or("a MetricDirective has no `Dimensions` array")?;
+        let dimension_sets = array(directive, "Dimensions", "a MetricDirective")?;
         for set in dimension_sets {
             let set = set.as_array().ok_or("a DimensionSet is not an array")?;
             if set.len() > MAX_DIMENSIONS_PER_SET {
@@ -88,22 +80,14 @@ pub fn validate(document: &Value) -> Result<(), String> {
                 }
             }
         }
-        let metrics = directive
-            .get("Metrics")
-            .and_then(Value::as_array)
-            .ok_or("a MetricDirective has no `Metrics` array")?;
+        let metrics = array(directive, "Metrics", "a MetricDirective")?;
         if metrics.len() > MAX_METRICS_PER_DIRECTIVE {
             return Err(format!("a MetricDirective has {} metrics", metrics.len()));
         }
         let mut names = HashSet::new();
         for metric in metrics {
-            let metric = metric
-                .as_object()
-                .ok_or("a MetricDefinition is not an object")?;
-            let name = metric
-                .get("Name")
-                .and_then(Value::as_str)
-                .ok_or("a MetricDefinition has no `Name` string")?;
+            let metric = object(metric, "a MetricDefinition")?;
+            let name = string(metric, "Name", "a MetricDefinition")?;
             if name.is_empty() || name.len() > 1024 || !names.insert(name) {
                 return Err(format!(
                     "metric name {name:?} is empty, too long or repeated"
@@ -135,4 +119,28 @@ pub fn validate(document: &Value) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, String> {
+    value
+        .as_object()
+        .ok_or_else(|| format!("{what} is not an object"))
+}
+
+fn string<'a>(object: &'a Map<String, Value>, key: &str, what: &str) -> Result<&'a str, String> {
+    object
+        .get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what} has no `{key}` string"))
+}
+
+fn array<'a>(
+    object: &'a Map<String, Value>,
+    key: &str,
+    what: &str,
+) -> Result<&'a Vec<Value>, String> {
+    object
+        .get(key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{what} has no `{key}` array"))
 }

@@ -412,26 +412,26 @@ impl FakeCleanup {
     pub fn postponed(&self) -> Vec<(String, Duration)> {
         lock(&self.0).postponed.clone()
     }
+
+    fn call(&self) -> Result<MutexGuard<'_, CleanupState>, DependencyError> {
+        let state = lock(&self.0);
+        match state.fault {
+            Some(fault) => Err(fault.error(Dependency::Sqs)),
+            None => Ok(state),
+        }
+    }
 }
 
 impl Redelivery for FakeCleanup {
     async fn postpone(&self, receipt: &str, delay: Duration) -> Result<(), DependencyError> {
-        let mut state = lock(&self.0);
-        if let Some(fault) = state.fault {
-            return Err(fault.error(Dependency::Sqs));
-        }
-        state.postponed.push((receipt.to_owned(), delay));
+        self.call()?.postponed.push((receipt.to_owned(), delay));
         Ok(())
     }
 }
 
 impl CleanupQueue for FakeCleanup {
     async fn schedule(&self, job: &CleanupJob, delay: Duration) -> Result<(), DependencyError> {
-        let mut state = lock(&self.0);
-        if let Some(fault) = state.fault {
-            return Err(fault.error(Dependency::Sqs));
-        }
-        state.jobs.push((job.clone(), delay));
+        self.call()?.jobs.push((job.clone(), delay));
         Ok(())
     }
 }

@@ -374,21 +374,25 @@ impl World {
 
     /// A disconnect of USER's acme/my-backend through `aws`: 503 with
     /// `Retry-After`, no item changed, GitHub never called.
-    pub async fn assert_unavailable_through(&self, aws: &AwsClients) {
+    pub async fn assert_unavailable_through(&self, aws: &AwsClients, broken: &str) {
         let before = self.items().await;
 
         let answer = self
             .send_with(aws, delete_as(USER, "acme", "my-backend"))
             .await;
 
-        assert_eq!(answer.status, 503);
+        assert_eq!(answer.status, 503, "{broken}");
         assert_eq!(
             answer.body,
-            serde_json::json!({"detail": "Service temporarily unavailable"})
+            serde_json::json!({"detail": "Service temporarily unavailable"}),
+            "{broken}"
         );
-        assert_eq!(answer.header("retry-after"), Some("2"));
-        assert_eq!(self.items().await, before);
-        assert!(self.github.received_requests().await.unwrap().is_empty());
+        assert_eq!(answer.header("retry-after"), Some("2"), "{broken}");
+        assert_eq!(self.items().await, before, "{broken}");
+        assert!(
+            self.github.received_requests().await.unwrap().is_empty(),
+            "{broken}"
+        );
     }
 
     /// Every item of `user`'s partition, in key order.
