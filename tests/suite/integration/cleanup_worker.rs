@@ -73,15 +73,24 @@ fn job() -> CleanupJob {
     cleanup_job("2026-02-03T04:05:06Z")
 }
 
+fn delete_of_the_hook(response: ResponseTemplate) -> Mock {
+    Mock::given(method("DELETE"))
+        .and(path(HOOK))
+        .respond_with(response)
+}
+
 impl Cleanup {
-    async fn github_answers(&self, response: ResponseTemplate, times: Option<u64>) {
-        let mock = Mock::given(method("DELETE"))
-            .and(path(HOOK))
-            .respond_with(response);
-        match times {
-            Some(n) => mock.up_to_n_times(n).mount(&self.world.github).await,
-            None => mock.mount(&self.world.github).await,
-        }
+    async fn github_answers(&self, response: ResponseTemplate) {
+        delete_of_the_hook(response).mount(&self.world.github).await;
+    }
+
+    /// GitHub answers the first `n` DELETEs so; mounted first, it comes
+    /// before a later `github_answers`.
+    async fn github_answers_first(&self, n: u64, response: ResponseTemplate) {
+        delete_of_the_hook(response)
+            .up_to_n_times(n)
+            .mount(&self.world.github)
+            .await;
     }
 
     /// One attempt: receive what is visible and deliver it to the worker.
@@ -128,11 +137,9 @@ impl Cleanup {
 async fn a_hook_github_fails_twice_is_removed_on_the_third_attempt_and_the_message_is_gone() {
     let cleanup = disconnected_with_a_job().await;
     cleanup
-        .github_answers(ResponseTemplate::new(502), Some(2))
+        .github_answers_first(2, ResponseTemplate::new(502))
         .await;
-    cleanup
-        .github_answers(ResponseTemplate::new(204), None)
-        .await;
+    cleanup.github_answers(ResponseTemplate::new(204)).await;
 
     let attempts = [
         cleanup.attempt().await,
@@ -165,7 +172,6 @@ async fn a_rate_limit_waits_for_githubs_retry_time() {
             ResponseTemplate::new(403)
                 .insert_header("retry-after", "900")
                 .insert_header("x-ratelimit-remaining", "0"),
-            None,
         )
         .await;
 
@@ -179,9 +185,7 @@ async fn a_rate_limit_waits_for_githubs_retry_time() {
 #[tokio::test]
 async fn a_permanent_refusal_is_left_behind_without_retries() {
     let cleanup = disconnected_with_a_job().await;
-    cleanup
-        .github_answers(ResponseTemplate::new(403), None)
-        .await;
+    cleanup.github_answers(ResponseTemplate::new(403)).await;
 
     let (received, failed) = cleanup.attempt().await;
 
@@ -196,10 +200,7 @@ async fn a_permanent_refusal_is_left_behind_without_retries() {
 async fn a_github_that_hangs_is_retried() {
     let cleanup = disconnected_with_a_job().await;
     cleanup
-        .github_answers(
-            ResponseTemplate::new(204).set_delay(Duration::from_secs(10)),
-            None,
-        )
+        .github_answers(ResponseTemplate::new(204).set_delay(Duration::from_secs(10)))
         .await;
 
     let (_, failed) = cleanup.attempt().await;
@@ -212,9 +213,7 @@ async fn a_github_that_hangs_is_retried() {
 #[tokio::test]
 async fn after_the_attempts_run_out_the_message_is_in_the_dead_letter_queue() {
     let cleanup = disconnected_with_a_job().await;
-    cleanup
-        .github_answers(ResponseTemplate::new(502), None)
-        .await;
+    cleanup.github_answers(ResponseTemplate::new(502)).await;
 
     for attempt in 1..=MAX_RECEIVES {
         let (received, failed) = cleanup.attempt().await;
@@ -232,9 +231,7 @@ async fn after_the_attempts_run_out_the_message_is_in_the_dead_letter_queue() {
 #[tokio::test]
 async fn a_reconnect_in_between_is_in_use_and_the_hook_is_untouched() {
     let mut cleanup = disconnected_with_a_job().await;
-    cleanup
-        .github_answers(ResponseTemplate::new(204), None)
-        .await;
+    cleanup.github_answers(ResponseTemplate::new(204)).await;
     cleanup
         .world
         .seed_installation(Seed {
@@ -258,9 +255,7 @@ async fn a_reconnect_in_between_is_in_use_and_the_hook_is_untouched() {
 #[tokio::test]
 async fn a_batch_reports_exactly_the_unknown_version_and_the_transient_failure() {
     let cleanup = disconnected_with_a_job().await;
-    cleanup
-        .github_answers(ResponseTemplate::new(503), None)
-        .await;
+    cleanup.github_answers(ResponseTemplate::new(503)).await;
     let transient = cleanup.job.clone();
     let malformed = cleanup.queue.send("{\"v\": 1, \"user_id\": 7}").await;
     let newer = cleanup

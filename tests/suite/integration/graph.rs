@@ -67,16 +67,27 @@ async fn over_tls(bolt_uri: &str) -> (String, TlsTerminator) {
 
 /// Accepts connections and never says a word, not even the TLS handshake,
 /// as a hung server does.
-async fn silent_listener() -> (String, tokio::task::JoinHandle<()>) {
+async fn silent_listener() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let uri = format!("neo4j+s://{}", listener.local_addr().unwrap());
-    let holding = tokio::spawn(async move {
+    tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((socket, _)) = listener.accept().await {
             held.push(socket);
         }
     });
-    (uri, holding)
+    uri
+}
+
+/// A connected world whose graph takes connections and never answers, read
+/// with `NEO4J_TIMEOUT_MS` set to `timeout_ms`.
+async fn connected_to_a_silent_graph(timeout_ms: &str) -> (World, (String, String)) {
+    let (mut world, key) = connected_world().await;
+    world
+        .use_graph(&silent_listener().await, USERNAME, "graph-password-silent")
+        .await;
+    world.env.insert("NEO4J_TIMEOUT_MS", timeout_ms.into());
+    (world, key)
 }
 
 /// A deadline `seconds` from now, as Lambda gives it.
@@ -159,12 +170,7 @@ async fn a_graph_refusing_the_password_is_left_out_and_the_disconnect_succeeds()
 
 #[tokio::test]
 async fn a_graph_that_never_answers_is_cut_off_by_its_own_timeout() {
-    let (mut world, key) = connected_world().await;
-    let (silent, _holding) = silent_listener().await;
-    world
-        .use_graph(&silent, USERNAME, "graph-password-silent")
-        .await;
-    world.env.insert("NEO4J_TIMEOUT_MS", "300".into());
+    let (world, key) = connected_to_a_silent_graph("300").await;
 
     // A bound on the test, not a timing claim: without the graph's own
     // timeout the invocation would wait for its 30 s default deadline.
@@ -180,12 +186,7 @@ async fn a_graph_that_never_answers_is_cut_off_by_its_own_timeout() {
 
 #[tokio::test]
 async fn a_graph_that_never_answers_is_cut_off_by_the_invocation_deadline() {
-    let (mut world, key) = connected_world().await;
-    let (silent, _holding) = silent_listener().await;
-    world
-        .use_graph(&silent, USERNAME, "graph-password-silent")
-        .await;
-    world.env.insert("NEO4J_TIMEOUT_MS", "600000".into());
+    let (world, key) = connected_to_a_silent_graph("600000").await;
 
     // A bound on the test, not a timing claim: only the 5 s deadline can end
     // this invocation before the graph's ten-minute timeout.

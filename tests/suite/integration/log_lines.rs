@@ -2,27 +2,17 @@
 //! production line writer for a real disconnect over moto and wiremock.
 
 use serde_json::{Value, json};
-use wiremock::ResponseTemplate;
 
 use crate::support::events::{invocation, xray_trace_id};
 use crate::support::handler::metric_settings;
-use crate::support::logs::{LOG_KEYS, capture, log_lines};
+use crate::support::logs::{LOG_KEYS, capture, log_lines, log_of_a_disconnect};
 use crate::support::world::{World, delete_as};
 
 use crate::support::subject::USER;
 
 #[tokio::test]
 async fn a_disconnect_logs_its_outcome_on_one_line() {
-    let world = World::start().await;
-    world.connect(USER, Some(42)).await;
-    world.github_answers(ResponseTemplate::new(204)).await;
-
-    let (logs, _guard) = capture();
-    let request = invocation(delete_as(USER, "acme", "my-backend"), "req-outcome");
-    let answer = world.send(request).await;
-
-    assert_eq!(answer.status, 200);
-    let lines = log_lines(&logs.text());
+    let lines = log_lines(&log_of_a_disconnect(204, "req-outcome").await);
     let outcome: Vec<_> = lines
         .iter()
         .filter(|line| line["message"] == "repository disconnected")
@@ -47,15 +37,7 @@ async fn a_disconnect_logs_its_outcome_on_one_line() {
 
 #[tokio::test]
 async fn every_line_of_an_invocation_carries_the_powertools_keys() {
-    let world = World::start().await;
-    world.connect(USER, Some(42)).await;
-    world.github_answers(ResponseTemplate::new(403)).await;
-
-    let (logs, _guard) = capture();
-    let request = invocation(delete_as(USER, "acme", "my-backend"), "req-keys");
-    assert_eq!(world.send(request).await.status, 200);
-
-    let lines = log_lines(&logs.text());
+    let lines = log_lines(&log_of_a_disconnect(403, "req-keys").await);
     assert!(
         lines
             .iter()

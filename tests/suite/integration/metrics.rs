@@ -4,11 +4,10 @@
 
 use serde_json::{Value, json};
 use tracing_subscriber::filter::LevelFilter;
-use wiremock::ResponseTemplate;
 
 use crate::support::emf;
 use crate::support::events::invocation;
-use crate::support::logs::{capture, capture_at, log_lines, metric_documents};
+use crate::support::logs::{capture, capture_at, log_lines, log_of_a_disconnect, metric_documents};
 use crate::support::world::{World, delete_as, unreachable_clients};
 
 use crate::support::subject::USER;
@@ -55,15 +54,7 @@ fn directives(document: &Value) -> Vec<(Value, Vec<String>)> {
 
 #[tokio::test]
 async fn a_disconnect_counts_by_status_class_and_webhook_outcome() {
-    let world = World::start().await;
-    world.connect(USER, Some(42)).await;
-    world.github_answers(ResponseTemplate::new(204)).await;
-
-    let (logs, _guard) = capture();
-    let request = invocation(delete_as(USER, "acme", "my-backend"), "req-metrics");
-    assert_eq!(world.send(request).await.status, 200);
-
-    let document = only_document(&logs.text());
+    let document = only_document(&log_of_a_disconnect(204, "req-metrics").await);
     assert_eq!(document["service"], "nectr-disconnect");
     assert_eq!(document["status_class"], "2xx");
     assert_eq!(document["webhook"], "removed");

@@ -22,6 +22,16 @@ fn disconnected() -> Fakes {
     Fakes::with_installation("acme/my-backend", false)
 }
 
+/// Then USER connected the repository again: installation inst-2, active,
+/// carrying `webhook_id`.
+fn reconnected_with(webhook_id: u64) -> Fakes {
+    let fakes = disconnected();
+    fakes
+        .store
+        .add_installation(USER, "acme/my-backend", "inst-2", Some(webhook_id), true);
+    fakes
+}
+
 fn job() -> CleanupJob {
     cleanup_job("2026-12-02T03:04:05.123456Z")
 }
@@ -60,10 +70,7 @@ async fn a_hook_github_no_longer_has_is_already_gone() {
 
 #[tokio::test]
 async fn a_hook_an_active_installation_carries_again_is_in_use_and_untouched() {
-    let fakes = disconnected();
-    fakes
-        .store
-        .add_installation(USER, "acme/my-backend", "inst-2", Some(42), true);
+    let fakes = reconnected_with(42);
 
     assert_eq!(clean(&fakes).await, CleanupOutcome::InUse);
     assert!(fakes.webhooks.calls().is_empty());
@@ -72,11 +79,7 @@ async fn a_hook_an_active_installation_carries_again_is_in_use_and_untouched() {
 
 #[tokio::test]
 async fn a_reconnect_with_another_hook_does_not_save_the_old_one() {
-    let fakes = disconnected();
-    fakes
-        .store
-        .add_installation(USER, "acme/my-backend", "inst-2", Some(77), true);
-    assert_eq!(clean(&fakes).await, CleanupOutcome::Removed);
+    assert_eq!(clean(&reconnected_with(77)).await, CleanupOutcome::Removed);
 }
 
 #[tokio::test]

@@ -65,11 +65,10 @@ async fn disconnect_removes_the_webhook_and_marks_the_installation_inactive() {
 
 #[tokio::test]
 async fn webhook_removal_outcomes_are_reported_and_the_installation_is_inactive_in_every_case() {
-    let transient = WebhookRemoval::Transient { retry_after: None };
     for (removal, outcome) in [
         (WebhookRemoval::AlreadyGone, WebhookOutcome::AlreadyGone),
         (WebhookRemoval::Refused, WebhookOutcome::Failed),
-        (transient, WebhookOutcome::Failed),
+        (TRANSIENT, WebhookOutcome::Failed),
     ] {
         let fakes = connected();
         fakes.webhooks.answer(removal);
@@ -366,6 +365,7 @@ async fn an_update_that_never_answers_is_unavailable_by_the_deadline_and_changes
 }
 
 const SETTINGS_URL: &str = "https://github.test/acme/my-backend/settings/hooks/42";
+const TRANSIENT: WebhookRemoval = WebhookRemoval::Transient { retry_after: None };
 
 async fn disconnect_with_cleanup(fakes: &Fakes) -> Disconnected {
     disconnect_with(
@@ -381,9 +381,7 @@ async fn disconnect_with_cleanup(fakes: &Fakes) -> Disconnected {
 #[tokio::test]
 async fn a_transient_github_failure_is_scheduled_with_the_contracts_job() {
     let fakes = connected();
-    fakes
-        .webhooks
-        .answer(WebhookRemoval::Transient { retry_after: None });
+    fakes.webhooks.answer(TRANSIENT);
 
     let outcome = disconnect_with_cleanup(&fakes).await;
 
@@ -427,46 +425,42 @@ async fn a_rate_limited_removal_is_scheduled_after_githubs_retry_time() {
     assert_eq!(fakes.cleanup.jobs()[0].1, Duration::from_secs(600));
 }
 
-#[tokio::test]
-async fn a_refusal_is_failed_with_the_settings_page_and_nothing_is_queued() {
-    let fakes = connected();
-    fakes.webhooks.answer(WebhookRemoval::Refused);
-
-    let outcome = disconnect_with_cleanup(&fakes).await;
-
-    assert_eq!(outcome.webhook, WebhookOutcome::Failed);
-    assert_eq!(outcome.webhook_settings_url.as_deref(), Some(SETTINGS_URL));
-    assert!(fakes.cleanup.jobs().is_empty());
-    assert_inactive(&fakes.store.installation("inst-1"));
+/// The cleanup queue as a disconnect finds it.
+enum Queue {
+    NotConfigured,
+    Takes,
+    Refuses,
 }
 
+/// Whenever the hook stays on GitHub with no job to remove it later, the
+/// answer is `failed` with the page to remove it by hand, and the
+/// installation is inactive all the same.
 #[tokio::test]
-async fn a_transient_failure_without_a_queue_is_failed_with_the_settings_page() {
-    let fakes = connected();
-    fakes
-        .webhooks
-        .answer(WebhookRemoval::Transient { retry_after: None });
+async fn a_hook_left_with_no_job_is_failed_with_the_settings_page() {
+    for (case, removal, queue) in [
+        ("GitHub refuses", WebhookRemoval::Refused, Queue::Takes),
+        ("no queue is configured", TRANSIENT, Queue::NotConfigured),
+        ("the queue refuses", TRANSIENT, Queue::Refuses),
+    ] {
+        let fakes = connected();
+        fakes.webhooks.answer(removal);
+        let use_case = match queue {
+            Queue::NotConfigured => fakes.use_case(),
+            Queue::Takes => fakes.use_case_with_cleanup(),
+            Queue::Refuses => {
+                fakes.cleanup.fail_with(Fault::Unavailable);
+                fakes.use_case_with_cleanup()
+            }
+        };
 
-    let outcome = disconnect_as(&fakes, USER, "acme", "my-backend")
-        .await
-        .unwrap();
+        let outcome = disconnect_with(&use_case, Some(&token_for(USER)), "acme", "my-backend")
+            .await
+            .unwrap();
 
-    assert_eq!(outcome.webhook, WebhookOutcome::Failed);
-    assert_eq!(outcome.webhook_settings_url.as_deref(), Some(SETTINGS_URL));
-    assert!(fakes.cleanup.jobs().is_empty());
-}
-
-#[tokio::test]
-async fn a_job_the_queue_refuses_is_failed_and_the_disconnect_still_succeeds() {
-    let fakes = connected();
-    fakes
-        .webhooks
-        .answer(WebhookRemoval::Transient { retry_after: None });
-    fakes.cleanup.fail_with(Fault::Unavailable);
-
-    let outcome = disconnect_with_cleanup(&fakes).await;
-
-    assert_eq!(outcome.webhook, WebhookOutcome::Failed);
-    assert_eq!(outcome.webhook_settings_url.as_deref(), Some(SETTINGS_URL));
-    assert_inactive(&fakes.store.installation("inst-1"));
+        assert_eq!(outcome.webhook, WebhookOutcome::Failed, "{case}");
+        let settings_url = outcome.webhook_settings_url.as_deref();
+        assert_eq!(settings_url, Some(SETTINGS_URL), "{case}");
+        assert!(fakes.cleanup.jobs().is_empty(), "{case}");
+        assert_inactive(&fakes.store.installation("inst-1"));
+    }
 }
