@@ -142,30 +142,22 @@ async fn the_graph_is_read_over_bolt_4_4_the_version_neo4j_5_and_aura_need() {
 }
 
 #[tokio::test]
-async fn a_graph_that_is_down_is_left_out_and_the_disconnect_succeeds() {
-    let (mut world, key) = connected_world().await;
-    let nobody_listens = format!("neo4j+s://127.0.0.1:{}", free_port());
-    world
-        .use_graph(&nobody_listens, USERNAME, "graph-password-unused")
-        .await;
-
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
-
-    assert_disconnected_without_graph(&world, &key, answer).await;
-}
-
-#[tokio::test]
-async fn a_graph_refusing_the_password_is_left_out_and_the_disconnect_succeeds() {
-    let ((mut world, key), arcadedb) = tokio::join!(connected_world(), ArcadeDb::start());
+async fn a_graph_that_is_down_or_refuses_the_password_is_left_out_and_the_disconnect_succeeds() {
+    let arcadedb = ArcadeDb::start().await;
     arcadedb.write(SEED).await;
-    let (graph, _tls) = over_tls(&arcadedb.uri).await;
-    world
-        .use_graph(&graph, USERNAME, "not-the-arcadedb-password")
-        .await;
+    let (refusing, _tls) = over_tls(&arcadedb.uri).await;
+    let down = format!("neo4j+s://127.0.0.1:{}", free_port());
+    for (graph, password) in [
+        (&down, "graph-password-unused"),
+        (&refusing, "not-the-arcadedb-password"),
+    ] {
+        let (mut world, key) = connected_world().await;
+        world.use_graph(graph, USERNAME, password).await;
 
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+        let answer = world.disconnect_as(USER, "acme", "my-backend").await;
 
-    assert_disconnected_without_graph(&world, &key, answer).await;
+        assert_disconnected_without_graph(&world, &key, answer).await;
+    }
 }
 
 #[tokio::test]

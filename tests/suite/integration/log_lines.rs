@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 
 use crate::support::events::{invocation, xray_trace_id};
 use crate::support::handler::metric_settings;
-use crate::support::logs::{LOG_KEYS, capture, log_lines, log_of_a_disconnect};
+use crate::support::logs::{
+    LOG_KEYS, capture, log_lines, log_of_a_disconnect, log_of_a_refused_request,
+};
 use crate::support::world::{World, delete_as};
 
 use crate::support::subject::USER;
@@ -59,13 +61,7 @@ async fn every_line_of_an_invocation_carries_the_powertools_keys() {
 
 #[tokio::test]
 async fn a_refused_request_is_logged_with_its_status() {
-    let world = World::start().await;
-
-    let (logs, _guard) = capture();
-    let request = invocation(delete_as("nobody", "acme", "my-backend"), "req-refused");
-    assert_eq!(world.send(request).await.status, 401);
-
-    let lines = log_lines(&logs.text());
+    let lines = log_lines(&log_of_a_refused_request("req-refused").await);
     let refused: Vec<_> = lines
         .iter()
         .filter(|line| line["message"] == "request refused")

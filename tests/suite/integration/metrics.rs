@@ -7,7 +7,9 @@ use tracing_subscriber::filter::LevelFilter;
 
 use crate::support::emf;
 use crate::support::events::invocation;
-use crate::support::logs::{capture, capture_at, log_lines, log_of_a_disconnect, metric_documents};
+use crate::support::logs::{
+    capture, capture_at, log_lines, log_of_a_disconnect, log_of_a_refused_request, metric_documents,
+};
 use crate::support::world::{World, delete_as, unreachable_clients};
 
 use crate::support::subject::USER;
@@ -103,13 +105,7 @@ async fn a_disconnect_counts_by_status_class_and_webhook_outcome() {
 
 #[tokio::test]
 async fn a_refused_request_counts_under_its_status_class_without_a_webhook_outcome() {
-    let world = World::start().await;
-
-    let (logs, _guard) = capture();
-    let request = invocation(delete_as("nobody", "acme", "my-backend"), "req-401");
-    assert_eq!(world.send(request).await.status, 401);
-
-    let document = only_document(&logs.text());
+    let document = only_document(&log_of_a_refused_request("req-401").await);
     assert_eq!(document["status_class"], "4xx");
     assert_eq!(document["status"], 401);
     assert_eq!(document["Disconnects"], 1);

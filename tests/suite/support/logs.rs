@@ -121,6 +121,17 @@ pub async fn log_of_a_disconnect(github_status: u16, request_id: &str) -> String
     logs.text()
 }
 
+/// What invocation `request_id` logs when a user the table does not know
+/// asks: a 401.
+pub async fn log_of_a_refused_request(request_id: &str) -> String {
+    let world = World::start().await;
+
+    let (logs, _guard) = capture();
+    let request = invocation(delete_as("nobody", "acme", "my-backend"), request_id);
+    assert_eq!(world.send(request).await.status, 401);
+    logs.text()
+}
+
 /// [`capture`] with the filter `AWS_LAMBDA_LOG_LEVEL=level` sets.
 pub fn capture_at(level: LevelFilter) -> (CapturedLogs, DefaultGuard) {
     let captured = Arc::new(Mutex::new(Vec::new()));

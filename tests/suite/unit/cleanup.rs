@@ -86,35 +86,29 @@ async fn a_reconnect_with_another_hook_does_not_save_the_old_one() {
 async fn a_refusal_or_a_missing_user_or_token_is_left_behind() {
     let refused = disconnected();
     refused.webhooks.answer(WebhookRemoval::Refused);
-    assert!(matches!(
-        clean(&refused).await,
-        CleanupOutcome::LeftBehind(_)
-    ));
-
     let no_user = Fakes::new();
     no_user
         .store
         .add_installation(USER, "acme/my-backend", "inst-1", Some(42), false);
-    assert!(matches!(
-        clean(&no_user).await,
-        CleanupOutcome::LeftBehind(_)
-    ));
-
     let no_token = Fakes::new();
     no_token.store.add_user(USER, None);
-    assert!(matches!(
-        clean(&no_token).await,
-        CleanupOutcome::LeftBehind(_)
-    ));
-
     let undecryptable = Fakes::new();
     undecryptable
         .store
         .add_user(USER, Some(b"not-what-kms-encrypted"));
-    assert!(matches!(
-        clean(&undecryptable).await,
-        CleanupOutcome::LeftBehind(_)
-    ));
+
+    for (case, fakes) in [
+        ("GitHub refuses", refused),
+        ("no user item", no_user),
+        ("no token", no_token),
+        ("a token KMS cannot decrypt", undecryptable),
+    ] {
+        let outcome = clean(&fakes).await;
+        assert!(
+            matches!(outcome, CleanupOutcome::LeftBehind(_)),
+            "{case}: {outcome:?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -39,6 +39,15 @@ fn assert_inactive(installation: &StoredInstallation) {
     assert!(installation.disconnected_at.is_some(), "{installation:?}");
 }
 
+fn unavailable(result: &Result<Disconnected, DisconnectError>) -> bool {
+    matches!(
+        result,
+        Err(DisconnectError::Dependency(
+            DependencyError::Unavailable { .. }
+        ))
+    )
+}
+
 fn assert_untouched(before: &[StoredInstallation], fakes: &Fakes) {
     assert_eq!(before, fakes.store.installations());
 }
@@ -283,15 +292,7 @@ async fn an_undecryptable_oauth_token_is_session_expired_and_changes_nothing() {
 #[tokio::test]
 async fn an_unavailable_dependency_is_reported_as_unavailable_and_changes_nothing() {
     for (dependency, result) in each_dependency_failing_with(Fault::Unavailable).await {
-        assert!(
-            matches!(
-                result,
-                Err(DisconnectError::Dependency(
-                    DependencyError::Unavailable { .. }
-                ))
-            ),
-            "{dependency}: {result:?}"
-        );
+        assert!(unavailable(&result), "{dependency}: {result:?}");
     }
 }
 
@@ -352,15 +353,7 @@ async fn an_update_that_never_answers_is_unavailable_by_the_deadline_and_changes
 
     let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
 
-    assert!(
-        matches!(
-            result,
-            Err(DisconnectError::Dependency(
-                DependencyError::Unavailable { .. }
-            ))
-        ),
-        "{result:?}"
-    );
+    assert!(unavailable(&result), "{result:?}");
     assert_untouched(&before, &fakes);
 }
 

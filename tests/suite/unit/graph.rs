@@ -33,6 +33,13 @@ async fn disconnect(
     disconnect_with(&fakes.use_case_with_graph(), token, "acme", repo).await
 }
 
+/// USER's disconnect of acme/my-backend, which succeeds.
+async fn disconnected_as_user(fakes: &Fakes) -> Disconnected {
+    disconnect(fakes, Some(&token_for(USER)), "my-backend")
+        .await
+        .unwrap()
+}
+
 fn assert_inactive(fakes: &Fakes) {
     let installation = fakes.store.installation("inst-1");
     assert!(!installation.is_active, "{installation:?}");
@@ -42,9 +49,7 @@ fn assert_inactive(fakes: &Fakes) {
 async fn the_disconnect_reports_what_the_code_graph_keeps() {
     let fakes = connected("acme/my-backend");
 
-    let outcome = disconnect(&fakes, Some(&token_for(USER)), "my-backend")
-        .await
-        .unwrap();
+    let outcome = disconnected_as_user(&fakes).await;
 
     assert_eq!(outcome, webhook_removed(Some(KEPT)));
     assert_inactive(&fakes);
@@ -75,9 +80,7 @@ async fn a_failing_graph_leaves_graph_out_and_changes_nothing_else() {
     let fakes = connected("acme/my-backend");
     fakes.graph.fail_with(Fault::Unavailable);
 
-    let outcome = disconnect(&fakes, Some(&token_for(USER)), "my-backend")
-        .await
-        .unwrap();
+    let outcome = disconnected_as_user(&fakes).await;
 
     assert_eq!(outcome, webhook_removed(None));
     assert_inactive(&fakes);
@@ -87,9 +90,7 @@ async fn a_failing_graph_leaves_graph_out_and_changes_nothing_else() {
 async fn a_request_in_another_case_gets_the_counts_under_the_stored_name() {
     let fakes = connected("Acme/My-Backend");
 
-    let outcome = disconnect(&fakes, Some(&token_for(USER)), "my-backend")
-        .await
-        .unwrap();
+    let outcome = disconnected_as_user(&fakes).await;
 
     assert_eq!(outcome.graph, Some(KEPT));
     assert_eq!(
