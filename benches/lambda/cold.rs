@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::launch::{Launch, binary};
+use crate::report::section;
 use crate::stats::{ms, percentile};
 use crate::world::{Transport, World, cases, github, network, root};
 
@@ -95,16 +96,14 @@ pub async fn cold_start(world: &World, report: &mut String) {
     let github = github().await;
     let case = &cases()[0];
     let variants = variants();
-    let _ = writeln!(report, "\n## Cold start\n");
-    let _ = writeln!(
+    section(
         report,
-        "{COLD_STARTS} fresh processes per row, variants interleaved; the webhook case; L added to every call and 2·L to every new connection, as above; the proxies answer in plain text or over TLS (a CA made for the run, trusted through SSL_CERT_FILE). CPU is the process's own (all threads, /proc schedstat) from start to its first answer. Init steps are the function's own log lines (median, ms).\n"
+        "Cold start",
+        &[&format!(
+            "{COLD_STARTS} fresh processes per row, variants interleaved; the webhook case; L added to every call and 2·L to every new connection, as above; the proxies answer in plain text or over TLS (a CA made for the run, trusted through SSL_CERT_FILE). CPU is the process's own (all threads, /proc schedstat) from start to its first answer. Init steps are the function's own log lines (median, ms)."
+        )],
+        "L | transport | variant | start → first poll (median, min–max) | first invocation (median, min–max) | start → first answer (median) | CPU to first answer (median, min–max) | init steps",
     );
-    let _ = writeln!(
-        report,
-        "| L | transport | variant | start → first poll (median, min–max) | first invocation (median, min–max) | start → first answer (median) | CPU to first answer (median, min–max) | init steps |"
-    );
-    let _ = writeln!(report, "|---|---|---|---|---|---|---|---|");
     for latency_ms in COLD_LATENCIES_MS {
         let latency = Duration::from_millis(latency_ms);
         for transport in [Transport::Plain, Transport::Tls] {

@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use crate::launch::{Launch, binary};
-use crate::stats::{ms, percentile};
+use crate::report::section;
+use crate::stats::{ms, percentile, sorted};
 use crate::warm::LATENCIES_MS;
 use crate::world::{Transport, World, cases, github, network};
 use test_world::arcadedb::ArcadeDb;
@@ -23,16 +24,14 @@ pub async fn graph_read_cost(world: &World, report: &mut String) {
     world.store_neo4j_password(&arcadedb.password).await;
     let github = github().await;
     let cases = cases();
-    let _ = writeln!(report, "\n## Code graph read\n");
-    let _ = writeln!(
+    section(
         report,
-        "The warm cases with `NEO4J_URI` unset and set (ArcadeDB as the Bolt server, behind a proxy adding L to every chunk the function sends and 2·L to a new connection), {ROUNDS} alternating rounds of {SAMPLES_PER_ROUND} invocations per case after 5 warm-ups each. Every 200 of the graph variant was checked to carry `graph`.\n"
+        "Code graph read",
+        &[&format!(
+            "The warm cases with `NEO4J_URI` unset and set (ArcadeDB as the Bolt server, behind a proxy adding L to every chunk the function sends and 2·L to a new connection), {ROUNDS} alternating rounds of {SAMPLES_PER_ROUND} invocations per case after 5 warm-ups each. Every 200 of the graph variant was checked to carry `graph`."
+        )],
+        "L | case | p50 without graph | p50 with graph | added (p50) | p99 without | p99 with",
     );
-    let _ = writeln!(
-        report,
-        "| L | case | p50 without graph | p50 with graph | added (p50) | p99 without | p99 with |"
-    );
-    let _ = writeln!(report, "|---|---|---|---|---|---|---|");
     let mut first_rows = String::new();
     for latency_ms in LATENCIES_MS {
         let latency = Duration::from_millis(latency_ms);
@@ -71,9 +70,8 @@ pub async fn graph_read_cost(world: &World, report: &mut String) {
                 let _ = function.wait();
             }
         }
-        for (case, [mut without, mut with]) in cases.iter().zip(samples) {
-            without.sort();
-            with.sort();
+        for (case, [without, with]) in cases.iter().zip(samples) {
+            let (without, with) = (sorted(without), sorted(with));
             let (p50_without, p50_with) = (percentile(&without, 50.0), percentile(&with, 50.0));
             let _ = writeln!(
                 report,
@@ -86,9 +84,8 @@ pub async fn graph_read_cost(world: &World, report: &mut String) {
                 ms(percentile(&with, 99.0)),
             );
         }
-        let [mut without, mut with] = firsts;
-        without.sort();
-        with.sort();
+        let [without, with] = firsts;
+        let (without, with) = (sorted(without), sorted(with));
         let (without, with) = (percentile(&without, 50.0), percentile(&with, 50.0));
         let _ = writeln!(
             first_rows,

@@ -6,13 +6,14 @@
 //! Measures warm latency per L (`warm.rs`), what the code graph read adds to
 //! it with ArcadeDB as the Bolt server (`graph.rs`), cold start (`cold.rs`),
 //! and memory over 1,000 invocations (`memory.rs`), over the statistics in
-//! `stats.rs`. `make bench` builds the binary first; results go to stdout
+//! `stats.rs`, each written as a section of `report.rs`. `make bench` builds the binary first; results go to stdout
 //! and `target/bench/lambda.md`.
 
 mod cold;
 mod graph;
 mod launch;
 mod memory;
+mod report;
 mod runtime_api;
 mod stats;
 mod warm;
@@ -33,7 +34,7 @@ fn sections() -> Vec<&'static str> {
 async fn main() {
     std::fs::create_dir_all(root().join("target/bench")).unwrap();
     let world = World::start().await;
-    let mut report = String::from("# nectr-disconnect under a local Lambda runtime\n\n");
+    let mut report = String::from("# nectr-disconnect under a local Lambda runtime\n");
     let sections = sections();
     if sections.contains(&"warm") {
         warm::warm_latency(&world, &mut report).await;

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::launch::{Launch, binary};
+use crate::report::section;
 use crate::world::{World, cases, github};
 
 /// `BENCH_MEMORY_INVOCATIONS` runs longer, to see where RSS settles.
@@ -36,15 +37,16 @@ pub async fn memory(world: &World, report: &mut String) {
     let peak = rss_kib(pid, "VmHWM:");
     let _ = function.kill();
     let _ = function.wait();
-    let _ = writeln!(report, "\n## Memory\n");
-    let _ = writeln!(
-        report,
-        "One process, warm-up at init, {invocations} webhook-case invocations at L = 0. RSS (VmRSS) every 100 invocations up to 1,000, then every 1,000, in KiB:\n"
-    );
     let header: Vec<String> = samples.iter().map(|(n, _)| n.to_string()).collect();
     let values: Vec<String> = samples.iter().map(|(_, kib)| kib.to_string()).collect();
-    let _ = writeln!(report, "| after | {} |", header.join(" | "));
-    let _ = writeln!(report, "|---|{}", "---|".repeat(samples.len()));
+    section(
+        report,
+        "Memory",
+        &[&format!(
+            "One process, warm-up at init, {invocations} webhook-case invocations at L = 0. RSS (VmRSS) every 100 invocations up to 1,000, then every 1,000, in KiB:"
+        )],
+        &format!("after | {}", header.join(" | ")),
+    );
     let _ = writeln!(report, "| RSS | {} |", values.join(" | "));
     let growth = samples.last().unwrap().1 as i64 - samples[0].1 as i64;
     let _ = writeln!(

@@ -28,6 +28,11 @@ pub fn time_in_calls(window: &Range<Instant>, calls: &[Call]) -> Duration {
     total
 }
 
+pub fn sorted(mut samples: Vec<Duration>) -> Vec<Duration> {
+    samples.sort();
+    samples
+}
+
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use test_world::fault_proxy::{Call, FaultProxy};
 
 use crate::launch::{Launch, binary};
+use crate::report::section;
 use crate::stats::{MotoTimes, ms, percentile, time_in_calls};
 use crate::world::{Transport, World, cases, github, network};
 
@@ -17,20 +18,17 @@ const WARM_SAMPLES: usize = 100;
 
 pub async fn warm_latency(world: &World, report: &mut String) {
     let cases = cases();
-    let _ = writeln!(report, "## Warm invocations\n");
-    let _ = writeln!(
+    section(
         report,
-        "{WARM_SAMPLES} invocations per row, after 5 warm-ups; a proxy in front of moto and one in front of the GitHub stub add L to every call to DynamoDB, KMS, Secrets Manager and GitHub, and 2·L more to the first call on a new connection (TCP and TLS handshakes).\n"
+        "Warm invocations",
+        &[
+            &format!(
+                "{WARM_SAMPLES} invocations per row, after 5 warm-ups; a proxy in front of moto and one in front of the GitHub stub add L to every call to DynamoDB, KMS, Secrets Manager and GitHub, and 2·L more to the first call on a new connection (TCP and TLS handshakes)."
+            ),
+            "`(p50 − p50 at L = 0) / L` counts the calls that wait on each other: what L adds, in units of L. Each invocation splits into time *in calls* (at least one call in flight at a proxy: L, moto's service time, forwarding) and time *outside calls* (the function's own work, the HTTP client, the runtime API's two hops). `moto` is moto's median service time summed over the critical path (the slower call of each step).",
+        ],
+        "L | case | p50 | p99 | min | max | p50 / L | (p50 − p50 at L = 0) / L | in calls (p50) | outside calls (p50) | moto | Secrets Manager calls while warm",
     );
-    let _ = writeln!(
-        report,
-        "`(p50 − p50 at L = 0) / L` counts the calls that wait on each other: what L adds, in units of L. Each invocation splits into time *in calls* (at least one call in flight at a proxy: L, moto's service time, forwarding) and time *outside calls* (the function's own work, the HTTP client, the runtime API's two hops). `moto` is moto's median service time summed over the critical path (the slower call of each step).\n"
-    );
-    let _ = writeln!(
-        report,
-        "| L | case | p50 | p99 | min | max | p50 / L | (p50 − p50 at L = 0) / L | in calls (p50) | outside calls (p50) | moto | Secrets Manager calls while warm |"
-    );
-    let _ = writeln!(report, "|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut p50_at_zero: BTreeMap<&str, Duration> = BTreeMap::new();
     let mut service_times = String::new();
     let github = github().await;
