@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use nectr_disconnect::disconnect::DisconnectError;
-use nectr_disconnect::domain::{BearerToken, Disconnected, WebhookOutcome, rfc3339};
+use nectr_disconnect::domain::{Disconnected, WebhookOutcome, rfc3339};
 use nectr_disconnect::ports::{DependencyError, WebhookRemoval};
 
 use crate::support::fakes::{Fault, StoredInstallation, Update, WebhookCall};
@@ -16,22 +16,13 @@ fn connected() -> Fakes {
     Fakes::with_installation("acme/my-backend", true)
 }
 
-async fn disconnect(
-    fakes: &Fakes,
-    token: Option<&BearerToken>,
-    owner: &str,
-    repo: &str,
-) -> Result<Disconnected, DisconnectError> {
-    disconnect_with(&fakes.use_case(), token, owner, repo).await
-}
-
 async fn disconnect_as(
     fakes: &Fakes,
     user: &str,
     owner: &str,
     repo: &str,
 ) -> Result<Disconnected, DisconnectError> {
-    disconnect(fakes, Some(&token_for(user)), owner, repo).await
+    disconnect_with(&fakes.use_case(), Some(&token_for(user)), owner, repo).await
 }
 
 fn assert_inactive(installation: &StoredInstallation) {
@@ -247,7 +238,7 @@ async fn malformed_names_are_not_found_without_calling_any_dependency() {
 async fn a_caller_without_a_token_is_unauthorized() {
     let fakes = connected();
 
-    let result = disconnect(&fakes, None, "acme", "my-backend").await;
+    let result = disconnect_with(&fakes.use_case(), None, "acme", "my-backend").await;
 
     assert!(matches!(result, Err(DisconnectError::Unauthorized(_))));
     assert_eq!(fakes.store.calls(), 0);

@@ -35,7 +35,8 @@ async fn disconnect(
 
 /// USER's disconnect of acme/my-backend, which succeeds.
 async fn disconnected_as_user(fakes: &Fakes) -> Disconnected {
-    disconnect(fakes, Some(&token_for(USER)), "my-backend")
+    let use_case = fakes.use_case_with_graph();
+    disconnect_with(&use_case, Some(&token_for(USER)), "acme", "my-backend")
         .await
         .unwrap()
 }
