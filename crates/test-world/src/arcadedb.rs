@@ -5,12 +5,12 @@
 //! dropped, pass or fail.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use neo4rs::{ConfigBuilder, Graph, query};
 
-use crate::process::{output_lines, wait_for_line};
+use crate::process::{spawn_with_output, start_off_runtime, wait_for_line};
 use crate::{free_port, secrets, workspace_root};
 
 const STARTUP_LIMIT: Duration = Duration::from_secs(120);
@@ -46,9 +46,7 @@ fn home() -> PathBuf {
 
 impl ArcadeDb {
     pub async fn start() -> Self {
-        tokio::task::spawn_blocking(Self::start_blocking)
-            .await
-            .expect("ArcadeDB starts")
+        start_off_runtime("ArcadeDB", Self::start_blocking).await
     }
 
     fn start_blocking() -> Self {
@@ -59,7 +57,8 @@ impl ArcadeDb {
         let root = std::env::temp_dir().join(format!("nectr-arcadedb-{bolt_port}"));
         let _fresh = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).expect("a server root");
-        let mut child = Command::new(home.join("jre/bin/java"))
+        let mut command = Command::new(home.join("jre/bin/java"));
+        command
             .arg("-Xmx256m")
             .arg("-cp")
             .arg(home.join("jars/*"))
@@ -77,13 +76,8 @@ impl ArcadeDb {
             .arg(format!("-Darcadedb.server.rootPath={}", root.display()))
             .arg("com.arcadedb.server.ArcadeDBServer")
             // Its log files go to ./log: keep them out of the checkout.
-            .current_dir(&root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("ArcadeDB's java starts");
-        let lines = output_lines(&mut child);
+            .current_dir(&root);
+        let (child, lines) = spawn_with_output(&mut command, "ArcadeDB's java");
         // Built first, so that a failed start still stops the server.
         let server = Self {
             child,

@@ -6,11 +6,11 @@
 //! port and stops it when the handle is dropped, pass or fail.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
-use crate::process::{output_lines, wait_for_line};
+use crate::process::{spawn_with_output, start_off_runtime, wait_for_line};
 use crate::{free_port, workspace_root};
 
 /// Loading the 13 MB description takes ~12 s alone; the whole suite shares
@@ -36,14 +36,13 @@ fn installed(path: &str) -> PathBuf {
 
 impl Prism {
     pub async fn github() -> Self {
-        tokio::task::spawn_blocking(Self::start_blocking)
-            .await
-            .expect("Prism starts")
+        start_off_runtime("Prism", Self::start_blocking).await
     }
 
     fn start_blocking() -> Self {
         let port = free_port();
-        let mut child = Command::new(installed("node_modules/.bin/prism"))
+        let mut command = Command::new(installed("node_modules/.bin/prism"));
+        command
             .args([
                 "mock",
                 "--errors",
@@ -54,13 +53,8 @@ impl Prism {
             ])
             .arg(installed(
                 "node_modules/@octokit/openapi/generated/api.github.com.json",
-            ))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("Prism starts");
-        let received = output_lines(&mut child);
+            ));
+        let (mut child, received) = spawn_with_output(&mut command, "Prism");
         if let Err(log) = wait_for_line(&received, LISTENING, STARTUP_LIMIT) {
             let _ = child.kill();
             panic!("Prism did not start within {STARTUP_LIMIT:?}:\n{log}");

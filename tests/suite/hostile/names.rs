@@ -56,6 +56,10 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
+fn runner() -> TestRunner {
+    TestRunner::new(Config::with_cases(CASES))
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -75,7 +79,7 @@ fn request(method: &str, raw_path: &str) -> lambda_http::Request {
 
 #[test]
 fn repo_name_accepts_exactly_what_github_accepts() {
-    let mut runner = TestRunner::new(Config::with_cases(CASES));
+    let mut runner = runner();
     runner
         .run(&(name(), name()), |(owner, repo)| {
             prop_assert_eq!(
@@ -91,7 +95,7 @@ fn repo_name_accepts_exactly_what_github_accepts() {
 #[test]
 fn a_name_github_refuses_is_404_without_touching_any_backend() {
     let runtime = runtime();
-    let mut runner = TestRunner::new(Config::with_cases(CASES));
+    let mut runner = runner();
     runner
         .run(&(name(), name()), |(owner, repo)| {
             let fakes = Fakes::new();
@@ -118,7 +122,7 @@ fn a_name_github_refuses_is_404_without_touching_any_backend() {
 #[test]
 fn no_method_and_path_makes_the_handler_panic() {
     let runtime = runtime();
-    let mut runner = TestRunner::new(Config::with_cases(CASES));
+    let mut runner = runner();
     let method = prop_oneof![
         Just("DELETE".to_owned()),
         Just("GET".to_owned()),

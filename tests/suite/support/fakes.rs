@@ -327,6 +327,9 @@ impl SigningKeySource for FakeKeys {
     }
 }
 
+/// GitHub failing in a way worth retrying, with no time said.
+pub const TRANSIENT: WebhookRemoval = WebhookRemoval::Transient { retry_after: None };
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookCall {
     pub token: String,

@@ -11,7 +11,7 @@ use nectr_disconnect::domain::CleanupJob;
 use nectr_disconnect::ports::WebhookRemoval;
 use nectr_disconnect::worker::CleanupHandler;
 
-use crate::support::fakes::{Fault, WebhookCall};
+use crate::support::fakes::{Fault, TRANSIENT, WebhookCall};
 use crate::support::handler::metric_settings;
 use crate::support::subject::{OAUTH_TOKEN, USER, cleanup_job};
 use crate::support::use_case::Fakes;
@@ -165,9 +165,7 @@ async fn handle_batch(fakes: &Fakes, messages: Vec<SqsMessage>) -> Vec<String> {
 #[tokio::test]
 async fn a_batch_reports_exactly_the_unknown_version_and_the_transient_failure() {
     let fakes = disconnected();
-    fakes
-        .webhooks
-        .answer(WebhookRemoval::Transient { retry_after: None });
+    fakes.webhooks.answer(TRANSIENT);
     let newer = job().to_message().replace("\"v\":1", "\"v\":2");
 
     let failures = handle_batch(
@@ -195,9 +193,7 @@ async fn a_batch_reports_exactly_the_unknown_version_and_the_transient_failure()
 #[tokio::test]
 async fn a_failing_postponement_still_reports_the_failure() {
     let fakes = disconnected();
-    fakes
-        .webhooks
-        .answer(WebhookRemoval::Transient { retry_after: None });
+    fakes.webhooks.answer(TRANSIENT);
     fakes.cleanup.fail_with(Fault::Unavailable);
 
     let failures = handle_batch(&fakes, vec![message("m-1", &job().to_message(), 1)]).await;

@@ -6,7 +6,7 @@ use nectr_disconnect::disconnect::DisconnectError;
 use nectr_disconnect::domain::{Disconnected, WebhookOutcome, rfc3339};
 use nectr_disconnect::ports::{DependencyError, WebhookRemoval};
 
-use crate::support::fakes::{Fault, StoredInstallation, Update, WebhookCall};
+use crate::support::fakes::{Fault, StoredInstallation, TRANSIENT, Update, WebhookCall};
 use crate::support::subject::{CIPHERTEXT, OAUTH_TOKEN, USER};
 use crate::support::use_case::{Fakes, disconnect_with, token_for, webhook_removed};
 
@@ -349,7 +349,6 @@ async fn an_update_that_never_answers_is_unavailable_by_the_deadline_and_changes
 }
 
 const SETTINGS_URL: &str = "https://github.test/acme/my-backend/settings/hooks/42";
-const TRANSIENT: WebhookRemoval = WebhookRemoval::Transient { retry_after: None };
 
 async fn disconnect_with_cleanup(fakes: &Fakes) -> Disconnected {
     disconnect_with(
