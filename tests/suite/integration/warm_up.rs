@@ -154,14 +154,24 @@ async fn after_the_warm_up_the_first_request_fetches_no_key_and_opens_no_connect
     );
 }
 
+/// The warm-up of an environment whose every AWS call meets `aws` and every
+/// GitHub call `github`; the faults are gone once it returns.
+async fn warmed_up_through(aws: Fault, github: Fault) -> (Proxied, Production) {
+    let proxied = world_behind_proxies().await;
+    let (use_case, github_client) = proxied.use_case();
+    proxied.fail_every_call(aws, github);
+    // A bound on the test, not a timing claim: a warm-up that waited for a
+    // silent proxy would never return.
+    let warm_up = proxied.warm_up(&use_case, &github_client);
+    let warmed = tokio::time::timeout(Duration::from_secs(60), warm_up).await;
+    assert!(warmed.is_ok(), "the warm-up never returned");
+    proxied.heal();
+    (proxied, use_case)
+}
+
 #[tokio::test]
 async fn a_failed_warm_up_is_left_to_the_first_request() {
-    let proxied = world_behind_proxies().await;
-    let (use_case, github) = proxied.use_case();
-    proxied.fail_every_call(Fault::ServerError, Fault::Refused);
-
-    proxied.warm_up(&use_case, &github).await;
-    proxied.heal();
+    let (proxied, use_case) = warmed_up_through(Fault::ServerError, Fault::Refused).await;
     let failed = proxied.aws_proxy.calls().len();
     let answer = proxied.assert_disconnects(&use_case).await;
 
@@ -174,16 +184,7 @@ async fn a_failed_warm_up_is_left_to_the_first_request() {
 
 #[tokio::test]
 async fn a_silent_dependency_does_not_hold_init() {
-    let proxied = world_behind_proxies().await;
-    let (use_case, github) = proxied.use_case();
-    proxied.fail_every_call(Fault::Hang, Fault::Hang);
-
-    // A bound on the test, not a timing claim: a warm-up that waited for the
-    // silent proxies would never return.
-    let warmed =
-        tokio::time::timeout(Duration::from_secs(60), proxied.warm_up(&use_case, &github)).await;
-    assert!(warmed.is_ok(), "the warm-up never returned");
-    proxied.heal();
+    let (proxied, use_case) = warmed_up_through(Fault::Hang, Fault::Hang).await;
 
     proxied.assert_disconnects(&use_case).await;
 }

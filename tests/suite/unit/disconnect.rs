@@ -16,6 +16,16 @@ fn connected() -> Fakes {
     Fakes::with_installation("acme/my-backend", true)
 }
 
+/// `connected()`, and USER's installation `inst-0` of `repo_full_name`
+/// (with `webhook_id`), disconnected earlier.
+fn connected_and_disconnected_earlier(repo_full_name: &str, webhook_id: u64) -> Fakes {
+    let fakes = connected();
+    fakes
+        .store
+        .add_installation(USER, repo_full_name, "inst-0", Some(webhook_id), false);
+    fakes
+}
+
 async fn disconnect_as(
     fakes: &Fakes,
     user: &str,
@@ -133,10 +143,7 @@ async fn another_users_installation_is_not_found_and_stays_active() {
 
 #[tokio::test]
 async fn a_repository_never_connected_or_already_disconnected_is_not_found() {
-    let fakes = connected();
-    fakes
-        .store
-        .add_installation(USER, "acme/old", "inst-0", Some(1), false);
+    let fakes = connected_and_disconnected_earlier("acme/old", 1);
     let before = fakes.store.installations();
 
     for repo in ["never-connected", "old"] {
@@ -151,10 +158,7 @@ async fn a_repository_never_connected_or_already_disconnected_is_not_found() {
 
 #[tokio::test]
 async fn a_reconnected_repository_disconnects_only_the_active_installation() {
-    let fakes = connected();
-    fakes
-        .store
-        .add_installation(USER, "acme/my-backend", "inst-0", Some(41), false);
+    let fakes = connected_and_disconnected_earlier("acme/my-backend", 41);
     let old = fakes.store.installation("inst-0");
 
     disconnect_as(&fakes, USER, "acme", "my-backend")
