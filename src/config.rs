@@ -86,6 +86,7 @@ impl<F: Fn(&str) -> Option<String>> Variables<F> {
 
 /// A configuration read from the environment once, at cold start.
 pub trait FromEnvironment: Sized {
+    /// The configuration, or the first variable that is missing or malformed.
     fn read<F: Fn(&str) -> Option<String>>(env: &Variables<F>) -> Result<Self, ConfigError>;
 
     fn from_env() -> Result<Self, ConfigError> {
