@@ -139,8 +139,7 @@ impl World {
 
     /// `DELETE /api/v1/repos/{owner}/{repo}/install` with a valid token.
     pub async fn disconnect_as(&self, user: &str, owner: &str, repo: &str) -> Answer {
-        self.send_with(&self.aws, delete_as(user, owner, repo))
-            .await
+        self.send(delete_as(user, owner, repo)).await
     }
 
     pub async fn encrypt_for(&self, user: &str, plaintext: &str) -> Vec<u8> {
@@ -272,7 +271,7 @@ impl World {
 
     /// A user item whose `github_token` is `oauth_token` encrypted for them.
     pub async fn seed_user(&self, user: &str, oauth_token: &str) -> Vec<u8> {
-        let ciphertext = encrypt(&self.aws.kms, &self.key_id, user, oauth_token).await;
+        let ciphertext = self.encrypt_for(user, oauth_token).await;
         self.put_user(user, Some(&ciphertext)).await;
         ciphertext
     }
