@@ -6,8 +6,9 @@
 //! Measures warm latency per L (`warm.rs`), what the code graph read adds to
 //! it with ArcadeDB as the Bolt server (`graph.rs`), cold start (`cold.rs`),
 //! and memory over 1,000 invocations (`memory.rs`), over the statistics in
-//! `stats.rs`, each written as a section of `report.rs`. `make bench` builds the binary first; results go to stdout
-//! and `target/bench/lambda.md`.
+//! `stats.rs`, each written as a section through `report.rs`. `make bench`
+//! builds the binary first; results go to stdout and
+//! `target/bench/lambda.md`.
 
 mod cold;
 mod graph;
