@@ -37,7 +37,10 @@ async fn secrets_manager_or_dynamodb_unreachable_throttled_or_failing_is_503() {
     ] {
         let world = connected_world().await;
         let (aws, _stub) = broken(&world, service, error).await;
-        let broken = format!("{service:?} answering {error:?}");
+        let broken = match error {
+            None => format!("{service:?} unreachable"),
+            Some((status, code)) => format!("{service:?} answering {status} {code}"),
+        };
         world.assert_unavailable_through(&aws, &broken).await;
     }
 }
