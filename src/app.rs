@@ -84,6 +84,7 @@ pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> 
             KeyLifetime {
                 ttl: config.jwt_key_ttl,
                 stale: config.jwt_key_stale,
+                previous: config.jwt_previous_key,
             },
         ),
         installations: DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
@@ -112,6 +113,7 @@ pub fn worker(config: &WorkerConfig, aws: &AwsClients) -> Result<WebhookWorker, 
         installations: DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
         tokens: KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id),
         webhooks: github,
+        time_per_job: budget::time_per_cleanup_job(config.github.timeout),
     };
     let queue = SqsCleanupQueue::new(aws.sqs.clone(), &config.cleanup_queue_url);
     Ok((cleanup, queue))

@@ -2,7 +2,7 @@
 //! caches between invocations and keeps through a Secrets Manager outage.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -44,6 +44,10 @@ pub struct KeyLifetime {
     /// While refreshes fail, the last keys still serve this long past the
     /// TTL (`JWT_KEY_STALE_SECONDS`).
     pub stale: Duration,
+    /// The previous key verifies only this long after the current one was
+    /// created (`JWT_PREVIOUS_KEY_SECONDS`): by then every token it signed
+    /// has expired, and a leaked key stops working.
+    pub previous: Duration,
 }
 
 pub struct Authenticator<K> {
@@ -66,8 +70,39 @@ struct KeyCache {
 /// drop, so copies are made once per fetch rather than once per request.
 #[derive(Clone)]
 struct CachedKeys {
-    keys: Arc<[DecodingKey]>,
+    keys: Arc<VerificationKeys>,
     fetched_at: Instant,
+}
+
+struct VerificationKeys {
+    current: DecodingKey,
+    /// The previous key, and until when it still verifies.
+    previous: Option<(DecodingKey, SystemTime)>,
+}
+
+impl VerificationKeys {
+    /// A previous key verifies for `window` after the current one was
+    /// created; without that date, not at all.
+    fn new(keys: SigningKeys, window: Duration) -> Self {
+        let until = keys.current_created.and_then(|at| at.checked_add(window));
+        Self {
+            current: DecodingKey::from_secret(keys.current.expose()),
+            previous: keys
+                .previous
+                .zip(until)
+                .map(|(key, until)| (DecodingKey::from_secret(key.expose()), until)),
+        }
+    }
+
+    /// Current key first: almost every token is signed with it.
+    fn accepted(&self, now: SystemTime) -> impl Iterator<Item = &DecodingKey> {
+        let previous = self
+            .previous
+            .as_ref()
+            .filter(|(_, until)| now < *until)
+            .map(|(key, _)| key);
+        std::iter::once(&self.current).chain(previous)
+    }
 }
 
 #[derive(Deserialize)]
@@ -168,27 +203,32 @@ impl<K: SigningKeySource> Authenticator<K> {
 
     /// A cookie is sent by the browser on its own, also on a request another
     /// site makes it send: with `ALLOWED_ORIGINS` set, only the web app's
-    /// own origins may use it, and never cross-site.
+    /// own origins may use it. A page cannot forge `Origin`, so an allowed
+    /// one is enough, even from another site (a `SameSite=None` cookie);
+    /// without `Origin`, a cross-site request is refused.
     fn cookie_allowed(&self, origin: Option<&str>, cross_site: bool) -> Result<(), AuthError> {
         if self.allowed_origins.is_empty() {
             return Ok(());
         }
-        if let Some(origin) = origin
-            && !self
-                .allowed_origins
-                .iter()
-                .any(|allowed| allowed.eq_ignore_ascii_case(origin.trim_end_matches('/')))
-        {
-            return Err(AuthError::Unauthorized("cookie from an origin not allowed"));
+        match origin {
+            Some(origin)
+                if self
+                    .allowed_origins
+                    .iter()
+                    .any(|allowed| allowed.eq_ignore_ascii_case(origin.trim_end_matches('/'))) =>
+            {
+                Ok(())
+            }
+            Some(_) => Err(AuthError::Unauthorized("cookie from an origin not allowed")),
+            None if cross_site => Err(AuthError::Unauthorized(
+                "cookie sent cross-site without an Origin",
+            )),
+            None => Ok(()),
         }
-        if cross_site {
-            return Err(AuthError::Unauthorized("cookie sent cross-site"));
-        }
-        Ok(())
     }
 
-    fn verify(&self, token: &str, keys: &[DecodingKey]) -> Verification {
-        for key in keys {
+    fn verify(&self, token: &str, keys: &VerificationKeys) -> Verification {
+        for key in keys.accepted(SystemTime::now()) {
             match jsonwebtoken::decode::<Claims>(token, key, &self.validation) {
                 Ok(data) => {
                     return match data.claims.sub.and_then(Subject::into_user_id) {
@@ -210,12 +250,11 @@ impl<K: SigningKeySource> Authenticator<K> {
     async fn keys_younger_than(
         &self,
         max_age: Duration,
-    ) -> Result<(Arc<[DecodingKey]>, bool), DependencyError> {
+    ) -> Result<(Arc<VerificationKeys>, bool), DependencyError> {
         let mut cache = self.cache.lock().await;
-        let usable = cache
-            .held
-            .clone()
-            .filter(|held| held.fetched_at.elapsed() < self.lifetime.ttl + self.lifetime.stale);
+        let usable = cache.held.clone().filter(|held| {
+            held.fetched_at.elapsed() < self.lifetime.ttl.saturating_add(self.lifetime.stale)
+        });
         if let Some(held) = &usable
             && held.fetched_at.elapsed() < max_age
         {
@@ -231,7 +270,7 @@ impl<K: SigningKeySource> Authenticator<K> {
         }
         match self.keys.fetch().await {
             Ok(fetched) => {
-                let keys = decoding_keys(fetched);
+                let keys = Arc::new(VerificationKeys::new(fetched, self.lifetime.previous));
                 *cache = KeyCache {
                     held: Some(CachedKeys {
                         keys: keys.clone(),
@@ -261,13 +300,6 @@ impl<K: SigningKeySource> Authenticator<K> {
             }
         }
     }
-}
-
-/// Current key first: almost every token is signed with it.
-fn decoding_keys(keys: SigningKeys) -> Arc<[DecodingKey]> {
-    keys.iter()
-        .map(|key| DecodingKey::from_secret(key.expose()))
-        .collect()
 }
 
 fn reason(kind: &ErrorKind) -> &'static str {

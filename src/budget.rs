@@ -14,6 +14,8 @@
 //! | signing keys | `JWT_KEY_TTL_SECONDS` (300 s), `JWT_KEY_STALE_SECONDS` (3600 s) | `Config` |
 //! | a signing-key refresh after a bad signature or a failure | once per `KEY_REFRESH_INTERVAL` | below |
 //! | a cleanup job's first try, its retries | `FIRST_CLEANUP_DELAY`; `FIRST_RETRY` doubling to `LONGEST_RETRY` | below |
+//! | a wait GitHub asks for in a header | at most `LONGEST_GITHUB_WAIT` | below |
+//! | one cleanup job, GitHub's timeout and its AWS calls | `time_per_cleanup_job` | below |
 
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -23,7 +25,7 @@ use lambda_http::Context;
 use crate::ports::{Dependency, DependencyError};
 
 /// Time kept back from the invocation deadline for writing the answer.
-const ANSWER_MARGIN: Duration = Duration::from_millis(250);
+pub const ANSWER_MARGIN: Duration = Duration::from_millis(250);
 /// The AWS SDK's own limits, so that a silent dependency cannot hold an
 /// invocation until Lambda kills it.
 pub const AWS_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -47,9 +49,19 @@ pub const FIRST_RETRY: Duration = Duration::from_secs(60);
 /// ... but never longer than this (before jitter, and unless GitHub asks
 /// for longer).
 pub const LONGEST_RETRY: Duration = Duration::from_secs(3_600);
+/// What one cleanup job's AWS calls may take beside GitHub's removal: its
+/// installation, the in-use checks, the user item, the decryption and
+/// the postponement, each a few milliseconds when AWS is healthy.
+pub const CLEANUP_JOB_AWS_CALLS: Duration = Duration::from_secs(2);
+/// The longest wait a GitHub header (`Retry-After`, `X-RateLimit-Reset`)
+/// can ask for: SQS's longest visibility timeout. The queue's longest
+/// delivery delay, 15 min, bounds a first try further.
+pub const LONGEST_GITHUB_WAIT: Duration = Duration::from_secs(12 * 3_600);
 /// Used when the event carries no Lambda deadline (local tools, tests); the
 /// GitHub adapter's own timeout still applies.
 const DEFAULT_TIME_LEFT: Duration = Duration::from_secs(30);
+/// Lambda's longest timeout: no deadline an event carries is later.
+const LONGEST_INVOCATION: Duration = Duration::from_secs(900);
 /// 2020-01-01 in epoch milliseconds. Lambda's deadline is an epoch time;
 /// local emulators send 0 or a duration (`cargo lambda watch` sends 600000),
 /// which would otherwise read as long past and leave no time for GitHub.
@@ -58,7 +70,11 @@ const PLAUSIBLE_DEADLINE_MS: u64 = 1_577_836_800_000;
 /// When every dependency call of this invocation must have given up, so
 /// that the answer still makes it out before Lambda's own deadline.
 pub fn deadline(context: Option<&Context>) -> Instant {
-    Instant::now() + time_left(context).saturating_sub(ANSWER_MARGIN)
+    let now = Instant::now();
+    let left = time_left(context)
+        .saturating_sub(ANSWER_MARGIN)
+        .min(LONGEST_INVOCATION);
+    now.checked_add(left).unwrap_or(now)
 }
 
 fn time_left(context: Option<&Context>) -> Duration {
@@ -68,10 +84,27 @@ fn time_left(context: Option<&Context>) -> Duration {
     else {
         return DEFAULT_TIME_LEFT;
     };
-    let deadline = UNIX_EPOCH + Duration::from_millis(deadline_ms);
+    let Some(deadline) = UNIX_EPOCH.checked_add(Duration::from_millis(deadline_ms)) else {
+        return LONGEST_INVOCATION;
+    };
     deadline
         .duration_since(SystemTime::now())
         .unwrap_or(Duration::ZERO)
+}
+
+/// The sooner of `deadline` and `timeout` from now: when one call must
+/// have given up.
+pub fn limit(deadline: Instant, timeout: Duration) -> Instant {
+    Instant::now()
+        .checked_add(timeout)
+        .map_or(deadline, |bound| bound.min(deadline))
+}
+
+/// The time one cleanup job needs at worst: GitHub's removal timing out,
+/// and the AWS calls around it. The worker's timeout is sized from it
+/// (template.yaml), and a batch takes no job with less time left.
+pub fn time_per_cleanup_job(github_timeout: Duration) -> Duration {
+    github_timeout.saturating_add(CLEANUP_JOB_AWS_CALLS)
 }
 
 #[derive(Debug, thiserror::Error)]

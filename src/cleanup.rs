@@ -6,7 +6,7 @@ use std::hash::{BuildHasher, Hasher, RandomState};
 use std::time::{Duration, Instant};
 
 use crate::budget::{FIRST_RETRY, LONGEST_RETRY, within};
-use crate::domain::{CleanupJob, RepoName, UserId};
+use crate::domain::{CleanupJob, OAuthToken, RepoName, UserId};
 use crate::ports::{
     DecryptError, Dependency, DependencyError, InstallationStore, Ports, TokenDecryptor,
     WebhookRemoval, WebhookRemover,
@@ -23,6 +23,10 @@ pub enum CleanupOutcome {
     /// It can never be removed by this worker (GitHub refused, the user or
     /// their token is gone); the reason is for the log.
     LeftBehind(&'static str),
+    /// Not a job a disconnect wrote: forged, or about another hook or
+    /// another disconnect than its installation's. Dropped; GitHub is never
+    /// called. The reason is for the log.
+    Invalid(&'static str),
     /// Worth another attempt, not before `after` when GitHub said when.
     Retry {
         after: Option<Duration>,
@@ -37,7 +41,16 @@ impl CleanupOutcome {
             Self::AlreadyGone => "already_gone",
             Self::InUse => "in_use",
             Self::LeftBehind(_) => "left_behind",
+            Self::Invalid(_) => "invalid",
             Self::Retry { .. } => "retry",
+        }
+    }
+
+    /// Why, for `left_behind` and `invalid`.
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            Self::LeftBehind(reason) | Self::Invalid(reason) => Some(reason),
+            Self::Removed | Self::AlreadyGone | Self::InUse | Self::Retry { .. } => None,
         }
     }
 }
@@ -47,49 +60,41 @@ pub struct WebhookCleanup<P: Ports> {
     pub installations: P::Installations,
     pub tokens: P::Tokens,
     pub webhooks: P::Webhooks,
+    /// The longest one job may take: GitHub's timeout and the AWS calls
+    /// around it. A batch takes no job with less time left.
+    pub time_per_job: Duration,
 }
 
 impl<P: Ports> WebhookCleanup<P> {
-    /// In use again? Then done. Otherwise a fresh token (the user item read
-    /// consistently, decrypted as CONTRACT §4 says) and the removal by
-    /// CONTRACT §5's rules.
+    /// Only a job its own installation vouches for is done (CONTRACT §9
+    /// step 0). In use again? Then done. Otherwise a fresh token (the user
+    /// item read consistently, decrypted as CONTRACT §4 says), in use
+    /// checked once more, and the removal by CONTRACT §5's rules.
     pub async fn clean(&self, job: &CleanupJob, deadline: Instant) -> CleanupOutcome {
         let Ok(repo) = RepoName::parse_full_name(&job.repo) else {
-            return CleanupOutcome::LeftBehind("the job's repository is not a GitHub name");
+            return CleanupOutcome::Invalid("the job's repository is not a GitHub name");
         };
         let user = UserId::new(job.user_id.clone());
-        match self.in_use(&user, &repo, job.webhook_id, deadline).await {
-            Ok(true) => return CleanupOutcome::InUse,
-            Ok(false) => {}
-            Err(e) => return retry_after_failure(&e),
+        if let Err(outcome) = self.vouched_for(job, &user, &repo, deadline).await {
+            return outcome;
         }
-        let found = within(
-            deadline,
-            Dependency::DynamoDb,
-            self.installations.find_user(&user),
-        )
-        .await;
-        let ciphertext = match found {
-            Ok(Some(user)) => match user.github_token {
-                Some(ciphertext) => ciphertext,
-                None => return CleanupOutcome::LeftBehind("the user has no GitHub token"),
-            },
-            Ok(None) => return CleanupOutcome::LeftBehind("the user is gone"),
-            Err(e) => return retry_after_failure(&e),
-        };
-        let decrypted = within(
-            deadline,
-            Dependency::Kms,
-            self.tokens.decrypt(&user, &ciphertext),
-        )
-        .await;
-        let token = match decrypted {
+        if let Err(outcome) = self
+            .not_in_use(&user, &repo, job.webhook_id, deadline)
+            .await
+        {
+            return outcome;
+        }
+        let token = match self.token(&user, deadline).await {
             Ok(token) => token,
-            Err(DecryptError::Undecryptable(_)) => {
-                return CleanupOutcome::LeftBehind("the GitHub token cannot be decrypted");
-            }
-            Err(DecryptError::Dependency(e)) => return retry_after_failure(&e),
+            Err(outcome) => return outcome,
         };
+        // A reconnect may have landed while the token was fetched.
+        if let Err(outcome) = self
+            .not_in_use(&user, &repo, job.webhook_id, deadline)
+            .await
+        {
+            return outcome;
+        }
         match self
             .webhooks
             .remove(&token, &repo, job.webhook_id, deadline)
@@ -97,6 +102,7 @@ impl<P: Ports> WebhookCleanup<P> {
         {
             WebhookRemoval::Removed => CleanupOutcome::Removed,
             WebhookRemoval::AlreadyGone => CleanupOutcome::AlreadyGone,
+            WebhookRemoval::NoAdminAccess => CleanupOutcome::LeftBehind("no_admin_access"),
             WebhookRemoval::Refused => CleanupOutcome::LeftBehind("GitHub refused"),
             WebhookRemoval::Transient { retry_after } => {
                 CleanupOutcome::Retry { after: retry_after }
@@ -104,20 +110,79 @@ impl<P: Ports> WebhookCleanup<P> {
         }
     }
 
-    async fn in_use(
+    /// The job's own installation, read consistently, exists, is inactive,
+    /// and carries the job's hook and the job's disconnect.
+    async fn vouched_for(
+        &self,
+        job: &CleanupJob,
+        user: &UserId,
+        repo: &RepoName,
+        deadline: Instant,
+    ) -> Result<(), CleanupOutcome> {
+        let read = self
+            .installations
+            .find_installation(user, repo, &job.installation_id);
+        let record = match within(deadline, Dependency::DynamoDb, read).await {
+            Ok(record) => record,
+            Err(e) => return Err(retry_after_failure(&e)),
+        };
+        let refusal = match record {
+            None => "the job's installation does not exist",
+            Some(record) if record.is_active => "the job's installation is active",
+            Some(record) if record.installation.webhook_id != Some(job.webhook_id) => {
+                "the job's installation carries another webhook"
+            }
+            Some(record) if record.disconnected_at.as_deref() != Some(&job.disconnected_at) => {
+                "the job's installation was disconnected at another time"
+            }
+            Some(_) => return Ok(()),
+        };
+        Err(CleanupOutcome::Invalid(refusal))
+    }
+
+    async fn not_in_use(
         &self,
         user: &UserId,
         repo: &RepoName,
         webhook_id: u64,
         deadline: Instant,
-    ) -> Result<bool, DependencyError> {
+    ) -> Result<(), CleanupOutcome> {
         let active = within(
             deadline,
             Dependency::DynamoDb,
             self.installations.find_active_installations(user, repo),
         )
-        .await?;
-        Ok(active.iter().any(|i| i.webhook_id == Some(webhook_id)))
+        .await
+        .map_err(|e| retry_after_failure(&e))?;
+        if active.iter().any(|i| i.webhook_id == Some(webhook_id)) {
+            return Err(CleanupOutcome::InUse);
+        }
+        Ok(())
+    }
+
+    /// The user's OAuth token, from their item read consistently.
+    async fn token(&self, user: &UserId, deadline: Instant) -> Result<OAuthToken, CleanupOutcome> {
+        let found = within(
+            deadline,
+            Dependency::DynamoDb,
+            self.installations.find_user(user),
+        )
+        .await;
+        let ciphertext = match found {
+            Ok(Some(user)) => user
+                .github_token
+                .ok_or(CleanupOutcome::LeftBehind("the user has no GitHub token"))?,
+            Ok(None) => return Err(CleanupOutcome::LeftBehind("the user is gone")),
+            Err(e) => return Err(retry_after_failure(&e)),
+        };
+        let decrypt = self.tokens.decrypt(user, &ciphertext);
+        match within(deadline, Dependency::Kms, decrypt).await {
+            Ok(token) => Ok(token),
+            Err(DecryptError::Undecryptable(_)) => Err(CleanupOutcome::LeftBehind(
+                "the GitHub token cannot be decrypted",
+            )),
+            Err(DecryptError::Dependency(e)) => Err(retry_after_failure(&e)),
+        }
     }
 }
 
@@ -139,7 +204,12 @@ fn retry_after_failure(error: &DependencyError) -> CleanupOutcome {
             cause = %cause,
             "the deployment is misconfigured"
         ),
-        _ => tracing::warn!(cause = %cause, "a dependency failed; the job is retried"),
+        DependencyError::Failed { .. } => {
+            tracing::error!(cause = %cause, "a dependency answered unusably; the job is retried");
+        }
+        DependencyError::Unavailable { .. } => {
+            tracing::warn!(cause = %cause, "a dependency is unavailable; the job is retried");
+        }
     }
     CleanupOutcome::Retry { after: None }
 }

@@ -19,6 +19,8 @@ pub struct Config {
     pub jwt_key_ttl: Duration,
     /// How long past the TTL the last keys serve while refreshes fail.
     pub jwt_key_stale: Duration,
+    /// How long after a rotation the previous key still verifies.
+    pub jwt_previous_key: Duration,
     /// Fetch the signing keys and open connections during Lambda's init
     /// phase (`WARM_UP_ON_INIT`, default true).
     pub warm_up_on_init: bool,
@@ -59,6 +61,9 @@ const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
 const DEFAULT_GITHUB_TIMEOUT_MS: u64 = 3_000;
 const DEFAULT_JWT_KEY_TTL_SECONDS: u64 = 300;
 const DEFAULT_JWT_KEY_STALE_SECONDS: u64 = 3_600;
+/// The web app's token lifetime: a token signed before a rotation has
+/// expired by then.
+const DEFAULT_JWT_PREVIOUS_KEY_SECONDS: u64 = 86_400;
 const DEFAULT_NEO4J_TIMEOUT_MS: u64 = 1_000;
 /// The schemes neo4rs speaks, with and without TLS.
 const NEO4J_SCHEMES: [&str; 6] = [
@@ -119,6 +124,11 @@ impl FromEnvironment for Config {
                 "JWT_KEY_STALE_SECONDS",
                 env.optional("JWT_KEY_STALE_SECONDS"),
                 DEFAULT_JWT_KEY_STALE_SECONDS,
+            )?),
+            jwt_previous_key: Duration::from_secs(non_negative(
+                "JWT_PREVIOUS_KEY_SECONDS",
+                env.optional("JWT_PREVIOUS_KEY_SECONDS"),
+                DEFAULT_JWT_PREVIOUS_KEY_SECONDS,
             )?),
             warm_up_on_init: flag("WARM_UP_ON_INIT", env.optional("WARM_UP_ON_INIT"), true)?,
             cleanup_queue_url: env
@@ -269,7 +279,7 @@ fn flag(name: &'static str, value: Option<String>, default: bool) -> Result<bool
     }
 }
 
-/// Zero allowed: no stale keys at all.
+/// Zero allowed: no stale keys, no previous key at all.
 fn non_negative(
     name: &'static str,
     value: Option<String>,
@@ -333,6 +343,7 @@ mod tests {
         assert_eq!(config.github.timeout, Duration::from_millis(3_000));
         assert_eq!(config.jwt_key_ttl, Duration::from_secs(300));
         assert_eq!(config.jwt_key_stale, Duration::from_secs(3_600));
+        assert_eq!(config.jwt_previous_key, Duration::from_secs(86_400));
         assert_eq!(config.jwt_issuer, None);
         assert_eq!(config.jwt_audience, None);
         assert!(config.warm_up_on_init);
@@ -370,6 +381,7 @@ mod tests {
             ("GITHUB_TIMEOUT_MS", "0"),
             ("JWT_KEY_TTL_SECONDS", "-5"),
             ("JWT_KEY_STALE_SECONDS", "an hour"),
+            ("JWT_PREVIOUS_KEY_SECONDS", "-1"),
             ("WARM_UP_ON_INIT", "yes"),
             ("ALLOWED_ORIGINS", "app.nectr.ai"),
             ("ALLOWED_ORIGINS", "https://app.nectr.ai/login"),
@@ -397,6 +409,7 @@ mod tests {
             ("JWT_AUDIENCE", "nectr-api"),
             ("JWT_KEY_TTL_SECONDS", "60"),
             ("JWT_KEY_STALE_SECONDS", "0"),
+            ("JWT_PREVIOUS_KEY_SECONDS", "600"),
             ("WARM_UP_ON_INIT", "False"),
         ]);
         let config = config(&vars).unwrap();
@@ -406,6 +419,7 @@ mod tests {
         assert_eq!(config.jwt_audience.as_deref(), Some("nectr-api"));
         assert_eq!(config.jwt_key_ttl, Duration::from_secs(60));
         assert_eq!(config.jwt_key_stale, Duration::ZERO);
+        assert_eq!(config.jwt_previous_key, Duration::from_secs(600));
         assert!(!config.warm_up_on_init);
     }
 

@@ -313,7 +313,9 @@ impl<P: Ports> DisconnectRepository<P> {
         {
             WebhookRemoval::Removed => return WebhookOutcome::Removed,
             WebhookRemoval::AlreadyGone => return WebhookOutcome::AlreadyGone,
-            WebhookRemoval::Refused => return WebhookOutcome::Failed,
+            WebhookRemoval::NoAdminAccess | WebhookRemoval::Refused => {
+                return WebhookOutcome::Failed;
+            }
             WebhookRemoval::Transient { retry_after } => retry_after,
         };
         let Some(cleanup) = &self.cleanup else {

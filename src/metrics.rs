@@ -30,6 +30,7 @@ pub enum Call {
     DynamoDbUpdateItem,
     KmsDecrypt,
     GitHubDeleteWebhook,
+    GitHubGetRepository,
     GraphRead,
     SqsSendMessage,
 }
@@ -43,18 +44,20 @@ impl Call {
             Self::DynamoDbUpdateItem => "DynamoDBUpdateItemLatency",
             Self::KmsDecrypt => "KMSDecryptLatency",
             Self::GitHubDeleteWebhook => "GitHubDeleteWebhookLatency",
+            Self::GitHubGetRepository => "GitHubGetRepositoryLatency",
             Self::GraphRead => "GraphReadLatency",
             Self::SqsSendMessage => "SQSSendMessageLatency",
         }
     }
 
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 9] = [
         Self::SecretsManagerGetSecretValue,
         Self::DynamoDbGetItem,
         Self::DynamoDbQuery,
         Self::DynamoDbUpdateItem,
         Self::KmsDecrypt,
         Self::GitHubDeleteWebhook,
+        Self::GitHubGetRepository,
         Self::GraphRead,
         Self::SqsSendMessage,
     ];

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::domain::{
-    Ciphertext, CleanupJob, Installation, KeptGraph, OAuthToken, RepoName, SigningKeys, User,
-    UserId,
+    Ciphertext, CleanupJob, Installation, InstallationRecord, KeptGraph, OAuthToken, RepoName,
+    SigningKeys, User, UserId,
 };
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -94,6 +94,19 @@ impl DependencyError {
             source: source.into(),
         }
     }
+
+    /// The service, AWS error code and resource of a deployment mistake.
+    pub fn misconfiguration(&self) -> Option<(Dependency, &str, &str)> {
+        match self {
+            Self::Misconfigured {
+                dependency,
+                code,
+                resource,
+                ..
+            } => Some((*dependency, code, resource)),
+            Self::Unavailable { .. } | Self::Failed { .. } => None,
+        }
+    }
 }
 
 /// Why an OAuth token could not be decrypted.
@@ -140,8 +153,18 @@ pub trait InstallationStore: Send + Sync {
         repo: &RepoName,
     ) -> impl Future<Output = Result<Vec<Installation>, DependencyError>> + Send;
 
-    /// Sets `is_active = false` and `disconnected_at`, only if the item is
-    /// still active and still the user's; touches no other attribute.
+    /// The installation `installation_id` of `repo` owned by `user`,
+    /// active or not, read consistently.
+    fn find_installation(
+        &self,
+        user: &UserId,
+        repo: &RepoName,
+        installation_id: &str,
+    ) -> impl Future<Output = Result<Option<InstallationRecord>, DependencyError>> + Send;
+
+    /// Sets `is_active = false` and `disconnected_at` on the item found
+    /// (its own key), only if it is still active and still the user's;
+    /// touches no other attribute.
     fn deactivate(
         &self,
         disconnection: &Disconnection<'_>,
@@ -174,7 +197,12 @@ pub trait SigningKeySource: Send + Sync {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WebhookRemoval {
     Removed,
+    /// GitHub answered 404 and the caller still administers the repository.
     AlreadyGone,
+    /// GitHub answered 404, and the caller may not administer the
+    /// repository (GitHub hides it behind a 404): the hook may still be
+    /// there, and this token cannot remove it.
+    NoAdminAccess,
     /// GitHub refused for good (401, 403, 422, a redirect off the API's
     /// origin): asking again cannot help.
     Refused,

@@ -4,7 +4,6 @@
 //! On a cold start the first invocation then costs what a warm one does,
 //! and with provisioned concurrency the work is off every request's path.
 
-use std::any::Any;
 use std::fmt::Display;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -13,7 +12,7 @@ use crate::adapters::{DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor};
 use crate::app::{AwsClients, Production};
 use crate::budget::WARM_UP_STEP;
 use crate::config::Config;
-use crate::ports::DependencyError;
+use crate::ports::{Dependency, DependencyError};
 
 /// Runs every step and logs what each cost. A step that fails only logs a
 /// warning: the request path does the same work again and maps its errors;
@@ -44,28 +43,38 @@ pub async fn warm_up(
     );
 }
 
-async fn step<E: Display + 'static>(
+/// A warm-up step's failure: only an AWS one can name a deployment mistake.
+trait StepError: Display {
+    fn misconfiguration(&self) -> Option<(Dependency, &str, &str)>;
+}
+
+impl StepError for DependencyError {
+    fn misconfiguration(&self) -> Option<(Dependency, &str, &str)> {
+        DependencyError::misconfiguration(self)
+    }
+}
+
+impl StepError for reqwest::Error {
+    fn misconfiguration(&self) -> Option<(Dependency, &str, &str)> {
+        None
+    }
+}
+
+async fn step<E: StepError>(
     name: &'static str,
     work: impl Future<Output = Result<(), E>>,
 ) -> Duration {
     let started = Instant::now();
     match tokio::time::timeout(WARM_UP_STEP, work).await {
         Ok(Ok(())) => {}
-        // The AWS steps fail with a `DependencyError`, GitHub's with its
-        // own error; only the first can name a misconfiguration.
-        Ok(Err(e)) => match (&e as &dyn Any).downcast_ref::<DependencyError>() {
-            Some(DependencyError::Misconfigured {
-                dependency,
-                code,
-                resource,
-                ..
-            }) => tracing::error!(
+        Ok(Err(e)) => match e.misconfiguration() {
+            Some((dependency, code, resource)) => tracing::error!(
                 aws_service = %dependency,
                 aws_error_code = %code,
                 resource = %resource,
                 "warm-up: {name}: the deployment is misconfigured, every request will fail: {e}"
             ),
-            _ => tracing::warn!("warm-up: {name} failed, left to the first request: {e}"),
+            None => tracing::warn!("warm-up: {name} failed, left to the first request: {e}"),
         },
         Err(_) => tracing::warn!("warm-up: {name} timed out, left to the first request"),
     }

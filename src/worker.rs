@@ -4,17 +4,17 @@
 //! item failure and pushed back by the backoff schedule.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_http::lambda_runtime::LambdaEvent;
 use tracing::Instrument;
 
-use crate::budget;
+use crate::budget::{self, within};
 use crate::cleanup::{CleanupOutcome, WebhookCleanup, backoff, jitter};
 use crate::domain::{CleanupJob, JobError};
 use crate::metrics::{self, MetricsSettings};
-use crate::ports::{Ports, Redelivery};
+use crate::ports::{Dependency, Ports, Redelivery};
 
 /// One per execution environment, so its first invocation is the cold
 /// start.
@@ -63,7 +63,8 @@ impl<'a, P: Ports> CleanupHandler<'a, P> {
     }
 
     /// One message after the other: the worker's pace is GitHub's, whose
-    /// secondary rate limits punish bursts.
+    /// secondary rate limits punish bursts. A message reached with less
+    /// time left than one job needs is handed back untried.
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> SqsBatchResponse {
         let cold_start = !self.invoked.swap(true, Ordering::Relaxed);
         let deadline = budget::deadline(Some(&event.context));
@@ -88,10 +89,13 @@ impl<'a, P: Ports> CleanupHandler<'a, P> {
                 xray_trace_id,
                 message_id = id
             );
-            let handled = self
-                .handle_message(id, message, deadline)
-                .instrument(span)
-                .await;
+            let handled = if self.time_left_for_a_job(deadline) {
+                self.handle_message(id, message, deadline)
+                    .instrument(span)
+                    .await
+            } else {
+                span.in_scope(|| untried(message))
+            };
             metrics::emit(&metrics::cleanup_document(
                 &self.metrics,
                 handled.outcome,
@@ -107,12 +111,11 @@ impl<'a, P: Ports> CleanupHandler<'a, P> {
         response
     }
 
-    async fn handle_message(
-        &self,
-        id: &str,
-        message: &SqsMessage,
-        deadline: std::time::Instant,
-    ) -> Handled {
+    fn time_left_for_a_job(&self, deadline: Instant) -> bool {
+        deadline.saturating_duration_since(Instant::now()) >= self.cleanup.time_per_job
+    }
+
+    async fn handle_message(&self, id: &str, message: &SqsMessage, deadline: Instant) -> Handled {
         let attempt = attempt(message);
         let job = match CleanupJob::from_message(message.body.as_deref().unwrap_or_default()) {
             Ok(job) => job,
@@ -126,38 +129,32 @@ impl<'a, P: Ports> CleanupHandler<'a, P> {
                     outcome = "unknown_version",
                     "{e}; left for a worker that knows it"
                 );
-                self.postpone(id, message, backoff(attempt, None, jitter(id)))
+                self.postpone(id, message, backoff(attempt, None, jitter(id)), deadline)
                     .await;
                 return Handled::again("unknown_version");
             }
         };
         let outcome = self.cleanup.clean(&job, deadline).await;
-        let reason = match outcome {
-            CleanupOutcome::LeftBehind(reason) => Some(reason),
-            _ => None,
-        };
-        tracing::info!(
-            outcome = outcome.as_str(),
-            reason,
-            attempt,
-            user_id = %job.user_id,
-            repo = %job.repo,
-            installation_id = %job.installation_id,
-            webhook_id = job.webhook_id,
-            "webhook cleanup"
-        );
-        let CleanupOutcome::Retry { after } = outcome else {
-            return Handled::done(outcome.as_str());
-        };
-        self.postpone(id, message, backoff(attempt, after, jitter(id)))
-            .await;
-        Handled::again(outcome.as_str())
+        log_outcome(&job, outcome, attempt);
+        match outcome {
+            CleanupOutcome::Retry { after } => {
+                self.postpone(id, message, backoff(attempt, after, jitter(id)), deadline)
+                    .await;
+                Handled::again(outcome.as_str())
+            }
+            CleanupOutcome::Removed
+            | CleanupOutcome::AlreadyGone
+            | CleanupOutcome::InUse
+            | CleanupOutcome::LeftBehind(_)
+            | CleanupOutcome::Invalid(_) => Handled::done(outcome.as_str()),
+        }
     }
 
-    /// Pushes the message's next delivery back by `delay`. When that fails
-    /// the message still comes back, after the queue's own visibility
-    /// timeout: logged, and reported as a failure all the same.
-    async fn postpone(&self, id: &str, message: &SqsMessage, delay: std::time::Duration) {
+    /// Pushes the message's next delivery back by `delay`, within the
+    /// deadline. When that fails the message still comes back, after the
+    /// queue's own visibility timeout: logged, and reported as a failure
+    /// all the same.
+    async fn postpone(&self, id: &str, message: &SqsMessage, delay: Duration, deadline: Instant) {
         let Some(receipt) = message.receipt_handle.as_deref() else {
             tracing::warn!(
                 message_id = id,
@@ -165,7 +162,8 @@ impl<'a, P: Ports> CleanupHandler<'a, P> {
             );
             return;
         };
-        match self.queue.postpone(receipt, delay).await {
+        let postpone = self.queue.postpone(receipt, delay);
+        match within(deadline, Dependency::Sqs, postpone).await {
             Ok(()) => tracing::debug!(delay_s = delay.as_secs(), "next attempt postponed"),
             Err(e) => tracing::warn!(
                 cause = %crate::logging::chain(&e),
@@ -173,6 +171,45 @@ impl<'a, P: Ports> CleanupHandler<'a, P> {
             ),
         }
     }
+}
+
+/// A job that is not a disconnect's is an operator's concern (someone may
+/// send to the queue who should not); the others are routine.
+fn log_outcome(job: &CleanupJob, outcome: CleanupOutcome, attempt: u32) {
+    macro_rules! line {
+        ($level:ident) => {
+            tracing::$level!(
+                outcome = outcome.as_str(),
+                reason = outcome.reason(),
+                attempt,
+                user_id = %job.user_id,
+                repo = %job.repo,
+                installation_id = %job.installation_id,
+                webhook_id = job.webhook_id,
+                "webhook cleanup"
+            )
+        };
+    }
+    match outcome {
+        CleanupOutcome::Invalid(_) => line!(error),
+        CleanupOutcome::Removed
+        | CleanupOutcome::AlreadyGone
+        | CleanupOutcome::InUse
+        | CleanupOutcome::LeftBehind(_)
+        | CleanupOutcome::Retry { .. } => line!(info),
+    }
+}
+
+/// Handed back without an attempt: it comes back after the queue's
+/// visibility timeout, its backoff unspent, to a worker with time for it.
+fn untried(message: &SqsMessage) -> Handled {
+    tracing::warn!(
+        attempt = attempt(message),
+        outcome = "retry",
+        reason = "no time left in this invocation",
+        "webhook cleanup not tried; handed back"
+    );
+    Handled::again("retry")
 }
 
 /// Which delivery of the message this is, as SQS counts them.

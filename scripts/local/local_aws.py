@@ -108,11 +108,13 @@ def setup():
             "sk": installation_key(installation["repo"], installation["installation_id"]),
             "installation_id": {"S": installation["installation_id"]},
             "repo_full_name": {"S": installation["repo"]},
-            "is_active": {"BOOL": True},
+            "is_active": {"BOOL": "disconnected_at" not in installation},
             "installed_at": {"S": WORLD["installed_at"]},
         }
         if installation["webhook_id"] is not None:
             item["webhook_id"] = {"N": str(installation["webhook_id"])}
+        if "disconnected_at" in installation:
+            item["disconnected_at"] = {"S": installation["disconnected_at"]}
         dynamodb.put_item(TableName=TABLE, Item=item)
 
 

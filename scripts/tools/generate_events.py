@@ -67,14 +67,17 @@ def http_api(method, raw_path, headers, cookies=None, stage="$default", route_ke
     return event
 
 
-def rest_api(method, request_path, headers, stage="prod", path_params=None):
-    all_headers = {"Host": HOST, "User-Agent": "nectr-web/1.0", "X-Forwarded-Proto": "https", **headers}
+def rest_api(method, request_path, headers, stage="prod", path_params=None, repeated=None):
+    """`repeated` names headers the client sent more than once: API Gateway
+    lists every value in multiValueHeaders and keeps the last in headers."""
+    all_values = {k: [v] for k, v in {"Host": HOST, "User-Agent": "nectr-web/1.0", "X-Forwarded-Proto": "https", **headers}.items()}
+    all_values.update(repeated or {})
     return {
         "resource": ROUTE,
         "path": request_path,
         "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "headers": {k: v[-1] for k, v in all_values.items()},
+        "multiValueHeaders": all_values,
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
         "pathParameters": path_params,
@@ -177,6 +180,10 @@ FIXTURES = {
     "http-api-cookie-auth-two-cookies": http_api(
         "DELETE", path("acme", "my-backend"), {}, cookies=["access_token=forged", COOKIE], path_params=PARAMS
     ),
+    "http-api-cookie-auth-web-app-other-site": http_api(
+        "DELETE", path("acme", "my-backend"), {"origin": WEB_APP, "sec-fetch-site": "cross-site"},
+        cookies=[COOKIE], path_params=PARAMS
+    ),
     "http-api-bearer-foreign-origin": http_api(
         "DELETE", path("acme", "my-backend"), {**BEARER, "origin": "https://evil.example", "sec-fetch-site": "cross-site"},
         path_params=PARAMS
@@ -210,6 +217,14 @@ FIXTURES = {
     "rest-api-cookie-auth-foreign-origin": rest_api(
         "DELETE", path("acme", "my-backend"), {"Cookie": COOKIE, "Origin": "https://evil.example"}, path_params=PARAMS
     ),
+    "rest-api-two-authorization-headers": rest_api(
+        "DELETE", path("acme", "my-backend"), {}, path_params=PARAMS,
+        repeated={"Authorization": ["Bearer forged", f"Bearer {VALID}"]}
+    ),
+    "rest-api-two-cookie-headers": rest_api(
+        "DELETE", path("acme", "my-backend"), {}, path_params=PARAMS,
+        repeated={"Cookie": ["access_token=forged", COOKIE]}
+    ),
     "rest-api-wrong-method": rest_api("POST", path("acme", "my-backend"), {"Authorization": f"Bearer {VALID}"}, path_params=PARAMS),
     "rest-api-unknown-path": rest_api("DELETE", "/api/v1/repos", {"Authorization": f"Bearer {VALID}"}),
     "rest-api-malformed-owner": rest_api(
@@ -217,10 +232,12 @@ FIXTURES = {
     ),
     "function-url-disconnect-with-webhook": function_url("DELETE", path("acme", "my-backend"), BEARER),
     # A hook of an earlier connection (removed), one the active installation
-    # carries again (in use), and a body that can never be a job (dropped).
+    # carries again (in use), a forged job naming another hook than its
+    # installation's (invalid) and a body that can never be a job (dropped).
     "sqs-cleanup-batch": sqs_event([
         cleanup_job("acme/my-backend", "inst-earlier", 7),
-        cleanup_job("acme/my-backend", "inst-backend", 42),
+        cleanup_job("acme/my-backend", "inst-backend-2025", 42),
+        cleanup_job("acme/my-backend", "inst-earlier", 99),
         "this is not a cleanup job",
     ]),
 }

@@ -8,7 +8,9 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeyType, ReturnValuesOnConditionCheckFailure};
 
 use super::aws_errors::classify;
-use crate::domain::{Ciphertext, Installation, RepoName, User, UserId, rfc3339};
+use crate::domain::{
+    Ciphertext, Installation, InstallationRecord, RepoName, User, UserId, rfc3339,
+};
 use crate::metrics::{self, Call};
 use crate::ports::{Deactivation, Dependency, DependencyError, Disconnection, InstallationStore};
 
@@ -80,8 +82,9 @@ pub fn installation_sk(repo: &RepoName, installation_id: &str) -> String {
     format!("{}{installation_id}", installation_sk_prefix(repo))
 }
 
+/// The key of the item a disconnection addresses: the one the Query found,
+/// by its own sort key, never one rebuilt from the request.
 fn installation_key(disconnection: &Disconnection<'_>) -> Item {
-    let installation_id = &disconnection.installation.installation_id;
     Item::from([
         (
             "pk".to_owned(),
@@ -89,7 +92,7 @@ fn installation_key(disconnection: &Disconnection<'_>) -> Item {
         ),
         (
             "sk".to_owned(),
-            AttributeValue::S(installation_sk(disconnection.repo, installation_id)),
+            AttributeValue::S(disconnection.installation.sort_key.clone()),
         ),
     ])
 }
@@ -148,6 +151,30 @@ impl InstallationStore for DynamoDbInstallations {
             }
         }
         Ok(installations)
+    }
+
+    async fn find_installation(
+        &self,
+        user: &UserId,
+        repo: &RepoName,
+        installation_id: &str,
+    ) -> Result<Option<InstallationRecord>, DependencyError> {
+        let output = metrics::timed(
+            Call::DynamoDbGetItem,
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(user_pk(user)))
+                .key(
+                    "sk",
+                    AttributeValue::S(installation_sk(repo, installation_id)),
+                )
+                .consistent_read(true)
+                .send(),
+        )
+        .await
+        .map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;
+        output.item.as_ref().map(to_record).transpose()
     }
 
     async fn deactivate(
@@ -232,13 +259,15 @@ fn carries(item: Option<&Item>, at: &str) -> bool {
 #[error("installation item has no usable {0}")]
 struct MalformedItem(&'static str);
 
+fn malformed(attribute: &'static str) -> DependencyError {
+    DependencyError::failed(Dependency::DynamoDb, MalformedItem(attribute))
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("the table's key schema is {0}, not pk (HASH) and sk (RANGE)")]
 struct NotTheContractsKeys(String);
 
 fn to_installation(item: &Item) -> Result<Installation, DependencyError> {
-    let malformed =
-        |attribute| DependencyError::failed(Dependency::DynamoDb, MalformedItem(attribute));
     let string = |name: &'static str| match item.get(name) {
         Some(AttributeValue::S(s)) => Ok(s.clone()),
         _ => Err(malformed(name)),
@@ -249,8 +278,27 @@ fn to_installation(item: &Item) -> Result<Installation, DependencyError> {
         Some(_) => return Err(malformed("webhook_id")),
     };
     Ok(Installation {
+        sort_key: string("sk")?,
         installation_id: string("installation_id")?,
         repo_full_name: string("repo_full_name")?,
         webhook_id,
+    })
+}
+
+/// An installation item with what the cleanup worker checks a job against.
+fn to_record(item: &Item) -> Result<InstallationRecord, DependencyError> {
+    let is_active = match item.get("is_active") {
+        Some(AttributeValue::Bool(active)) => *active,
+        _ => return Err(malformed("is_active")),
+    };
+    let disconnected_at = match item.get("disconnected_at") {
+        None | Some(AttributeValue::Null(_)) => None,
+        Some(AttributeValue::S(at)) => Some(at.clone()),
+        Some(_) => return Err(malformed("disconnected_at")),
+    };
+    Ok(InstallationRecord {
+        installation: to_installation(item)?,
+        is_active,
+        disconnected_at,
     })
 }

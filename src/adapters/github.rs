@@ -2,9 +2,12 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use chrono::DateTime;
 use reqwest::header::{self, HeaderMap};
-use reqwest::{Client, Response, StatusCode, Url, redirect};
+use reqwest::{Client, Method, Response, StatusCode, Url, redirect};
+use serde::Deserialize;
 
+use crate::budget::{self, LONGEST_GITHUB_WAIT};
 use crate::config::GitHubConfig;
 use crate::domain::{OAuthToken, RepoName};
 use crate::metrics::{self, Call};
@@ -22,15 +25,24 @@ pub struct GitHubWebhooks {
     timeout: Duration,
 }
 
+/// A request that ended without an answer to classify; why is logged
+/// where it ended.
+enum Unanswered {
+    /// No answer in time, or no connection: worth asking again.
+    Transient,
+    /// Redirected off the API's origin, or too often: never followed.
+    NotFollowed,
+}
+
 impl GitHubWebhooks {
-    /// The configured timeout bounds each removal, redirects included, on
-    /// top of the deadline the caller passes.
+    /// The configured timeout bounds each removal, redirects and the
+    /// repository check included, on top of the deadline the caller passes.
     pub fn new(config: &GitHubConfig) -> Result<Self, reqwest::Error> {
         let client = Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(config.timeout)
-            // reqwest would follow up to 10 redirects to any origin; `remove`
-            // follows them itself, only within the API's.
+            // reqwest would follow up to 10 redirects to any origin;
+            // `follow_redirects` follows them itself, only within the API's.
             .redirect(redirect::Policy::none())
             .build()?;
         Ok(Self {
@@ -53,9 +65,9 @@ impl GitHubWebhooks {
     }
 
     /// A `RepoName` holds only URL-safe characters, so it needs no escaping.
-    fn hook_url(&self, repo: &RepoName, webhook_id: u64) -> Option<Url> {
+    fn repo_url(&self, repo: &RepoName, rest: &str) -> Option<Url> {
         let url = format!(
-            "{}/repos/{}/{}/hooks/{webhook_id}",
+            "{}/repos/{}/{}{rest}",
             self.api_url.as_str().trim_end_matches('/'),
             repo.owner(),
             repo.name()
@@ -74,21 +86,107 @@ impl GitHubWebhooks {
         same_origin.then_some(target)
     }
 
-    async fn delete(
+    /// One request with the token and GitHub's headers, bounded by `until`.
+    async fn send(
         &self,
+        call: Call,
+        method: Method,
         url: Url,
         token: &OAuthToken,
-        timeout: Duration,
-    ) -> reqwest::Result<Response> {
+        until: Instant,
+    ) -> Result<Response, Unanswered> {
+        let timeout = until.saturating_duration_since(Instant::now());
+        if timeout.is_zero() {
+            tracing::warn!(url = %url.path(), "no time left to ask GitHub");
+            return Err(Unanswered::Transient);
+        }
         let request = self
             .client
-            .delete(url)
+            .request(method, url.clone())
             .bearer_auth(token.expose())
             .header(header::ACCEPT, "application/vnd.github+json")
             .header("X-GitHub-Api-Version", API_VERSION)
             .timeout(timeout)
             .send();
-        metrics::timed(Call::GitHubDeleteWebhook, request).await
+        metrics::timed(call, request).await.map_err(|e| {
+            let cause = unanswered(&e);
+            tracing::warn!(url = %url.path(), cause, "GitHub did not answer");
+            Unanswered::Transient
+        })
+    }
+
+    /// The request, repeated verbatim at the new location of a renamed or
+    /// transferred repository (GitHub's docs), at most `MAX_REDIRECTS`
+    /// times and only within the API's origin.
+    async fn follow_redirects(
+        &self,
+        call: Call,
+        method: Method,
+        mut url: Url,
+        token: &OAuthToken,
+        until: Instant,
+    ) -> Result<Response, Unanswered> {
+        let mut redirects = 0;
+        loop {
+            let response = self
+                .send(call, method.clone(), url.clone(), token, until)
+                .await?;
+            if !is_redirect(response.status()) {
+                return Ok(response);
+            }
+            match self.redirect_target(&url, &response) {
+                Some(target) if redirects < MAX_REDIRECTS => {
+                    redirects += 1;
+                    url = target;
+                }
+                Some(_) => {
+                    tracing::warn!(url = %url.path(), redirects, "GitHub redirected too often; not followed");
+                    return Err(Unanswered::NotFollowed);
+                }
+                None => {
+                    tracing::warn!(url = %url.path(), status = response.status().as_u16(), "GitHub redirected off the API's origin; not followed");
+                    return Err(Unanswered::NotFollowed);
+                }
+            }
+        }
+    }
+
+    /// GitHub answers 404 both for a hook that is gone and for a token that
+    /// may not administer the repository; the repository itself tells which.
+    async fn after_not_found(
+        &self,
+        token: &OAuthToken,
+        repo: &RepoName,
+        until: Instant,
+    ) -> WebhookRemoval {
+        let Some(url) = self.repo_url(repo, "") else {
+            return WebhookRemoval::NoAdminAccess;
+        };
+        let response = match self
+            .follow_redirects(Call::GitHubGetRepository, Method::GET, url, token, until)
+            .await
+        {
+            Ok(response) => response,
+            Err(Unanswered::Transient) => return WebhookRemoval::Transient { retry_after: None },
+            Err(Unanswered::NotFollowed) => return WebhookRemoval::NoAdminAccess,
+        };
+        let status = response.status();
+        if let Some(transient) = transient(status, response.headers(), SystemTime::now()) {
+            return transient;
+        }
+        if status != StatusCode::OK {
+            return WebhookRemoval::NoAdminAccess;
+        }
+        // Bounded by the request's timeout, which covers the body.
+        match response.bytes().await {
+            Ok(body) if administers(&body) => WebhookRemoval::AlreadyGone,
+            Ok(_) => WebhookRemoval::NoAdminAccess,
+            Err(e) => {
+                let cause = unanswered(&e);
+                tracing::warn!(repo = %repo, cause, "GitHub's answer about the repository did not arrive");
+                WebhookRemoval::Transient { retry_after: None }
+            }
+        }
     }
 }
 
@@ -100,48 +198,26 @@ impl WebhookRemover for GitHubWebhooks {
         webhook_id: u64,
         deadline: Instant,
     ) -> WebhookRemoval {
-        let until = deadline.min(Instant::now() + self.timeout);
-        let Some(mut url) = self.hook_url(repo, webhook_id) else {
+        let until = budget::limit(deadline, self.timeout);
+        let Some(url) = self.repo_url(repo, &format!("/hooks/{webhook_id}")) else {
             tracing::error!(repo = %repo, webhook_id, "the webhook's URL is not a URL");
             return WebhookRemoval::Refused;
         };
-        let mut redirects = 0;
-        loop {
-            let timeout = until.saturating_duration_since(Instant::now());
-            if timeout.is_zero() {
-                tracing::warn!(repo = %repo, webhook_id, "no time left to remove the webhook");
-                return WebhookRemoval::Transient { retry_after: None };
-            }
-            let response = match self.delete(url.clone(), token, timeout).await {
-                Ok(response) => response,
-                Err(e) => {
-                    let cause = unanswered(&e);
-                    tracing::warn!(repo = %repo, webhook_id, cause, "GitHub did not answer the webhook removal");
-                    return WebhookRemoval::Transient { retry_after: None };
-                }
-            };
-            let status = response.status();
-            let removal = match classify(status, response.headers(), SystemTime::now()) {
-                Answer::Redirect => match self.redirect_target(&url, &response) {
-                    Some(target) if redirects < MAX_REDIRECTS => {
-                        redirects += 1;
-                        url = target;
-                        continue;
-                    }
-                    Some(_) => {
-                        tracing::warn!(repo = %repo, webhook_id, redirects, "GitHub redirected the webhook removal too often; not followed");
-                        WebhookRemoval::Refused
-                    }
-                    None => {
-                        tracing::warn!(repo = %repo, webhook_id, status = status.as_u16(), "GitHub redirected the webhook removal off the API's origin; not followed");
-                        WebhookRemoval::Refused
-                    }
-                },
-                Answer::Final(removal) => removal,
-            };
-            log_answer(repo, webhook_id, status, &removal);
-            return removal;
-        }
+        let response = match self
+            .follow_redirects(Call::GitHubDeleteWebhook, Method::DELETE, url, token, until)
+            .await
+        {
+            Ok(response) => response,
+            Err(Unanswered::Transient) => return WebhookRemoval::Transient { retry_after: None },
+            Err(Unanswered::NotFollowed) => return WebhookRemoval::Refused,
+        };
+        let status = response.status();
+        let removal = match classify(status, response.headers(), SystemTime::now()) {
+            Answer::NotFound => self.after_not_found(token, repo, until).await,
+            Answer::Final(removal) => removal,
+        };
+        log_answer(repo, webhook_id, status, &removal);
+        removal
     }
 
     /// github.com's page for the hook, or a GitHub Enterprise Server's: the
@@ -159,46 +235,94 @@ impl WebhookRemover for GitHubWebhooks {
     }
 }
 
+fn is_redirect(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::MOVED_PERMANENTLY
+            | StatusCode::FOUND
+            | StatusCode::TEMPORARY_REDIRECT
+            | StatusCode::PERMANENT_REDIRECT
+    )
+}
+
 enum Answer {
-    Redirect,
+    /// The hook is gone, or the token may not see it: ask the repository.
+    NotFound,
     Final(WebhookRemoval),
 }
 
-/// What an answer of GitHub's says about the hook (CONTRACT §5).
+/// What GitHub's answer to the DELETE says about the hook (CONTRACT §5).
 fn classify(status: StatusCode, headers: &HeaderMap, now: SystemTime) -> Answer {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let exhausted = header("x-ratelimit-remaining").is_some_and(|v| v.trim() == "0");
-    let transient = || {
-        Answer::Final(WebhookRemoval::Transient {
-            retry_after: retry_after(headers, exhausted, now),
-        })
-    };
+    if let Some(transient) = transient(status, headers, now) {
+        return Answer::Final(transient);
+    }
     match status {
         StatusCode::NO_CONTENT => Answer::Final(WebhookRemoval::Removed),
-        StatusCode::NOT_FOUND => Answer::Final(WebhookRemoval::AlreadyGone),
-        // GitHub's docs: repeat the request verbatim at the new location.
-        StatusCode::MOVED_PERMANENTLY
-        | StatusCode::FOUND
-        | StatusCode::TEMPORARY_REDIRECT
-        | StatusCode::PERMANENT_REDIRECT => Answer::Redirect,
-        StatusCode::TOO_MANY_REQUESTS => transient(),
-        // A rate limit, primary or secondary, not an answer about the hook.
-        StatusCode::FORBIDDEN if exhausted || header("retry-after").is_some() => transient(),
-        status if status.is_server_error() => transient(),
+        StatusCode::NOT_FOUND => Answer::NotFound,
         _ => Answer::Final(WebhookRemoval::Refused),
     }
 }
 
-/// When GitHub says to try again: `Retry-After` in seconds, else the reset
-/// time of an exhausted rate limit (`X-RateLimit-Reset`, epoch seconds).
+/// A rate limit, primary or secondary, or GitHub failing inside: not an
+/// answer about the hook or the repository, but worth asking again.
+fn transient(status: StatusCode, headers: &HeaderMap, now: SystemTime) -> Option<WebhookRemoval> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let exhausted = header("x-ratelimit-remaining").is_some_and(|v| v.trim() == "0");
+    let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
+        || (status == StatusCode::FORBIDDEN && (exhausted || header("retry-after").is_some()));
+    (rate_limited || status.is_server_error()).then(|| WebhookRemoval::Transient {
+        retry_after: retry_after(headers, exhausted, now),
+    })
+}
+
+/// When GitHub says to try again: `Retry-After` (seconds or an HTTP date),
+/// else the reset time of an exhausted rate limit (`X-RateLimit-Reset`,
+/// epoch seconds). Whatever the header holds, the wait lies between zero
+/// and `LONGEST_GITHUB_WAIT`, rounded up to whole seconds; a value that is
+/// no time at all is ignored.
 fn retry_after(headers: &HeaderMap, exhausted: bool, now: SystemTime) -> Option<Duration> {
-    let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
-    if let Some(seconds) = number("retry-after") {
-        return Some(Duration::from_secs(seconds));
+    let value = |name: &str| headers.get(name)?.to_str().ok().map(str::trim);
+    let now = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64());
+    let retry_after = value("retry-after").and_then(|v| {
+        seconds(v).or_else(|| Some(DateTime::parse_from_rfc2822(v).ok()?.timestamp() as f64 - now))
+    });
+    let reset = || {
+        let reset = seconds(value("x-ratelimit-reset").filter(|_| exhausted)?)?;
+        Some(reset - now)
+    };
+    let wait = retry_after.or_else(reset)?;
+    Some(Duration::from_secs_f64(
+        wait.clamp(0.0, LONGEST_GITHUB_WAIT.as_secs_f64()).ceil(),
+    ))
+}
+
+/// A number of seconds, written as digits with an optional sign and
+/// fraction: however large, never an error, and never `inf` or `NaN`.
+fn seconds(value: &str) -> Option<f64> {
+    let digits = value.strip_prefix(['-', '+']).unwrap_or(value);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let numeric = !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit());
+    numeric.then(|| value.parse().ok()).flatten()
+}
+
+/// Whether a repository answered for the token says it may administer it.
+fn administers(body: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Repository {
+        permissions: Option<Permissions>,
     }
-    let reset =
-        UNIX_EPOCH + Duration::from_secs(number("x-ratelimit-reset").filter(|_| exhausted)?);
-    Some(reset.duration_since(now).unwrap_or(Duration::ZERO))
+    #[derive(Deserialize)]
+    struct Permissions {
+        admin: Option<bool>,
+    }
+    serde_json::from_slice::<Repository>(body)
+        .ok()
+        .and_then(|repository| repository.permissions?.admin)
+        .unwrap_or(false)
 }
 
 /// Why GitHub gave no answer, in the log's words.
@@ -214,13 +338,17 @@ fn unanswered(e: &reqwest::Error) -> &'static str {
 
 /// A removal GitHub did not carry out is worth a line; one it did is not.
 fn log_answer(repo: &RepoName, webhook_id: u64, status: StatusCode, removal: &WebhookRemoval) {
+    let status = status.as_u16();
     match removal {
         WebhookRemoval::Refused => {
-            tracing::warn!(repo = %repo, webhook_id, status = status.as_u16(), "GitHub refused to remove the webhook");
+            tracing::warn!(repo = %repo, webhook_id, status, "GitHub refused to remove the webhook");
+        }
+        WebhookRemoval::NoAdminAccess => {
+            tracing::warn!(repo = %repo, webhook_id, status, "GitHub hides the repository or its hooks from this token: the webhook may still be there, and the user may not remove it");
         }
         WebhookRemoval::Transient { retry_after } => {
             let retry_after_s = retry_after.map(|d| d.as_secs());
-            tracing::warn!(repo = %repo, webhook_id, status = status.as_u16(), retry_after_s, "GitHub could not remove the webhook now; worth retrying");
+            tracing::warn!(repo = %repo, webhook_id, status, retry_after_s, "GitHub could not remove the webhook now; worth retrying");
         }
         WebhookRemoval::Removed | WebhookRemoval::AlreadyGone => {}
     }
@@ -232,14 +360,20 @@ mod tests {
 
     use super::*;
 
-    fn removal(status: u16, headers: &[(&'static str, &str)]) -> Option<WebhookRemoval> {
+    const NOW: u64 = 1_000;
+
+    fn headers(headers: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
             map.insert(*name, HeaderValue::from_str(value).unwrap());
         }
-        let now = UNIX_EPOCH + Duration::from_secs(1_000);
-        match classify(StatusCode::from_u16(status).unwrap(), &map, now) {
-            Answer::Redirect => None,
+        map
+    }
+
+    fn removal(status: u16, with: &[(&'static str, &str)]) -> Option<WebhookRemoval> {
+        let now = UNIX_EPOCH + Duration::from_secs(NOW);
+        match classify(StatusCode::from_u16(status).unwrap(), &headers(with), now) {
+            Answer::NotFound => None,
             Answer::Final(removal) => Some(removal),
         }
     }
@@ -250,15 +384,22 @@ mod tests {
         })
     }
 
+    fn exhausted_until(reset: &str) -> Option<WebhookRemoval> {
+        removal(
+            403,
+            &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", reset)],
+        )
+    }
+
     #[test]
-    fn gone_and_removed_are_answers_about_the_hook() {
+    fn removed_is_an_answer_and_not_found_needs_the_repository() {
         assert_eq!(removal(204, &[]), Some(WebhookRemoval::Removed));
-        assert_eq!(removal(404, &[]), Some(WebhookRemoval::AlreadyGone));
+        assert_eq!(removal(404, &[]), None);
     }
 
     #[test]
     fn refusals_are_for_good() {
-        for status in [400, 401, 403, 410, 422, 304] {
+        for status in [400, 401, 403, 410, 422, 304, 301] {
             assert_eq!(
                 removal(status, &[]),
                 Some(WebhookRemoval::Refused),
@@ -272,24 +413,9 @@ mod tests {
         assert_eq!(removal(429, &[]), transient(None));
         assert_eq!(removal(429, &[("retry-after", "30")]), transient(Some(30)));
         assert_eq!(removal(403, &[("retry-after", "60")]), transient(Some(60)));
-        assert_eq!(
-            removal(
-                403,
-                &[
-                    ("x-ratelimit-remaining", "0"),
-                    ("x-ratelimit-reset", "1120")
-                ]
-            ),
-            transient(Some(120))
-        );
+        assert_eq!(exhausted_until("1120"), transient(Some(120)));
         // A reset already past: try again at once.
-        assert_eq!(
-            removal(
-                403,
-                &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "900")]
-            ),
-            transient(Some(0))
-        );
+        assert_eq!(exhausted_until("900"), transient(Some(0)));
         assert_eq!(
             removal(403, &[("x-ratelimit-remaining", "12")]),
             Some(WebhookRemoval::Refused)
@@ -300,9 +426,55 @@ mod tests {
     }
 
     #[test]
-    fn the_redirects_of_a_renamed_repository_are_followed() {
-        for status in [301, 302, 307, 308] {
-            assert_eq!(removal(status, &[]), None, "{status}");
+    fn a_retry_after_date_is_a_wait_until_then() {
+        // Epoch 1 000 s is Thu, 01 Jan 1970 00:16:40 GMT.
+        assert_eq!(
+            removal(429, &[("retry-after", "Thu, 01 Jan 1970 00:18:40 GMT")]),
+            transient(Some(120))
+        );
+    }
+
+    #[test]
+    fn every_time_from_a_header_saturates_at_its_bounds() {
+        let longest = Some(LONGEST_GITHUB_WAIT.as_secs());
+        for (reset, wait) in [
+            ("18446744073709551615", longest),
+            ("184467440737095516150000000000", longest),
+            ("-18446744073709551615", Some(0)),
+            ("1000.5", Some(1)),
+            ("1e999", None),
+            ("NaN", None),
+            ("soon", None),
+        ] {
+            assert_eq!(exhausted_until(reset), transient(wait), "{reset}");
+        }
+        for (retry_after, wait) in [
+            ("18446744073709551615", longest),
+            ("-1", Some(0)),
+            ("2.9", Some(3)),
+            ("Fri, 31 Dec 9999 23:59:59 GMT", longest),
+            ("Thu, 01 Jan 1970 00:00:00 GMT", Some(0)),
+            ("inf", None),
+            ("", None),
+        ] {
+            assert_eq!(
+                removal(429, &[("retry-after", retry_after)]),
+                transient(wait),
+                "{retry_after}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_an_admin_permission_says_the_caller_administers_the_repository() {
+        for (body, admin) in [
+            (r#"{"permissions": {"admin": true, "push": true}}"#, true),
+            (r#"{"permissions": {"admin": false, "push": true}}"#, false),
+            (r#"{"permissions": {}}"#, false),
+            (r#"{"full_name": "acme/web"}"#, false),
+            ("not json", false),
+        ] {
+            assert_eq!(administers(body.as_bytes()), admin, "{body}");
         }
     }
 }

@@ -7,6 +7,7 @@ use neo4rs::{ConfigBuilder, Graph, query};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
+use crate::budget;
 use crate::config::Neo4jConfig;
 use crate::domain::KeptGraph;
 use crate::metrics::{self, Call};
@@ -114,7 +115,7 @@ impl CodeGraph for Neo4jGraph {
     /// neo4rs' own timeout does not cover the Bolt handshake, so the whole
     /// call, credentials included, runs under one timer.
     async fn kept(&self, repo_full_name: &str, deadline: Instant) -> Result<KeptGraph, GraphError> {
-        let limit = deadline.min(Instant::now() + self.timeout);
+        let limit = budget::limit(deadline, self.timeout);
         let read = metrics::timed(Call::GraphRead, self.count(repo_full_name));
         let answer = tokio::time::timeout_at(limit.into(), read)
             .await

@@ -1,5 +1,7 @@
 //! `SigningKeySource` over AWS Secrets Manager (CONTRACT §2).
 
+use std::time::SystemTime;
+
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 
@@ -21,7 +23,11 @@ impl SecretsManagerSigningKeys {
         }
     }
 
-    async fn version(&self, stage: &'static str) -> Result<Option<SigningKey>, DependencyError> {
+    /// The version at `stage`, and when it was created.
+    async fn version(
+        &self,
+        stage: &'static str,
+    ) -> Result<Option<(SigningKey, Option<SystemTime>)>, DependencyError> {
         let result = metrics::timed(
             Call::SecretsManagerGetSecretValue,
             self.client
@@ -33,7 +39,12 @@ impl SecretsManagerSigningKeys {
         .await;
         match result {
             Ok(output) => match output.secret_string {
-                Some(key) if !key.is_empty() => Ok(Some(SigningKey::new(key.into_bytes()))),
+                Some(key) if !key.is_empty() => {
+                    let created = output
+                        .created_date
+                        .and_then(|at| SystemTime::try_from(at).ok());
+                    Ok(Some((SigningKey::new(key.into_bytes()), created)))
+                }
                 _ => Err(missing(stage)),
             },
             // Before the first rotation there is no previous version; a
@@ -64,10 +75,11 @@ fn missing(stage: &'static str) -> DependencyError {
 impl SigningKeySource for SecretsManagerSigningKeys {
     async fn fetch(&self) -> Result<SigningKeys, DependencyError> {
         let (current, previous) = tokio::join!(self.version(CURRENT), self.version(PREVIOUS));
-        let current = current?.ok_or_else(|| missing(CURRENT))?;
+        let (current, current_created) = current?.ok_or_else(|| missing(CURRENT))?;
         Ok(SigningKeys {
             current,
-            previous: previous?,
+            current_created,
+            previous: previous?.map(|(key, _)| key),
         })
     }
 }

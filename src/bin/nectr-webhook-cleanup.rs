@@ -36,8 +36,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = AwsClients::new(&app::aws_config_loader().load().await);
     let (cleanup, queue) = app::worker(&config, &aws)?;
     let handler = CleanupHandler::new(&cleanup, &queue, metrics);
+    // Boxed: inside lambda_runtime's service, the unboxed future type
+    // nests past the compiler's default query depth.
     lambda_runtime::run(service_fn(|event| async {
-        Ok::<_, Infallible>(handler.handle(event).await)
+        Ok::<_, Infallible>(Box::pin(handler.handle(event)).await)
     }))
     .await
 }

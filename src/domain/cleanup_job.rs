@@ -25,13 +25,32 @@ pub struct CleanupJob {
 /// Why a message is not a job this worker can do.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum JobError {
-    /// Never a job: not JSON, fields missing or mistyped. The reason names
-    /// the problem, never the body.
+    /// Never a job: not JSON, fields missing or mistyped.
     #[error("not a cleanup job: {0}")]
-    Malformed(String),
+    Malformed(Mistake),
     /// A newer producer's format: a worker that knows it may do it.
     #[error("a cleanup job of version {0}, this worker knows {CLEANUP_JOB_VERSION}")]
     UnknownVersion(u64),
+}
+
+/// What is wrong with a message: the field and the kind of mistake, never
+/// anything the message holds, which anyone who may send to the queue
+/// chooses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Mistake {
+    #[error("not JSON ({0})")]
+    NotJson(&'static str),
+    #[error("not a JSON object")]
+    NotAnObject,
+    #[error("no {0}")]
+    Missing(&'static str),
+    #[error("{field} is not {expected}")]
+    Mistyped {
+        field: &'static str,
+        expected: &'static str,
+    },
+    #[error("a field no cleanup job has")]
+    UnknownField,
 }
 
 #[derive(Serialize)]
@@ -40,6 +59,8 @@ struct Versioned<'a> {
     #[serde(flatten)]
     job: &'a CleanupJob,
 }
+
+type Object = serde_json::Map<String, serde_json::Value>;
 
 impl CleanupJob {
     /// The SQS message body: `{"v": 1, "user_id": …, …}`.
@@ -52,24 +73,67 @@ impl CleanupJob {
     }
 
     pub fn from_message(body: &str) -> Result<Self, JobError> {
-        let malformed = |e: serde_json::Error| {
-            JobError::Malformed(format!("{:?} error at column {}", e.classify(), e.column()))
+        let malformed = JobError::Malformed;
+        let value: serde_json::Value = serde_json::from_str(body)
+            .map_err(|e| malformed(Mistake::NotJson(json_mistake(&e))))?;
+        let mut object = match value {
+            serde_json::Value::Object(object) => object,
+            _ => return Err(malformed(Mistake::NotAnObject)),
         };
-        let mut value: serde_json::Value = serde_json::from_str(body).map_err(malformed)?;
-        let object = value
-            .as_object_mut()
-            .ok_or_else(|| JobError::Malformed("not a JSON object".into()))?;
-        let version = object
-            .remove("v")
-            .ok_or_else(|| JobError::Malformed("no v".into()))?;
+        let version = object.remove("v").ok_or(malformed(Mistake::Missing("v")))?;
         match version.as_u64() {
             Some(CLEANUP_JOB_VERSION) => {}
             Some(newer) if newer > CLEANUP_JOB_VERSION => {
                 return Err(JobError::UnknownVersion(newer));
             }
-            _ => return Err(JobError::Malformed(format!("v is {version}"))),
+            _ => {
+                return Err(malformed(Mistake::Mistyped {
+                    field: "v",
+                    expected: "a known version",
+                }));
+            }
         }
-        serde_json::from_value(value).map_err(|e| JobError::Malformed(e.to_string()))
+        let job = Self {
+            user_id: string(&mut object, "user_id")?,
+            repo: string(&mut object, "repo")?,
+            installation_id: string(&mut object, "installation_id")?,
+            webhook_id: take(&mut object, "webhook_id", "a whole number", |v| v.as_u64())?,
+            disconnected_at: string(&mut object, "disconnected_at")?,
+        };
+        if !object.is_empty() {
+            return Err(malformed(Mistake::UnknownField));
+        }
+        Ok(job)
+    }
+}
+
+fn string(object: &mut Object, field: &'static str) -> Result<String, JobError> {
+    take(object, field, "a string", |value| match value {
+        serde_json::Value::String(text) => Some(text.clone()),
+        _ => None,
+    })
+}
+
+/// Removes `field` from `object` and reads it with `read`.
+fn take<T>(
+    object: &mut Object,
+    field: &'static str,
+    expected: &'static str,
+    read: impl FnOnce(&serde_json::Value) -> Option<T>,
+) -> Result<T, JobError> {
+    let value = object
+        .remove(field)
+        .ok_or(JobError::Malformed(Mistake::Missing(field)))?;
+    read(&value).ok_or(JobError::Malformed(Mistake::Mistyped { field, expected }))
+}
+
+/// serde_json's own messages quote what they could not read.
+fn json_mistake(error: &serde_json::Error) -> &'static str {
+    match error.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "a syntax error",
+        serde_json::error::Category::Data => "a value out of range",
+        serde_json::error::Category::Eof => "cut short",
     }
 }
 
@@ -113,6 +177,50 @@ mod tests {
             CleanupJob::from_message(&body),
             Err(JobError::UnknownVersion(2))
         );
+    }
+
+    #[test]
+    fn a_malformed_message_is_named_by_field_and_mistake_never_by_content() {
+        let secret = "gho_QuotedNowhere";
+        for (body, says) in [
+            (
+                format!("{secret} not json"),
+                "not a cleanup job: not JSON (a syntax error)",
+            ),
+            (
+                format!("[\"{secret}\"]"),
+                "not a cleanup job: not a JSON object",
+            ),
+            (
+                format!(r#"{{"v": "{secret}"}}"#),
+                "not a cleanup job: v is not a known version",
+            ),
+            (
+                job()
+                    .to_message()
+                    .replace("\"user-1\"", &format!("{{\"t\": \"{secret}\"}}")),
+                "not a cleanup job: user_id is not a string",
+            ),
+            (
+                job().to_message().replace("42", &format!("\"{secret}\"")),
+                "not a cleanup job: webhook_id is not a whole number",
+            ),
+            (
+                job()
+                    .to_message()
+                    .replace("\"repo\"", &format!("\"{secret}\"")),
+                "not a cleanup job: no repo",
+            ),
+            (
+                job()
+                    .to_message()
+                    .replace("{", &format!("{{\"{secret}\": 1, ")),
+                "not a cleanup job: a field no cleanup job has",
+            ),
+        ] {
+            let error = CleanupJob::from_message(&body).unwrap_err().to_string();
+            assert_eq!(error, says, "{body}");
+        }
     }
 
     #[test]

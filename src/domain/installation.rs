@@ -34,6 +34,9 @@ pub struct User {
 /// One connection of a repository to Nectr.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Installation {
+    /// The item's own sort key (`sk`), as the store read it: a
+    /// deactivation addresses exactly the item that was found.
+    pub sort_key: String,
     pub installation_id: String,
     /// `owner/repo` as GitHub spells it.
     pub repo_full_name: String,
@@ -50,6 +53,16 @@ impl Installation {
             .filter(|stored| stored.same_repository(requested))
             .unwrap_or_else(|| requested.clone())
     }
+}
+
+/// An installation as the store holds it, active or not: what the cleanup
+/// worker checks a job against (CONTRACT §9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstallationRecord {
+    pub installation: Installation,
+    pub is_active: bool,
+    /// RFC 3339, as the disconnect wrote it; `None` while never disconnected.
+    pub disconnected_at: Option<String>,
 }
 
 /// What happened to the repository's GitHub webhook.
@@ -98,6 +111,7 @@ mod tests {
 
     fn installation(full_name: &str) -> Installation {
         Installation {
+            sort_key: "INSTALL#acme/my-backend#i-1".into(),
             installation_id: "i-1".into(),
             repo_full_name: full_name.into(),
             webhook_id: Some(1),

@@ -6,8 +6,10 @@ mod kept_graph;
 mod repo_name;
 mod secrets;
 
-pub use cleanup_job::{CLEANUP_JOB_VERSION, CleanupJob, JobError, rfc3339};
-pub use installation::{Disconnected, Installation, User, UserId, WebhookOutcome};
+pub use cleanup_job::{CLEANUP_JOB_VERSION, CleanupJob, JobError, Mistake, rfc3339};
+pub use installation::{
+    Disconnected, Installation, InstallationRecord, User, UserId, WebhookOutcome,
+};
 pub use kept_graph::KeptGraph;
 pub use repo_name::{InvalidRepoName, RepoName};
 pub use secrets::{BearerToken, Ciphertext, Credentials, OAuthToken, SigningKey, SigningKeys};

@@ -5,6 +5,7 @@
 //! when the value is dropped.
 
 use std::fmt;
+use std::time::SystemTime;
 
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
 
@@ -69,18 +70,15 @@ impl SigningKey {
     }
 }
 
-/// The signing key versions accepted right now: `AWSCURRENT`, and during a
-/// rotation `AWSPREVIOUS`.
+/// The signing key versions: `AWSCURRENT`, and after a rotation
+/// `AWSPREVIOUS`.
 #[derive(Debug)]
 pub struct SigningKeys {
     pub current: SigningKey,
+    /// When the current version was created: the rotation that made the
+    /// previous one previous. `None` when the store did not say.
+    pub current_created: Option<SystemTime>,
     pub previous: Option<SigningKey>,
-}
-
-impl SigningKeys {
-    pub fn iter(&self) -> impl Iterator<Item = &SigningKey> {
-        std::iter::once(&self.current).chain(self.previous.as_ref())
-    }
 }
 
 /// KMS ciphertext of a GitHub OAuth token. Not secret by itself, but a copy

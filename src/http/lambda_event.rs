@@ -7,6 +7,12 @@
 //! the panic, but the caller gets a 502 and the log an error. The route reads
 //! none of these — it uses the raw path, the method and the credentials — so
 //! they are removed from the event first.
+//!
+//! A REST API event carries each header twice: every value the client sent
+//! in `multiValueHeaders`, only the last one in `headers`. lambda_http lays
+//! the second over the first, so two `Authorization` headers would arrive
+//! as one; the rules on ambiguous credentials (CONTRACT §2) need them all,
+//! so `multiValueHeaders` decide.
 
 use std::task::{Context, Poll};
 
@@ -26,6 +32,12 @@ pub fn sanitize(event: LambdaRequest) -> LambdaRequest {
             LambdaRequest::ApiGatewayV2(event)
         }
         LambdaRequest::ApiGatewayV1(mut event) => {
+            let single = std::mem::take(&mut event.headers);
+            for (name, value) in &single {
+                if !event.multi_value_headers.contains_key(name) {
+                    event.headers.append(name, value.clone());
+                }
+            }
             event.query_string_parameters = Default::default();
             event.multi_value_query_string_parameters = Default::default();
             event.headers.remove(HOST);

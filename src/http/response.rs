@@ -8,7 +8,7 @@ use super::router::ALLOWED_METHOD;
 use crate::disconnect::DisconnectError;
 use crate::domain::{Disconnected, KeptGraph, WebhookOutcome};
 use crate::logging::chain;
-use crate::ports::DependencyError;
+use crate::ports::{Dependency, DependencyError};
 
 /// Seconds a client should wait before retrying after a 503.
 const RETRY_AFTER_SECONDS: &str = "2";
@@ -61,60 +61,128 @@ pub fn disconnected(outcome: &Disconnected) -> Response<Body> {
     )
 }
 
-pub fn failure(error: &ApiError) -> Response<Body> {
-    let (status, detail) = match error {
-        ApiError::RouteNotFound => (StatusCode::NOT_FOUND, "Not Found"),
-        ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
-        ApiError::Disconnect(e) => match e {
-            DisconnectError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "Unauthorized"),
-            DisconnectError::SessionExpired(_) => (
-                StatusCode::UNAUTHORIZED,
-                "Session expired \u{2014} please log out and sign in again.",
-            ),
-            DisconnectError::InstallationNotFound => {
-                (StatusCode::NOT_FOUND, "Installation not found")
-            }
-            DisconnectError::Dependency(DependencyError::Unavailable { .. }) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Service temporarily unavailable",
-            ),
-            DisconnectError::Dependency(
-                DependencyError::Misconfigured { .. } | DependencyError::Failed { .. },
-            ) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
-        },
+/// How one kind of failure is answered and logged.
+struct Failure<'a> {
+    status: StatusCode,
+    detail: &'static str,
+    /// The header the contract adds to this status.
+    header: Option<(header::HeaderName, &'static str)>,
+    log: Log<'a>,
+    /// Why a dependency failed, as the metrics report it: one alarm on
+    /// `misconfiguration` catches every deployment mistake.
+    cause: Option<&'static str>,
+}
+
+/// The log line of a failure: the caller sees only the generic body; the
+/// operator's log gets the reason or the cause chain, which holds error
+/// messages and never a token, key or ciphertext.
+enum Log<'a> {
+    /// The caller's mistake, routine: INFO with the reason.
+    Refused,
+    /// The user must sign in again: WARN with the reason.
+    SessionExpired,
+    /// A dependency failed for now: WARN with the cause.
+    Unavailable(&'a DependencyError),
+    /// The deployment is wrong: ERROR naming the service, code and
+    /// resource, so an alarm fires.
+    Misconfigured {
+        dependency: Dependency,
+        code: &'a str,
+        resource: &'a str,
+        error: &'a DependencyError,
+    },
+    /// Anything unexpected: ERROR with the cause.
+    Failed(&'a DependencyError),
+}
+
+const UNAUTHORIZED: Option<(header::HeaderName, &str)> = Some((header::WWW_AUTHENTICATE, "Bearer"));
+
+/// The one table from error to answer (CONTRACT §1). Every match is
+/// exhaustive, so a new kind of error does not compile until it has a row.
+fn failure_of(error: &ApiError) -> Failure<'_> {
+    let refused = |status, detail, header| Failure {
+        status,
+        detail,
+        header,
+        log: Log::Refused,
+        cause: None,
     };
-    log(error, status);
-    let mut response = json(status, &ErrorBody { detail });
-    let headers = response.headers_mut();
-    match status {
-        StatusCode::UNAUTHORIZED => {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    match error {
+        ApiError::RouteNotFound => refused(StatusCode::NOT_FOUND, "Not Found", None),
+        ApiError::MethodNotAllowed => refused(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method Not Allowed",
+            Some((header::ALLOW, ALLOWED_METHOD)),
+        ),
+        ApiError::Disconnect(DisconnectError::Unauthorized(_)) => {
+            refused(StatusCode::UNAUTHORIZED, "Unauthorized", UNAUTHORIZED)
         }
-        StatusCode::METHOD_NOT_ALLOWED => {
-            headers.insert(header::ALLOW, HeaderValue::from_static(ALLOWED_METHOD));
+        ApiError::Disconnect(DisconnectError::InstallationNotFound) => {
+            refused(StatusCode::NOT_FOUND, "Installation not found", None)
         }
-        StatusCode::SERVICE_UNAVAILABLE => {
-            headers.insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(RETRY_AFTER_SECONDS),
-            );
-        }
-        _ => {}
+        ApiError::Disconnect(DisconnectError::SessionExpired(_)) => Failure {
+            status: StatusCode::UNAUTHORIZED,
+            detail: "Session expired \u{2014} please log out and sign in again.",
+            header: UNAUTHORIZED,
+            log: Log::SessionExpired,
+            cause: None,
+        },
+        ApiError::Disconnect(DisconnectError::Dependency(e)) => match e {
+            DependencyError::Unavailable { .. } => Failure {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                detail: "Service temporarily unavailable",
+                header: Some((header::RETRY_AFTER, RETRY_AFTER_SECONDS)),
+                log: Log::Unavailable(e),
+                cause: Some("unavailable"),
+            },
+            DependencyError::Misconfigured {
+                dependency,
+                code,
+                resource,
+                ..
+            } => Failure {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                detail: "Internal Server Error",
+                header: None,
+                log: Log::Misconfigured {
+                    dependency: *dependency,
+                    code,
+                    resource,
+                    error: e,
+                },
+                cause: Some("misconfiguration"),
+            },
+            DependencyError::Failed { .. } => Failure {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                detail: "Internal Server Error",
+                header: None,
+                log: Log::Failed(e),
+                cause: Some("unexpected"),
+            },
+        },
+    }
+}
+
+pub fn failure(error: &ApiError) -> Response<Body> {
+    let failure = failure_of(error);
+    log(error, &failure);
+    let mut response = json(
+        failure.status,
+        &ErrorBody {
+            detail: failure.detail,
+        },
+    );
+    if let Some((name, value)) = failure.header {
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_static(value));
     }
     response
 }
 
-/// Why a dependency failed, as the metrics report it: one alarm on
-/// `misconfiguration` catches every deployment mistake.
+/// Why a dependency failed, as the metrics report it.
 pub fn cause(error: &ApiError) -> Option<&'static str> {
-    match error {
-        ApiError::Disconnect(DisconnectError::Dependency(e)) => Some(match e {
-            DependencyError::Unavailable { .. } => "unavailable",
-            DependencyError::Misconfigured { .. } => "misconfiguration",
-            DependencyError::Failed { .. } => "unexpected",
-        }),
-        _ => None,
-    }
+    failure_of(error).cause
 }
 
 fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
@@ -130,39 +198,25 @@ fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
     response
 }
 
-/// The caller sees only the generic body; the operator's log gets the cause
-/// chain, which holds error messages and never a token, key or ciphertext.
-fn log(error: &ApiError, status: StatusCode) {
-    let status = status.as_u16();
-    match error {
-        ApiError::Disconnect(DisconnectError::Dependency(
-            e @ DependencyError::Unavailable { .. },
-        )) => {
-            tracing::warn!(status, cause = %chain(e), "dependency unavailable");
-        }
-        ApiError::Disconnect(DisconnectError::Dependency(
-            e @ DependencyError::Misconfigured {
-                dependency,
-                code,
-                resource,
-                ..
-            },
-        )) => {
-            tracing::error!(
-                status,
-                aws_service = %dependency,
-                aws_error_code = %code,
-                resource = %resource,
-                cause = %chain(e),
-                "the deployment is misconfigured"
-            );
-        }
-        ApiError::Disconnect(DisconnectError::Dependency(e @ DependencyError::Failed { .. })) => {
-            tracing::error!(status, cause = %chain(e), "dependency failed");
-        }
-        ApiError::Disconnect(e @ DisconnectError::SessionExpired(_)) => {
-            tracing::warn!(status, reason = %e, "session expired");
-        }
-        other => tracing::info!(status, reason = %other, "request refused"),
+fn log(error: &ApiError, failure: &Failure<'_>) {
+    let status = failure.status.as_u16();
+    match failure.log {
+        Log::Refused => tracing::info!(status, reason = %error, "request refused"),
+        Log::SessionExpired => tracing::warn!(status, reason = %error, "session expired"),
+        Log::Unavailable(e) => tracing::warn!(status, cause = %chain(e), "dependency unavailable"),
+        Log::Failed(e) => tracing::error!(status, cause = %chain(e), "dependency failed"),
+        Log::Misconfigured {
+            dependency,
+            code,
+            resource,
+            error,
+        } => tracing::error!(
+            status,
+            aws_service = %dependency,
+            aws_error_code = %code,
+            resource = %resource,
+            cause = %chain(error),
+            "the deployment is misconfigured"
+        ),
     }
 }

@@ -12,7 +12,7 @@ pub struct FixtureWorld {
     pub github_login: String,
     pub oauth_token: String,
     pub installed_at: String,
-    /// All active.
+    /// Active ones, and earlier connections a disconnect made inactive.
     pub installations: Vec<FixtureInstallation>,
     /// What the code graph holds, by repository.
     pub graph: BTreeMap<String, RepositoryGraph>,
@@ -23,6 +23,9 @@ pub struct FixtureInstallation {
     pub repo: String,
     pub installation_id: String,
     pub webhook_id: Option<u64>,
+    /// When a disconnect made it inactive; `None`: active.
+    #[serde(default)]
+    pub disconnected_at: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -35,25 +35,30 @@ fn installed(path: &str) -> PathBuf {
 }
 
 impl Prism {
+    /// GitHub mocked from its description: every valid request gets the
+    /// description's example answer.
     pub async fn github() -> Self {
-        start_off_runtime("Prism", Self::start_blocking).await
+        start_off_runtime("Prism", || Self::start_blocking(None)).await
     }
 
-    fn start_blocking() -> Self {
+    /// A validating proxy in front of `upstream`: a valid request is
+    /// forwarded and answered by it, an invalid one refused with 422 and
+    /// never forwarded. For answers the description's examples do not give.
+    pub async fn github_in_front_of(upstream: &str) -> Self {
+        let upstream = upstream.to_owned();
+        start_off_runtime("Prism", move || Self::start_blocking(Some(&upstream))).await
+    }
+
+    fn start_blocking(upstream: Option<&str>) -> Self {
         let port = free_port();
         let mut command = Command::new(installed("node_modules/.bin/prism"));
         command
-            .args([
-                "mock",
-                "--errors",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
+            .arg(if upstream.is_some() { "proxy" } else { "mock" })
+            .args(["--errors", "-h", "127.0.0.1", "-p", &port.to_string()])
             .arg(installed(
                 "node_modules/@octokit/openapi/generated/api.github.com.json",
-            ));
+            ))
+            .args(upstream);
         let (mut child, received) = spawn_with_output(&mut command, "Prism");
         if let Err(log) = wait_for_line(&received, LISTENING, STARTUP_LIMIT) {
             let _ = child.kill();

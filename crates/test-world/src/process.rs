@@ -7,7 +7,10 @@ use std::time::Duration;
 
 /// Runs a server's blocking start (spawning it, waiting for its start line)
 /// on a thread the async runtime keeps for blocking work.
-pub async fn start_off_runtime<T: Send + 'static>(server: &str, start: fn() -> T) -> T {
+pub async fn start_off_runtime<T: Send + 'static>(
+    server: &str,
+    start: impl FnOnce() -> T + Send + 'static,
+) -> T {
     tokio::task::spawn_blocking(start)
         .await
         .unwrap_or_else(|e| panic!("{server} did not start: {e}"))

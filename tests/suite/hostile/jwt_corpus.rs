@@ -6,9 +6,10 @@ use crate::support::handler::handle;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::Algorithm;
+use lambda_http::Request;
 use serde_json::{Value, json};
 
-use crate::support::events::{Answer, http_api_event};
+use crate::support::events::{Answer, http_api_event, rest_api_event};
 use crate::support::use_case::{Fakes, WEB_APP_ORIGIN};
 use test_world::jwt::{
     FIXTURE_KEY, claims, hmac_signed_with_header, hs256, now, unsigned, with_algorithm,
@@ -265,16 +266,34 @@ fn placement_attacks(valid: &str) -> Vec<(String, Headers)> {
     }
     attacks.extend([
         (
-            "cookie sent cross-site",
+            "cookie sent cross-site without an Origin",
             vec![cookie(), ("sec-fetch-site", "cross-site".into())],
         ),
         (
-            "cookie sent cross-site from the web app's origin",
+            "cookie sent cross-site from a foreign origin",
             vec![
                 cookie(),
-                ("origin", WEB_APP_ORIGIN.into()),
+                ("origin", "https://evil.example".into()),
                 ("sec-fetch-site", "cross-site".into()),
             ],
+        ),
+        (
+            "two Authorization headers, the valid one last",
+            vec![
+                ("authorization", "Bearer garbage".into()),
+                ("authorization", format!("Bearer {valid}")),
+            ],
+        ),
+        (
+            "two Authorization headers, the valid one first",
+            vec![
+                ("authorization", format!("Bearer {valid}")),
+                ("authorization", "Bearer garbage".into()),
+            ],
+        ),
+        (
+            "two Cookie headers, the attacker's access_token first",
+            vec![("cookie", "access_token=attacker".into()), cookie()],
         ),
         (
             "two access_token cookies, the attacker's first",
@@ -301,20 +320,14 @@ fn placement_attacks(valid: &str) -> Vec<(String, Headers)> {
         .collect()
 }
 
-/// Duplicate `Authorization` headers cannot be written as a JSON object, so
-/// this one is built as a REST API event with `multiValueHeaders`.
-fn duplicate_authorization_headers() -> lambda_http::Request {
-    let valid = hs256(FIXTURE_KEY, &claims(USER));
-    let event = json!({
-        "resource": "/api/v1/repos/{owner}/{repo}/install",
-        "path": PATH,
-        "httpMethod": "DELETE",
-        "headers": {},
-        "multiValueHeaders": {"Authorization": [format!("Bearer {valid}"), "Bearer garbage"]},
-        "requestContext": {"stage": "prod", "httpMethod": "DELETE", "path": format!("/prod{PATH}"), "requestId": "r", "accountId": "1", "resourceId": "x", "apiId": "a", "identity": {"sourceIp": "127.0.0.1"}},
-        "isBase64Encoded": false
-    });
-    nectr_disconnect::http::lambda_event::request_from_json(&event.to_string()).unwrap()
+/// The request as each kind of API Gateway delivers it: the same rules hold
+/// behind every event source (CONTRACT §2).
+fn through_every_source(headers: &[(&str, String)]) -> [(&'static str, Request); 2] {
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    [
+        ("HTTP API", http_api_event("DELETE", PATH, &headers)),
+        ("REST API", rest_api_event("DELETE", PATH, &headers)),
+    ]
 }
 
 fn connected() -> Fakes {
@@ -329,33 +342,27 @@ async fn send(request: lambda_http::Request) -> (Answer, Fakes) {
 
 #[tokio::test]
 async fn every_attack_in_the_corpus_is_401_and_changes_nothing() {
-    let mut requests: Vec<(String, lambda_http::Request)> = attacks()
-        .into_iter()
-        .map(|(name, headers)| {
-            let headers: Vec<(&str, &str)> =
-                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            (name, http_api_event("DELETE", PATH, &headers))
-        })
-        .collect();
-    requests.push((
-        "duplicate Authorization headers".into(),
-        duplicate_authorization_headers(),
-    ));
-    let count = requests.len();
+    let attacks = attacks();
+    let count = attacks.len();
 
-    for (name, request) in requests {
-        let (answer, fakes) = send(request).await;
+    for (attack, headers) in attacks {
+        for (source, request) in through_every_source(&headers) {
+            let name = format!("{attack} ({source})");
+            let (answer, fakes) = send(request).await;
 
-        assert_eq!(answer.status, 401, "{name}: {}", answer.body);
-        assert_eq!(answer.body, json!({"detail": "Unauthorized"}), "{name}");
-        assert_eq!(answer.header("www-authenticate"), Some("Bearer"), "{name}");
-        assert!(
-            fakes.store.installations().iter().all(|i| i.is_active),
-            "{name}"
-        );
-        assert!(fakes.webhooks.calls().is_empty(), "{name}");
+            assert_eq!(answer.status, 401, "{name}: {}", answer.body);
+            assert_eq!(answer.body, json!({"detail": "Unauthorized"}), "{name}");
+            assert_eq!(answer.header("www-authenticate"), Some("Bearer"), "{name}");
+            assert!(
+                fakes.store.installations().iter().all(|i| i.is_active),
+                "{name}"
+            );
+            assert!(fakes.webhooks.calls().is_empty(), "{name}");
+        }
     }
-    println!("JWT attack corpus: {count} cases, all refused");
+    println!(
+        "JWT attack corpus: {count} cases, each behind an HTTP API and a REST API, all refused"
+    );
 }
 
 #[tokio::test]
@@ -403,6 +410,14 @@ async fn benign_variants_next_to_the_attacks_still_work() {
             ],
         ),
         (
+            "cookie from the web app's origin on another site",
+            vec![
+                ("cookie", format!("access_token={valid}")),
+                ("origin", WEB_APP_ORIGIN.into()),
+                ("sec-fetch-site", "cross-site".into()),
+            ],
+        ),
+        (
             "Authorization from a foreign origin, cross-site",
             vec![
                 ("authorization", format!("Bearer {valid}")),
@@ -411,8 +426,9 @@ async fn benign_variants_next_to_the_attacks_still_work() {
             ],
         ),
     ] {
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (answer, _) = send(http_api_event("DELETE", PATH, &headers)).await;
-        assert_eq!(answer.status, 200, "{name}: {}", answer.body);
+        for (source, request) in through_every_source(&headers) {
+            let (answer, _) = send(request).await;
+            assert_eq!(answer.status, 200, "{name} ({source}): {}", answer.body);
+        }
     }
 }

@@ -14,7 +14,7 @@ use nectr_disconnect::app::{self, AwsClients, WebhookWorker};
 use nectr_disconnect::domain::CleanupJob;
 
 use crate::support::queue::Queue;
-use crate::support::subject::{USER, cleanup_job};
+use crate::support::subject::{DISCONNECTED_AT, USER, cleanup_job};
 use crate::support::tls;
 use crate::support::world::{Item, MAX_RECEIVES, Seed, World, sdk_config};
 use test_world::fault_proxy::FaultProxy;
@@ -70,7 +70,7 @@ async fn disconnected_with_a_job() -> Cleanup {
 
 /// The job of the disconnect the world seeded: its `disconnected_at`.
 fn job() -> CleanupJob {
-    cleanup_job("2026-02-03T04:05:06Z")
+    cleanup_job(DISCONNECTED_AT)
 }
 
 fn delete_of_the_hook(response: ResponseTemplate) -> Mock {

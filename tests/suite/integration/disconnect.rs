@@ -9,7 +9,7 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use nectr_disconnect::adapters::DynamoDbInstallations;
+use nectr_disconnect::adapters::{DynamoDbInstallations, dynamodb};
 use nectr_disconnect::domain::{Installation, RepoName, UserId};
 use nectr_disconnect::ports::{Deactivation, Disconnection, InstallationStore};
 
@@ -266,7 +266,9 @@ async fn deactivate_directly(
     webhook_id: Option<u64>,
 ) -> Deactivation {
     let store = DynamoDbInstallations::new(world.aws.dynamodb.clone(), TABLE);
+    let repo = RepoName::parse("acme", "my-backend").unwrap();
     let installation = Installation {
+        sort_key: dynamodb::installation_sk(&repo, installation_id),
         installation_id: installation_id.into(),
         repo_full_name: "acme/my-backend".into(),
         webhook_id,
@@ -274,7 +276,7 @@ async fn deactivate_directly(
     store
         .deactivate(&Disconnection {
             user: &UserId::new(USER),
-            repo: &RepoName::parse("acme", "my-backend").unwrap(),
+            repo: &repo,
             installation: &installation,
             at: SystemTime::now(),
         })

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::RequestExt;
 use serde_json::json;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use nectr_disconnect::app::AwsClients;
@@ -16,6 +16,9 @@ use test_world::free_port;
 
 use crate::support::subject::USER;
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
+/// The token `World::connect` encrypts for the user.
+const CONNECTED_TOKEN: &str = "gho_connectedtoken";
+const USER_AGENT: &str = concat!("nectr-disconnect/", env!("CARGO_PKG_VERSION"));
 
 async fn connected_world(webhook_id: Option<u64>) -> (World, (String, String)) {
     let mut world = World::start().await;
@@ -50,7 +53,6 @@ async fn assert_disconnected_with(world: &World, key: &(String, String), webhook
 async fn each_github_answer_is_reported_and_still_disconnects() {
     let answers = [
         (ResponseTemplate::new(204), "removed"),
-        (ResponseTemplate::new(404), "already_gone"),
         (
             ResponseTemplate::new(403)
                 .set_body_json(json!({"message": "Must have admin rights to Repository."})),
@@ -67,6 +69,113 @@ async fn each_github_answer_is_reported_and_still_disconnects() {
         let (world, key) = connected_world(Some(42)).await;
         github_answers(&world, response).await;
         assert_disconnected_with(&world, &key, webhook).await;
+    }
+}
+
+/// GitHub's answer to `GET /repos/acme/my-backend` for a token whose user
+/// may or may not administer the repository.
+fn repository(admin: bool) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": 1296269,
+        "full_name": "acme/my-backend",
+        "private": true,
+        "permissions": {"admin": admin, "maintain": admin, "push": true, "triage": true, "pull": true}
+    }))
+}
+
+/// The repository check after a 404 answers `response`, and only to the
+/// request the DELETE was: the same token and GitHub's headers.
+async fn repository_answers(world: &World, response: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/my-backend"))
+        .and(header("authorization", format!("Bearer {CONNECTED_TOKEN}")))
+        .and(header("accept", "application/vnd.github+json"))
+        .and(header("x-github-api-version", "2022-11-28"))
+        .and(header("user-agent", USER_AGENT))
+        .respond_with(response)
+        .mount(&world.github)
+        .await;
+}
+
+/// GitHub answers 404 both for a hook that is gone and for a token that
+/// may not administer the repository (CONTRACT §5).
+#[tokio::test]
+async fn a_404_is_already_gone_only_when_the_caller_still_administers_the_repository() {
+    let answers = [
+        (repository(true), "already_gone"),
+        (repository(false), "failed"),
+        (ResponseTemplate::new(404), "failed"),
+        (
+            ResponseTemplate::new(403).set_body_json(json!({"message": "Resource not accessible"})),
+            "failed",
+        ),
+    ];
+    for (answer, webhook) in answers {
+        let (world, key) = connected_world(Some(42)).await;
+        github_answers(&world, ResponseTemplate::new(404)).await;
+        repository_answers(&world, answer).await;
+
+        assert_disconnected_with(&world, &key, webhook).await;
+
+        let asked: Vec<String> = world
+            .github
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.url.path()))
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                format!("DELETE {HOOK}"),
+                "GET /repos/acme/my-backend".into()
+            ],
+            "{webhook}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn only_a_404_costs_the_repository_check() {
+    let (world, key) = connected_world(Some(42)).await;
+    github_answers(&world, ResponseTemplate::new(204)).await;
+    repository_answers(&world, repository(true)).await;
+
+    assert_disconnected_with(&world, &key, "removed").await;
+
+    assert_eq!(world.github.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_repository_check_that_fails_transiently_is_a_transient_failure_of_the_removal() {
+    for (answer, case) in [
+        (ResponseTemplate::new(502), "502"),
+        (
+            ResponseTemplate::new(403)
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", "18446744073709551615"),
+            "rate limit",
+        ),
+        (
+            repository(true).set_delay(Duration::from_secs(5)),
+            "time-out",
+        ),
+    ] {
+        let (mut world, key) = connected_world(Some(42)).await;
+        world.use_cleanup_queue().await;
+        github_answers(&world, ResponseTemplate::new(404)).await;
+        repository_answers(&world, answer).await;
+
+        let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+        assert_eq!(answer.status, 200, "{case}");
+        assert_eq!(answer.body, world.disconnected_body("scheduled"), "{case}");
+        assert_eq!(
+            world.item(&key).await["is_active"],
+            AttributeValue::Bool(false),
+            "{case}"
+        );
     }
 }
 

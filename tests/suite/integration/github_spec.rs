@@ -1,8 +1,14 @@
-//! The webhook delete is a valid request by GitHub's own OpenAPI description:
-//! Prism, serving that description with request validation on, stands in for
-//! GitHub.
+//! The webhook delete, and the repository check a 404 leads to, are valid
+//! requests by GitHub's own OpenAPI description: Prism, serving that
+//! description with request validation on, stands in for GitHub, as a mock
+//! or in front of a stub that answers what the examples do not.
+
+use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::world::World;
 use test_world::prism::Prism;
@@ -45,4 +51,78 @@ async fn the_webhook_delete_is_a_valid_request_by_githubs_openapi_description() 
         assert_eq!(lines.len(), 1, "{log:#?}");
         assert!(lines[0].contains(says), "{log:#?}");
     }
+}
+
+/// GitHub's 404, as its description gives it (`basic-error`).
+fn not_found() -> ResponseTemplate {
+    ResponseTemplate::new(404).set_body_json(json!({
+        "message": "Not Found",
+        "documentation_url": "https://docs.github.com/rest",
+        "status": "404"
+    }))
+}
+
+#[tokio::test]
+async fn the_repository_check_after_a_404_is_a_valid_request_by_githubs_openapi_description() {
+    let upstream = MockServer::start().await;
+    for verb in ["DELETE", "GET"] {
+        Mock::given(method(verb))
+            .respond_with(not_found())
+            .mount(&upstream)
+            .await;
+    }
+    let upstream_url = upstream.uri();
+    let (mut world, prism) = tokio::join!(World::start(), Prism::github_in_front_of(&upstream_url));
+    let key = world.connect(USER, Some(42)).await;
+    world.env.insert("GITHUB_API_URL", prism.url.clone());
+    // The control: a request the description does not allow is refused
+    // and never forwarded.
+    let invalid = reqwest::Client::new()
+        .get(format!(
+            "{}/repos/acme/my-backend/hooks/not-a-number",
+            prism.url
+        ))
+        .send()
+        .await
+        .expect("Prism answers");
+    assert_eq!(invalid.status(), 422);
+    assert!(upstream.received_requests().await.unwrap().is_empty());
+    // Its log line may come after its answer: drained before the real run.
+    let give_up = Instant::now() + Duration::from_secs(10);
+    let mut control = Vec::new();
+    while !control
+        .iter()
+        .any(|line: &String| line.contains("Invalid request"))
+    {
+        assert!(Instant::now() < give_up, "{control:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        control.extend(prism.log());
+    }
+
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_eq!(answer.status, 200);
+    // A 404 for the repository too: the token may not administer it.
+    assert_eq!(answer.body["webhook"], "failed", "{}", answer.body);
+    assert_eq!(
+        world.item(&key).await["is_active"],
+        AttributeValue::Bool(false)
+    );
+    // Prism forwarded both: each passed its validation.
+    let forwarded: Vec<String> = upstream
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    assert_eq!(
+        forwarded,
+        [
+            "DELETE /repos/acme/my-backend/hooks/42",
+            "GET /repos/acme/my-backend"
+        ]
+    );
+    let log = prism.log();
+    assert!(!log.iter().any(|line| line.contains("error")), "{log:#?}");
 }

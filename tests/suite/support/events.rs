@@ -1,5 +1,6 @@
-//! API Gateway HTTP API (payload 2.0) events, built the way API Gateway
-//! sends them and parsed by lambda_http like any event.
+//! API Gateway events, built the way API Gateway sends them and parsed by
+//! lambda_http like any event: HTTP API (payload 2.0) by default, REST API
+//! (payload 1.0) where a test says so.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,17 +13,29 @@ pub fn http_api_event(method: &str, path: &str, headers: &[(&str, &str)]) -> Req
 }
 
 /// The event as JSON, for tests that add odd fields before parsing it.
+/// As an HTTP API delivers them, `Cookie` headers become the `cookies`
+/// array, and repeated headers one value joined by commas.
 pub fn http_api_json(method: &str, path: &str, headers: &[(&str, &str)]) -> Value {
-    let headers: Map<String, Value> = headers
-        .iter()
-        .map(|(name, value)| (name.to_ascii_lowercase(), Value::from(*value)))
-        .collect();
-    json!({
+    let mut joined: Map<String, Value> = Map::new();
+    let mut cookies: Vec<Value> = Vec::new();
+    for (name, value) in headers {
+        let name = name.to_ascii_lowercase();
+        if name == "cookie" {
+            cookies.extend(value.split("; ").map(Value::from));
+            continue;
+        }
+        let value = match joined.get(&name).and_then(Value::as_str) {
+            Some(earlier) => format!("{earlier},{value}"),
+            None => (*value).to_owned(),
+        };
+        joined.insert(name, value.into());
+    }
+    let mut event = json!({
         "version": "2.0",
         "routeKey": "DELETE /api/v1/repos/{owner}/{repo}/install",
         "rawPath": path,
         "rawQueryString": "",
-        "headers": headers,
+        "headers": joined,
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
@@ -41,12 +54,54 @@ pub fn http_api_json(method: &str, path: &str, headers: &[(&str, &str)]) -> Valu
             "timeEpoch": 1767225600000u64
         },
         "isBase64Encoded": false
-    })
+    });
+    if !cookies.is_empty() {
+        event["cookies"] = cookies.into();
+    }
+    event
+}
+
+/// A REST API proxy event (payload 1.0, stage `prod`) as API Gateway
+/// sends it: every value of each header in `multiValueHeaders`, only the
+/// last one in `headers`.
+pub fn rest_api_event(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
+    let mut single: Map<String, Value> = Map::new();
+    let mut multi: Map<String, Value> = Map::new();
+    for (name, value) in headers {
+        single.insert((*name).to_owned(), (*value).into());
+        let values = multi
+            .entry((*name).to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(values) = values {
+            values.push((*value).into());
+        }
+    }
+    request(json!({
+        "resource": "/api/v1/repos/{owner}/{repo}/install",
+        "path": path,
+        "httpMethod": method,
+        "headers": single,
+        "multiValueHeaders": multi,
+        "queryStringParameters": null,
+        "multiValueQueryStringParameters": null,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "httpMethod": method,
+            "identity": {"sourceIp": "127.0.0.1"},
+            "path": format!("/prod{path}"),
+            "requestId": "test-request",
+            "resourceId": "x",
+            "stage": "prod"
+        },
+        "body": null,
+        "isBase64Encoded": false
+    }))
 }
 
 /// The event as the binary's runtime turns it into a request.
 pub fn request(event: Value) -> Request {
-    request_from_json(&event.to_string()).expect("a valid HTTP API event")
+    request_from_json(&event.to_string()).expect("a valid API Gateway event")
 }
 
 /// A response with its body parsed as JSON.

@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
+use nectr_disconnect::adapters::dynamodb;
+use nectr_disconnect::budget;
 use nectr_disconnect::domain::{
-    Ciphertext, CleanupJob, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys,
-    User, UserId,
+    Ciphertext, CleanupJob, Installation, InstallationRecord, KeptGraph, OAuthToken, RepoName,
+    SigningKey, SigningKeys, User, UserId, rfc3339,
 };
 use nectr_disconnect::ports::{
     CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError,
@@ -16,6 +18,8 @@ use nectr_disconnect::ports::{
     WebhookRemoval, WebhookRemover,
 };
 use test_world::secrets;
+
+use super::subject::DISCONNECTED_AT;
 
 /// How a fake dependency misbehaves when told to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,16 +50,24 @@ pub struct StoredInstallation {
     pub repo_key: String,
     pub installation: Installation,
     pub is_active: bool,
-    pub disconnected_at: Option<SystemTime>,
+    /// RFC 3339, as the disconnect writes it.
+    pub disconnected_at: Option<String>,
 }
 
 impl StoredInstallation {
-    /// Whether this is the item the disconnection addresses: the key's
-    /// user, repository and installation id.
+    /// Whether this is the item the disconnection addresses: the user's,
+    /// with the sort key the lookup found.
     fn is(&self, disconnection: &Disconnection<'_>) -> bool {
         &self.user == disconnection.user
-            && self.repo_key == disconnection.repo.lowercase_full_name()
-            && self.installation.installation_id == disconnection.installation.installation_id
+            && self.installation.sort_key == disconnection.installation.sort_key
+    }
+
+    fn record(&self) -> InstallationRecord {
+        InstallationRecord {
+            installation: self.installation.clone(),
+            is_active: self.is_active,
+            disconnected_at: self.disconnected_at.clone(),
+        }
     }
 }
 
@@ -94,6 +106,8 @@ impl FakeStore {
         lock(&self.0).users.insert(UserId::new(id), user);
     }
 
+    /// An installation as the rest of Nectr writes it; one seeded inactive
+    /// was disconnected at `DISCONNECTED_AT`.
     pub fn add_installation(
         &self,
         user: &str,
@@ -102,16 +116,39 @@ impl FakeStore {
         webhook_id: Option<u64>,
         is_active: bool,
     ) {
+        let disconnected_at = (!is_active).then_some(DISCONNECTED_AT);
+        self.add(
+            user,
+            repo_full_name,
+            installation_id,
+            webhook_id,
+            disconnected_at,
+        );
+    }
+
+    /// An installation that is active unless `disconnected_at` says when a
+    /// disconnect made it inactive.
+    pub fn add(
+        &self,
+        user: &str,
+        repo_full_name: &str,
+        installation_id: &str,
+        webhook_id: Option<u64>,
+        disconnected_at: Option<&str>,
+    ) {
+        let repo = RepoName::parse_full_name(repo_full_name)
+            .expect("a seeded repository has a valid name");
         lock(&self.0).installations.push(StoredInstallation {
             user: UserId::new(user),
-            repo_key: repo_full_name.to_ascii_lowercase(),
+            repo_key: repo.lowercase_full_name(),
             installation: Installation {
+                sort_key: dynamodb::installation_sk(&repo, installation_id),
                 installation_id: installation_id.into(),
                 repo_full_name: repo_full_name.into(),
                 webhook_id,
             },
-            is_active,
-            disconnected_at: None,
+            is_active: disconnected_at.is_none(),
+            disconnected_at: disconnected_at.map(str::to_owned),
         });
     }
 
@@ -174,6 +211,25 @@ impl InstallationStore for FakeStore {
             .collect())
     }
 
+    async fn find_installation(
+        &self,
+        user: &UserId,
+        repo: &RepoName,
+        installation_id: &str,
+    ) -> Result<Option<InstallationRecord>, DependencyError> {
+        let key = repo.lowercase_full_name();
+        Ok(self
+            .call()?
+            .installations
+            .iter()
+            .find(|i| {
+                &i.user == user
+                    && i.repo_key == key
+                    && i.installation.installation_id == installation_id
+            })
+            .map(StoredInstallation::record))
+    }
+
     async fn deactivate(
         &self,
         disconnection: &Disconnection<'_>,
@@ -197,7 +253,7 @@ impl InstallationStore for FakeStore {
             match target {
                 Some(stored) => {
                     stored.is_active = false;
-                    stored.disconnected_at = Some(disconnection.at);
+                    stored.disconnected_at = Some(rfc3339(disconnection.at));
                     Deactivation::Deactivated
                 }
                 None => Deactivation::NotActive,
@@ -214,10 +270,15 @@ impl InstallationStore for FakeStore {
         disconnection: &Disconnection<'_>,
     ) -> Result<bool, DependencyError> {
         Ok(self.call()?.installations.iter().any(|i| {
-            i.is(disconnection) && !i.is_active && i.disconnected_at == Some(disconnection.at)
+            i.is(disconnection)
+                && !i.is_active
+                && i.disconnected_at == Some(rfc3339(disconnection.at))
         }))
     }
 }
+
+/// Something that happens elsewhere while a fake is called.
+type Meanwhile = Arc<dyn Fn() + Send + Sync>;
 
 #[derive(Default)]
 struct TokensState {
@@ -226,6 +287,7 @@ struct TokensState {
     tokens: HashMap<(String, Vec<u8>), String>,
     calls: usize,
     fault: Option<Fault>,
+    meanwhile: Option<Meanwhile>,
 }
 
 #[derive(Clone, Default)]
@@ -247,6 +309,11 @@ impl FakeTokens {
     pub fn fail_with(&self, fault: Fault) {
         lock(&self.0).fault = Some(fault);
     }
+
+    /// `meanwhile` happens while a token is being decrypted.
+    pub fn while_decrypting(&self, meanwhile: impl Fn() + Send + Sync + 'static) {
+        lock(&self.0).meanwhile = Some(Arc::new(meanwhile));
+    }
 }
 
 impl TokenDecryptor for FakeTokens {
@@ -255,6 +322,10 @@ impl TokenDecryptor for FakeTokens {
         user: &UserId,
         ciphertext: &Ciphertext,
     ) -> Result<OAuthToken, DecryptError> {
+        let meanwhile = lock(&self.0).meanwhile.clone();
+        if let Some(meanwhile) = meanwhile {
+            meanwhile();
+        }
         let mut state = lock(&self.0);
         state.calls += 1;
         if let Some(fault) = state.fault {
@@ -272,6 +343,7 @@ impl TokenDecryptor for FakeTokens {
 
 struct KeysState {
     current: Vec<u8>,
+    current_created: Option<SystemTime>,
     previous: Option<Vec<u8>>,
     fetches: usize,
     fault: Option<Fault>,
@@ -285,6 +357,7 @@ impl FakeKeys {
         secrets::register_bytes(current);
         Self(Arc::new(Mutex::new(KeysState {
             current: current.to_vec(),
+            current_created: Some(SystemTime::now()),
             previous: None,
             fetches: 0,
             fault: None,
@@ -294,10 +367,21 @@ impl FakeKeys {
     /// What a Secrets Manager rotation does: the current key becomes the
     /// previous one.
     pub fn rotate(&self, new_current: &[u8]) {
+        self.rotated_ago(new_current, Duration::ZERO);
+    }
+
+    /// A rotation that happened `ago`: the new current key was created then.
+    pub fn rotated_ago(&self, new_current: &[u8], ago: Duration) {
         secrets::register_bytes(new_current);
         let mut state = lock(&self.0);
         let old = std::mem::replace(&mut state.current, new_current.to_vec());
         state.previous = Some(old);
+        state.current_created = Some(SystemTime::now() - ago);
+    }
+
+    /// The store stops saying when the current key was created.
+    pub fn forget_creation_date(&self) {
+        lock(&self.0).current_created = None;
     }
 
     pub fn fetches(&self) -> usize {
@@ -322,6 +406,7 @@ impl SigningKeySource for FakeKeys {
         }
         Ok(SigningKeys {
             current: SigningKey::new(state.current.clone()),
+            current_created: state.current_created,
             previous: state.previous.clone().map(SigningKey::new),
         })
     }
@@ -340,6 +425,9 @@ pub struct WebhookCall {
 struct WebhooksState {
     removal: WebhookRemoval,
     calls: Vec<WebhookCall>,
+    /// GitHub never answers: each call ends at its timeout, this long, or
+    /// at the deadline, transient, as the adapter does.
+    hangs_for: Option<Duration>,
 }
 
 #[derive(Clone)]
@@ -350,6 +438,7 @@ impl Default for FakeWebhooks {
         Self(Arc::new(Mutex::new(WebhooksState {
             removal: WebhookRemoval::Removed,
             calls: Vec::new(),
+            hangs_for: None,
         })))
     }
 }
@@ -357,6 +446,11 @@ impl Default for FakeWebhooks {
 impl FakeWebhooks {
     pub fn answer(&self, removal: WebhookRemoval) {
         lock(&self.0).removal = removal;
+    }
+
+    /// GitHub stops answering; each call gives up after `timeout`.
+    pub fn hang(&self, timeout: Duration) {
+        lock(&self.0).hangs_for = Some(timeout);
     }
 
     pub fn calls(&self) -> Vec<WebhookCall> {
@@ -375,15 +469,22 @@ impl WebhookRemover for FakeWebhooks {
         token: &OAuthToken,
         repo: &RepoName,
         webhook_id: u64,
-        _deadline: Instant,
+        deadline: Instant,
     ) -> WebhookRemoval {
-        let mut state = lock(&self.0);
-        state.calls.push(WebhookCall {
-            token: token.expose().into(),
-            repo: repo.to_string(),
-            webhook_id,
-        });
-        state.removal
+        let hangs_for = {
+            let mut state = lock(&self.0);
+            state.calls.push(WebhookCall {
+                token: token.expose().into(),
+                repo: repo.to_string(),
+                webhook_id,
+            });
+            state.hangs_for
+        };
+        if let Some(timeout) = hangs_for {
+            tokio::time::sleep_until(budget::limit(deadline, timeout).into()).await;
+            return TRANSIENT;
+        }
+        lock(&self.0).removal
     }
 
     fn settings_url(&self, repo: &RepoName, webhook_id: u64) -> String {

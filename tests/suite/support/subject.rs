@@ -8,9 +8,12 @@ pub const USER: &str = "user-1";
 pub const CIPHERTEXT: &[u8] = b"ciphertext-of-user-1";
 /// USER's OAuth token as KMS gives it back.
 pub const OAUTH_TOKEN: &str = "gho_user1token";
+/// When every installation seeded inactive was disconnected.
+pub const DISCONNECTED_AT: &str = "2026-02-03T04:05:06Z";
 
 /// The job a disconnect of USER's acme/my-backend (`inst-1`, webhook 42)
-/// queues when GitHub fails transiently.
+/// queues when GitHub fails transiently; an installation seeded inactive
+/// vouches for it with `DISCONNECTED_AT`.
 pub fn cleanup_job(disconnected_at: &str) -> CleanupJob {
     CleanupJob {
         user_id: USER.into(),

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
+use nectr_disconnect::budget;
 use nectr_disconnect::cleanup::WebhookCleanup;
 use nectr_disconnect::disconnect::{DisconnectError, DisconnectRepository, DisconnectRequest};
 use nectr_disconnect::domain::{
@@ -78,6 +79,7 @@ impl Fakes {
             installations: self.store.clone(),
             tokens: self.tokens.clone(),
             webhooks: self.webhooks.clone(),
+            time_per_job: budget::time_per_cleanup_job(Duration::from_secs(3)),
         }
     }
 
@@ -100,6 +102,7 @@ impl Fakes {
                 KeyLifetime {
                     ttl: Duration::from_secs(300),
                     stale: Duration::from_secs(3_600),
+                    previous: Duration::from_secs(86_400),
                 },
             ),
             installations: self.store.clone(),

@@ -25,7 +25,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::events::{Answer, http_api_event};
 use super::queue::Queue;
-use super::subject::USER;
+use super::subject::{DISCONNECTED_AT, USER};
 use super::tls;
 use test_world::free_port;
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
@@ -336,7 +336,7 @@ impl World {
             item.insert("webhook_id".into(), AttributeValue::N(id.to_string()));
         }
         if !installation.is_active {
-            item.insert("disconnected_at".into(), s("2026-02-03T04:05:06Z"));
+            item.insert("disconnected_at".into(), s(DISCONNECTED_AT));
         }
         self.put(item).await;
         (pk, sk)

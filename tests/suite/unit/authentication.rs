@@ -14,9 +14,12 @@ use test_world::jwt::{
 
 const TTL: Duration = Duration::from_secs(300);
 const STALE: Duration = Duration::from_secs(3_600);
+/// `JWT_PREVIOUS_KEY_SECONDS`' default: the web app's token lifetime.
+const PREVIOUS: Duration = Duration::from_secs(86_400);
 const LIFETIME: KeyLifetime = KeyLifetime {
     ttl: TTL,
     stale: STALE,
+    previous: PREVIOUS,
 };
 
 fn authenticator(keys: &FakeKeys) -> Authenticator<FakeKeys> {
@@ -268,6 +271,41 @@ async fn a_token_signed_with_the_previous_key_is_accepted_during_rotation() {
     );
 }
 
+#[tokio::test]
+async fn the_previous_key_dies_one_window_after_the_rotation_that_replaced_it() {
+    for (rotated, accepted) in [
+        (PREVIOUS - Duration::from_secs(60), true),
+        (PREVIOUS + Duration::from_secs(1), false),
+    ] {
+        let keys = FakeKeys::new(b"leaked-key");
+        keys.rotated_ago(b"new-key", rotated);
+        let auth = authenticator(&keys);
+
+        let leaked = authenticate(&auth, &hs256(b"leaked-key", &claims("user-1"))).await;
+        let current = authenticate(&auth, &hs256(b"new-key", &claims("user-1"))).await;
+
+        assert_eq!(
+            leaked.is_ok(),
+            accepted,
+            "rotated {rotated:?} ago: {leaked:?}"
+        );
+        assert_eq!(current.unwrap(), "user-1");
+    }
+}
+
+#[tokio::test]
+async fn without_the_rotations_date_the_previous_key_is_not_accepted() {
+    let keys = FakeKeys::new(b"old-key");
+    keys.rotate(b"new-key");
+    keys.forget_creation_date();
+    let auth = authenticator(&keys);
+
+    assert_unauthorized(
+        authenticate(&auth, &hs256(b"old-key", &claims("user-1"))).await,
+        "previous key, creation date unknown",
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn keys_are_cached_until_the_ttl_passes() {
     let keys = FakeKeys::new(FIXTURE_KEY);
@@ -460,14 +498,15 @@ async fn cookie_user(
 }
 
 #[tokio::test]
-async fn with_allowed_origins_a_cookie_from_another_origin_or_cross_site_is_unauthorized() {
+async fn with_allowed_origins_a_cookie_from_another_origin_or_cross_site_without_one_is_unauthorized()
+ {
     let auth = guarded(&FakeKeys::new(FIXTURE_KEY));
     for (origin, cross_site) in [
         (Some("https://evil.example"), false),
+        (Some("https://evil.example"), true),
         (Some("null"), false),
         (Some("http://app.nectr.ai"), false),
         (None, true),
-        (Some("https://app.nectr.ai"), true),
     ] {
         assert_unauthorized(
             cookie_user(&auth, cookie(origin, cross_site)).await,
@@ -490,6 +529,18 @@ async fn with_allowed_origins_the_web_apps_cookie_is_accepted() {
             "{origin:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_allowed_origin_is_accepted_whatever_sec_fetch_site_says() {
+    let auth = guarded(&FakeKeys::new(FIXTURE_KEY));
+    assert_eq!(
+        cookie_user(&auth, cookie(Some("https://app.nectr.ai"), true))
+            .await
+            .unwrap(),
+        "user-1",
+        "the web app on another site than the API"
+    );
 }
 
 #[tokio::test]

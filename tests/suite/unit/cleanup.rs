@@ -1,20 +1,21 @@
 //! The cleanup worker (CONTRACT §9) over in-memory fakes: each outcome of
 //! one job, and how a batch is reported back to SQS.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 
-use nectr_disconnect::cleanup::CleanupOutcome;
+use nectr_disconnect::budget::ANSWER_MARGIN;
+use nectr_disconnect::cleanup::{CleanupOutcome, WebhookCleanup};
 use nectr_disconnect::domain::CleanupJob;
 use nectr_disconnect::ports::WebhookRemoval;
 use nectr_disconnect::worker::CleanupHandler;
 
 use crate::support::fakes::{Fault, TRANSIENT, WebhookCall};
 use crate::support::handler::metric_settings;
-use crate::support::subject::{OAUTH_TOKEN, USER, cleanup_job};
-use crate::support::use_case::Fakes;
+use crate::support::subject::{CIPHERTEXT, DISCONNECTED_AT, OAUTH_TOKEN, USER, cleanup_job};
+use crate::support::use_case::{FakePorts, Fakes};
 
 /// USER disconnected acme/my-backend (webhook 42): the installation is
 /// inactive, the job names its hook.
@@ -33,7 +34,7 @@ fn reconnected_with(webhook_id: u64) -> Fakes {
 }
 
 fn job() -> CleanupJob {
-    cleanup_job("2026-12-02T03:04:05.123456Z")
+    cleanup_job(DISCONNECTED_AT)
 }
 
 async fn clean(fakes: &Fakes) -> CleanupOutcome {
@@ -83,31 +84,113 @@ async fn a_reconnect_with_another_hook_does_not_save_the_old_one() {
 }
 
 #[tokio::test]
+async fn a_reconnect_while_the_token_is_decrypted_keeps_its_hook() {
+    let fakes = disconnected();
+    let store = fakes.store.clone();
+    fakes.tokens.while_decrypting(move || {
+        store.add_installation(USER, "acme/my-backend", "inst-2", Some(42), true);
+    });
+
+    assert_eq!(clean(&fakes).await, CleanupOutcome::InUse);
+    assert_eq!(fakes.tokens.calls(), 1);
+    assert!(fakes.webhooks.calls().is_empty(), "the DELETE was not sent");
+}
+
+#[tokio::test]
 async fn a_refusal_or_a_missing_user_or_token_is_left_behind() {
     let refused = disconnected();
     refused.webhooks.answer(WebhookRemoval::Refused);
-    let no_user = Fakes::new();
-    no_user
-        .store
-        .add_installation(USER, "acme/my-backend", "inst-1", Some(42), false);
-    let no_token = Fakes::new();
+    let no_admin = disconnected();
+    no_admin.webhooks.answer(WebhookRemoval::NoAdminAccess);
+    let inactive_installation = |fakes: Fakes| {
+        fakes
+            .store
+            .add_installation(USER, "acme/my-backend", "inst-1", Some(42), false);
+        fakes
+    };
+    let no_user = inactive_installation(Fakes::new());
+    let no_token = inactive_installation(Fakes::new());
     no_token.store.add_user(USER, None);
-    let undecryptable = Fakes::new();
+    let undecryptable = inactive_installation(Fakes::new());
     undecryptable
         .store
         .add_user(USER, Some(b"not-what-kms-encrypted"));
 
-    for (case, fakes) in [
-        ("GitHub refuses", refused),
-        ("no user item", no_user),
-        ("no token", no_token),
-        ("a token KMS cannot decrypt", undecryptable),
+    for (case, fakes, reason) in [
+        ("GitHub refuses", refused, "GitHub refused"),
+        ("no admin access", no_admin, "no_admin_access"),
+        ("no user item", no_user, "the user is gone"),
+        ("no token", no_token, "the user has no GitHub token"),
+        (
+            "a token KMS cannot decrypt",
+            undecryptable,
+            "the GitHub token cannot be decrypted",
+        ),
     ] {
-        let outcome = clean(&fakes).await;
-        assert!(
-            matches!(outcome, CleanupOutcome::LeftBehind(_)),
-            "{case}: {outcome:?}"
+        assert_eq!(
+            clean(&fakes).await,
+            CleanupOutcome::LeftBehind(reason),
+            "{case}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_job_its_installation_does_not_vouch_for_is_invalid_and_github_is_never_called() {
+    let another_hook = CleanupJob {
+        webhook_id: 77,
+        ..job()
+    };
+    let another_disconnect = cleanup_job("2026-12-01T00:00:00.000000Z");
+    let another_installation = CleanupJob {
+        installation_id: "inst-forged".into(),
+        ..job()
+    };
+    let another_user = CleanupJob {
+        user_id: "user-2".into(),
+        ..job()
+    };
+    let active = Fakes::with_installation("acme/my-backend", true);
+    for (case, fakes, forged, reason) in [
+        (
+            "another hook",
+            disconnected(),
+            another_hook,
+            "the job's installation carries another webhook",
+        ),
+        (
+            "another disconnected_at",
+            disconnected(),
+            another_disconnect,
+            "the job's installation was disconnected at another time",
+        ),
+        (
+            "no such installation",
+            disconnected(),
+            another_installation,
+            "the job's installation does not exist",
+        ),
+        (
+            "another user's installation",
+            disconnected(),
+            another_user,
+            "the job's installation does not exist",
+        ),
+        (
+            "an active installation",
+            active,
+            job(),
+            "the job's installation is active",
+        ),
+    ] {
+        let outcome = fakes
+            .cleanup_worker()
+            .clean(&forged, Instant::now() + Duration::from_secs(3))
+            .await;
+
+        assert_eq!(outcome, CleanupOutcome::Invalid(reason), "{case}");
+        assert!(fakes.webhooks.calls().is_empty(), "{case}");
+        assert_eq!(fakes.tokens.calls(), 0, "{case}: no token decrypted");
     }
 }
 
@@ -148,13 +231,25 @@ fn message(id: &str, body: &str, receive_count: u32) -> SqsMessage {
 }
 
 async fn handle_batch(fakes: &Fakes, messages: Vec<SqsMessage>) -> Vec<String> {
+    let worker = fakes.cleanup_worker();
+    handle_batch_with(&worker, fakes, messages, Duration::from_secs(30)).await
+}
+
+/// One invocation with `time_left` until Lambda's deadline; the ids
+/// reported as failures.
+async fn handle_batch_with(
+    worker: &WebhookCleanup<FakePorts>,
+    fakes: &Fakes,
+    messages: Vec<SqsMessage>,
+    time_left: Duration,
+) -> Vec<String> {
     let mut event = SqsEvent::default();
     event.records = messages;
-    let worker = fakes.cleanup_worker();
-    let handler = CleanupHandler::new(&worker, &fakes.cleanup, metric_settings());
-    let response = handler
-        .handle(LambdaEvent::new(event, Context::default()))
-        .await;
+    let mut context = Context::default();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    context.deadline = (now + time_left).as_millis() as u64;
+    let handler = CleanupHandler::new(worker, &fakes.cleanup, metric_settings());
+    let response = handler.handle(LambdaEvent::new(event, context)).await;
     response
         .batch_item_failures
         .into_iter()
@@ -199,6 +294,77 @@ async fn a_failing_postponement_still_reports_the_failure() {
     let failures = handle_batch(&fakes, vec![message("m-1", &job().to_message(), 1)]).await;
 
     assert_eq!(failures, ["m-1"]);
+}
+
+#[tokio::test]
+async fn a_batch_of_hanging_hooks_stops_taking_jobs_before_the_deadline() {
+    let fakes = Fakes::new();
+    fakes.store.add_user(USER, Some(CIPHERTEXT));
+    fakes.tokens.add(USER, CIPHERTEXT, OAUTH_TOKEN);
+    let jobs: Vec<SqsMessage> = (1..=5)
+        .map(|n| {
+            let installation_id = format!("inst-{n}");
+            fakes
+                .store
+                .add_installation(USER, "acme/my-backend", &installation_id, Some(n), false);
+            let job = CleanupJob {
+                installation_id,
+                webhook_id: n,
+                ..job()
+            };
+            message(&format!("m-{n}"), &job.to_message(), 1)
+        })
+        .collect();
+    fakes.webhooks.hang(Duration::from_millis(300));
+    let worker = WebhookCleanup {
+        time_per_job: Duration::from_millis(600),
+        ..fakes.cleanup_worker()
+    };
+    let time_left = Duration::from_millis(1_600);
+    let deadline = Instant::now() + time_left;
+
+    let failures = handle_batch_with(&worker, &fakes, jobs, time_left + ANSWER_MARGIN).await;
+
+    assert!(
+        Instant::now() < deadline,
+        "the batch ended past its deadline"
+    );
+    let ids: Vec<String> = (1..=5).map(|n| format!("m-{n}")).collect();
+    assert_eq!(failures, ids, "every job comes back");
+    let tried = fakes.webhooks.webhook_ids();
+    assert!(
+        (1..5).contains(&tried.len()),
+        "some jobs are tried, the rest are not: {tried:?}"
+    );
+    assert_eq!(tried, (1..=tried.len() as u64).collect::<Vec<_>>());
+    let postponed: Vec<String> = fakes
+        .cleanup
+        .postponed()
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
+    let tried_receipts: Vec<String> = (1..=tried.len())
+        .map(|n| format!("receipt-m-{n}"))
+        .collect();
+    assert_eq!(
+        postponed, tried_receipts,
+        "only a tried job spends its backoff"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_job_is_dropped_not_retried() {
+    let fakes = disconnected();
+    let forged = CleanupJob {
+        webhook_id: 77,
+        ..job()
+    };
+
+    let failures = handle_batch(&fakes, vec![message("forged", &forged.to_message(), 1)]).await;
+
+    assert!(failures.is_empty());
+    assert!(fakes.cleanup.postponed().is_empty());
+    assert!(fakes.webhooks.calls().is_empty());
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use nectr_disconnect::disconnect::DisconnectError;
-use nectr_disconnect::domain::{Disconnected, WebhookOutcome, rfc3339};
+use nectr_disconnect::domain::{Disconnected, WebhookOutcome};
 use nectr_disconnect::ports::{DependencyError, WebhookRemoval};
 
 use crate::support::fakes::{Fault, StoredInstallation, TRANSIENT, Update, WebhookCall};
@@ -390,11 +390,7 @@ async fn a_transient_github_failure_is_scheduled_with_the_contracts_job() {
     );
     assert_eq!(
         Some(job.disconnected_at.clone()),
-        fakes
-            .store
-            .installation("inst-1")
-            .disconnected_at
-            .map(rfc3339),
+        fakes.store.installation("inst-1").disconnected_at,
         "the job carries the disconnect's own time"
     );
     assert_eq!(*delay, Duration::from_secs(60));
