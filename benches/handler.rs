@@ -11,8 +11,8 @@ use criterion::{Criterion, criterion_group};
 use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
 use nectr_disconnect::disconnect::DisconnectRepository;
 use nectr_disconnect::domain::{
-    Ciphertext, CleanupJob, Installation, KeptGraph, OAuthToken, RepoName, SigningKey, SigningKeys,
-    User, UserId,
+    Ciphertext, CleanupJob, Installation, InstallationRecord, KeptGraph, OAuthToken, RepoName,
+    SigningKey, SigningKeys, User, UserId,
 };
 use nectr_disconnect::http::Handler;
 use nectr_disconnect::http::lambda_event::request_from_json;
@@ -48,10 +48,20 @@ impl InstallationStore for Instant0 {
         repo: &RepoName,
     ) -> Result<Vec<Installation>, DependencyError> {
         Ok(vec![Installation {
+            sort_key: format!("INSTALL#{}#inst-1", repo.lowercase_full_name()),
             installation_id: "inst-1".into(),
             repo_full_name: repo.to_string(),
             webhook_id: Some(42),
         }])
+    }
+
+    async fn find_installation(
+        &self,
+        _: &UserId,
+        _: &RepoName,
+        _: &str,
+    ) -> Result<Option<InstallationRecord>, DependencyError> {
+        Ok(None)
     }
 
     async fn deactivate(&self, _: &Disconnection<'_>) -> Result<Deactivation, DependencyError> {
@@ -73,6 +83,7 @@ impl SigningKeySource for Instant0 {
     async fn fetch(&self) -> Result<SigningKeys, DependencyError> {
         Ok(SigningKeys {
             current: SigningKey::new(KEY.to_vec()),
+            current_created: None,
             previous: None,
         })
     }
@@ -206,6 +217,7 @@ fn handler_overhead(c: &mut Criterion) {
             KeyLifetime {
                 ttl: std::time::Duration::from_secs(300),
                 stale: std::time::Duration::from_secs(3_600),
+                previous: std::time::Duration::from_secs(86_400),
             },
         ),
         installations: Instant0,

@@ -16,7 +16,7 @@ use test_world::fault_proxy::{Fault, FaultProxy};
 use test_world::fixture_world::fixture_world;
 use test_world::moto::Moto;
 use test_world::tls::{LocalCa, ServerIdentity};
-use wiremock::matchers::method;
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::runtime_api::RuntimeApi;
@@ -25,24 +25,28 @@ pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// One kind of invocation: the fixture event, the status it gets, the item
-/// it deactivates, and the calls on its critical path, step by step (calls
-/// in one step run side by side).
+/// One kind of invocation: the fixture event, the status and webhook
+/// outcome it gets, the item it deactivates, and the calls on its critical
+/// path, step by step (calls in one step run side by side).
 pub struct Case {
     pub name: &'static str,
     pub event: String,
     pub status: u16,
+    /// The 200 body's `webhook`, so a case is never measured doing
+    /// something else.
+    pub webhook: Option<&'static str>,
     pub installation: Option<(&'static str, &'static str)>,
     pub steps: &'static [&'static [&'static str]],
 }
 
-pub fn cases() -> [Case; 3] {
+pub fn cases() -> [Case; 4] {
     let event = |file: &str| std::fs::read_to_string(root().join("events").join(file)).unwrap();
     [
         Case {
             name: "webhook",
             event: event("http-api-disconnect-with-webhook.json"),
             status: 200,
+            webhook: Some("removed"),
             installation: Some(("acme/my-backend", "inst-backend")),
             steps: &[
                 &["GetItem", "Query"],
@@ -50,10 +54,28 @@ pub fn cases() -> [Case; 3] {
                 &["UpdateItem", "GitHub"],
             ],
         },
+        // GitHub answers the DELETE 404, so the function asks the
+        // repository whether the caller administers it (CONTRACT §5): one
+        // more GitHub round trip, after the DELETE, beside the update.
+        Case {
+            name: "webhook gone (404)",
+            event: event("http-api-disconnect-with-webhook.json")
+                .replace("my-backend", GONE_HOOK_REPO),
+            status: 200,
+            webhook: Some("already_gone"),
+            installation: Some(("acme/my-frontend", "inst-frontend")),
+            steps: &[
+                &["GetItem", "Query"],
+                &["Decrypt"],
+                &["UpdateItem", "GitHub"],
+                &["GitHub"],
+            ],
+        },
         Case {
             name: "no webhook",
             event: event("http-api-disconnect-without-webhook.json"),
             status: 200,
+            webhook: Some("not_configured"),
             installation: Some(("acme/docs", "inst-docs")),
             steps: &[&["GetItem", "Query"], &["UpdateItem"]],
         },
@@ -62,6 +84,7 @@ pub fn cases() -> [Case; 3] {
             name: "bad token (401)",
             event: event("http-api-bad-token.json"),
             status: 401,
+            webhook: None,
             installation: None,
             steps: &[],
         },
@@ -172,6 +195,7 @@ impl World {
         if case.status == 200 {
             let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
             assert_eq!(body.get("graph").is_some(), graph, "{body}");
+            assert_eq!(body["webhook"].as_str(), case.webhook, "{body}");
         }
         if let Some(installation) = case.installation {
             self.reconnect(installation).await;
@@ -190,8 +214,26 @@ pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The fixtures' repository whose hook GitHub no longer has (webhook 43).
+const GONE_HOOK_REPO: &str = "my-frontend";
+
+/// GitHub removes every hook but acme/my-frontend's, which it answers 404
+/// for, and says the caller administers that repository: `already_gone`.
 pub async fn github() -> MockServer {
     let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("/repos/acme/{GONE_HOOK_REPO}/hooks/43")))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/acme/{GONE_HOOK_REPO}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "full_name": format!("acme/{GONE_HOOK_REPO}"),
+            "permissions": {"admin": true, "push": true, "pull": true}
+        })))
+        .mount(&server)
+        .await;
     Mock::given(method("DELETE"))
         .respond_with(ResponseTemplate::new(204))
         .mount(&server)

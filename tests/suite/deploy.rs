@@ -1,14 +1,22 @@
-//! The deployment files agree with the configuration the function reads.
+//! The deployment files agree with the configuration the function reads,
+//! and the template's policies and time limits do what the contract says.
 
 use std::fs;
 use std::path::Path;
+use std::time::Duration;
 
+use nectr_disconnect::budget::{ANSWER_MARGIN, time_per_cleanup_job};
 use nectr_disconnect::config::{Config, FromEnvironment};
 use serde_json::Value;
 
+use crate::support::iam::{Request, allowed, key_allows};
+use crate::support::template::{
+    CLEANUP_ROLE, DISCONNECT_ROLE, cleanup_queue_policy, oauth_token_key_policy, template,
+};
+
 /// CONTRACT §7 without the AWS SDK's own variables, and the names of the
 /// log and metric settings.
-const VARIABLES: [&str; 17] = [
+const VARIABLES: [&str; 18] = [
     "TABLE_NAME",
     "JWT_SECRET_ID",
     "KMS_KEY_ID",
@@ -18,6 +26,7 @@ const VARIABLES: [&str; 17] = [
     "JWT_AUDIENCE",
     "JWT_KEY_TTL_SECONDS",
     "JWT_KEY_STALE_SECONDS",
+    "JWT_PREVIOUS_KEY_SECONDS",
     "ALLOWED_ORIGINS",
     "CLEANUP_QUEUE_URL",
     "WARM_UP_ON_INIT",
@@ -54,4 +63,178 @@ fn the_template_sets_every_configuration_variable() {
             "template.yaml does not set {variable}"
         );
     }
+}
+
+/// A request of `principal` for `action`.
+fn request<'a>(principal: &'a str, action: &'a str) -> Request<'a> {
+    Request {
+        principal,
+        action,
+        tls: true,
+        context: &[],
+        iam_allows: false,
+    }
+}
+
+/// Someone in the account whose IAM policy allows everything.
+const ADMIN: &str = "arn:aws:iam::123456789012:role/admin";
+
+#[test]
+fn only_the_disconnects_role_may_queue_cleanup_jobs_and_only_over_tls() {
+    let policy = cleanup_queue_policy();
+    let send = |principal| request(principal, "sqs:SendMessage");
+    for (case, request, expected) in [
+        ("the disconnect", send(DISCONNECT_ROLE), true),
+        (
+            "the disconnect without TLS",
+            Request {
+                tls: false,
+                ..send(DISCONNECT_ROLE)
+            },
+            false,
+        ),
+        (
+            "the worker, even if its IAM allowed it",
+            Request {
+                iam_allows: true,
+                ..send(CLEANUP_ROLE)
+            },
+            false,
+        ),
+        (
+            "an administrator",
+            Request {
+                iam_allows: true,
+                ..send(ADMIN)
+            },
+            false,
+        ),
+        (
+            "the worker receiving",
+            Request {
+                iam_allows: true,
+                ..request(CLEANUP_ROLE, "sqs:ReceiveMessage")
+            },
+            true,
+        ),
+        (
+            "the worker receiving without TLS",
+            Request {
+                iam_allows: true,
+                tls: false,
+                ..request(CLEANUP_ROLE, "sqs:ReceiveMessage")
+            },
+            false,
+        ),
+    ] {
+        assert_eq!(allowed(&policy, &request), expected, "{case}");
+    }
+}
+
+#[test]
+fn the_workers_own_role_is_not_granted_sending() {
+    let role = serde_norway::to_string(&template()["Resources"]["CleanupFunctionRole"]).unwrap();
+    assert!(role.contains("sqs:ReceiveMessage"), "{role}");
+    assert!(!role.contains("sqs:SendMessage"), "{role}");
+}
+
+#[test]
+fn only_the_two_functions_may_decrypt_a_users_token() {
+    let policy = oauth_token_key_policy();
+    let decrypt = |principal, context| Request {
+        context,
+        ..request(principal, "kms:Decrypt")
+    };
+    let admin = |action| Request {
+        iam_allows: true,
+        ..request(ADMIN, action)
+    };
+    for (case, request, expected) in [
+        (
+            "the disconnect",
+            decrypt(DISCONNECT_ROLE, &["user_id"]),
+            true,
+        ),
+        ("the worker", decrypt(CLEANUP_ROLE, &["user_id"]), true),
+        (
+            "the disconnect without the user in the context",
+            decrypt(DISCONNECT_ROLE, &[]),
+            false,
+        ),
+        (
+            "the worker with more than the user in the context",
+            decrypt(CLEANUP_ROLE, &["user_id", "purpose"]),
+            false,
+        ),
+        (
+            "an administrator's IAM allowing kms:*",
+            Request {
+                context: &["user_id"],
+                ..admin("kms:Decrypt")
+            },
+            false,
+        ),
+        (
+            "re-encrypting under another key",
+            admin("kms:ReEncryptFrom"),
+            false,
+        ),
+        (
+            "the disconnect re-encrypting",
+            request(DISCONNECT_ROLE, "kms:ReEncryptFrom"),
+            false,
+        ),
+        (
+            "a grant that would decrypt",
+            admin("kms:CreateGrant"),
+            false,
+        ),
+        (
+            "the connect flow storing a token",
+            admin("kms:Encrypt"),
+            true,
+        ),
+        // KMS's lockout safety check: the account can still change the policy.
+        (
+            "the account changing the key policy",
+            admin("kms:PutKeyPolicy"),
+            true,
+        ),
+        (
+            "the disconnect's warm-up",
+            request(DISCONNECT_ROLE, "kms:DescribeKey"),
+            true,
+        ),
+    ] {
+        assert_eq!(key_allows(&policy, &request), expected, "{case}");
+    }
+}
+
+fn number(resource: &str, property: &str) -> u64 {
+    template()["Resources"][resource]["Properties"][property]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{resource}.{property} is a number"))
+}
+
+#[test]
+fn the_workers_timeout_covers_a_batch_at_its_worst_bounds() {
+    let template = template();
+    let timeout = Duration::from_secs(number("CleanupFunction", "Timeout"));
+    let batch = template["Resources"]["CleanupFunction"]["Properties"]["Events"]["CleanupJobs"]
+        ["Properties"]["BatchSize"]
+        .as_u64()
+        .expect("the event source has a batch size") as u32;
+    let slowest_github = template["Parameters"]["GitHubTimeoutMs"]["MaxValue"]
+        .as_u64()
+        .expect("GitHubTimeoutMs has a maximum");
+    let visibility = Duration::from_secs(number("CleanupQueue", "VisibilityTimeout"));
+
+    let worst_batch = time_per_cleanup_job(Duration::from_millis(slowest_github)) * batch;
+
+    assert!(
+        worst_batch + ANSWER_MARGIN <= timeout,
+        "{batch} jobs take up to {worst_batch:?}, the timeout is {timeout:?}"
+    );
+    // AWS: at least six times the function's timeout for an SQS event source.
+    assert!(visibility >= timeout * 6, "{visibility:?} for {timeout:?}");
 }

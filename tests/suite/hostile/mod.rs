@@ -1,3 +1,4 @@
+mod github_headers;
 mod jwt_corpus;
 mod names;
 mod requests;

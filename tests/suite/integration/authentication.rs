@@ -145,3 +145,25 @@ async fn after_a_rotation_tokens_signed_with_awsprevious_or_awscurrent_are_accep
         assert_eq!(answer.status, 200, "signed with {version}: {}", answer.body);
     }
 }
+
+#[tokio::test]
+async fn a_rotated_away_key_stops_verifying_one_window_after_the_rotation() {
+    const ROTATED: &str = "the-key-that-replaced-a-leaked-one";
+    let mut world = connected_world().await;
+    world.env.insert("JWT_PREVIOUS_KEY_SECONDS", "2".into());
+    world.rotate_signing_key(ROTATED).await;
+    let leaked = bearer(&hs256(FIXTURE_KEY, &claims(USER)));
+    let current = bearer(&hs256(ROTATED.as_bytes(), &claims(USER)));
+    let with = |token: &str| http_api_event("DELETE", PATH, &[("authorization", token)]);
+
+    let within_the_window = world.send(with(&leaked)).await;
+    world.install(USER, Some(42)).await;
+    // Secrets Manager's CreatedDate of AWSCURRENT is in whole seconds.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let after_the_window = world.send(with(&leaked)).await;
+    let current_key = world.send(with(&current)).await;
+
+    assert_eq!(within_the_window.status, 200, "{}", within_the_window.body);
+    assert_eq!(after_the_window.status, 401, "{}", after_the_window.body);
+    assert_eq!(current_key.status, 200, "{}", current_key.body);
+}

@@ -4,20 +4,21 @@
 //! TLS. Its SQS calls go through a proxy that records what it asked for.
 //! After every test, no item has changed: the worker never writes one.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use nectr_disconnect::app::{self, AwsClients, WebhookWorker};
+use nectr_disconnect::budget::ANSWER_MARGIN;
 use nectr_disconnect::domain::CleanupJob;
 
 use crate::support::queue::Queue;
 use crate::support::subject::{DISCONNECTED_AT, USER, cleanup_job};
 use crate::support::tls;
 use crate::support::world::{Item, MAX_RECEIVES, Seed, World, sdk_config};
-use test_world::fault_proxy::FaultProxy;
+use test_world::fault_proxy::{Fault, FaultProxy};
 
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
 
@@ -281,5 +282,157 @@ async fn a_batch_reports_exactly_the_unknown_version_and_the_transient_failure()
     let mut expected = vec![newer, transient];
     expected.sort();
     assert_eq!(failed, expected);
+    cleanup.assert_no_item_changed().await;
+}
+
+/// What a job about inst-1's hook 42 becomes when it lies about one field.
+fn forged() -> Vec<(&'static str, CleanupJob)> {
+    vec![
+        (
+            "another hook",
+            CleanupJob {
+                webhook_id: 77,
+                ..job()
+            },
+        ),
+        (
+            "another disconnected_at",
+            cleanup_job("2026-12-03T00:00:00.000000Z"),
+        ),
+        (
+            "an active installation",
+            CleanupJob {
+                installation_id: "inst-active".into(),
+                ..job()
+            },
+        ),
+        (
+            "no item",
+            CleanupJob {
+                installation_id: "inst-never".into(),
+                ..job()
+            },
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn forged_jobs_never_reach_github_and_the_genuine_one_still_removes_its_hook() {
+    let mut cleanup = disconnected_with_a_job().await;
+    cleanup.queue.guarded_by_the_templates_policy().await;
+    cleanup.github_answers(ResponseTemplate::new(204)).await;
+    cleanup
+        .world
+        .seed_installation(Seed {
+            user: USER,
+            repo_full_name: "acme/my-backend",
+            installation_id: "inst-active",
+            webhook_id: Some(77),
+            is_active: true,
+        })
+        .await;
+    cleanup.before = cleanup.world.items().await;
+    for (_, job) in forged() {
+        cleanup.queue.send(&job.to_message()).await;
+    }
+
+    let mut messages = Vec::new();
+    for _ in 0..10 {
+        messages.extend(cleanup.queue.receive().await);
+        if messages.len() == 5 {
+            break;
+        }
+    }
+    assert_eq!(messages.len(), 5);
+    let failed = cleanup.queue.deliver(&cleanup.worker, messages).await;
+
+    assert!(failed.is_empty(), "invalid jobs are dropped: {failed:?}");
+    let received = cleanup.world.github.received_requests().await.unwrap();
+    let asked: Vec<String> = received
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    assert_eq!(asked, [format!("DELETE {HOOK}")]);
+    assert_eq!(cleanup.queue.depth().await, 0);
+    assert!(cleanup.postponements().is_empty());
+    cleanup.assert_no_item_changed().await;
+}
+
+#[tokio::test]
+async fn a_batch_of_hanging_hooks_fits_the_deadline_and_hands_back_what_it_cannot_try() {
+    let mut cleanup = disconnected_with_a_job().await;
+    cleanup.queue.receive().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204).set_delay(Duration::from_secs(10)))
+        .mount(&cleanup.world.github)
+        .await;
+    for n in 1..=5 {
+        let installation_id = format!("inst-hanging-{n}");
+        cleanup
+            .world
+            .seed_installation(Seed {
+                user: USER,
+                repo_full_name: "acme/my-backend",
+                installation_id: &installation_id,
+                webhook_id: Some(100 + n),
+                is_active: false,
+            })
+            .await;
+        let job = CleanupJob {
+            installation_id,
+            webhook_id: 100 + n,
+            ..job()
+        };
+        cleanup.queue.send(&job.to_message()).await;
+    }
+    cleanup.before = cleanup.world.items().await;
+    let mut messages = Vec::new();
+    for _ in 0..10 {
+        messages.extend(cleanup.queue.receive().await);
+        if messages.len() == 5 {
+            break;
+        }
+    }
+    assert_eq!(messages.len(), 5);
+    // GITHUB_TIMEOUT_MS is 500: each job needs 2.5 s at worst, and fewer
+    // than all fit in 4 s.
+    let time_left = Duration::from_secs(4);
+    let deadline = Instant::now() + time_left - ANSWER_MARGIN;
+
+    let failed = cleanup
+        .queue
+        .deliver_within(&cleanup.worker, messages, time_left)
+        .await;
+
+    assert!(Instant::now() < deadline, "the batch ran past its deadline");
+    assert_eq!(failed.len(), 5, "every job comes back: {failed:?}");
+    let tried = cleanup.github_deletes().await;
+    assert!((1..5).contains(&tried), "{tried} of 5 tried");
+    assert_eq!(
+        cleanup.postponements().len(),
+        tried,
+        "only a tried job spends its backoff"
+    );
+    cleanup.assert_no_item_changed().await;
+}
+
+#[tokio::test]
+async fn change_message_visibility_is_cut_off_at_the_deadline() {
+    let cleanup = disconnected_with_a_job().await;
+    cleanup.github_answers(ResponseTemplate::new(502)).await;
+    cleanup
+        .sqs
+        .inject(Some("ChangeMessageVisibility"), Fault::Hang);
+    let messages = cleanup.queue.receive().await;
+    let time_left = Duration::from_secs(4);
+    let deadline = Instant::now() + time_left - ANSWER_MARGIN;
+
+    let failed = cleanup
+        .queue
+        .deliver_within(&cleanup.worker, messages, time_left)
+        .await;
+
+    assert!(Instant::now() < deadline + Duration::from_millis(100));
+    assert_eq!(failed, std::slice::from_ref(&cleanup.job));
     cleanup.assert_no_item_changed().await;
 }

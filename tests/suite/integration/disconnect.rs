@@ -14,7 +14,7 @@ use nectr_disconnect::domain::{Installation, RepoName, UserId};
 use nectr_disconnect::ports::{Deactivation, Disconnection, InstallationStore};
 
 use crate::support::tls;
-use crate::support::world::{Item, Seed, TABLE, World, delete_as, sdk_config};
+use crate::support::world::{Item, Seed, TABLE, World, delete_as, s, sdk_config, user_pk};
 use test_world::fault_proxy::FaultProxy;
 
 use crate::support::subject::USER;
@@ -103,6 +103,39 @@ async fn disconnect_answers_200_and_changes_only_is_active_and_disconnected_at()
         user_before,
         "the user item is untouched"
     );
+}
+
+#[tokio::test]
+async fn the_update_addresses_the_item_the_query_found_by_its_own_key() {
+    let world = World::start().await;
+    world.seed_user(USER, OAUTH_TOKEN).await;
+    // A sort key that does not end in the item's installation_id, as an
+    // earlier writer may have left it: only the item's own key reaches it.
+    let key = (
+        user_pk(USER),
+        "INSTALL#acme/my-backend#2025-legacy".to_owned(),
+    );
+    world
+        .put(Item::from([
+            ("pk".into(), s(&key.0)),
+            ("sk".into(), s(&key.1)),
+            ("installation_id".into(), s("inst-1")),
+            ("repo_full_name".into(), s("acme/my-backend")),
+            ("webhook_id".into(), AttributeValue::N("42".into())),
+            ("is_active".into(), AttributeValue::Bool(true)),
+            ("installed_at".into(), s("2025-06-07T08:09:10Z")),
+        ]))
+        .await;
+    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
+    let before = world.item(&key).await;
+    let items_before = world.items().await.len();
+
+    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["webhook"], "removed");
+    assert_disconnected(&before, &world.item(&key).await);
+    assert_eq!(world.items().await.len(), items_before, "no item created");
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! would, delete what the worker did not report as a failure.
 
 use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
@@ -12,6 +13,7 @@ use nectr_disconnect::app::{ProductionPorts, WebhookWorker};
 use nectr_disconnect::worker::CleanupHandler;
 
 use super::handler::metric_settings;
+use super::template;
 
 pub struct Queue {
     pub sqs: aws_sdk_sqs::Client,
@@ -67,14 +69,26 @@ impl Queue {
     /// source mapping does: the messages not reported are deleted. Returns
     /// the ids reported as failures.
     pub async fn deliver(&self, worker: &WebhookWorker, messages: Vec<SqsMessage>) -> Vec<String> {
+        self.deliver_within(worker, messages, Duration::from_secs(30))
+            .await
+    }
+
+    /// `deliver`, with `time_left` until Lambda's deadline.
+    pub async fn deliver_within(
+        &self,
+        worker: &WebhookWorker,
+        messages: Vec<SqsMessage>,
+        time_left: Duration,
+    ) -> Vec<String> {
         let (cleanup, queue) = worker;
         let handler: CleanupHandler<'_, ProductionPorts> =
             CleanupHandler::new(cleanup, queue, metric_settings());
         let mut event = SqsEvent::default();
         event.records = messages.clone();
-        let response = handler
-            .handle(LambdaEvent::new(event, Context::default()))
-            .await;
+        let mut context = Context::default();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        context.deadline = (now + time_left).as_millis() as u64;
+        let response = handler.handle(LambdaEvent::new(event, context)).await;
         let failed: Vec<String> = response
             .batch_item_failures
             .into_iter()
@@ -106,6 +120,33 @@ impl Queue {
                 .await
                 .expect("moto changes the visibility");
         }
+    }
+
+    /// The queue policy of template.yaml, with the stack's ARNs filled in.
+    pub async fn guarded_by_the_templates_policy(&self) {
+        let policy = template::cleanup_queue_policy();
+        self.sqs
+            .set_queue_attributes()
+            .queue_url(&self.url)
+            .attributes(QueueAttributeName::Policy, policy.to_string())
+            .send()
+            .await
+            .expect("moto takes the template's queue policy");
+        let stored = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(QueueAttributeName::Policy)
+            .send()
+            .await
+            .expect("moto answers GetQueueAttributes")
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::Policy).cloned())
+            .expect("the queue has a policy");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&stored).unwrap(),
+            policy
+        );
     }
 
     /// How many messages the queue holds, visible, delayed or in flight.

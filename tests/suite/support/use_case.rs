@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use nectr_disconnect::adapters::GitHubWebhooks;
 use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
 use nectr_disconnect::budget;
 use nectr_disconnect::cleanup::WebhookCleanup;
@@ -32,6 +33,42 @@ impl Ports for FakePorts {
 }
 
 pub type FakeUseCase = DisconnectRepository<FakePorts>;
+
+/// The fakes, but the real GitHub adapter: for what GitHub's answers do
+/// to both functions.
+pub enum FakesOverGitHub {}
+
+impl Ports for FakesOverGitHub {
+    type Installations = FakeStore;
+    type Tokens = FakeTokens;
+    type SigningKeys = FakeKeys;
+    type Webhooks = GitHubWebhooks;
+    type Graph = FakeGraph;
+    type Cleanup = FakeCleanup;
+}
+
+/// Ports that are the fakes but for GitHub.
+pub trait FakesBut:
+    Ports<
+        Installations = FakeStore,
+        Tokens = FakeTokens,
+        SigningKeys = FakeKeys,
+        Graph = FakeGraph,
+        Cleanup = FakeCleanup,
+    >
+{
+}
+
+impl<P> FakesBut for P where
+    P: Ports<
+            Installations = FakeStore,
+            Tokens = FakeTokens,
+            SigningKeys = FakeKeys,
+            Graph = FakeGraph,
+            Cleanup = FakeCleanup,
+        >
+{
+}
 
 pub struct Fakes {
     pub store: FakeStore,
@@ -70,28 +107,43 @@ impl Fakes {
     /// Without a code graph or a cleanup queue, as when `NEO4J_URI` and
     /// `CLEANUP_QUEUE_URL` are not set.
     pub fn use_case(&self) -> FakeUseCase {
-        self.wired(None, None)
+        self.wired(self.webhooks.clone(), None, None)
     }
 
     /// The cleanup worker over the same fakes.
     pub fn cleanup_worker(&self) -> WebhookCleanup<FakePorts> {
+        self.cleanup_worker_over(self.webhooks.clone())
+    }
+
+    pub fn use_case_with_graph(&self) -> FakeUseCase {
+        self.wired(self.webhooks.clone(), Some(self.graph.clone()), None)
+    }
+
+    pub fn use_case_with_cleanup(&self) -> FakeUseCase {
+        self.wired(self.webhooks.clone(), None, Some(self.cleanup.clone()))
+    }
+
+    /// With a cleanup queue, and `github` for GitHub.
+    pub fn use_case_over(&self, github: GitHubWebhooks) -> DisconnectRepository<FakesOverGitHub> {
+        self.wired(github, None, Some(self.cleanup.clone()))
+    }
+
+    /// The cleanup worker over the fakes and `webhooks`.
+    pub fn cleanup_worker_over<P: FakesBut>(&self, webhooks: P::Webhooks) -> WebhookCleanup<P> {
         WebhookCleanup {
             installations: self.store.clone(),
             tokens: self.tokens.clone(),
-            webhooks: self.webhooks.clone(),
+            webhooks,
             time_per_job: budget::time_per_cleanup_job(Duration::from_secs(3)),
         }
     }
 
-    pub fn use_case_with_graph(&self) -> FakeUseCase {
-        self.wired(Some(self.graph.clone()), None)
-    }
-
-    pub fn use_case_with_cleanup(&self) -> FakeUseCase {
-        self.wired(None, Some(self.cleanup.clone()))
-    }
-
-    fn wired(&self, graph: Option<FakeGraph>, cleanup: Option<FakeCleanup>) -> FakeUseCase {
+    fn wired<P: FakesBut>(
+        &self,
+        webhooks: P::Webhooks,
+        graph: Option<FakeGraph>,
+        cleanup: Option<FakeCleanup>,
+    ) -> DisconnectRepository<P> {
         DisconnectRepository {
             authenticator: Authenticator::new(
                 self.keys.clone(),
@@ -107,7 +159,7 @@ impl Fakes {
             ),
             installations: self.store.clone(),
             tokens: self.tokens.clone(),
-            webhooks: self.webhooks.clone(),
+            webhooks,
             graph,
             cleanup,
         }

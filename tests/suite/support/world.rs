@@ -342,7 +342,8 @@ impl World {
         (pk, sk)
     }
 
-    async fn put(&self, item: Item) {
+    /// Writes `item` as it is, for items the seeding helpers would not write.
+    pub async fn put(&self, item: Item) {
         self.aws
             .dynamodb
             .put_item()

@@ -14,8 +14,10 @@ use nectr_disconnect::worker::CleanupHandler;
 
 use crate::support::fakes::{Fault, TRANSIENT, WebhookCall};
 use crate::support::handler::metric_settings;
+use crate::support::logs::{capture, log_lines, metric_documents};
 use crate::support::subject::{CIPHERTEXT, DISCONNECTED_AT, OAUTH_TOKEN, USER, cleanup_job};
 use crate::support::use_case::{FakePorts, Fakes};
+use test_world::secrets;
 
 /// USER disconnected acme/my-backend (webhook 42): the installation is
 /// inactive, the job names its hook.
@@ -373,4 +375,68 @@ async fn done_and_left_behind_jobs_are_not_reported() {
     let failures = handle_batch(&fakes, vec![message("m-1", &job().to_message(), 1)]).await;
     assert!(failures.is_empty());
     assert!(fakes.cleanup.postponed().is_empty());
+}
+
+/// The one line the worker wrote about a message, and its metric's outcome.
+fn line_and_outcome(text: &str) -> (serde_json::Map<String, serde_json::Value>, String) {
+    let lines = log_lines(text);
+    assert_eq!(lines.len(), 1, "one line per message: {text}");
+    let documents = metric_documents(text);
+    assert_eq!(documents.len(), 1, "one metric per message: {text}");
+    let outcome = documents[0]["outcome"].as_str().unwrap().to_owned();
+    (lines.into_iter().next().unwrap(), outcome)
+}
+
+#[tokio::test]
+async fn a_malformed_message_is_logged_by_field_and_mistake_never_by_its_content() {
+    let fakes = disconnected();
+    let content = "gho_SentByWhoeverMaySendToTheQueue";
+    secrets::register(content);
+    let body = job().to_message().replace("42", &format!("\"{content}\""));
+    let (logs, _guard) = capture();
+
+    let failures = handle_batch(&fakes, vec![message("m-1", &body, 1)]).await;
+
+    assert!(failures.is_empty(), "dropped, not retried");
+    let (line, outcome) = line_and_outcome(&logs.text());
+    assert_eq!(line["level"], "ERROR");
+    assert_eq!(
+        line["message"],
+        "not a cleanup job: webhook_id is not a whole number; dropped"
+    );
+    assert_eq!(outcome, "malformed");
+}
+
+#[tokio::test]
+async fn an_invalid_job_is_an_error_line_and_an_invalid_metric() {
+    let fakes = disconnected();
+    let forged = CleanupJob {
+        webhook_id: 77,
+        ..job()
+    };
+    let (logs, _guard) = capture();
+
+    handle_batch(&fakes, vec![message("m-1", &forged.to_message(), 1)]).await;
+
+    let (line, outcome) = line_and_outcome(&logs.text());
+    assert_eq!(line["level"], "ERROR");
+    assert_eq!(line["outcome"], "invalid");
+    assert_eq!(
+        line["reason"],
+        "the job's installation carries another webhook"
+    );
+    assert_eq!(outcome, "invalid");
+}
+
+#[tokio::test]
+async fn a_dependency_answering_unusably_is_an_error_not_a_warning() {
+    let fakes = disconnected();
+    fakes.store.fail_with(Fault::Failed);
+    let (logs, _guard) = capture();
+
+    assert_eq!(clean(&fakes).await, CleanupOutcome::Retry { after: None });
+
+    let lines = log_lines(&logs.text());
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["level"], "ERROR");
 }
