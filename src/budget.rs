@@ -52,7 +52,7 @@ pub const LONGEST_RETRY: Duration = Duration::from_secs(3_600);
 /// What one cleanup job's AWS calls may take beside GitHub's removal: its
 /// installation, the in-use checks, the user item, the decryption and
 /// the postponement, each a few milliseconds when AWS is healthy.
-pub const CLEANUP_JOB_AWS_CALLS: Duration = Duration::from_secs(2);
+pub const CLEANUP_JOB_AWS_CALLS: Duration = Duration::from_secs(1);
 /// The longest wait a GitHub header (`Retry-After`, `X-RateLimit-Reset`)
 /// can ask for: SQS's longest visibility timeout. The queue's longest
 /// delivery delay, 15 min, bounds a first try further.

@@ -55,6 +55,9 @@ impl CleanupOutcome {
     }
 }
 
+/// A step of a job: `Err` ends the job early, with that outcome.
+type Step<T> = Result<T, CleanupOutcome>;
+
 /// The worker's use case over the disconnect's own ports.
 pub struct WebhookCleanup<P: Ports> {
     pub installations: P::Installations,
@@ -71,43 +74,27 @@ impl<P: Ports> WebhookCleanup<P> {
     /// item read consistently, decrypted as CONTRACT §4 says), in use
     /// checked once more, and the removal by CONTRACT §5's rules.
     pub async fn clean(&self, job: &CleanupJob, deadline: Instant) -> CleanupOutcome {
-        let Ok(repo) = RepoName::parse_full_name(&job.repo) else {
-            return CleanupOutcome::Invalid("the job's repository is not a GitHub name");
-        };
+        self.steps(job, deadline)
+            .await
+            .unwrap_or_else(|ended_early| ended_early)
+    }
+
+    async fn steps(&self, job: &CleanupJob, deadline: Instant) -> Step<CleanupOutcome> {
+        let repo = RepoName::parse_full_name(&job.repo)
+            .map_err(|_| CleanupOutcome::Invalid("the job's repository is not a GitHub name"))?;
         let user = UserId::new(job.user_id.clone());
-        if let Err(outcome) = self.vouched_for(job, &user, &repo, deadline).await {
-            return outcome;
-        }
-        if let Err(outcome) = self
-            .not_in_use(&user, &repo, job.webhook_id, deadline)
-            .await
-        {
-            return outcome;
-        }
-        let token = match self.token(&user, deadline).await {
-            Ok(token) => token,
-            Err(outcome) => return outcome,
-        };
+        self.vouched_for(job, &user, &repo, deadline).await?;
+        self.not_in_use(&user, &repo, job.webhook_id, deadline)
+            .await?;
+        let token = self.token(&user, deadline).await?;
         // A reconnect may have landed while the token was fetched.
-        if let Err(outcome) = self
-            .not_in_use(&user, &repo, job.webhook_id, deadline)
-            .await
-        {
-            return outcome;
-        }
-        match self
+        self.not_in_use(&user, &repo, job.webhook_id, deadline)
+            .await?;
+        let removal = self
             .webhooks
             .remove(&token, &repo, job.webhook_id, deadline)
-            .await
-        {
-            WebhookRemoval::Removed => CleanupOutcome::Removed,
-            WebhookRemoval::AlreadyGone => CleanupOutcome::AlreadyGone,
-            WebhookRemoval::NoAdminAccess => CleanupOutcome::LeftBehind("no_admin_access"),
-            WebhookRemoval::Refused => CleanupOutcome::LeftBehind("GitHub refused"),
-            WebhookRemoval::Transient { retry_after } => {
-                CleanupOutcome::Retry { after: retry_after }
-            }
-        }
+            .await;
+        Ok(outcome_of(removal))
     }
 
     /// The job's own installation, read consistently, exists, is inactive,
@@ -118,7 +105,7 @@ impl<P: Ports> WebhookCleanup<P> {
         user: &UserId,
         repo: &RepoName,
         deadline: Instant,
-    ) -> Result<(), CleanupOutcome> {
+    ) -> Step<()> {
         let read = self
             .installations
             .find_installation(user, repo, &job.installation_id);
@@ -146,7 +133,7 @@ impl<P: Ports> WebhookCleanup<P> {
         repo: &RepoName,
         webhook_id: u64,
         deadline: Instant,
-    ) -> Result<(), CleanupOutcome> {
+    ) -> Step<()> {
         let active = within(
             deadline,
             Dependency::DynamoDb,
@@ -161,7 +148,7 @@ impl<P: Ports> WebhookCleanup<P> {
     }
 
     /// The user's OAuth token, from their item read consistently.
-    async fn token(&self, user: &UserId, deadline: Instant) -> Result<OAuthToken, CleanupOutcome> {
+    async fn token(&self, user: &UserId, deadline: Instant) -> Step<OAuthToken> {
         let found = within(
             deadline,
             Dependency::DynamoDb,
@@ -183,6 +170,17 @@ impl<P: Ports> WebhookCleanup<P> {
             )),
             Err(DecryptError::Dependency(e)) => Err(retry_after_failure(&e)),
         }
+    }
+}
+
+/// What GitHub's answer about the hook makes of the job.
+fn outcome_of(removal: WebhookRemoval) -> CleanupOutcome {
+    match removal {
+        WebhookRemoval::Removed => CleanupOutcome::Removed,
+        WebhookRemoval::AlreadyGone => CleanupOutcome::AlreadyGone,
+        WebhookRemoval::NoAdminAccess => CleanupOutcome::LeftBehind("no_admin_access"),
+        WebhookRemoval::Refused => CleanupOutcome::LeftBehind("GitHub refused"),
+        WebhookRemoval::Transient { retry_after } => CleanupOutcome::Retry { after: retry_after },
     }
 }
 

@@ -97,22 +97,38 @@ fn installation_key(disconnection: &Disconnection<'_>) -> Item {
     ])
 }
 
-impl InstallationStore for DynamoDbInstallations {
-    async fn find_user(&self, user: &UserId) -> Result<Option<User>, DependencyError> {
+impl DynamoDbInstallations {
+    /// One item, read consistently: what a disconnect acts on must be what
+    /// the table holds now.
+    async fn get(
+        &self,
+        user: &UserId,
+        sk: String,
+        projection: Option<&str>,
+    ) -> Result<Option<Item>, DependencyError> {
         let output = metrics::timed(
             Call::DynamoDbGetItem,
             self.client
                 .get_item()
                 .table_name(&self.table)
                 .key("pk", AttributeValue::S(user_pk(user)))
-                .key("sk", AttributeValue::S(PROFILE_SK.into()))
-                .projection_expression("pk, github_token")
+                .key("sk", AttributeValue::S(sk))
+                .set_projection_expression(projection.map(str::to_owned))
                 .consistent_read(true)
                 .send(),
         )
         .await
         .map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;
-        Ok(output.item.map(|item| User {
+        Ok(output.item)
+    }
+}
+
+impl InstallationStore for DynamoDbInstallations {
+    async fn find_user(&self, user: &UserId) -> Result<Option<User>, DependencyError> {
+        let item = self
+            .get(user, PROFILE_SK.into(), Some("pk, github_token"))
+            .await?;
+        Ok(item.map(|item| User {
             github_token: match item.get("github_token") {
                 Some(AttributeValue::B(blob)) => Some(Ciphertext::new(blob.clone().into_inner())),
                 _ => None,
@@ -159,22 +175,10 @@ impl InstallationStore for DynamoDbInstallations {
         repo: &RepoName,
         installation_id: &str,
     ) -> Result<Option<InstallationRecord>, DependencyError> {
-        let output = metrics::timed(
-            Call::DynamoDbGetItem,
-            self.client
-                .get_item()
-                .table_name(&self.table)
-                .key("pk", AttributeValue::S(user_pk(user)))
-                .key(
-                    "sk",
-                    AttributeValue::S(installation_sk(repo, installation_id)),
-                )
-                .consistent_read(true)
-                .send(),
-        )
-        .await
-        .map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;
-        output.item.as_ref().map(to_record).transpose()
+        let item = self
+            .get(user, installation_sk(repo, installation_id), None)
+            .await?;
+        item.as_ref().map(to_record).transpose()
     }
 
     async fn deactivate(
@@ -228,19 +232,11 @@ impl InstallationStore for DynamoDbInstallations {
         disconnection: &Disconnection<'_>,
     ) -> Result<bool, DependencyError> {
         let at = rfc3339(disconnection.at);
-        let output = metrics::timed(
-            Call::DynamoDbGetItem,
-            self.client
-                .get_item()
-                .table_name(&self.table)
-                .set_key(Some(installation_key(disconnection)))
-                .projection_expression("is_active, disconnected_at")
-                .consistent_read(true)
-                .send(),
-        )
-        .await
-        .map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;
-        Ok(carries(output.item.as_ref(), &at))
+        let sk = disconnection.installation.sort_key.clone();
+        let item = self
+            .get(disconnection.user, sk, Some("is_active, disconnected_at"))
+            .await?;
+        Ok(carries(item.as_ref(), &at))
     }
 }
 

@@ -34,6 +34,17 @@ enum Unanswered {
     NotFollowed,
 }
 
+impl Unanswered {
+    /// What it makes of a removal, when a redirect not followed means
+    /// `not_followed`.
+    fn removal(self, not_followed: WebhookRemoval) -> WebhookRemoval {
+        match self {
+            Self::Transient => WebhookRemoval::Transient { retry_after: None },
+            Self::NotFollowed => not_followed,
+        }
+    }
+}
+
 impl GitHubWebhooks {
     /// The configured timeout bounds each removal, redirects and the
     /// repository check included, on top of the deadline the caller passes.
@@ -162,13 +173,12 @@ impl GitHubWebhooks {
         let Some(url) = self.repo_url(repo, "") else {
             return WebhookRemoval::NoAdminAccess;
         };
-        let response = match self
+        let asked = self
             .follow_redirects(Call::GitHubGetRepository, Method::GET, url, token, until)
-            .await
-        {
+            .await;
+        let response = match asked {
             Ok(response) => response,
-            Err(Unanswered::Transient) => return WebhookRemoval::Transient { retry_after: None },
-            Err(Unanswered::NotFollowed) => return WebhookRemoval::NoAdminAccess,
+            Err(unanswered) => return unanswered.removal(WebhookRemoval::NoAdminAccess),
         };
         let status = response.status();
         if let Some(transient) = transient(status, response.headers(), SystemTime::now()) {
@@ -203,13 +213,12 @@ impl WebhookRemover for GitHubWebhooks {
             tracing::error!(repo = %repo, webhook_id, "the webhook's URL is not a URL");
             return WebhookRemoval::Refused;
         };
-        let response = match self
+        let asked = self
             .follow_redirects(Call::GitHubDeleteWebhook, Method::DELETE, url, token, until)
-            .await
-        {
+            .await;
+        let response = match asked {
             Ok(response) => response,
-            Err(Unanswered::Transient) => return WebhookRemoval::Transient { retry_after: None },
-            Err(Unanswered::NotFollowed) => return WebhookRemoval::Refused,
+            Err(unanswered) => return unanswered.removal(WebhookRemoval::Refused),
         };
         let status = response.status();
         let removal = match classify(status, response.headers(), SystemTime::now()) {
@@ -399,7 +408,7 @@ mod tests {
 
     #[test]
     fn refusals_are_for_good() {
-        for status in [400, 401, 403, 410, 422, 304, 301] {
+        for status in [400, 401, 403, 410, 422, 304] {
             assert_eq!(
                 removal(status, &[]),
                 Some(WebhookRemoval::Refused),

@@ -17,7 +17,7 @@ use nectr_disconnect::domain::CleanupJob;
 use crate::support::queue::Queue;
 use crate::support::subject::{DISCONNECTED_AT, USER, cleanup_job};
 use crate::support::tls;
-use crate::support::world::{Item, MAX_RECEIVES, Seed, World, sdk_config};
+use crate::support::world::{Item, MAX_RECEIVES, Seed, World, received, sdk_config};
 use test_world::fault_proxy::{Fault, FaultProxy};
 
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
@@ -264,13 +264,7 @@ async fn a_batch_reports_exactly_the_unknown_version_and_the_transient_failure()
         .send(&job().to_message().replace("\"v\":1", "\"v\":2"))
         .await;
 
-    let mut messages = Vec::new();
-    for _ in 0..10 {
-        messages.extend(cleanup.queue.receive().await);
-        if messages.len() == 3 {
-            break;
-        }
-    }
+    let messages = cleanup.queue.receive_all(3).await;
     let ids: Vec<String> = messages
         .iter()
         .map(|m| m.message_id.clone().unwrap())
@@ -336,23 +330,14 @@ async fn forged_jobs_never_reach_github_and_the_genuine_one_still_removes_its_ho
         cleanup.queue.send(&job.to_message()).await;
     }
 
-    let mut messages = Vec::new();
-    for _ in 0..10 {
-        messages.extend(cleanup.queue.receive().await);
-        if messages.len() == 5 {
-            break;
-        }
-    }
-    assert_eq!(messages.len(), 5);
+    let messages = cleanup.queue.receive_all(5).await;
     let failed = cleanup.queue.deliver(&cleanup.worker, messages).await;
 
     assert!(failed.is_empty(), "invalid jobs are dropped: {failed:?}");
-    let received = cleanup.world.github.received_requests().await.unwrap();
-    let asked: Vec<String> = received
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect();
-    assert_eq!(asked, [format!("DELETE {HOOK}")]);
+    assert_eq!(
+        received(&cleanup.world.github).await,
+        [format!("DELETE {HOOK}")]
+    );
     assert_eq!(cleanup.queue.depth().await, 0);
     assert!(cleanup.postponements().is_empty());
     cleanup.assert_no_item_changed().await;
@@ -361,6 +346,7 @@ async fn forged_jobs_never_reach_github_and_the_genuine_one_still_removes_its_ho
 #[tokio::test]
 async fn a_batch_of_hanging_hooks_fits_the_deadline_and_hands_back_what_it_cannot_try() {
     let mut cleanup = disconnected_with_a_job().await;
+    // The world's own job, out of the way.
     cleanup.queue.receive().await;
     Mock::given(method("DELETE"))
         .respond_with(ResponseTemplate::new(204).set_delay(Duration::from_secs(10)))
@@ -386,17 +372,10 @@ async fn a_batch_of_hanging_hooks_fits_the_deadline_and_hands_back_what_it_canno
         cleanup.queue.send(&job.to_message()).await;
     }
     cleanup.before = cleanup.world.items().await;
-    let mut messages = Vec::new();
-    for _ in 0..10 {
-        messages.extend(cleanup.queue.receive().await);
-        if messages.len() == 5 {
-            break;
-        }
-    }
-    assert_eq!(messages.len(), 5);
-    // GITHUB_TIMEOUT_MS is 500: each job needs 2.5 s at worst, and fewer
-    // than all fit in 4 s.
-    let time_left = Duration::from_secs(4);
+    let messages = cleanup.queue.receive_all(5).await;
+    // GITHUB_TIMEOUT_MS is 500: each job needs 1.5 s at worst, and fewer
+    // than all fit in 2.5 s.
+    let time_left = Duration::from_millis(2_500);
     let deadline = Instant::now() + time_left - ANSWER_MARGIN;
 
     let failed = cleanup

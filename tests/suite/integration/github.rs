@@ -11,7 +11,7 @@ use wiremock::{Mock, ResponseTemplate};
 
 use nectr_disconnect::app::AwsClients;
 
-use crate::support::world::{World, delete_as, unreachable_clients};
+use crate::support::world::{World, delete_as, received, unreachable_clients};
 use test_world::free_port;
 
 use crate::support::subject::USER;
@@ -117,16 +117,8 @@ async fn a_404_is_already_gone_only_when_the_caller_still_administers_the_reposi
 
         assert_disconnected_with(&world, &key, webhook).await;
 
-        let asked: Vec<String> = world
-            .github
-            .received_requests()
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| format!("{} {}", r.method, r.url.path()))
-            .collect();
         assert_eq!(
-            asked,
+            received(&world.github).await,
             [
                 format!("DELETE {HOOK}"),
                 "GET /repos/acme/my-backend".into()

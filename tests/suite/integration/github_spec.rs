@@ -10,17 +10,15 @@ use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::world::World;
+use crate::support::world::{World, received};
 use test_world::prism::Prism;
 
 use crate::support::subject::USER;
 
-#[tokio::test]
-async fn the_webhook_delete_is_a_valid_request_by_githubs_openapi_description() {
-    let (mut world, prism) = tokio::join!(World::start(), Prism::github());
-    let key = world.connect(USER, Some(42)).await;
-    world.env.insert("GITHUB_API_URL", prism.url.clone());
-    // The control: the mock refuses a request the description does not allow.
+/// The control: Prism refuses a request the description does not allow.
+/// Its log line may come after its answer, so it is drained here, before
+/// the run whose lines the test reads.
+async fn refuses_an_invalid_request(prism: &Prism) {
     let invalid = reqwest::Client::new()
         .delete(format!(
             "{}/repos/acme/my-backend/hooks/not-a-number",
@@ -30,7 +28,24 @@ async fn the_webhook_delete_is_a_valid_request_by_githubs_openapi_description() 
         .await
         .expect("Prism answers");
     assert_eq!(invalid.status(), 422);
-    let _control = prism.log();
+    let give_up = Instant::now() + Duration::from_secs(10);
+    let mut control = Vec::new();
+    while !control
+        .iter()
+        .any(|line: &String| line.contains("Invalid request"))
+    {
+        assert!(Instant::now() < give_up, "{control:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        control.extend(prism.log());
+    }
+}
+
+#[tokio::test]
+async fn the_webhook_delete_is_a_valid_request_by_githubs_openapi_description() {
+    let (mut world, prism) = tokio::join!(World::start(), Prism::github());
+    let key = world.connect(USER, Some(42)).await;
+    world.env.insert("GITHUB_API_URL", prism.url.clone());
+    refuses_an_invalid_request(&prism).await;
 
     let answer = world.disconnect_as(USER, "acme", "my-backend").await;
 
@@ -75,29 +90,11 @@ async fn the_repository_check_after_a_404_is_a_valid_request_by_githubs_openapi_
     let (mut world, prism) = tokio::join!(World::start(), Prism::github_in_front_of(&upstream_url));
     let key = world.connect(USER, Some(42)).await;
     world.env.insert("GITHUB_API_URL", prism.url.clone());
-    // The control: a request the description does not allow is refused
-    // and never forwarded.
-    let invalid = reqwest::Client::new()
-        .get(format!(
-            "{}/repos/acme/my-backend/hooks/not-a-number",
-            prism.url
-        ))
-        .send()
-        .await
-        .expect("Prism answers");
-    assert_eq!(invalid.status(), 422);
-    assert!(upstream.received_requests().await.unwrap().is_empty());
-    // Its log line may come after its answer: drained before the real run.
-    let give_up = Instant::now() + Duration::from_secs(10);
-    let mut control = Vec::new();
-    while !control
-        .iter()
-        .any(|line: &String| line.contains("Invalid request"))
-    {
-        assert!(Instant::now() < give_up, "{control:#?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        control.extend(prism.log());
-    }
+    refuses_an_invalid_request(&prism).await;
+    assert!(
+        upstream.received_requests().await.unwrap().is_empty(),
+        "Prism forwarded an invalid request"
+    );
 
     let answer = world.disconnect_as(USER, "acme", "my-backend").await;
 
@@ -109,15 +106,8 @@ async fn the_repository_check_after_a_404_is_a_valid_request_by_githubs_openapi_
         AttributeValue::Bool(false)
     );
     // Prism forwarded both: each passed its validation.
-    let forwarded: Vec<String> = upstream
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect();
     assert_eq!(
-        forwarded,
+        received(&upstream).await,
         [
             "DELETE /repos/acme/my-backend/hooks/42",
             "GET /repos/acme/my-backend"

@@ -17,7 +17,7 @@ use nectr_disconnect::domain::{OAuthToken, RepoName};
 use nectr_disconnect::ports::{WebhookRemoval, WebhookRemover};
 
 use crate::support::tls;
-use crate::support::world::World;
+use crate::support::world::{World, received};
 use test_world::secrets;
 
 use crate::support::subject::USER;
@@ -48,15 +48,6 @@ async fn disconnect_reports(world: &World, key: &(String, String), webhook: &str
         world.item(key).await["is_active"],
         AttributeValue::Bool(false)
     );
-}
-
-/// Every request the server received, as `METHOD path`.
-async fn received(server: &MockServer) -> Vec<String> {
-    let requests = server.received_requests().await.unwrap_or_default();
-    requests
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect()
 }
 
 #[tokio::test]

@@ -65,6 +65,20 @@ impl Queue {
             .collect()
     }
 
+    /// The `count` messages the queue holds, over as many receives as moto
+    /// takes to hand them all out.
+    pub async fn receive_all(&self, count: usize) -> Vec<SqsMessage> {
+        let mut messages = Vec::new();
+        for _ in 0..10 {
+            messages.extend(self.receive().await);
+            if messages.len() >= count {
+                break;
+            }
+        }
+        assert_eq!(messages.len(), count, "the queue holds {count} messages");
+        messages
+    }
+
     /// One invocation of the worker on `messages`, then what the event
     /// source mapping does: the messages not reported are deleted. Returns
     /// the ids reported as failures.

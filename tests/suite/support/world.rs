@@ -443,6 +443,15 @@ pub fn user_pk(user: &str) -> String {
     dynamodb::user_pk(&UserId::new(user))
 }
 
+/// Every request `server` received, as `METHOD path`.
+pub async fn received(server: &MockServer) -> Vec<String> {
+    let requests = server.received_requests().await.unwrap_or_default();
+    requests
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect()
+}
+
 /// An AWS JSON-protocol endpoint that answers every call with `error_type`.
 pub async fn aws_answering(status: u16, content_type: &str, error_type: &str) -> MockServer {
     let server = MockServer::start().await;
