@@ -5,7 +5,7 @@ TOOLS := PATH="$(CURDIR)/.venv/bin:$$PATH"
 OFFLINE_AWS := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test check docs-match-spec cargo-checks invoke-fixtures api-conformance lint-template check-deploy build bench fuzz bootstrap fixtures
+.PHONY: demo serve test check docs-match-spec cargo-checks invoke-fixtures api-conformance lint-template check-deploy sam-local build bench fuzz bootstrap fixtures
 
 ## A real disconnect on this machine, printed (moto + GitHub stub + cargo lambda watch).
 demo:
@@ -16,8 +16,9 @@ serve:
 	bash scripts/local/serve.sh
 
 ## Everything CI checks: `check`, the demo (it fails on an answer the
-## contract does not give), then the deploy build. `.ci/run` calls exactly this.
-test: check demo check-deploy
+## contract does not give), the deploy build, then the template under AWS
+## SAM's own emulation. `.ci/run` calls exactly this.
+test: check demo check-deploy sam-local
 
 ## The quick loop: formatting, lints, all three test layers, every fixture
 ## through `cargo lambda invoke`, schemathesis against openapi.yaml, template lint.
@@ -57,6 +58,12 @@ check-deploy: lint-template
 	$(TOOLS) sam build
 	python3 scripts/check/check_bootstrap.py .aws-sam/build/DisconnectFunction/bootstrap
 	python3 scripts/check/check_bootstrap.py .aws-sam/build/CleanupFunction/bootstrap
+
+## The template run by AWS SAM's emulation (CONTRACT §10): every fixture
+## through `sam local invoke`, the HTTP API through `sam local start-api`
+## over HTTPS. Docker where it answers, else podman set up for the run.
+sam-local: bootstrap
+	$(TOOLS) bash scripts/sam/sam_local.sh
 
 ## Release build for Lambda arm64: target/lambda/{nectr-disconnect,nectr-webhook-cleanup}/bootstrap.
 build: bootstrap

@@ -1,23 +1,37 @@
-"""Checks what the real binaries wrote under `cargo lambda watch`: every
-line of a function is one JSON object; log lines carry the Powertools keys
-(and, inside an invocation, its request id, trace id and cold_start, true
-only for the first invocation of each function, told apart by `service`);
-the functions wrote METRIC_DOCUMENTS metric documents (one per disconnect,
-one per cleanup message).
+"""Checks what the real binaries wrote while every fixture in events/ went
+through them once: every line of a function is one JSON object; log lines
+carry the Powertools keys (and, inside an invocation, its request id, trace
+id and cold_start, true only for the first invocation of each function,
+told apart by `service`); the functions wrote one metric document per
+disconnect and one per cleanup message.
 
-usage: check_function_log.py LAMBDA_LOG METRIC_DOCUMENTS
+usage: check_function_log.py LAMBDA_LOG [--untraced] [--every-invocation-cold]
+
+--untraced: the emulator gives no X-Ray trace id (sam local).
+--every-invocation-cold: each invocation starts a fresh environment
+(`sam local invoke`).
 """
+import glob
 import json
 import pathlib
 import sys
 
-# Defined once for the suite and this script. cargo lambda watch gives every
-# invocation an X-Ray trace id, so its lines carry the traced keys too.
-KEYS = json.loads((pathlib.Path(__file__).resolve().parents[2] / "tests/log-line-keys.json").read_text())
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+# Defined once for the suite and this script.
+KEYS = json.loads((ROOT / "tests/log-line-keys.json").read_text())
 LOG_KEYS = KEYS["every_line"]
-INVOCATION_KEYS = KEYS["every_invocation_line"] + KEYS["traced_invocation_line"]
 
-path, invocations = sys.argv[1], int(sys.argv[2])
+path, options = sys.argv[1], set(sys.argv[2:])
+unknown = options - {"--untraced", "--every-invocation-cold"}
+if unknown:
+    sys.exit(__doc__)
+# cargo lambda watch gives every invocation an X-Ray trace id, so its lines
+# carry the traced keys too.
+INVOCATION_KEYS = KEYS["every_invocation_line"] + ([] if "--untraced" in options else KEYS["traced_invocation_line"])
+every_invocation_cold = "--every-invocation-cold" in options
+invocations = sum(
+    len(json.load(open(f))["Records"]) if "/sqs-" in f else 1 for f in glob.glob(str(ROOT / "events/*.json"))
+)
 problems, documents, requests = [], [], {}
 # cargo lambda watch prefixes its own lines; the function's start with "{".
 lines = [line for line in open(path) if line.startswith("{")]
@@ -38,7 +52,7 @@ for line in lines:
         seen = requests.setdefault(entry.get("service"), [])
         if entry["function_request_id"] not in seen:
             seen.append(entry["function_request_id"])
-        first = entry["function_request_id"] == seen[0]
+        first = every_invocation_cold or entry["function_request_id"] == seen[0]
         if entry.get("cold_start") is not first:
             problems.append(f"cold_start should be {first}: {line.strip()}")
     if "requestId" in entry:

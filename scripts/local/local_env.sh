@@ -27,9 +27,10 @@ export PATH="$PWD/.venv/bin:$PATH"
 work=.tools/local
 rm -rf "$work" && mkdir -p "$work"
 pids=()
+# Waits for its own processes only: a sourcing script may have others.
 stop_local_env() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap stop_local_env EXIT
 

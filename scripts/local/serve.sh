@@ -6,9 +6,10 @@ source "$(dirname "$0")/local_env.sh"
 
 # `sam local invoke` mounts the built function at /var/task, where env.json's
 # SSL_CERT_FILE looks for this run's CA.
-sam_build=.aws-sam/build/DisconnectFunction
-if [ -n "$local_ca" ] && [ -d "$sam_build" ]; then
-  cp "$local_ca" "$sam_build/local-ca.pem"
+if [ -n "$local_ca" ]; then
+  for sam_build in .aws-sam/build*/{DisconnectFunction,CleanupFunction}; do
+    if [ -d "$sam_build" ]; then cp "$local_ca" "$sam_build/local-ca.pem"; fi
+  done
 fi
 
 cat <<INFO

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `make sam-local`: the template itself, run by AWS SAM's own emulation
+# (CONTRACT §10), in front of the demo's TLS world (§8).
+#
+# 1. Every fixture in events/ through `sam local invoke` (API Gateway events
+#    to DisconnectFunction, SQS batches to CleanupFunction), the world
+#    re-seeded before each; each answer checked against
+#    tests/expected-responses.json and every line the functions wrote as
+#    for `cargo lambda invoke`.
+# 2. `sam local start-api` over HTTPS (the run's CA), its routes and CORS
+#    taken from the template, checked with curl: a real disconnect, the
+#    same again, the web app's CORS preflight, a foreign one, a path
+#    without a route.
+#
+# Ends with one line `sam local: …` giving the counts, and exits non-zero
+# when any check fails. The container engine is the machine's Docker, or
+# podman set up for the run (container_engine.sh); the image AWS's, or a
+# stand-in built offline (lambda_image.sh).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+# Reached from the containers through the engine's bridge, not loopback.
+export LOCAL_BIND=0.0.0.0
+source scripts/local/local_env.sh
+source scripts/sam/container_engine.sh
+trap 'stop_local_env; stop_container_engine' EXIT
+
+# The deployed form is arm64; a machine runs its own architecture's
+# containers (there is no binfmt emulation here).
+case $(uname -m) in
+  aarch64 | arm64) arch=arm64 ;;
+  *) arch=x86_64 ;;
+esac
+source scripts/sam/lambda_image.sh
+
+build=.aws-sam/build-$arch
+echo "sam local: sam build for $arch into $build" >&2
+# Not SAM's cache, which hashes the whole CodeUri (target/ included, and
+# the engine's socket in it): cargo-lambda's own incremental build is the
+# cache.
+sam build --parameter-overrides "Architecture=$arch" --build-dir "$build" --no-cached \
+  >"$work/sam-build.log" 2>&1 \
+  || { tail -20 "$work/sam-build.log" >&2; echo "sam local: sam build failed" >&2; exit 1; }
+# env.json's SSL_CERT_FILE: the run's CA where the functions are mounted,
+# as a CA layer puts one at /opt in production.
+for function in DisconnectFunction CleanupFunction; do
+  cp "$local_ca" "$build/$function/local-ca.pem"
+done
+python3 scripts/sam/env_vars.py "$moto_port" "$github_port" "$bolt_port" "$cleanup_queue_url" \
+  >"$work/sam-env.json"
+# SAM CLI asks STS for the account id before every run; moto answers at
+# once where the real STS would time out without a network.
+export AWS_ENDPOINT_URL_STS=$AWS_ENDPOINT_URL
+sam_options=(
+  --template "$build/template.yaml" --env-vars "$work/sam-env.json"
+  --parameter-overrides "Architecture=$arch" --invoke-image "$invoke_image" --skip-pull-image
+  --add-host "host.docker.internal:$host_gateway"
+)
+reseed() {
+  (cd scripts/local && python3 local_aws.py reset)
+  "${curl_github[@]}" -X POST "$github_url/_reset"
+}
+
+invoked=0 invoke_failed=0 log_failed=0
+for event in events/*.json; do
+  name=$(basename "$event" .json)
+  reseed
+  function=DisconnectFunction
+  case $name in sqs-*) function=CleanupFunction ;; esac
+  sam local invoke "$function" --event "$event" "${sam_options[@]}" \
+    >"$work/sam-$name.out" 2>>"$work/sam-invoke.log" || true
+  "${curl_github[@]}" "$github_url/_received" >"$work/sam-$name.github"
+  invoked=$((invoked + 1))
+  python3 scripts/check/check_fixture_answer.py "$name" "$work/sam-$name.out" "$work/sam-$name.github" \
+    || invoke_failed=$((invoke_failed + 1))
+done
+# SAM's emulator gives no X-Ray trace id, and each `sam local invoke` is a
+# fresh execution environment.
+python3 scripts/check/check_function_log.py "$work/sam-invoke.log" --untraced --every-invocation-cold \
+  || log_failed=1
+
+api_port=$(free_port)
+sam local start-api "${sam_options[@]}" --host 127.0.0.1 --port "$api_port" \
+  --ssl-cert-file "$tls/server.pem" --ssl-key-file "$tls/server.key" >"$work/start-api.log" 2>&1 &
+pids+=($!)
+wait_for "sam local start-api" "$api_port"
+reseed
+python3 scripts/sam/check_start_api.py "https://localhost:$api_port" "$local_ca" "$github_url" \
+  "$work/start-api.log" | tee "$work/start-api.checks"
+checks=$(grep -c '^\(ok  \|FAIL\)' "$work/start-api.checks" || true)
+checks_failed=$(grep -c '^FAIL' "$work/start-api.checks" || true)
+
+echo "sam local: $((invoked - invoke_failed)) of $invoked fixtures through sam local invoke," \
+  "$((checks - checks_failed)) of $checks checks through sam local start-api ($engine, $invoke_image)"
+[ "$invoke_failed" -eq 0 ] && [ "$log_failed" -eq 0 ] && [ "$checks" -gt 0 ] && [ "$checks_failed" -eq 0 ]
