@@ -8,9 +8,9 @@
 #    tests/expected-responses.json and every line the functions wrote as
 #    for `cargo lambda invoke`.
 # 2. `sam local start-api` over HTTPS (the run's CA), its routes and CORS
-#    taken from the template, checked with curl: a real disconnect, the
-#    same again, the web app's CORS preflight, a foreign one, a path
-#    without a route.
+#    taken from the template, checked with curl (check_start_api.py): a
+#    real disconnect, the same again, the web app's CORS preflight, a
+#    foreign one, a path without a route.
 #
 # Ends with one line `sam local: …` giving the counts, and exits non-zero
 # when any check fails. The container engine is the machine's Docker, or
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/../.."
 export LOCAL_BIND=0.0.0.0
 source scripts/local/local_env.sh
 source scripts/sam/container_engine.sh
-trap 'stop_local_env; stop_container_engine' EXIT
+trap 'stop_local_env; stop_container_engine; rm -f "${keeper_socket:-}"' EXIT
 
 # The deployed form is arm64; a machine runs its own architecture's
 # containers (there is no binfmt emulation here).
@@ -48,6 +48,27 @@ for function in DisconnectFunction CleanupFunction; do
 done
 python3 scripts/sam/env_vars.py "$moto_port" "$github_port" "$bolt_port" "$cleanup_queue_url" \
   >"$work/sam-env.json"
+# Every container's whole log, kept by a pass-through in front of the
+# engine's API (log_keeper.py), is what the log checks read: SAM's own
+# stream of it can lose an invocation's end.
+kept_log=$work/sam-containers.log
+: >"$kept_log"
+case ${DOCKER_HOST:-unix:///var/run/docker.sock} in
+  unix://*)
+    engine_socket=${DOCKER_HOST:-unix:///var/run/docker.sock}
+    keeper_socket=$sam_local_dir/log-keeper.sock
+    rm -f "$keeper_socket"
+    python3 scripts/sam/log_keeper.py "$keeper_socket" "${engine_socket#unix://}" "$kept_log" \
+      >"$work/log-keeper.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 100); do [ -S "$keeper_socket" ] && break; sleep 0.1; done
+    export DOCKER_HOST=unix://$keeper_socket
+    ;;
+  *)
+    echo "sam local: $DOCKER_HOST is not a Unix socket, so the log checks read SAM's own stream" >&2
+    kept_log=$work/sam-invoke.log
+    ;;
+esac
 # SAM CLI asks STS for the account id before every run; moto answers at
 # once where the real STS would time out without a network.
 export AWS_ENDPOINT_URL_STS=$AWS_ENDPOINT_URL
@@ -76,8 +97,10 @@ for event in events/*.json; do
 done
 # SAM's emulator gives no X-Ray trace id, and each `sam local invoke` is a
 # fresh execution environment.
-python3 scripts/check/check_function_log.py "$work/sam-invoke.log" --untraced --every-invocation-cold \
+python3 scripts/check/check_function_log.py "$kept_log" --untraced --every-invocation-cold \
   || log_failed=1
+echo "sam local: metric documents in the kept logs: $(grep -c '"_aws"' "$kept_log" || true)," \
+  "in SAM's own stream of them: $(grep -c '"_aws"' "$work/sam-invoke.log" || true)" >&2
 
 api_port=$(free_port)
 sam local start-api "${sam_options[@]}" --host 127.0.0.1 --port "$api_port" \
