@@ -1,15 +1,16 @@
-//! Cold start: fresh processes per L and transport, the variants
+//! Cold start: fresh execution environments per L and transport, the variants
 //! interleaved, with the CPU they use and the init steps they log.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::launch::{Launch, binary};
 use crate::report::section;
+use crate::rie::init_duration;
 use crate::stats::{ms, percentile};
 use crate::world::{Transport, World, cases, github, network, root};
 
@@ -92,6 +93,29 @@ fn cpu_time(pid: u32) -> Duration {
     Duration::from_nanos(nanos)
 }
 
+/// What one variant's cold starts measured, sample by sample.
+#[derive(Default)]
+struct Samples {
+    /// The RIE's `INIT REPORT`: the bootstrap's start to its first poll.
+    inits: Vec<Duration>,
+    /// The first invocation less that init.
+    firsts: Vec<Duration>,
+    /// Invoke → first answer, init included.
+    totals: Vec<Duration>,
+    cpus: Vec<Duration>,
+    steps: BTreeMap<&'static str, Vec<f64>>,
+}
+
+fn range(samples: &mut [Duration]) -> String {
+    samples.sort();
+    format!(
+        "{:.1} ms ({:.1}–{:.1})",
+        ms(percentile(samples, 50.0)),
+        ms(samples[0]),
+        ms(*samples.last().unwrap())
+    )
+}
+
 pub async fn cold_start(world: &World, report: &mut String) {
     let github = github().await;
     let case = &cases()[0];
@@ -100,63 +124,52 @@ pub async fn cold_start(world: &World, report: &mut String) {
         report,
         "Cold start",
         &[&format!(
-            "{COLD_STARTS} fresh processes per row, variants interleaved; the webhook case; L added to every call and 2·L to every new connection, as above; the proxies answer in plain text or over TLS (a CA made for the run, trusted through SSL_CERT_FILE). CPU is the process's own (all threads, /proc schedstat) from start to its first answer. Init steps are the function's own log lines (median, ms)."
+            "{COLD_STARTS} fresh execution environments per row, variants interleaved, each an RIE whose first invocation starts the bootstrap, as Lambda's on-demand init does; the webhook case; L added to every call and 2·L to every new connection, as above; the proxies answer in plain text or over TLS (a CA made for the run, trusted through SSL_CERT_FILE). Init is the RIE's `INIT REPORT` (the bootstrap's start to its first poll, Lambda's Init Duration). CPU is the bootstrap's own (all threads, /proc schedstat) from start to its first answer. Init steps are the function's own log lines (median, ms)."
         )],
-        "L | transport | variant | start → first poll (median, min–max) | first invocation (median, min–max) | start → first answer (median) | CPU to first answer (median, min–max) | init steps",
+        "L | transport | variant | init (median, min–max) | first invocation less init (median, min–max) | invoke → first answer (median) | CPU to first answer (median, min–max) | init steps",
     );
     for latency_ms in COLD_LATENCIES_MS {
         let latency = Duration::from_millis(latency_ms);
         for transport in [Transport::Plain, Transport::Tls] {
             let (aws, github) = network(world, &github.uri(), latency, transport).await;
-            let mut cpus = vec![Vec::new(); variants.len()];
-            let mut inits = vec![Vec::new(); variants.len()];
-            let mut firsts = vec![Vec::new(); variants.len()];
-            let mut totals = vec![Vec::new(); variants.len()];
-            let mut steps: Vec<BTreeMap<&str, Vec<f64>>> = vec![BTreeMap::new(); variants.len()];
+            let mut samples: Vec<Samples> = variants.iter().map(|_| Samples::default()).collect();
+            let scheme = match transport {
+                Transport::Tls => "tls",
+                Transport::Plain => "plain",
+            };
             for n in 0..COLD_STARTS {
                 for (v, variant) in variants.iter().enumerate() {
-                    let scheme = if transport == Transport::Tls {
-                        "tls"
-                    } else {
-                        "plain"
-                    };
                     let log = format!("cold-{latency_ms}ms-{scheme}-{v}-{n}.log");
-                    let started = Instant::now();
-                    let mut function = world.launch(&Launch {
-                        binary: &variant.binary,
-                        aws_endpoint: &aws.endpoint,
-                        github: &github.endpoint,
-                        log: &log,
-                        warm_up: variant.warm_up,
-                        graph: None,
-                    });
-                    let init = world.wait_for_first_poll(started).await;
-                    let first = world.invoke(case).await;
-                    inits[v].push(init);
-                    firsts[v].push(first);
-                    totals[v].push(started.elapsed());
-                    cpus[v].push(cpu_time(function.id()));
-                    let _ = function.kill();
-                    let _ = function.wait();
-                    for (step, value) in logged_steps(&root().join("target/bench").join(&log)) {
-                        steps[v].entry(step).or_default().push(value);
+                    let function = world
+                        .launch(&Launch {
+                            binary: &variant.binary,
+                            aws_endpoint: &aws.endpoint,
+                            github: &github.endpoint,
+                            log: &log,
+                            warm_up: variant.warm_up,
+                            graph: None,
+                        })
+                        .await;
+                    let total = world.invoke(&function, case).await;
+                    let cpu = cpu_time(function.bootstrap_pid());
+                    function.stop();
+                    let log = root().join("target/bench").join(&log);
+                    let init = init_duration(&log);
+                    let samples = &mut samples[v];
+                    samples.inits.push(init);
+                    samples.firsts.push(total.saturating_sub(init));
+                    samples.totals.push(total);
+                    samples.cpus.push(cpu);
+                    for (step, value) in logged_steps(&log) {
+                        samples.steps.entry(step).or_default().push(value);
                     }
                 }
             }
-            for (v, variant) in variants.iter().enumerate() {
-                let range = |samples: &mut Vec<Duration>| {
-                    samples.sort();
-                    format!(
-                        "{:.1} ms ({:.1}–{:.1})",
-                        ms(percentile(samples, 50.0)),
-                        ms(samples[0]),
-                        ms(*samples.last().unwrap())
-                    )
-                };
+            for (variant, samples) in variants.iter().zip(&mut samples) {
                 let init_steps = INIT_STEPS
                     .iter()
                     .filter_map(|step| {
-                        let values = steps[v].get_mut(step)?;
+                        let values = samples.steps.get_mut(step)?;
                         values.sort_by(f64::total_cmp);
                         Some(format!(
                             "{} {:.1}",
@@ -166,20 +179,19 @@ pub async fn cold_start(world: &World, report: &mut String) {
                     })
                     .collect::<Vec<_>>()
                     .join(", ");
-                totals[v].sort();
+                samples.totals.sort();
                 let _ = writeln!(
                     report,
                     "| {latency_ms} ms | {} | {} | {} | {} | {:.1} ms | {} | {init_steps} |",
-                    if transport == Transport::Tls {
-                        "TLS"
-                    } else {
-                        "plain"
+                    match transport {
+                        Transport::Tls => "TLS",
+                        Transport::Plain => "plain",
                     },
                     variant.name,
-                    range(&mut inits[v]),
-                    range(&mut firsts[v]),
-                    ms(percentile(&totals[v], 50.0)),
-                    range(&mut cpus[v]),
+                    range(&mut samples.inits),
+                    range(&mut samples.firsts),
+                    ms(percentile(&samples.totals, 50.0)),
+                    range(&mut samples.cpus),
                 );
             }
         }

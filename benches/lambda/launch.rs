@@ -1,10 +1,10 @@
-//! How the bench starts a function process: one `Launch`, every setting
-//! named.
+//! How the bench starts an execution environment: one `Launch`, every
+//! setting named, run by AWS's Runtime Interface Emulator (`rie.rs`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
+use crate::rie::{Function, emulator};
 use crate::world::{World, aws_env, root};
 
 /// The release build `make bench` makes.
@@ -33,20 +33,27 @@ pub struct Launch<'a> {
 }
 
 impl World {
-    pub fn launch(&self, launch: &Launch) -> Child {
-        self.api.reset_first_poll();
+    /// A fresh execution environment: the RIE on a free port, its log and
+    /// the bootstrap's in `launch.log`. The bootstrap starts on the first
+    /// invocation.
+    pub async fn launch(&self, launch: &Launch<'_>) -> Function {
         let log = std::fs::File::create(root().join("target/bench").join(launch.log)).unwrap();
-        let mut command = Command::new(launch.binary);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut command = Command::new(emulator());
         command
+            .arg("--runtime-interface-emulator-address")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg(launch.binary)
             .env_clear()
             .envs(aws_env(launch.aws_endpoint))
             .envs([
-                ("AWS_LAMBDA_RUNTIME_API", self.api.address.as_str()),
                 ("AWS_LAMBDA_FUNCTION_NAME", "nectr-disconnect"),
                 ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
-                ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-                ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/nectr-disconnect"),
-                ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+                ("AWS_LAMBDA_FUNCTION_TIMEOUT", "10"),
                 ("TABLE_NAME", "nectr-local"),
                 ("JWT_SECRET_ID", "nectr/local/jwt-signing-key"),
                 ("KMS_KEY_ID", "alias/nectr-local-oauth-tokens"),
@@ -60,21 +67,13 @@ impl World {
                 ),
             ])
             .env("SSL_CERT_FILE", &self.ca_file)
+            .current_dir(root().join("target/bench"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
         if let Some(uri) = launch.graph {
             command.envs([("NEO4J_URI", uri), ("NEO4J_SECRET_ID", "nectr/local/neo4j")]);
         }
-        command.spawn().expect("the bootstrap starts")
-    }
-
-    pub async fn wait_for_first_poll(&self, started: Instant) -> Duration {
-        loop {
-            if let Some(poll) = self.api.first_poll() {
-                return poll - started;
-            }
-            tokio::time::sleep(Duration::from_micros(200)).await;
-        }
+        Function::start(command, port, self.http.clone()).await
     }
 }

@@ -1,5 +1,5 @@
-//! The function as Lambda runs it: the release binary under a local Runtime
-//! API (`runtime_api.rs`), against moto for DynamoDB, KMS and Secrets Manager
+//! The function as Lambda runs it: the release binary under AWS's Runtime
+//! Interface Emulator (`rie.rs`), against moto for DynamoDB, KMS and Secrets Manager
 //! and a wiremock GitHub, with a latency L added to every call (and 2·L to
 //! every new connection) by proxies (`world.rs`), each process started from
 //! one `Launch` (`launch.rs`).
@@ -15,7 +15,7 @@ mod graph;
 mod launch;
 mod memory;
 mod report;
-mod runtime_api;
+mod rie;
 mod stats;
 mod warm;
 mod world;

@@ -17,26 +17,28 @@ fn memory_invocations() -> usize {
 pub async fn memory(world: &World, report: &mut String) {
     let github = github().await;
     let case = &cases()[0];
-    let mut function = world.launch(&Launch {
-        binary: &binary(),
-        aws_endpoint: &world.moto.endpoint,
-        github: &github.uri(),
-        log: "memory.log",
-        warm_up: true,
-        graph: None,
-    });
-    let pid = function.id();
+    let function = world
+        .launch(&Launch {
+            binary: &binary(),
+            aws_endpoint: &world.moto.endpoint,
+            github: &github.uri(),
+            log: "memory.log",
+            warm_up: true,
+            graph: None,
+        })
+        .await;
+    world.invoke(&function, case).await;
+    let pid = function.bootstrap_pid();
     let mut samples = Vec::new();
     let invocations = memory_invocations();
-    for n in 1..=invocations {
-        world.invoke(case).await;
+    for n in 2..=invocations {
+        world.invoke(&function, case).await;
         if (n <= 1_000 && n % 100 == 0) || n % 1_000 == 0 {
             samples.push((n, rss_kib(pid, "VmRSS:")));
         }
     }
     let peak = rss_kib(pid, "VmHWM:");
-    let _ = function.kill();
-    let _ = function.wait();
+    function.stop();
     let header: Vec<String> = samples.iter().map(|(n, _)| n.to_string()).collect();
     let values: Vec<String> = samples.iter().map(|(_, kib)| kib.to_string()).collect();
     section(

@@ -35,17 +35,19 @@ pub async fn warm_latency(world: &World, report: &mut String) {
     for latency_ms in LATENCIES_MS {
         let latency = Duration::from_millis(latency_ms);
         let (aws, github) = network(world, &github.uri(), latency, Transport::Plain).await;
-        let mut function = world.launch(&Launch {
-            binary: &binary(),
-            aws_endpoint: &aws.endpoint,
-            github: &github.endpoint,
-            log: &format!("warm-{latency_ms}ms.log"),
-            warm_up: true,
-            graph: None,
-        });
+        let function = world
+            .launch(&Launch {
+                binary: &binary(),
+                aws_endpoint: &aws.endpoint,
+                github: &github.endpoint,
+                log: &format!("warm-{latency_ms}ms.log"),
+                warm_up: true,
+                graph: None,
+            })
+            .await;
         for case in &cases {
             for _ in 0..5 {
-                world.invoke(case).await;
+                world.invoke(&function, case).await;
             }
         }
         let calls_before = aws.calls().len();
@@ -53,7 +55,7 @@ pub async fn warm_latency(world: &World, report: &mut String) {
         let mut windows: Vec<Vec<Range<Instant>>> = vec![Vec::new(); cases.len()];
         for _ in 0..WARM_SAMPLES {
             for (case, windows) in cases.iter().zip(&mut windows) {
-                windows.push(world.invoke_in(case).await);
+                windows.push(world.invoke_in(&function, case).await);
             }
         }
         let secret_calls = secret_fetches(&aws) - secrets_before;
@@ -94,8 +96,7 @@ pub async fn warm_latency(world: &World, report: &mut String) {
                 ms(moto.critical_path(case.steps)),
             );
         }
-        let _ = function.kill();
-        let _ = function.wait();
+        function.stop();
     }
     let _ = writeln!(
         report,

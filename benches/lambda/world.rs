@@ -1,5 +1,5 @@
 //! The bench's world: moto seeded by scripts/local/local_aws.py (the demo's
-//! world), a local Lambda Runtime API, the cases it invokes, and the proxies
+//! world), one HTTP client for the RIE, the cases it invokes, and the proxies
 //! that put a latency L between the function and its dependencies.
 
 use std::ops::Range;
@@ -19,7 +19,7 @@ use test_world::tls::{LocalCa, ServerIdentity};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::runtime_api::RuntimeApi;
+use crate::rie::Function;
 
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -103,7 +103,9 @@ pub struct World {
     user_pk: String,
     dynamodb: aws_sdk_dynamodb::Client,
     secrets_manager: aws_sdk_secretsmanager::Client,
-    pub api: RuntimeApi,
+    /// One HTTP client for every invocation, as one `sam local start-lambda`
+    /// caller would keep.
+    pub http: reqwest::Client,
 }
 
 impl World {
@@ -135,7 +137,7 @@ impl World {
             ca_file,
             cleanup_queue_url,
             user_pk: user_pk(&UserId::new(fixture_world().user)),
-            api: RuntimeApi::start().await,
+            http: reqwest::Client::new(),
         }
     }
 
@@ -174,20 +176,25 @@ impl World {
 
     /// One invocation of `case`, timed from queueing the event to the
     /// function's answer; the installation is reconnected afterwards.
-    pub async fn invoke(&self, case: &Case) -> Duration {
-        let window = self.invoke_in(case).await;
+    pub async fn invoke(&self, function: &Function, case: &Case) -> Duration {
+        let window = self.invoke_in(function, case).await;
         window.end - window.start
     }
 
-    pub async fn invoke_in(&self, case: &Case) -> Range<Instant> {
-        self.invoke_with_graph(case, false).await
+    pub async fn invoke_in(&self, function: &Function, case: &Case) -> Range<Instant> {
+        self.invoke_with_graph(function, case, false).await
     }
 
     /// As `invoke_in`; a 200 must carry `graph` exactly when `graph` is set,
     /// so a variant whose graph read failed is never measured as if it ran.
-    pub async fn invoke_with_graph(&self, case: &Case, graph: bool) -> Range<Instant> {
+    pub async fn invoke_with_graph(
+        &self,
+        function: &Function,
+        case: &Case,
+        graph: bool,
+    ) -> Range<Instant> {
         let started = Instant::now();
-        let completion = self.api.invoke(&case.event).await;
+        let completion = function.invoke(&case.event).await;
         let window = started..Instant::now();
         assert!(!completion.error, "the invocation failed");
         let response: Value = serde_json::from_slice(&completion.body).unwrap();
