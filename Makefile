@@ -5,7 +5,7 @@ TOOLS := PATH="$(CURDIR)/.venv/bin:$$PATH"
 OFFLINE_AWS := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test check docs-match-spec cargo-checks invoke-fixtures api-conformance lint-template check-deploy sam-local build bench fuzz bootstrap fixtures
+.PHONY: demo serve test check docs-match-spec cargo-checks invoke-fixtures api-conformance lint-template check-deploy sam-local browser build bench fuzz bootstrap fixtures
 
 ## A real disconnect on this machine, printed (moto + GitHub stub + cargo lambda watch).
 demo:
@@ -16,9 +16,10 @@ serve:
 	bash scripts/local/serve.sh
 
 ## Everything CI checks: `check`, the demo (it fails on an answer the
-## contract does not give), the deploy build, then the template under AWS
-## SAM's own emulation. `.ci/run` calls exactly this.
-test: check demo check-deploy sam-local
+## contract does not give), the deploy build, the template under AWS SAM's
+## own emulation, then the web app's call in a browser. `.ci/run` calls
+## exactly this.
+test: check demo check-deploy sam-local browser
 
 ## The quick loop: formatting, lints, all three test layers, every fixture
 ## through `cargo lambda invoke`, schemathesis against openapi.yaml, template lint.
@@ -65,6 +66,11 @@ check-deploy: lint-template
 sam-local: bootstrap
 	$(TOOLS) bash scripts/sam/sam_local.sh
 
+## The web app's own call in headless Chromium (Debian's, by playwright-core)
+## against `sam local start-api` over HTTPS: six cases, a screenshot in target/browser/.
+browser: bootstrap
+	$(TOOLS) bash scripts/browser/browser.sh
+
 ## Release build for Lambda arm64: target/lambda/{nectr-disconnect,nectr-webhook-cleanup}/bootstrap.
 build: bootstrap
 	$(TOOLS) cargo lambda build --release --arm64
@@ -84,7 +90,7 @@ fuzz:
 	bash scripts/check/fuzz.sh
 
 ## Installs the pinned tools: moto, cargo-lambda, SAM CLI, cfn-lint, ArcadeDB and
-## schemathesis into .venv; Prism and GitHub's OpenAPI description into node_modules.
+## schemathesis into .venv; Prism, GitHub's OpenAPI description, playwright-core and axios into node_modules.
 bootstrap:
 	bash scripts/tools/bootstrap.sh
 

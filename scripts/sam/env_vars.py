@@ -4,7 +4,10 @@ all reached from inside the containers as host.docker.internal (the run's
 CA covers that name). `sam local invoke --env-vars` and `sam local
 start-api --env-vars` read it.
 
-usage: env_vars.py MOTO_PORT GITHUB_PORT BOLT_PORT QUEUE_URL > FILE
+With WEB_APP_ORIGIN, the disconnect's ALLOWED_ORIGINS is that origin, as
+the template sets it from its WebAppOrigin parameter.
+
+usage: env_vars.py MOTO_PORT GITHUB_PORT BOLT_PORT QUEUE_URL [WEB_APP_ORIGIN] > FILE
 """
 import json
 import pathlib
@@ -14,9 +17,9 @@ from urllib.parse import urlsplit
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HOST = "host.docker.internal"
 
-if len(sys.argv) != 5:
+if len(sys.argv) not in (5, 6):
     sys.exit(__doc__)
-moto_port, github_port, bolt_port, queue_url = sys.argv[1:]
+moto_port, github_port, bolt_port, queue_url = sys.argv[1:5]
 queue_path = urlsplit(queue_url).path
 endpoints = {
     "AWS_ENDPOINT_URL": f"https://{HOST}:{moto_port}",
@@ -29,4 +32,6 @@ for variables in functions.values():
     for name, value in endpoints.items():
         if name in variables:
             variables[name] = value
+    if len(sys.argv) == 6 and "ALLOWED_ORIGINS" in variables:
+        variables["ALLOWED_ORIGINS"] = sys.argv[5]
 json.dump(functions, sys.stdout, indent=2)

@@ -5,7 +5,8 @@
 #   Manager), cargo-lambda, SAM CLI, cfn-lint, ArcadeDB and schemathesis,
 #   with every transitive package pinned by scripts/tools/constraints.txt;
 # - into the git-ignored node_modules: Prism and GitHub's OpenAPI
-#   description (@octokit/openapi), as package-lock.json pins them;
+#   description (@octokit/openapi), playwright-core and axios for the
+#   browser cases, as package-lock.json pins them;
 # - the aarch64 rustup target `sam build` cross-compiles the functions to.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,7 +28,7 @@ fi
 node_stamp=node_modules/.package-lock.sha256
 node_wanted=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$node_stamp" ] || [ "$(cat "$node_stamp")" != "$node_wanted" ]; then
-  echo "bootstrap: installing @stoplight/prism-cli and @octokit/openapi into node_modules" >&2
+  echo "bootstrap: installing $(node -p 'Object.keys(require("./package.json").devDependencies).join(" ")') into node_modules" >&2
   # No install scripts: none of these packages needs one to run.
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   echo "$node_wanted" > "$node_stamp"

@@ -24,9 +24,20 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-/// The names every local server answers to: loopback, and the host as a
-/// container under `sam local invoke` reaches it.
-const LOCAL_NAMES: [&str; 4] = ["localhost", "127.0.0.1", "::1", "host.docker.internal"];
+/// The names every local server answers to: loopback, the host as a
+/// container under `sam local invoke` reaches it, and the hosts
+/// `make browser` maps to loopback in Chromium: the API, the web app on the
+/// API's site and on another site, and a foreign page.
+const LOCAL_NAMES: [&str; 8] = [
+    "localhost",
+    "127.0.0.1",
+    "::1",
+    "host.docker.internal",
+    "api.nectr.test",
+    "app.nectr.test",
+    "app.nectr-web.test",
+    "foreign.test",
+];
 
 /// A certificate authority that exists for one run only.
 pub struct LocalCa {
