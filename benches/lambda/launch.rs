@@ -33,9 +33,9 @@ pub struct Launch<'a> {
 }
 
 impl World {
-    /// A fresh execution environment: the RIE on a free port, its log and
-    /// the bootstrap's in `launch.log`. The bootstrap starts on the first
-    /// invocation.
+    /// A fresh execution environment: the RIE on a free port, writing its
+    /// lines and the bootstrap's to `Launch::log`. The bootstrap starts on
+    /// the first invocation.
     pub async fn launch(&self, launch: &Launch<'_>) -> Function {
         let log = std::fs::File::create(root().join("target/bench").join(launch.log)).unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -67,7 +67,6 @@ impl World {
                 ),
             ])
             .env("SSL_CERT_FILE", &self.ca_file)
-            .current_dir(root().join("target/bench"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
