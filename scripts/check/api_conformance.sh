@@ -27,10 +27,4 @@ schemathesis run openapi.yaml \
   --report har --report-har-path "$work/schemathesis.har"
 
 # What the run exercised: each answer by method and status.
-python3 - "$work/schemathesis.har" <<'PY'
-import collections, json, sys
-entries = json.load(open(sys.argv[1]))["log"]["entries"]
-seen = collections.Counter((e["request"]["method"], e["response"]["status"]) for e in entries)
-print("schemathesis requests by method and status:",
-      ", ".join(f"{method} {status}: {n}" for (method, status), n in sorted(seen.items())))
-PY
+python3 scripts/check/har_summary.py "$work/schemathesis.har"

@@ -112,17 +112,8 @@ export AWS_ENDPOINT_URL="$https://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
 (cd scripts/local && python3 local_aws.py setup)
 cleanup_queue_url=$(cd scripts/local && python3 local_aws.py queue-url)
 
-python3 - "$AWS_ENDPOINT_URL" "$github_url" "$bolt_scheme://127.0.0.1:$bolt_port" \
-  "$cleanup_queue_url" "$local_ca" >"$work/function.env" <<'PY'
-import json, sys
-variables = json.load(open("env.json"))["DisconnectFunction"]
-(variables["AWS_ENDPOINT_URL"], variables["GITHUB_API_URL"], variables["NEO4J_URI"],
- variables["CLEANUP_QUEUE_URL"]) = sys.argv[1:5]
-variables["SSL_CERT_FILE"] = sys.argv[5]
-if not sys.argv[5]:
-    del variables["SSL_CERT_FILE"]
-print("\n".join(f"{k}={v}" for k, v in variables.items()))
-PY
+python3 scripts/local/function_env.py "$AWS_ENDPOINT_URL" "$github_url" "$bolt_scheme://127.0.0.1:$bolt_port" \
+  "$cleanup_queue_url" "$local_ca" >"$work/function.env"
 cargo lambda watch --quiet --ignore-changes -A 127.0.0.1 -P "$lambda_port" \
   --env-file "$work/function.env" >"$work/lambda.log" 2>&1 &
 pids+=($!)
