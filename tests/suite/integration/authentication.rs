@@ -2,7 +2,6 @@
 
 use jsonwebtoken::Algorithm;
 use serde_json::json;
-use wiremock::ResponseTemplate;
 
 use crate::support::events::http_api_event;
 use crate::support::world::World;
@@ -13,20 +12,13 @@ use test_world::jwt::{
 use crate::support::subject::USER;
 const PATH: &str = "/api/v1/repos/acme/my-backend/install";
 
-async fn connected_world() -> World {
-    let world = World::start().await;
-    world.connect(USER, Some(42)).await;
-    world.github_answers(ResponseTemplate::new(204)).await;
-    world
-}
-
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
 #[tokio::test]
 async fn every_rejected_token_gets_401_with_www_authenticate_and_changes_nothing() {
-    let world = connected_world().await;
+    let (world, _) = World::connected().await;
     let mut expired = claims(USER);
     expired["exp"] = json!(now() - 3600);
     let mut not_yet = claims(USER);
@@ -109,7 +101,7 @@ async fn every_rejected_token_gets_401_with_www_authenticate_and_changes_nothing
 
 #[tokio::test]
 async fn the_access_token_cookie_authenticates_when_there_is_no_header() {
-    let world = connected_world().await;
+    let (world, _) = World::connected().await;
     let cookie = format!(
         "theme=dark; access_token={}",
         hs256(FIXTURE_KEY, &claims(USER))
@@ -130,7 +122,7 @@ async fn after_a_rotation_tokens_signed_with_awsprevious_or_awscurrent_are_accep
         ("AWSPREVIOUS", FIXTURE_KEY),
         ("AWSCURRENT", ROTATED.as_bytes()),
     ] {
-        let world = connected_world().await;
+        let (world, _) = World::connected().await;
         world.rotate_signing_key(ROTATED).await;
         let token = hs256(key, &claims(USER));
 
@@ -149,7 +141,7 @@ async fn after_a_rotation_tokens_signed_with_awsprevious_or_awscurrent_are_accep
 #[tokio::test]
 async fn a_rotated_away_key_stops_verifying_one_window_after_the_rotation() {
     const ROTATED: &str = "the-key-that-replaced-a-leaked-one";
-    let mut world = connected_world().await;
+    let (mut world, _) = World::connected().await;
     world.env.insert("JWT_PREVIOUS_KEY_SECONDS", "2".into());
     world.rotate_signing_key(ROTATED).await;
     let leaked = bearer(&hs256(FIXTURE_KEY, &claims(USER)));

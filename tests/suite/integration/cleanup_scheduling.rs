@@ -11,7 +11,7 @@ use nectr_disconnect::app::AwsClients;
 
 use crate::support::events::Answer;
 use crate::support::tls;
-use crate::support::world::{World, delete_as, sdk_config};
+use crate::support::world::{ItemKey, World, delete_as, sdk_config};
 use test_world::fault_proxy::{Fault, FaultProxy};
 use test_world::secrets;
 
@@ -21,7 +21,7 @@ use crate::support::subject::USER;
 /// records what they send.
 struct Queued {
     world: World,
-    key: (String, String),
+    key: ItemKey,
     queue_url: String,
     sqs: FaultProxy,
     aws: AwsClients,

@@ -14,7 +14,7 @@ use nectr_disconnect::domain::{Installation, RepoName, UserId};
 use nectr_disconnect::ports::{Deactivation, Disconnection, InstallationStore};
 
 use crate::support::tls;
-use crate::support::world::{Item, Seed, TABLE, World, delete_as, s, sdk_config, user_pk};
+use crate::support::world::{Item, ItemKey, Seed, TABLE, World, delete_as, s, sdk_config, user_pk};
 use test_world::fault_proxy::FaultProxy;
 
 use crate::support::subject::USER;
@@ -30,7 +30,7 @@ async fn github_answers(world: &World, hook_path: &str, status: u16) {
 
 /// USER connected to acme/my-backend (`inst-1`, webhook 42), which GitHub
 /// removes: the world and the installation's key.
-async fn connected() -> (World, (String, String)) {
+async fn connected() -> (World, ItemKey) {
     let world = World::start().await;
     world.seed_user(USER, OAUTH_TOKEN).await;
     let key = world
@@ -111,14 +111,14 @@ async fn the_update_addresses_the_item_the_query_found_by_its_own_key() {
     world.seed_user(USER, OAUTH_TOKEN).await;
     // A sort key that does not end in the item's installation_id, as an
     // earlier writer may have left it: only the item's own key reaches it.
-    let key = (
-        user_pk(USER),
-        "INSTALL#acme/my-backend#2025-legacy".to_owned(),
-    );
+    let key = ItemKey {
+        pk: user_pk(USER),
+        sk: "INSTALL#acme/my-backend#2025-legacy".to_owned(),
+    };
     world
         .put(Item::from([
-            ("pk".into(), s(&key.0)),
-            ("sk".into(), s(&key.1)),
+            ("pk".into(), s(&key.pk)),
+            ("sk".into(), s(&key.sk)),
             ("installation_id".into(), s("inst-1")),
             ("repo_full_name".into(), s("acme/my-backend")),
             ("webhook_id".into(), AttributeValue::N("42".into())),

@@ -11,7 +11,7 @@ use wiremock::{Mock, ResponseTemplate};
 
 use nectr_disconnect::app::AwsClients;
 
-use crate::support::world::{World, delete_as, received, unreachable_clients};
+use crate::support::world::{ItemKey, World, delete_as, received, unreachable_clients};
 use test_world::free_port;
 
 use crate::support::subject::USER;
@@ -20,7 +20,7 @@ const HOOK: &str = "/repos/acme/my-backend/hooks/42";
 const CONNECTED_TOKEN: &str = "gho_connectedtoken";
 const USER_AGENT: &str = concat!("nectr-disconnect/", env!("CARGO_PKG_VERSION"));
 
-async fn connected_world(webhook_id: Option<u64>) -> (World, (String, String)) {
+async fn connected_world(webhook_id: Option<u64>) -> (World, ItemKey) {
     let mut world = World::start().await;
     world.env.insert("GITHUB_TIMEOUT_MS", "300".into());
     let key = world.connect(USER, webhook_id).await;
@@ -35,7 +35,7 @@ async fn github_answers(world: &World, response: ResponseTemplate) {
         .await;
 }
 
-async fn assert_disconnected_with(world: &World, key: &(String, String), webhook: &str) {
+async fn assert_disconnected_with(world: &World, key: &ItemKey, webhook: &str) {
     let answer = world.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200, "{webhook}");

@@ -17,7 +17,7 @@ use nectr_disconnect::domain::{OAuthToken, RepoName};
 use nectr_disconnect::ports::{WebhookRemoval, WebhookRemover};
 
 use crate::support::tls;
-use crate::support::world::{World, received};
+use crate::support::world::{ItemKey, World, received};
 use test_world::secrets;
 
 use crate::support::subject::USER;
@@ -39,7 +39,7 @@ async fn answers(server: &MockServer, at: &str, response: ResponseTemplate) {
         .await;
 }
 
-async fn disconnect_reports(world: &World, key: &(String, String), webhook: &str) {
+async fn disconnect_reports(world: &World, key: &ItemKey, webhook: &str) {
     let answer = world.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200, "{}", answer.body);

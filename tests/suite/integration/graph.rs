@@ -9,11 +9,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::RequestExt;
 use serde_json::json;
 use tokio::net::TcpListener;
-use wiremock::ResponseTemplate;
 
 use crate::support::events::Answer;
 use crate::support::tls;
-use crate::support::world::{World, delete_as};
+use crate::support::world::{ItemKey, World, delete_as};
 use test_world::arcadedb::{ArcadeDb, USERNAME};
 use test_world::bolt_proxy::BoltProxy;
 use test_world::free_port;
@@ -39,14 +38,7 @@ CREATE (backend:Repository {full_name: 'acme/my-backend', default_branch: 'main'
        (bob)-[:CONTRIBUTED_TO {commits: 3}]->(backend),
        (bob)-[:CONTRIBUTED_TO {commits: 5}]->(frontend)";
 
-async fn connected_world() -> (World, (String, String)) {
-    let world = World::start().await;
-    let key = world.connect(USER, Some(42)).await;
-    world.github_answers(ResponseTemplate::new(204)).await;
-    (world, key)
-}
-
-async fn assert_disconnected_without_graph(world: &World, key: &(String, String), answer: Answer) {
+async fn assert_disconnected_without_graph(world: &World, key: &ItemKey, answer: Answer) {
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
         answer.body,
@@ -81,8 +73,8 @@ async fn silent_listener() -> String {
 
 /// A connected world whose graph takes connections and never answers, read
 /// with `NEO4J_TIMEOUT_MS` set to `timeout_ms`.
-async fn connected_to_a_silent_graph(timeout_ms: &str) -> (World, (String, String)) {
-    let (mut world, key) = connected_world().await;
+async fn connected_to_a_silent_graph(timeout_ms: &str) -> (World, ItemKey) {
+    let (mut world, key) = World::connected().await;
     world
         .use_graph(&silent_listener().await, USERNAME, "graph-password-silent")
         .await;
@@ -100,7 +92,7 @@ fn deadline_in(seconds: u64) -> lambda_http::Context {
 
 #[tokio::test]
 async fn disconnect_reports_the_kept_graph_and_changes_no_node_relationship_or_property() {
-    let ((mut world, key), arcadedb) = tokio::join!(connected_world(), ArcadeDb::start());
+    let ((mut world, key), arcadedb) = tokio::join!(World::connected(), ArcadeDb::start());
     arcadedb.write(SEED).await;
     let (graph, _tls) = over_tls(&arcadedb.uri).await;
     world.use_graph(&graph, USERNAME, &arcadedb.password).await;
@@ -128,7 +120,7 @@ async fn disconnect_reports_the_kept_graph_and_changes_no_node_relationship_or_p
 
 #[tokio::test]
 async fn the_graph_is_read_over_bolt_4_4_the_version_neo4j_5_and_aura_need() {
-    let ((mut world, _key), arcadedb) = tokio::join!(connected_world(), ArcadeDb::start());
+    let ((mut world, _key), arcadedb) = tokio::join!(World::connected(), ArcadeDb::start());
     let tap = BoltProxy::start(&arcadedb.uri, Duration::ZERO).await;
     let (graph, _tls) = over_tls(&tap.uri).await;
     world.use_graph(&graph, USERNAME, &arcadedb.password).await;
@@ -151,7 +143,7 @@ async fn a_graph_that_is_down_or_refuses_the_password_is_left_out_and_the_discon
         (&down, "graph-password-unused"),
         (&refusing, "not-the-arcadedb-password"),
     ] {
-        let (mut world, key) = connected_world().await;
+        let (mut world, key) = World::connected().await;
         world.use_graph(graph, USERNAME, password).await;
 
         let answer = world.disconnect_as(USER, "acme", "my-backend").await;

@@ -14,7 +14,7 @@ use nectr_disconnect::app::{AwsClients, Production};
 use crate::support::events::{Answer, http_api_event};
 use crate::support::handler::handle;
 use crate::support::tls;
-use crate::support::world::{World, delete_as, sdk_config};
+use crate::support::world::{ItemKey, World, delete_as, sdk_config};
 use test_world::fault_proxy::{Fault, FaultProxy};
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
@@ -25,7 +25,7 @@ const PAST_THE_TTL: Duration = Duration::from_millis(1_100);
 /// through `proxy`, its signing keys fetched as the init warm-up does.
 struct Environment {
     world: World,
-    key: (String, String),
+    key: ItemKey,
     proxy: FaultProxy,
     use_case: Production,
 }

@@ -14,7 +14,7 @@ use wiremock::ResponseTemplate;
 use nectr_disconnect::app::AwsClients;
 
 use crate::support::tls;
-use crate::support::world::{Seed, World, delete_as, sdk_config};
+use crate::support::world::{ItemKey, Seed, World, delete_as, sdk_config};
 use test_world::arcadedb::{ArcadeDb, USERNAME};
 
 use crate::support::subject::USER;
@@ -61,7 +61,7 @@ fn no_handshake_completed(terminator: &Option<TlsTerminator>, how: Untrustworthy
 
 /// A fresh active installation of acme/my-backend with webhook 42, so that
 /// each case of a test disconnects one of its own.
-async fn install(world: &World, case: usize) -> (String, String) {
+async fn install(world: &World, case: usize) -> ItemKey {
     world
         .seed_installation(Seed {
             user: USER,

@@ -2,20 +2,13 @@
 //! `Retry-After`, and nothing changed.
 
 use serde_json::json;
-use wiremock::{MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 use nectr_disconnect::app::AwsClients;
 
 use crate::support::world::{World, aws_answering, sdk_config, unreachable_clients};
 
 use crate::support::subject::USER;
-
-async fn connected_world() -> World {
-    let world = World::start().await;
-    world.connect(USER, Some(42)).await;
-    world.github_answers(ResponseTemplate::new(204)).await;
-    world
-}
 
 #[derive(Clone, Copy, Debug)]
 enum Service {
@@ -35,7 +28,7 @@ async fn secrets_manager_or_dynamodb_unreachable_throttled_or_failing_is_503() {
         ),
         (Service::DynamoDb, Some((500, "InternalServerError"))),
     ] {
-        let world = connected_world().await;
+        let (world, _) = World::connected().await;
         let (aws, _stub) = broken(&world, service, error).await;
         let broken = match error {
             None => format!("{service:?} unreachable"),
@@ -81,7 +74,7 @@ async fn broken(
 
 #[tokio::test]
 async fn a_missing_table_is_500_without_internal_detail() {
-    let mut world = connected_world().await;
+    let (mut world, _) = World::connected().await;
     world.env.insert("TABLE_NAME", "no-such-table".into());
     let before = world.items().await;
 

@@ -15,7 +15,7 @@ use nectr_disconnect::warm_up::warm_up;
 use crate::support::events::Answer;
 use crate::support::logs::{capture, log_lines};
 use crate::support::tls;
-use crate::support::world::{World, delete_as, sdk_config};
+use crate::support::world::{ItemKey, World, delete_as, sdk_config};
 use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
 
 use crate::support::subject::USER;
@@ -24,7 +24,7 @@ use crate::support::subject::USER;
 /// calls go through another.
 struct Proxied {
     world: World,
-    key: (String, String),
+    key: ItemKey,
     aws_proxy: FaultProxy,
     github_proxy: FaultProxy,
     aws: AwsClients,

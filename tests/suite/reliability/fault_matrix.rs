@@ -112,7 +112,7 @@ async fn every_dependency_fault_keeps_the_contract() {
 async fn run_cell(world: &World, n: usize, target: Target, column: usize) -> Cell {
     let fault = FAULTS[column].clone();
     let user = format!("matrix-{n}");
-    let (_, installation_sk) = world.connect(&user, Some(42)).await;
+    let installation_sk = world.connect(&user, Some(42)).await.sk;
 
     let mut aws = world.aws.clone();
     let mut proxies = Vec::new();

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use tokio::sync::Notify;
-use wiremock::ResponseTemplate;
 
 use crate::support::handler::handle;
 
@@ -15,16 +14,9 @@ use test_world::fault_proxy::{Fault, FaultProxy};
 
 use crate::support::subject::USER;
 
-async fn connected_world() -> (World, (String, String)) {
-    let world = World::start().await;
-    let key = world.connect(USER, Some(42)).await;
-    world.github_answers(ResponseTemplate::new(204)).await;
-    (world, key)
-}
-
 #[tokio::test]
 async fn fifty_concurrent_disconnects_give_one_200_and_write_disconnected_at_once() {
-    let (world, key) = connected_world().await;
+    let (world, key) = World::connected().await;
     let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
     let mut aws = world.aws.clone();
     aws.dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
@@ -65,7 +57,7 @@ async fn fifty_concurrent_disconnects_give_one_200_and_write_disconnected_at_onc
 
 #[tokio::test]
 async fn a_reconnect_written_mid_flight_stays_active() {
-    let (world, old) = connected_world().await;
+    let (world, old) = World::connected().await;
     let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
     let (arrived, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     proxy.inject(

@@ -43,6 +43,14 @@ pub const DEAD_LETTER_QUEUE: &str = "nectr-webhook-cleanup-dlq";
 /// The template's `maxReceiveCount`.
 pub const MAX_RECEIVES: u32 = 8;
 
+/// The table key of one item: the user's partition and the installation's
+/// sort key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemKey {
+    pub pk: String,
+    pub sk: String,
+}
+
 pub struct World {
     /// GitHub's stand-in, reached through `github_tls`.
     pub github: MockServer,
@@ -289,15 +297,24 @@ impl World {
         self.put(item).await;
     }
 
+    /// A started world in the state most tests start from: USER connected
+    /// with webhook 42, which GitHub deletes (204).
+    pub async fn connected() -> (Self, ItemKey) {
+        let world = Self::start().await;
+        let key = world.connect(USER, Some(42)).await;
+        world.github_answers(ResponseTemplate::new(204)).await;
+        (world, key)
+    }
+
     /// The state most tests start from: `user` has a GitHub token and an
     /// active installation of acme/my-backend (`inst-1`) with `webhook_id`.
-    pub async fn connect(&self, user: &str, webhook_id: Option<u64>) -> (String, String) {
+    pub async fn connect(&self, user: &str, webhook_id: Option<u64>) -> ItemKey {
         self.seed_user(user, "gho_connectedtoken").await;
         self.install(user, webhook_id).await
     }
 
     /// An active installation of acme/my-backend (`inst-1`) for `user`.
-    pub async fn install(&self, user: &str, webhook_id: Option<u64>) -> (String, String) {
+    pub async fn install(&self, user: &str, webhook_id: Option<u64>) -> ItemKey {
         self.seed_installation(Seed {
             user,
             repo_full_name: "acme/my-backend",
@@ -316,7 +333,7 @@ impl World {
             .await;
     }
 
-    pub async fn seed_installation(&self, installation: Seed<'_>) -> (String, String) {
+    pub async fn seed_installation(&self, installation: Seed<'_>) -> ItemKey {
         let pk = user_pk(installation.user);
         let repo = RepoName::parse_full_name(installation.repo_full_name)
             .expect("a seeded repository has a valid name");
@@ -339,7 +356,7 @@ impl World {
             item.insert("disconnected_at".into(), s(DISCONNECTED_AT));
         }
         self.put(item).await;
-        (pk, sk)
+        ItemKey { pk, sk }
     }
 
     /// Writes `item` as it is, for items the seeding helpers would not write.
@@ -354,7 +371,7 @@ impl World {
             .expect("moto stores the item");
     }
 
-    pub async fn item(&self, (pk, sk): &(String, String)) -> Item {
+    pub async fn item(&self, ItemKey { pk, sk }: &ItemKey) -> Item {
         self.aws
             .dynamodb
             .get_item()
@@ -370,7 +387,11 @@ impl World {
     }
 
     pub async fn user_item(&self, user: &str) -> Item {
-        self.item(&(user_pk(user), PROFILE_SK.to_owned())).await
+        self.item(&ItemKey {
+            pk: user_pk(user),
+            sk: PROFILE_SK.to_owned(),
+        })
+        .await
     }
 
     /// A disconnect of USER's acme/my-backend through `aws`: 503 with
