@@ -7,16 +7,15 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use crate::support::handler::handle;
-use nectr_disconnect::domain::KeptGraph;
-use nectr_disconnect::http::lambda_event::request_from_json;
-use serde_json::Value;
-
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
+use nectr_disconnect::domain::KeptGraph;
+use nectr_disconnect::http::lambda_event::request_from_json;
 use nectr_disconnect::worker::CleanupHandler;
+use serde_json::Value;
 
 use crate::support::events::Answer;
+use crate::support::handler::handle;
 use crate::support::handler::metric_settings;
 use crate::support::use_case::Fakes;
 

@@ -8,19 +8,18 @@ use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
+use nectr_disconnect::adapters::GitHubWebhooks;
+use nectr_disconnect::budget::LONGEST_GITHUB_WAIT;
+use nectr_disconnect::config::GitHubConfig;
+use nectr_disconnect::worker::CleanupHandler;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use reqwest::Url;
 use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
-use nectr_disconnect::adapters::GitHubWebhooks;
-use nectr_disconnect::budget::LONGEST_GITHUB_WAIT;
-use nectr_disconnect::config::GitHubConfig;
-use nectr_disconnect::worker::CleanupHandler;
-
+use crate::support::acting_user::{DISCONNECTED_AT, USER, cleanup_job};
 use crate::support::events::Answer;
 use crate::support::handler::{handle, metric_settings};
-use crate::support::subject::{DISCONNECTED_AT, USER, cleanup_job};
 use crate::support::use_case::{Fakes, FakesOverGitHub};
 use crate::support::world::delete_as;
 

@@ -2,21 +2,19 @@
 //! deliver it. Every one must be a 401 that changes nothing; the few benign
 //! variants next to them must still work.
 
-use crate::support::handler::handle;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::Algorithm;
 use lambda_http::Request;
 use serde_json::{Value, json};
-
-use crate::support::events::{Answer, http_api_event, rest_api_event};
-use crate::support::use_case::{Fakes, WEB_APP_ORIGIN};
 use test_world::jwt::{
     FIXTURE_KEY, claims, hmac_signed_with_header, hs256, now, unsigned, with_algorithm,
 };
 
-use crate::support::subject::USER;
-const PATH: &str = "/api/v1/repos/acme/my-backend/install";
+use crate::support::acting_user::{PATH, USER};
+use crate::support::events::{Answer, http_api_event, rest_api_event};
+use crate::support::handler::handle;
+use crate::support::use_case::{Fakes, WEB_APP_ORIGIN};
 
 /// An RSA public key, as a server configured for RS256 would publish it: the
 /// text an algorithm-confusion attacker uses as the HMAC key.
@@ -330,12 +328,8 @@ fn through_every_source(headers: &[(&str, String)]) -> [(&'static str, Request);
     ]
 }
 
-fn connected() -> Fakes {
-    Fakes::with_installation("acme/my-backend", true)
-}
-
 async fn send(request: lambda_http::Request) -> (Answer, Fakes) {
-    let fakes = connected();
+    let fakes = Fakes::connected();
     let answer = Answer::from(handle(&fakes.use_case(), request).await);
     (answer, fakes)
 }

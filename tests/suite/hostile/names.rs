@@ -1,16 +1,16 @@
 //! Property tests over the owner/repo rules and the router: no input
 //! panics, and a name GitHub would refuse is a 404 that touches nothing.
 
-use crate::support::handler::handle;
 use lambda_http::RequestExt;
 use lambda_http::http::Method;
 use nectr_disconnect::domain::RepoName;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
 use crate::support::events::Answer;
+use crate::support::handler::handle;
 use crate::support::use_case::Fakes;
-use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
 const CASES: u32 = 2_000;
 

@@ -2,22 +2,16 @@
 //! DELETE: ignored when harmless, refused when they carry credentials, never
 //! a panic.
 
-use crate::support::handler::handle;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use nectr_disconnect::http::lambda_event::request_from_json;
 use serde_json::{Value, json};
-
-use crate::support::events::{Answer, http_api_json, request};
-use crate::support::use_case::Fakes;
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
-use crate::support::subject::USER;
-const PATH: &str = "/api/v1/repos/acme/my-backend/install";
-
-fn connected() -> Fakes {
-    Fakes::with_installation("acme/my-backend", true)
-}
+use crate::support::acting_user::{PATH, USER};
+use crate::support::events::{Answer, http_api_json, request};
+use crate::support::handler::handle;
+use crate::support::use_case::Fakes;
 
 fn authorized() -> Value {
     let token = hs256(FIXTURE_KEY, &claims(USER));
@@ -29,7 +23,7 @@ fn authorized() -> Value {
 }
 
 async fn send(event: Value) -> Answer {
-    let fakes = connected();
+    let fakes = Fakes::connected();
     Answer::from(handle(&fakes.use_case(), request(event)).await)
 }
 

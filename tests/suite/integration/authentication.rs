@@ -2,15 +2,13 @@
 
 use jsonwebtoken::Algorithm;
 use serde_json::json;
-
-use crate::support::events::http_api_event;
-use crate::support::world::World;
 use test_world::jwt::{
     FIXTURE_KEY, claims, hmac_signed_with_header, hs256, now, unsigned, with_algorithm,
 };
 
-use crate::support::subject::USER;
-const PATH: &str = "/api/v1/repos/acme/my-backend/install";
+use crate::support::acting_user::{PATH, USER};
+use crate::support::events::http_api_event;
+use crate::support::world::World;
 
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")

@@ -4,18 +4,16 @@
 //! `failed` with the page where the user removes the hook by hand.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use nectr_disconnect::app::AwsClients;
 use serde_json::{Value, json};
+use test_world::fault_proxy::{Fault, FaultProxy};
+use test_world::secrets;
 use wiremock::ResponseTemplate;
 
-use nectr_disconnect::app::AwsClients;
-
+use crate::support::acting_user::USER;
 use crate::support::events::Answer;
 use crate::support::tls;
 use crate::support::world::{ItemKey, World, delete_as, sdk_config};
-use test_world::fault_proxy::{Fault, FaultProxy};
-use test_world::secrets;
-
-use crate::support::subject::USER;
 
 /// A connected user whose disconnects reach SQS through a proxy that
 /// records what they send.

@@ -6,19 +6,18 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
-
 use nectr_disconnect::app::{self, AwsClients, WebhookWorker};
 use nectr_disconnect::budget::ANSWER_MARGIN;
 use nectr_disconnect::domain::CleanupJob;
+use serde_json::Value;
+use test_world::fault_proxy::{Fault, FaultProxy};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
 
+use crate::support::acting_user::{DISCONNECTED_AT, USER, cleanup_job};
 use crate::support::queue::Queue;
-use crate::support::subject::{DISCONNECTED_AT, USER, cleanup_job};
 use crate::support::tls;
 use crate::support::world::{Item, MAX_RECEIVES, Seed, World, received, sdk_config};
-use test_world::fault_proxy::{Fault, FaultProxy};
 
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
 

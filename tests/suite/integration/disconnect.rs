@@ -5,19 +5,18 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::json;
-use wiremock::matchers::{header, method, path};
-use wiremock::{Mock, ResponseTemplate};
-
 use nectr_disconnect::adapters::{DynamoDbInstallations, dynamodb};
 use nectr_disconnect::domain::{Installation, RepoName, UserId};
 use nectr_disconnect::ports::{Deactivation, Disconnection, InstallationStore};
+use serde_json::json;
+use test_world::fault_proxy::FaultProxy;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, ResponseTemplate};
 
+use crate::support::acting_user::USER;
 use crate::support::tls;
 use crate::support::world::{Item, ItemKey, Seed, TABLE, World, delete_as, s, sdk_config, user_pk};
-use test_world::fault_proxy::FaultProxy;
 
-use crate::support::subject::USER;
 const OAUTH_TOKEN: &str = "gho_integrationtoken1";
 
 async fn github_answers(world: &World, hook_path: &str, status: u16) {

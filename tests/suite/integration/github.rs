@@ -5,16 +5,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::RequestExt;
+use nectr_disconnect::app::AwsClients;
 use serde_json::json;
+use test_world::free_port;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use nectr_disconnect::app::AwsClients;
-
+use crate::support::acting_user::USER;
 use crate::support::world::{ItemKey, World, delete_as, received, unreachable_clients};
-use test_world::free_port;
 
-use crate::support::subject::USER;
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
 /// The token `World::connect` encrypts for the user.
 const CONNECTED_TOKEN: &str = "gho_connectedtoken";

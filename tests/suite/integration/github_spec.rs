@@ -7,13 +7,12 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
+use test_world::prism::Prism;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::acting_user::USER;
 use crate::support::world::{World, received};
-use test_world::prism::Prism;
-
-use crate::support::subject::USER;
 
 /// The control: Prism refuses a request the description does not allow.
 /// Its log line may come after its answer, so it is drained here, before

@@ -6,21 +6,20 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use reqwest::Url;
-use serde_json::json;
-use wiremock::matchers::{header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
 use nectr_disconnect::adapters::GitHubWebhooks;
 use nectr_disconnect::config::GitHubConfig;
 use nectr_disconnect::domain::{OAuthToken, RepoName};
 use nectr_disconnect::ports::{WebhookRemoval, WebhookRemover};
+use reqwest::Url;
+use serde_json::json;
+use test_world::secrets;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::acting_user::USER;
 use crate::support::tls;
 use crate::support::world::{ItemKey, World, received};
-use test_world::secrets;
 
-use crate::support::subject::USER;
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
 /// Where GitHub sends a request for a repository renamed since.
 const MOVED: &str = "/repositories/1296269/hooks/42";

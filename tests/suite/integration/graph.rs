@@ -8,17 +8,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::RequestExt;
 use serde_json::json;
-use tokio::net::TcpListener;
-
-use crate::support::events::Answer;
-use crate::support::tls;
-use crate::support::world::{ItemKey, World, delete_as};
 use test_world::arcadedb::{ArcadeDb, USERNAME};
 use test_world::bolt_proxy::BoltProxy;
 use test_world::free_port;
 use test_world::tls::TlsTerminator;
+use tokio::net::TcpListener;
 
-use crate::support::subject::USER;
+use crate::support::acting_user::USER;
+use crate::support::events::Answer;
+use crate::support::tls;
+use crate::support::world::{ItemKey, World, delete_as};
 
 /// Two repositories that share a developer: what one disconnect must not
 /// touch includes the other repository's part of the graph.

@@ -2,19 +2,17 @@
 //! expired" and changes nothing; throttling and outages are 503.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::json;
-use wiremock::ResponseTemplate;
-
 use nectr_disconnect::adapters::dynamodb::PROFILE_SK;
 use nectr_disconnect::app::AwsClients;
+use serde_json::json;
+use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
+use wiremock::ResponseTemplate;
 
+use crate::support::acting_user::USER;
 use crate::support::tls;
 use crate::support::world::{
     TABLE, World, aws_answering, create_key, encrypt, sdk_config, unreachable_clients, user_pk,
 };
-use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
-
-use crate::support::subject::USER;
 
 async fn world_with_installation() -> World {
     let world = World::start().await;

@@ -3,14 +3,13 @@
 
 use serde_json::{Value, json};
 
+use crate::support::acting_user::USER;
 use crate::support::events::{invocation, xray_trace_id};
 use crate::support::handler::metric_settings;
 use crate::support::logs::{
     LOG_KEYS, capture, log_lines, log_of_a_disconnect, log_of_a_refused_request,
 };
 use crate::support::world::{World, delete_as};
-
-use crate::support::subject::USER;
 
 #[tokio::test]
 async fn a_disconnect_logs_its_outcome_on_one_line() {

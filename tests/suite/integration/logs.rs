@@ -3,13 +3,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 use wiremock::matchers::method;
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::support::events::http_api_event;
 use crate::support::logs::capture;
 use crate::support::world::{Seed, World};
-use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
 #[tokio::test]
 async fn no_secret_reaches_the_logs_on_any_path() {

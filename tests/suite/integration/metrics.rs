@@ -5,14 +5,13 @@
 use serde_json::{Value, json};
 use tracing_subscriber::filter::LevelFilter;
 
+use crate::support::acting_user::USER;
 use crate::support::emf;
 use crate::support::events::invocation;
 use crate::support::logs::{
     capture, capture_at, log_lines, log_of_a_disconnect, log_of_a_refused_request, metric_documents,
 };
 use crate::support::world::{World, delete_as, unreachable_clients};
-
-use crate::support::subject::USER;
 
 fn only_document(text: &str) -> Value {
     let documents = metric_documents(text);

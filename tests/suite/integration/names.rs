@@ -3,10 +3,10 @@
 //! be called, yet the answer is a clean 404.
 
 use serde_json::json;
+use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
 use crate::support::events::http_api_event;
 use crate::support::world::{World, unreachable_clients};
-use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
 #[tokio::test]
 async fn malformed_names_are_404_without_touching_any_backend() {

@@ -7,18 +7,17 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use nectr_disconnect::app::{AwsClients, Production};
+use test_world::fault_proxy::{Fault, FaultProxy};
+use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 use wiremock::ResponseTemplate;
 
-use nectr_disconnect::app::{AwsClients, Production};
-
+use crate::support::acting_user::USER;
 use crate::support::events::{Answer, http_api_event};
 use crate::support::handler::handle;
 use crate::support::tls;
 use crate::support::world::{ItemKey, World, delete_as, sdk_config};
-use test_world::fault_proxy::{Fault, FaultProxy};
-use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
-use crate::support::subject::USER;
 const PAST_THE_TTL: Duration = Duration::from_millis(1_100);
 
 /// One execution environment: a use case whose Secrets Manager calls go

@@ -7,17 +7,15 @@
 use std::net::SocketAddr;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use nectr_disconnect::app::AwsClients;
 use serde_json::{Value, json};
+use test_world::arcadedb::{ArcadeDb, USERNAME};
 use test_world::tls::{BadCertificate, TlsTerminator};
 use wiremock::ResponseTemplate;
 
-use nectr_disconnect::app::AwsClients;
-
+use crate::support::acting_user::USER;
 use crate::support::tls;
 use crate::support::world::{ItemKey, Seed, World, delete_as, sdk_config};
-use test_world::arcadedb::{ArcadeDb, USERNAME};
-
-use crate::support::subject::USER;
 
 /// Seeds what every graph test reads: one repository with two files.
 const GRAPH: &str = "

@@ -1,14 +1,12 @@
 //! Secrets Manager or DynamoDB throttled or unreachable: 503 with
 //! `Retry-After`, and nothing changed.
 
+use nectr_disconnect::app::AwsClients;
 use serde_json::json;
 use wiremock::MockServer;
 
-use nectr_disconnect::app::AwsClients;
-
+use crate::support::acting_user::USER;
 use crate::support::world::{World, aws_answering, sdk_config, unreachable_clients};
-
-use crate::support::subject::USER;
 
 #[derive(Clone, Copy, Debug)]
 enum Service {

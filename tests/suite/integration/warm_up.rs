@@ -5,20 +5,18 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use wiremock::ResponseTemplate;
-
-use crate::support::handler::handle;
 use nectr_disconnect::adapters::GitHubWebhooks;
 use nectr_disconnect::app::{self, AwsClients, Production};
 use nectr_disconnect::warm_up::warm_up;
+use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
+use wiremock::ResponseTemplate;
 
+use crate::support::acting_user::USER;
 use crate::support::events::Answer;
+use crate::support::handler::handle;
 use crate::support::logs::{capture, log_lines};
 use crate::support::tls;
 use crate::support::world::{ItemKey, World, delete_as, sdk_config};
-use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
-
-use crate::support::subject::USER;
 
 /// A connected world whose AWS calls go through one proxy and whose GitHub
 /// calls go through another.

@@ -21,16 +21,15 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use futures::StreamExt;
-use serde_json::{Value, json};
-use wiremock::ResponseTemplate;
-
 use nectr_disconnect::app::AwsClients;
+use serde_json::{Value, json};
+use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
+use wiremock::ResponseTemplate;
 
 use crate::support::events::within_deadline;
 use crate::support::logs::{capture, log_lines, metric_documents};
 use crate::support::tls;
 use crate::support::world::{World, delete_as, sdk_config};
-use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
 
 const DEADLINE: Duration = Duration::from_secs(4);
 const CELLS_AT_ONCE: usize = 4;

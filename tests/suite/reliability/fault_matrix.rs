@@ -11,22 +11,22 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use crate::support::handler::handle;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
 use nectr_disconnect::app;
 use reqwest::Url;
 use serde_json::{Value, json};
+use test_world::fault_proxy::{Fault, FaultProxy};
+use test_world::free_port;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::events::{Answer, within_deadline};
+use crate::support::handler::handle;
 use crate::support::tls;
 use crate::support::world::{World, delete_as, sdk_config};
-use test_world::fault_proxy::{Fault, FaultProxy};
-use test_world::free_port;
 
 /// The invocation deadline each cell runs under.
 const DEADLINE: Duration = Duration::from_secs(3);

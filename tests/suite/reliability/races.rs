@@ -3,16 +3,14 @@
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use test_world::fault_proxy::{Fault, FaultProxy};
 use tokio::sync::Notify;
 
-use crate::support::handler::handle;
-
+use crate::support::acting_user::USER;
 use crate::support::events::Answer;
+use crate::support::handler::handle;
 use crate::support::tls;
 use crate::support::world::{Seed, World, delete_as, sdk_config};
-use test_world::fault_proxy::{Fault, FaultProxy};
-
-use crate::support::subject::USER;
 
 #[tokio::test]
 async fn fifty_concurrent_disconnects_give_one_200_and_write_disconnected_at_once() {

@@ -5,11 +5,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::RequestExt;
+use test_world::fault_proxy::{Fault, FaultProxy};
 use wiremock::ResponseTemplate;
 
 use crate::support::tls;
 use crate::support::world::{World, delete_as, sdk_config};
-use test_world::fault_proxy::{Fault, FaultProxy};
 
 const LATENCY: Duration = Duration::from_millis(300);
 

@@ -19,7 +19,7 @@ use nectr_disconnect::ports::{
 };
 use test_world::secrets;
 
-use super::subject::DISCONNECTED_AT;
+use super::acting_user::DISCONNECTED_AT;
 
 /// How a fake dependency misbehaves when told to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,19 +14,18 @@ use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use nectr_disconnect::logging::{self, Format, LambdaLines, LogSettings};
 use serde_json::Value;
+use test_world::jwt::FIXTURE_KEY;
+use test_world::secrets;
 use tracing::subscriber::DefaultGuard;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
-
 use wiremock::ResponseTemplate;
 
+use super::acting_user::USER;
 use super::emf;
 use super::events::invocation;
-use super::subject::USER;
 use super::world::{World, delete_as};
-use test_world::jwt::FIXTURE_KEY;
-use test_world::secrets;
 
 static SUITE_LOG: OnceLock<Mutex<File>> = OnceLock::new();
 

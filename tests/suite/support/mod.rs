@@ -1,3 +1,4 @@
+pub mod acting_user;
 pub mod emf;
 pub mod events;
 pub mod fakes;
@@ -6,7 +7,6 @@ pub mod iam;
 pub mod logs;
 pub mod openapi;
 pub mod queue;
-pub mod subject;
 pub mod template;
 pub mod tls;
 pub mod use_case;

@@ -11,10 +11,10 @@ use nectr_disconnect::domain::{
     BearerToken, Credentials, Disconnected, KeptGraph, UserId, WebhookOutcome,
 };
 use nectr_disconnect::ports::Ports;
-
-use super::fakes::{FakeCleanup, FakeGraph, FakeKeys, FakeStore, FakeTokens, FakeWebhooks};
-use super::subject::{CIPHERTEXT, OAUTH_TOKEN, USER};
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
+
+use super::acting_user::{CIPHERTEXT, OAUTH_TOKEN, USER};
+use super::fakes::{FakeCleanup, FakeGraph, FakeKeys, FakeStore, FakeTokens, FakeWebhooks};
 
 /// The web app's origin, the one `ALLOWED_ORIGINS` names in the fakes'
 /// wiring, in env.json and in the fixtures.
@@ -90,6 +90,12 @@ impl Fakes {
             graph: FakeGraph::default(),
             cleanup: FakeCleanup::default(),
         }
+    }
+
+    /// The state most unit tests start from: USER connected to
+    /// acme/my-backend (`inst-1`, webhook 42).
+    pub fn connected() -> Self {
+        Self::with_installation("acme/my-backend", true)
     }
 
     /// USER with an OAuth token and installation `inst-1` of

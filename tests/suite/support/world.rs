@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::support::handler::handle;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
@@ -20,18 +19,19 @@ use nectr_disconnect::adapters::dynamodb::{self, PROFILE_SK};
 use nectr_disconnect::app::{self, AwsClients, Production};
 use nectr_disconnect::config::{Config, FromEnvironment, WorkerConfig};
 use nectr_disconnect::domain::{RepoName, UserId};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-use super::events::{Answer, http_api_event};
-use super::queue::Queue;
-use super::subject::{DISCONNECTED_AT, USER};
-use super::tls;
 use test_world::free_port;
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 use test_world::moto::Moto;
 use test_world::secrets;
 use test_world::tls::TlsTerminator;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::acting_user::{DISCONNECTED_AT, USER};
+use super::events::{Answer, http_api_event};
+use super::queue::Queue;
+use super::tls;
+use crate::support::handler::handle;
 
 pub type Item = HashMap<String, AttributeValue>;
 

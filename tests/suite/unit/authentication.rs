@@ -6,11 +6,11 @@ use jsonwebtoken::Algorithm;
 use nectr_disconnect::auth::{AuthError, Authenticator, JwtRules, KeyLifetime};
 use nectr_disconnect::domain::{BearerToken, Credentials};
 use serde_json::{Value, json};
-
-use crate::support::fakes::{FakeKeys, Fault};
 use test_world::jwt::{
     FIXTURE_KEY, claims, hmac_signed_with_header, hs256, now, unsigned, with_algorithm,
 };
+
+use crate::support::fakes::{FakeKeys, Fault};
 
 const TTL: Duration = Duration::from_secs(300);
 const STALE: Duration = Duration::from_secs(3_600);

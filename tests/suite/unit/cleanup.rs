@@ -5,19 +5,18 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
-
 use nectr_disconnect::budget::ANSWER_MARGIN;
 use nectr_disconnect::cleanup::{CleanupOutcome, WebhookCleanup};
 use nectr_disconnect::domain::CleanupJob;
 use nectr_disconnect::ports::WebhookRemoval;
 use nectr_disconnect::worker::CleanupHandler;
+use test_world::secrets;
 
+use crate::support::acting_user::{CIPHERTEXT, DISCONNECTED_AT, OAUTH_TOKEN, USER, cleanup_job};
 use crate::support::fakes::{Fault, TRANSIENT, WebhookCall};
 use crate::support::handler::metric_settings;
 use crate::support::logs::{capture, log_lines, metric_documents};
-use crate::support::subject::{CIPHERTEXT, DISCONNECTED_AT, OAUTH_TOKEN, USER, cleanup_job};
 use crate::support::use_case::{FakePorts, Fakes};
-use test_world::secrets;
 
 /// USER disconnected acme/my-backend (webhook 42): the installation is
 /// inactive, the job names its hook.

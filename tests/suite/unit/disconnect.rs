@@ -6,20 +6,16 @@ use nectr_disconnect::disconnect::DisconnectError;
 use nectr_disconnect::domain::{Disconnected, WebhookOutcome};
 use nectr_disconnect::ports::{DependencyError, WebhookRemoval};
 
+use crate::support::acting_user::{CIPHERTEXT, OAUTH_TOKEN, USER};
 use crate::support::fakes::{Fault, StoredInstallation, TRANSIENT, Update, WebhookCall};
-use crate::support::subject::{CIPHERTEXT, OAUTH_TOKEN, USER};
 use crate::support::use_case::{Fakes, disconnect_with, token_for, webhook_removed};
 
 /// USER with an OAuth token and an active installation of acme/my-backend
 /// with webhook 42.
-fn connected() -> Fakes {
-    Fakes::with_installation("acme/my-backend", true)
-}
-
-/// `connected()`, and USER's installation `inst-0` of `repo_full_name`
+/// `Fakes::connected()`, and USER's installation `inst-0` of `repo_full_name`
 /// (with `webhook_id`), disconnected earlier.
 fn connected_and_disconnected_earlier(repo_full_name: &str, webhook_id: u64) -> Fakes {
-    let fakes = connected();
+    let fakes = Fakes::connected();
     fakes
         .store
         .add_installation(USER, repo_full_name, "inst-0", Some(webhook_id), false);
@@ -55,7 +51,7 @@ fn assert_untouched(before: &[StoredInstallation], fakes: &Fakes) {
 
 #[tokio::test]
 async fn disconnect_removes_the_webhook_and_marks_the_installation_inactive() {
-    let fakes = connected();
+    let fakes = Fakes::connected();
 
     let outcome = disconnect_as(&fakes, USER, "acme", "my-backend")
         .await
@@ -80,7 +76,7 @@ async fn webhook_removal_outcomes_are_reported_and_the_installation_is_inactive_
         (WebhookRemoval::Refused, WebhookOutcome::Failed),
         (TRANSIENT, WebhookOutcome::Failed),
     ] {
-        let fakes = connected();
+        let fakes = Fakes::connected();
         fakes.webhooks.answer(removal);
 
         let result = disconnect_as(&fakes, USER, "acme", "my-backend")
@@ -130,7 +126,7 @@ async fn lookup_ignores_case_and_github_gets_the_stored_spelling() {
 
 #[tokio::test]
 async fn another_users_installation_is_not_found_and_stays_active() {
-    let fakes = connected();
+    let fakes = Fakes::connected();
     fakes.store.add_user("user-2", None);
     let before = fakes.store.installations();
 
@@ -173,7 +169,7 @@ async fn a_reconnected_repository_disconnects_only_the_active_installation() {
 
 #[tokio::test]
 async fn every_active_installation_of_the_repository_is_disconnected() {
-    let fakes = connected();
+    let fakes = Fakes::connected();
     fakes
         .store
         .add_installation(USER, "acme/my-backend", "inst-2", Some(43), true);
@@ -192,7 +188,7 @@ async fn every_active_installation_of_the_repository_is_disconnected() {
 
 #[tokio::test]
 async fn losing_the_race_to_a_concurrent_disconnect_is_not_found() {
-    let fakes = connected();
+    let fakes = Fakes::connected();
     fakes.store.deactivate_before_update("inst-1");
 
     let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
@@ -208,7 +204,7 @@ async fn losing_the_race_to_a_concurrent_disconnect_is_not_found() {
 
 #[tokio::test]
 async fn malformed_names_are_not_found_without_calling_any_dependency() {
-    let fakes = connected();
+    let fakes = Fakes::connected();
     let long_owner = "o".repeat(40);
     let long_repo = "r".repeat(101);
     for (owner, repo) in [
@@ -240,7 +236,7 @@ async fn malformed_names_are_not_found_without_calling_any_dependency() {
 
 #[tokio::test]
 async fn a_caller_without_a_token_is_unauthorized() {
-    let fakes = connected();
+    let fakes = Fakes::connected();
 
     let result = disconnect_with(&fakes.use_case(), None, "acme", "my-backend").await;
 
@@ -250,7 +246,7 @@ async fn a_caller_without_a_token_is_unauthorized() {
 
 #[tokio::test]
 async fn a_valid_token_of_a_user_without_a_user_item_is_unauthorized() {
-    let fakes = connected();
+    let fakes = Fakes::connected();
     fakes
         .store
         .add_installation("ghost", "acme/my-backend", "inst-9", None, true);
@@ -312,7 +308,7 @@ async fn each_dependency_failing_with(
 ) -> Vec<(&'static str, Result<Disconnected, DisconnectError>)> {
     let mut results = Vec::new();
     for dependency in ["store", "kms", "keys"] {
-        let fakes = connected();
+        let fakes = Fakes::connected();
         let before = fakes.store.installations();
         match dependency {
             "store" => fakes.store.fail_with(fault),
@@ -331,7 +327,7 @@ async fn each_dependency_failing_with(
 
 #[tokio::test]
 async fn an_update_whose_answer_was_lost_but_went_through_is_a_200() {
-    let fakes = connected();
+    let fakes = Fakes::connected();
     fakes.store.updates(Update::LosesItsAnswer);
 
     let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
@@ -342,7 +338,7 @@ async fn an_update_whose_answer_was_lost_but_went_through_is_a_200() {
 
 #[tokio::test(start_paused = true)]
 async fn an_update_that_never_answers_is_unavailable_by_the_deadline_and_changes_nothing() {
-    let fakes = connected();
+    let fakes = Fakes::connected();
     fakes.store.updates(Update::Hangs);
     let before = fakes.store.installations();
 
@@ -367,7 +363,7 @@ async fn disconnect_with_cleanup(fakes: &Fakes) -> Disconnected {
 
 #[tokio::test]
 async fn a_transient_github_failure_is_scheduled_with_the_contracts_job() {
-    let fakes = connected();
+    let fakes = Fakes::connected();
     fakes.webhooks.answer(TRANSIENT);
 
     let outcome = disconnect_with_cleanup(&fakes).await;
@@ -398,7 +394,7 @@ async fn a_transient_github_failure_is_scheduled_with_the_contracts_job() {
 
 #[tokio::test]
 async fn a_rate_limited_removal_is_scheduled_after_githubs_retry_time() {
-    let fakes = connected();
+    let fakes = Fakes::connected();
     fakes.webhooks.answer(WebhookRemoval::Transient {
         retry_after: Some(Duration::from_secs(600)),
     });
@@ -425,7 +421,7 @@ async fn a_hook_left_with_no_job_is_failed_with_the_settings_page() {
         ("no queue is configured", TRANSIENT, Queue::NotConfigured),
         ("the queue refuses", TRANSIENT, Queue::Refuses),
     ] {
-        let fakes = connected();
+        let fakes = Fakes::connected();
         fakes.webhooks.answer(removal);
         let use_case = match queue {
             Queue::NotConfigured => fakes.use_case(),

@@ -7,8 +7,8 @@ use nectr_disconnect::disconnect::DisconnectError;
 use nectr_disconnect::domain::{BearerToken, Disconnected, KeptGraph, WebhookOutcome};
 use nectr_disconnect::ports::DependencyError;
 
+use crate::support::acting_user::USER;
 use crate::support::fakes::Fault;
-use crate::support::subject::USER;
 use crate::support::use_case::{Fakes, disconnect_with, token_for, webhook_removed};
 
 const KEPT: KeptGraph = KeptGraph {

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use nectr_disconnect::logging::{self, Format, LambdaLines, LogSettings};
 use serde_json::{Value, json};
+use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
@@ -16,7 +17,6 @@ use crate::support::fakes::Fault;
 use crate::support::handler::handle;
 use crate::support::logs::{capture_at, log_lines};
 use crate::support::use_case::Fakes;
-use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
 fn settings(vars: &[(&str, &str)]) -> LogSettings {
     LogSettings::from_lookup(|name| {

@@ -4,6 +4,8 @@
 use nectr_disconnect::domain::CleanupJob;
 
 pub const USER: &str = "user-1";
+/// The disconnect of that installation.
+pub const PATH: &str = "/api/v1/repos/acme/my-backend/install";
 /// USER's OAuth token as the user item stores it, for the fakes' KMS.
 pub const CIPHERTEXT: &[u8] = b"ciphertext-of-user-1";
 /// USER's OAuth token as KMS gives it back.
