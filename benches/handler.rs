@@ -24,18 +24,17 @@ use nectr_disconnect::ports::{
     WebhookRemoval, WebhookRemover,
 };
 use serde_json::json;
-use test_world::jwt::YEAR_2100;
+use test_world::jwt::{FIXTURE_KEY, YEAR_2100};
 use tracing_subscriber::prelude::*;
 
-const KEY: &[u8] = b"nectr-local-test-signing-key-not-a-secret";
 const WITH_WEBHOOK: &str = "disconnect with webhook (200)";
 const BAD_TOKEN: &str = "bad token (401)";
 const WITHOUT_LOGS: &str = "disconnect with webhook (200), no log pipeline";
 
 /// Every port answers at once with a connected user and installation.
-struct Instant0;
+struct AnswerAtOnce;
 
-impl InstallationStore for Instant0 {
+impl InstallationStore for AnswerAtOnce {
     async fn find_user(&self, _: &UserId) -> Result<Option<User>, DependencyError> {
         Ok(Some(User {
             github_token: Some(Ciphertext::new(vec![7; 184])),
@@ -73,23 +72,23 @@ impl InstallationStore for Instant0 {
     }
 }
 
-impl TokenDecryptor for Instant0 {
+impl TokenDecryptor for AnswerAtOnce {
     async fn decrypt(&self, _: &UserId, _: &Ciphertext) -> Result<OAuthToken, DecryptError> {
         Ok(OAuthToken::new("gho_benchmark".into()))
     }
 }
 
-impl SigningKeySource for Instant0 {
+impl SigningKeySource for AnswerAtOnce {
     async fn fetch(&self) -> Result<SigningKeys, DependencyError> {
         Ok(SigningKeys {
-            current: SigningKey::new(KEY.to_vec()),
+            current: SigningKey::new(FIXTURE_KEY.to_vec()),
             current_created: None,
             previous: None,
         })
     }
 }
 
-impl WebhookRemover for Instant0 {
+impl WebhookRemover for AnswerAtOnce {
     async fn remove(&self, _: &OAuthToken, _: &RepoName, _: u64, _: Instant) -> WebhookRemoval {
         WebhookRemoval::Removed
     }
@@ -99,7 +98,7 @@ impl WebhookRemover for Instant0 {
     }
 }
 
-impl CleanupQueue for Instant0 {
+impl CleanupQueue for AnswerAtOnce {
     async fn schedule(
         &self,
         _: &CleanupJob,
@@ -109,7 +108,7 @@ impl CleanupQueue for Instant0 {
     }
 }
 
-impl Redelivery for Instant0 {
+impl Redelivery for AnswerAtOnce {
     async fn postpone(&self, _: &str, _: std::time::Duration) -> Result<(), DependencyError> {
         Ok(())
     }
@@ -119,15 +118,15 @@ impl Redelivery for Instant0 {
 enum InstantPorts {}
 
 impl Ports for InstantPorts {
-    type Installations = Instant0;
-    type Tokens = Instant0;
-    type SigningKeys = Instant0;
-    type Webhooks = Instant0;
-    type Graph = Instant0;
-    type Cleanup = Instant0;
+    type Installations = AnswerAtOnce;
+    type Tokens = AnswerAtOnce;
+    type SigningKeys = AnswerAtOnce;
+    type Webhooks = AnswerAtOnce;
+    type Graph = AnswerAtOnce;
+    type Cleanup = AnswerAtOnce;
 }
 
-impl CodeGraph for Instant0 {
+impl CodeGraph for AnswerAtOnce {
     async fn kept(&self, _: &str, _: Instant) -> Result<KeptGraph, GraphError> {
         Ok(KeptGraph {
             files: 120,
@@ -212,7 +211,7 @@ fn handler_overhead(c: &mut Criterion) {
         .unwrap();
     let use_case = DisconnectRepository::<InstantPorts> {
         authenticator: Authenticator::new(
-            Instant0,
+            AnswerAtOnce,
             JwtRules::default(),
             KeyLifetime {
                 ttl: std::time::Duration::from_secs(300),
@@ -220,17 +219,17 @@ fn handler_overhead(c: &mut Criterion) {
                 previous: std::time::Duration::from_secs(86_400),
             },
         ),
-        installations: Instant0,
-        tokens: Instant0,
-        webhooks: Instant0,
-        graph: Some(Instant0),
+        installations: AnswerAtOnce,
+        tokens: AnswerAtOnce,
+        webhooks: AnswerAtOnce,
+        graph: Some(AnswerAtOnce),
         cleanup: None,
     };
     let handler = Handler::new(
         &use_case,
         MetricsSettings::from_lookup(|_| None, &settings.service),
     );
-    let token = test_world::jwt::hs256(KEY, &json!({"sub": "user-1", "exp": YEAR_2100}));
+    let token = test_world::jwt::hs256(FIXTURE_KEY, &json!({"sub": "user-1", "exp": YEAR_2100}));
     let disconnect = event(&format!("Bearer {token}"));
     let unauthorized = event("Bearer not-a-jwt");
     let invoke = |event: &str, status: u16| {

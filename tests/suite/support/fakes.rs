@@ -71,24 +71,14 @@ impl StoredInstallation {
     }
 }
 
-/// How the fake store's `deactivate` behaves.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Update {
-    #[default]
-    Answers,
-    /// Never answers.
-    Hangs,
-    /// Takes effect, then fails as if its answer were lost on the way back.
-    LosesItsAnswer,
-}
-
 #[derive(Default)]
 struct StoreState {
     users: HashMap<UserId, User>,
     installations: Vec<StoredInstallation>,
     calls: usize,
     fault: Option<Fault>,
-    update: Update,
+    updates_hang: bool,
+    updates_lose_their_answer: bool,
     /// Installations a concurrent disconnect deactivates between this
     /// function's query and its update.
     deactivated_behind_our_back: Vec<String>,
@@ -171,8 +161,15 @@ impl FakeStore {
         lock(&self.0).fault = Some(fault);
     }
 
-    pub fn updates(&self, behaviour: Update) {
-        lock(&self.0).update = behaviour;
+    /// `deactivate` never answers, not even by the deadline.
+    pub fn hang_updates(&self) {
+        lock(&self.0).updates_hang = true;
+    }
+
+    /// `deactivate` takes effect, then fails as if its answer were lost on
+    /// the way back.
+    pub fn lose_update_answers(&self) {
+        lock(&self.0).updates_lose_their_answer = true;
     }
 
     pub fn deactivate_before_update(&self, installation_id: &str) {
@@ -234,8 +231,11 @@ impl InstallationStore for FakeStore {
         &self,
         disconnection: &Disconnection<'_>,
     ) -> Result<Deactivation, DependencyError> {
-        let behaviour = lock(&self.0).update;
-        if behaviour == Update::Hangs {
+        let (hangs, loses_its_answer) = {
+            let state = lock(&self.0);
+            (state.updates_hang, state.updates_lose_their_answer)
+        };
+        if hangs {
             std::future::pending::<()>().await;
         }
         let outcome = {
@@ -259,7 +259,7 @@ impl InstallationStore for FakeStore {
                 None => Deactivation::NotActive,
             }
         };
-        if behaviour == Update::LosesItsAnswer {
+        if loses_its_answer {
             return Err(Fault::Unavailable.error(Dependency::DynamoDb));
         }
         Ok(outcome)

@@ -7,7 +7,7 @@ use nectr_disconnect::domain::{Disconnected, WebhookOutcome};
 use nectr_disconnect::ports::{DependencyError, WebhookRemoval};
 
 use crate::support::acting_user::{CIPHERTEXT, OAUTH_TOKEN, USER};
-use crate::support::fakes::{Fault, StoredInstallation, TRANSIENT, Update, WebhookCall};
+use crate::support::fakes::{Fault, StoredInstallation, TRANSIENT, WebhookCall};
 use crate::support::use_case::{Fakes, disconnect_with, token_for, webhook_removed};
 
 /// USER with an OAuth token and an active installation of acme/my-backend
@@ -283,7 +283,7 @@ async fn an_undecryptable_oauth_token_is_session_expired_and_changes_nothing() {
 #[tokio::test]
 async fn an_unavailable_dependency_is_reported_as_unavailable_and_changes_nothing() {
     for (dependency, result) in each_dependency_failing_with(Fault::Unavailable).await {
-        assert!(unavailable(&result), "{dependency}: {result:?}");
+        assert!(unavailable(&result), "{dependency:?}: {result:?}");
     }
 }
 
@@ -295,9 +295,17 @@ async fn a_failing_dependency_is_reported_as_failed_and_changes_nothing() {
                 result,
                 Err(DisconnectError::Dependency(DependencyError::Failed { .. }))
             ),
-            "{dependency}: {result:?}"
+            "{dependency:?}: {result:?}"
         );
     }
+}
+
+/// The dependencies a disconnect reads before it calls GitHub.
+#[derive(Clone, Copy, Debug)]
+enum ReadBeforeGitHub {
+    Store,
+    Kms,
+    SigningKeys,
 }
 
 /// A disconnect with each dependency read before GitHub failing in turn:
@@ -305,21 +313,25 @@ async fn a_failing_dependency_is_reported_as_failed_and_changes_nothing() {
 /// not called.
 async fn each_dependency_failing_with(
     fault: Fault,
-) -> Vec<(&'static str, Result<Disconnected, DisconnectError>)> {
+) -> Vec<(ReadBeforeGitHub, Result<Disconnected, DisconnectError>)> {
     let mut results = Vec::new();
-    for dependency in ["store", "kms", "keys"] {
+    for dependency in [
+        ReadBeforeGitHub::Store,
+        ReadBeforeGitHub::Kms,
+        ReadBeforeGitHub::SigningKeys,
+    ] {
         let fakes = Fakes::connected();
         let before = fakes.store.installations();
         match dependency {
-            "store" => fakes.store.fail_with(fault),
-            "kms" => fakes.tokens.fail_with(fault),
-            _ => fakes.keys.fail_with(fault),
+            ReadBeforeGitHub::Store => fakes.store.fail_with(fault),
+            ReadBeforeGitHub::Kms => fakes.tokens.fail_with(fault),
+            ReadBeforeGitHub::SigningKeys => fakes.keys.fail_with(fault),
         }
 
         let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
 
         assert_untouched(&before, &fakes);
-        assert!(fakes.webhooks.calls().is_empty(), "{dependency}");
+        assert!(fakes.webhooks.calls().is_empty(), "{dependency:?}");
         results.push((dependency, result));
     }
     results
@@ -328,7 +340,7 @@ async fn each_dependency_failing_with(
 #[tokio::test]
 async fn an_update_whose_answer_was_lost_but_went_through_is_a_200() {
     let fakes = Fakes::connected();
-    fakes.store.updates(Update::LosesItsAnswer);
+    fakes.store.lose_update_answers();
 
     let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
 
@@ -339,7 +351,7 @@ async fn an_update_whose_answer_was_lost_but_went_through_is_a_200() {
 #[tokio::test(start_paused = true)]
 async fn an_update_that_never_answers_is_unavailable_by_the_deadline_and_changes_nothing() {
     let fakes = Fakes::connected();
-    fakes.store.updates(Update::Hangs);
+    fakes.store.hang_updates();
     let before = fakes.store.installations();
 
     let result = disconnect_as(&fakes, USER, "acme", "my-backend").await;
