@@ -6,9 +6,8 @@ use serde_json::{Value, json};
 use crate::support::acting_user::USER;
 use crate::support::events::{invocation, xray_trace_id};
 use crate::support::handler::metric_settings;
-use crate::support::logs::{
-    LOG_KEYS, capture, log_lines, log_of_a_disconnect, log_of_a_refused_request,
-};
+use crate::support::logged_invocations::{log_of_a_disconnect, log_of_a_refused_request};
+use crate::support::logs::{LOG_KEYS, capture, log_lines};
 use crate::support::world::{World, delete_as};
 
 #[tokio::test]

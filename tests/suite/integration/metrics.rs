@@ -8,9 +8,8 @@ use tracing_subscriber::filter::LevelFilter;
 use crate::support::acting_user::USER;
 use crate::support::emf;
 use crate::support::events::invocation;
-use crate::support::logs::{
-    capture, capture_at, log_lines, log_of_a_disconnect, log_of_a_refused_request, metric_documents,
-};
+use crate::support::logged_invocations::{log_of_a_disconnect, log_of_a_refused_request};
+use crate::support::logs::{capture, capture_at, log_lines, metric_documents};
 use crate::support::world::{World, delete_as, unreachable_clients};
 
 fn only_document(text: &str) -> Value {

@@ -20,12 +20,8 @@ use tracing::subscriber::DefaultGuard;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
-use wiremock::ResponseTemplate;
 
-use super::acting_user::USER;
 use super::emf;
-use super::events::invocation;
-use super::world::{World, delete_as};
 
 static SUITE_LOG: OnceLock<Mutex<File>> = OnceLock::new();
 
@@ -103,32 +99,6 @@ impl CapturedLogs {
 /// thread) for the test to read, until the guard is dropped.
 pub fn capture() -> (CapturedLogs, DefaultGuard) {
     capture_at(LevelFilter::TRACE)
-}
-
-/// What invocation `request_id` logs: USER's disconnect of acme/my-backend
-/// (webhook 42) in a fresh world whose GitHub answers `github_status`.
-pub async fn log_of_a_disconnect(github_status: u16, request_id: &str) -> String {
-    let world = World::start().await;
-    world.connect(USER, Some(42)).await;
-    world
-        .github_answers(ResponseTemplate::new(github_status))
-        .await;
-
-    let (logs, _guard) = capture();
-    let request = invocation(delete_as(USER, "acme", "my-backend"), request_id);
-    assert_eq!(world.send(request).await.status, 200);
-    logs.text()
-}
-
-/// What invocation `request_id` logs when a user the table does not know
-/// asks: a 401.
-pub async fn log_of_a_refused_request(request_id: &str) -> String {
-    let world = World::start().await;
-
-    let (logs, _guard) = capture();
-    let request = invocation(delete_as("nobody", "acme", "my-backend"), request_id);
-    assert_eq!(world.send(request).await.status, 401);
-    logs.text()
 }
 
 /// [`capture`] with the filter `AWS_LAMBDA_LOG_LEVEL=level` sets.

@@ -4,6 +4,7 @@ pub mod events;
 pub mod fakes;
 pub mod handler;
 pub mod iam;
+pub mod logged_invocations;
 pub mod logs;
 pub mod openapi;
 pub mod queue;
