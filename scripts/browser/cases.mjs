@@ -165,6 +165,24 @@ function expectItem(active) {
   return now === active ? [] : [`the installation is_active ${now}, expected ${active}`];
 }
 
+// A valid cookie, a call from `pageOrigin` the browser must stop at the
+// preflight: the page reads a network error, the console says why, the
+// function is never invoked and the item stays active.
+async function refusedAtPreflight(pageOrigin, path) {
+  reseed();
+  await setCookie(apis.sameSite, env.TOKEN, "Lax");
+  const before = invocations(apis.sameSite);
+  const exchange = await call(pageOrigin, apis.sameSite, path);
+  await new Promise((done) => setTimeout(done, 2000));
+  const problems = [...expectItem(true)];
+  if (exchange.read.failed !== "ERR_NETWORK") problems.push(`the page read ${JSON.stringify(exchange.read)}`);
+  if (exchange.wire.some((w) => w.method === "DELETE" && w.received)) problems.push("the DELETE was sent and answered");
+  const preflight = exchange.console.find((line) => line.includes("preflight"));
+  if (!preflight) problems.push(`no preflight refusal on the console: ${JSON.stringify(exchange.console)}`);
+  if (invocations(apis.sameSite) !== before) problems.push("the function was invoked");
+  return { problems, seen: [`page: ${JSON.stringify(exchange.read)}`, `console: ${preflight}`] };
+}
+
 const unauthorized = { detail: "Unauthorized" };
 const cases = [
   {
@@ -216,21 +234,7 @@ const cases = [
   },
   {
     name: "4. a foreign page: the browser refuses at the preflight, the function is not invoked, the item unchanged",
-    async run() {
-      reseed();
-      await setCookie(apis.sameSite, env.TOKEN, "Lax");
-      const before = invocations(apis.sameSite);
-      const exchange = await call(FOREIGN_PAGE, apis.sameSite);
-      await new Promise((done) => setTimeout(done, 2000));
-      const problems = [...expectItem(true)];
-      if (exchange.read.status !== undefined) problems.push(`the page read ${JSON.stringify(exchange.read)}`);
-      if (exchange.wire.some((w) => w.method === "DELETE" && w.received))
-        problems.push("the DELETE was sent and answered");
-      const preflight = exchange.console.find((line) => line.includes("preflight"));
-      if (!preflight) problems.push(`no preflight refusal on the console: ${JSON.stringify(exchange.console)}`);
-      if (invocations(apis.sameSite) !== before) problems.push("the function was invoked");
-      return { problems, seen: [`page: ${JSON.stringify(exchange.read)}`, `console: ${preflight}`] };
-    },
+    run: () => refusedAtPreflight(FOREIGN_PAGE),
   },
   {
     name: "5. the allowed app origin on another site, SameSite=None; Secure cookie",
@@ -273,30 +277,17 @@ const cases = [
   },
   {
     name: "7. a path the template has no route for: refused by the emulated gateway, the function not invoked",
-    async run() {
-      reseed();
-      await setCookie(apis.sameSite, env.TOKEN, "Lax");
-      const before = invocations(apis.sameSite);
-      const exchange = await call(SAME_SITE_APP, apis.sameSite, `/api/v1/repos/${OWNER}/${REPO}`);
-      await new Promise((done) => setTimeout(done, 2000));
-      // SAM's divergence. API Gateway answers a preflight for any path: "If
-      // you configure CORS for an API, API Gateway automatically sends a
-      // response to preflight OPTIONS requests, even if there isn't an
-      // OPTIONS route configured for your API" (http-api-cors.html), and an
-      // HTTP API answers a request no route matches with 404
-      // {"message":"Not Found"}. `sam local start-api` answers the preflight
-      // without CORS headers, so the browser stops there (the DELETE itself
-      // gets REST API's 403 {"message":"Missing Authentication Token"}, as
-      // make sam-local shows). No
-      // template setting changes that without a $default route, which
-      // would invoke the function for every stray path.
-      const problems = [...expectItem(true)];
-      if (exchange.read.failed !== "ERR_NETWORK") problems.push(`the page read ${JSON.stringify(exchange.read)}`);
-      const preflight = exchange.console.find((line) => line.includes("preflight"));
-      if (!preflight) problems.push(`no preflight refusal on the console: ${JSON.stringify(exchange.console)}`);
-      if (invocations(apis.sameSite) !== before) problems.push("the function was invoked");
-      return { problems, seen: [`page: ${JSON.stringify(exchange.read)}`, `console: ${preflight}`] };
-    },
+    // SAM's divergence. API Gateway answers a preflight for any path: "If
+    // you configure CORS for an API, API Gateway automatically sends a
+    // response to preflight OPTIONS requests, even if there isn't an
+    // OPTIONS route configured for your API" (http-api-cors.html), and an
+    // HTTP API answers a request no route matches with 404
+    // {"message":"Not Found"}. `sam local start-api` answers the preflight
+    // without CORS headers, so the browser stops there (the DELETE itself
+    // gets REST API's 403 {"message":"Missing Authentication Token"}, as
+    // make sam-local shows). No template setting changes that without a
+    // $default route, which would invoke the function for every stray path.
+    run: () => refusedAtPreflight(SAME_SITE_APP, `/api/v1/repos/${OWNER}/${REPO}`),
   },
 ];
 

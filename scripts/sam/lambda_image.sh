@@ -63,9 +63,11 @@ else
   fi
 fi
 # Containers of a run that was killed: podman is this project's engine for
-# its own runs, so what runs SAM's emulator image in it is ours to remove.
+# its own runs, so what runs SAM's emulator image in it is ours to remove,
+# but not a container of another run going on beside this one.
 if [ "$engine" = podman ]; then
-  leftovers=$(podman ps -aq --filter "ancestor=${invoke_image%:*}:rapid-$arch")
+  leftovers=$(podman ps -a --filter "ancestor=${invoke_image%:*}:rapid-$arch" --format json \
+    | python3 scripts/sam/leftover_containers.py)
   [ -z "$leftovers" ] || podman rm -f $leftovers >/dev/null
 fi
 echo "sam local: invoke image $invoke_image" >&2
