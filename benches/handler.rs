@@ -11,7 +11,7 @@ use criterion::{Criterion, criterion_group};
 use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
 use nectr_disconnect::disconnect::DisconnectRepository;
 use nectr_disconnect::domain::{
-    Ciphertext, CleanupJob, Installation, InstallationRecord, KeptGraph, OAuthToken, RepoName,
+    Ciphertext, CleanupJob, GraphCounts, Installation, InstallationRecord, OAuthToken, RepoName,
     SigningKey, SigningKeys, User, UserId,
 };
 use nectr_disconnect::http::Handler;
@@ -127,8 +127,8 @@ impl Ports for InstantPorts {
 }
 
 impl CodeGraph for AnswerAtOnce {
-    async fn kept(&self, _: &str, _: Instant) -> Result<KeptGraph, GraphError> {
-        Ok(KeptGraph {
+    async fn kept(&self, _: &str, _: Instant) -> Result<GraphCounts, GraphError> {
+        Ok(GraphCounts {
             files: 120,
             pull_requests: 35,
             developers: 4,

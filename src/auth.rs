@@ -11,9 +11,9 @@ use tokio::sync::Mutex;
 // tokio's clock, so tests can move time past the TTL without waiting.
 use tokio::time::Instant;
 
-use crate::budget::KEY_REFRESH_INTERVAL;
 use crate::domain::{Credentials, SigningKeys, UserId};
 use crate::ports::{DependencyError, SigningKeySource};
+use crate::timeouts::KEY_REFRESH_INTERVAL;
 
 const LEEWAY_SECONDS: u64 = 60;
 /// Far above any token Nectr issues; keeps hostile input cheap to refuse.

@@ -5,12 +5,12 @@
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::time::{Duration, Instant};
 
-use crate::budget::{FIRST_RETRY, LONGEST_RETRY, within};
 use crate::domain::{CleanupJob, OAuthToken, RepoName, UserId};
 use crate::ports::{
     DecryptError, Dependency, DependencyError, InstallationStore, Ports, TokenDecryptor,
     WebhookRemoval, WebhookRemover,
 };
+use crate::timeouts::{FIRST_RETRY, LONGEST_RETRY, within};
 
 /// What became of one job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

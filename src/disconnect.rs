@@ -7,15 +7,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 
 use crate::auth::{AuthError, Authenticator};
-use crate::budget::{FIRST_CLEANUP_DELAY, READ_BACK_RESERVE, within};
 use crate::domain::{
-    CleanupJob, Credentials, Disconnected, Installation, KeptGraph, OAuthToken, RepoName, User,
+    CleanupJob, Credentials, Disconnected, GraphCounts, Installation, OAuthToken, RepoName, User,
     UserId, WebhookOutcome, rfc3339,
 };
 use crate::ports::{
     CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError,
     Disconnection, InstallationStore, Ports, TokenDecryptor, WebhookRemoval, WebhookRemover,
 };
+use crate::timeouts::{FIRST_CLEANUP_DELAY, READ_BACK_RESERVE, within};
 
 /// Why a disconnect did not happen. Mapped to HTTP in exactly one place,
 /// `http::response`.
@@ -243,7 +243,7 @@ impl<P: Ports> DisconnectRepository<P> {
         requested: &RepoName,
         mut stored_name: oneshot::Receiver<String>,
         deadline: Instant,
-    ) -> Option<KeptGraph> {
+    ) -> Option<GraphCounts> {
         let graph = self.graph.as_ref()?;
         let requested = requested.to_string();
         // Asked at once under the requested name, while the stored one is

@@ -3,13 +3,11 @@
 //!
 //! Hexagonal: `disconnect` is the use case over the traits in `ports`;
 //! `adapters` implement them for AWS and GitHub; `http` turns Lambda events
-//! into use-case calls and outcomes into responses; `app` wires it together
+//! into use-case calls and outcomes into responses; `wiring` wires it together
 //! and `warm_up` does its first network work during init.
 
 pub mod adapters;
-pub mod app;
 pub mod auth;
-pub mod budget;
 pub mod cleanup;
 pub mod config;
 pub mod disconnect;
@@ -18,6 +16,8 @@ pub mod http;
 pub mod logging;
 pub mod metrics;
 pub mod ports;
+pub mod queue;
+pub mod timeouts;
 pub mod tls;
 pub mod warm_up;
-pub mod worker;
+pub mod wiring;

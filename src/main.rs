@@ -2,12 +2,12 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 use lambda_http::{Adapter, lambda_runtime, service_fn};
-use nectr_disconnect::app::{self, AwsClients, Production};
 use nectr_disconnect::config::{Config, FromEnvironment};
 use nectr_disconnect::http::{Handler, lambda_event::Sanitized};
 use nectr_disconnect::logging::{self, LogSettings};
 use nectr_disconnect::metrics::MetricsSettings;
 use nectr_disconnect::warm_up::{millis, warm_up};
+use nectr_disconnect::wiring::{self, AwsClients, Production};
 use tracing::Instrument;
 
 #[tokio::main]
@@ -42,11 +42,11 @@ async fn init(started: Instant) -> Result<Production, lambda_http::Error> {
     if config.neo4j.is_none() {
         tracing::warn!("NEO4J_URI is not set: 200 responses leave out the code graph");
     }
-    let sdk_config = app::aws_config_loader().load().await;
+    let sdk_config = wiring::aws_config_loader().load().await;
     let sdk_config_loaded = started.elapsed();
     let aws = AwsClients::new(&sdk_config);
-    let github = app::github(&config)?;
-    let use_case = app::production(&config, &aws, github.clone());
+    let github = wiring::github(&config)?;
+    let use_case = wiring::production(&config, &aws, github.clone());
     let clients_built = started.elapsed();
     if config.warm_up_on_init {
         warm_up(&use_case, &github, &config, &aws).await;

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::domain::{
-    Ciphertext, CleanupJob, Installation, InstallationRecord, KeptGraph, OAuthToken, RepoName,
+    Ciphertext, CleanupJob, GraphCounts, Installation, InstallationRecord, OAuthToken, RepoName,
     SigningKeys, User, UserId,
 };
 
@@ -256,7 +256,7 @@ pub trait CodeGraph: Send + Sync {
         &self,
         repo_full_name: &str,
         deadline: Instant,
-    ) -> impl Future<Output = Result<KeptGraph, GraphError>> + Send;
+    ) -> impl Future<Output = Result<GraphCounts, GraphError>> + Send;
 }
 
 /// Puts a received cleanup job back for a later attempt (SQS's

@@ -9,10 +9,10 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use crate::adapters::{DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor};
-use crate::app::{AwsClients, Production};
-use crate::budget::WARM_UP_STEP;
 use crate::config::Config;
 use crate::ports::{Dependency, DependencyError};
+use crate::timeouts::WARM_UP_STEP;
+use crate::wiring::{AwsClients, Production};
 
 /// Runs every step and logs what each cost. A step that fails only logs a
 /// warning: the request path does the same work again and maps its errors;

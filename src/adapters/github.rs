@@ -7,11 +7,11 @@ use reqwest::header::{self, HeaderMap};
 use reqwest::{Client, Method, Response, StatusCode, Url, redirect};
 use serde::Deserialize;
 
-use crate::budget::{self, LONGEST_GITHUB_WAIT};
 use crate::config::GitHubConfig;
 use crate::domain::{OAuthToken, RepoName};
 use crate::metrics::{self, Call};
 use crate::ports::{WebhookRemoval, WebhookRemover};
+use crate::timeouts::{self, LONGEST_GITHUB_WAIT};
 
 const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 const API_VERSION: &str = "2022-11-28";
@@ -208,7 +208,7 @@ impl WebhookRemover for GitHubWebhooks {
         webhook_id: u64,
         deadline: Instant,
     ) -> WebhookRemoval {
-        let until = budget::limit(deadline, self.timeout);
+        let until = timeouts::limit(deadline, self.timeout);
         let Some(url) = self.repo_url(repo, &format!("/hooks/{webhook_id}")) else {
             tracing::error!(repo = %repo, webhook_id, "the webhook's URL is not a URL");
             return WebhookRemoval::Refused;

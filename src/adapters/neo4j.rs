@@ -7,11 +7,11 @@ use neo4rs::{ConfigBuilder, Graph, query};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
-use crate::budget;
 use crate::config::Neo4jConfig;
-use crate::domain::KeptGraph;
+use crate::domain::GraphCounts;
 use crate::metrics::{self, Call};
 use crate::ports::{BoxError, CodeGraph, GraphError};
+use crate::timeouts;
 
 /// Counts what a disconnect keeps. OPTIONAL MATCH, so a repository the graph
 /// has never seen counts zero everywhere instead of returning no row.
@@ -69,7 +69,7 @@ impl Neo4jGraph {
         }
     }
 
-    async fn count(&self, repo_full_name: &str) -> Result<KeptGraph, Neo4jError> {
+    async fn count(&self, repo_full_name: &str) -> Result<GraphCounts, Neo4jError> {
         let driver = self.driver.get_or_try_init(|| self.connect()).await?;
         let mut rows = driver
             .execute_read(query(COUNT_KEPT).param("repo", repo_full_name))
@@ -81,7 +81,7 @@ impl Neo4jGraph {
                 .and_then(|n| u64::try_from(n).ok())
                 .ok_or_else(|| Neo4jError::Answer(format!("no count in {column}")))
         };
-        Ok(KeptGraph {
+        Ok(GraphCounts {
             files: count("files")?,
             pull_requests: count("pull_requests")?,
             developers: count("developers")?,
@@ -114,8 +114,12 @@ impl Neo4jGraph {
 impl CodeGraph for Neo4jGraph {
     /// neo4rs' own timeout does not cover the Bolt handshake, so the whole
     /// call, credentials included, runs under one timer.
-    async fn kept(&self, repo_full_name: &str, deadline: Instant) -> Result<KeptGraph, GraphError> {
-        let limit = budget::limit(deadline, self.timeout);
+    async fn kept(
+        &self,
+        repo_full_name: &str,
+        deadline: Instant,
+    ) -> Result<GraphCounts, GraphError> {
+        let limit = timeouts::limit(deadline, self.timeout);
         let read = metrics::timed(Call::GraphRead, self.count(repo_full_name));
         let answer = tokio::time::timeout_at(limit.into(), read)
             .await

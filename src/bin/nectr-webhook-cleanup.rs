@@ -5,12 +5,12 @@
 use std::convert::Infallible;
 
 use lambda_http::lambda_runtime::{self, service_fn};
-use nectr_disconnect::app::{self, AwsClients};
 use nectr_disconnect::config::{FromEnvironment, WorkerConfig};
 use nectr_disconnect::logging::{self, LogSettings};
 use nectr_disconnect::metrics::MetricsSettings;
+use nectr_disconnect::queue::handler::CleanupHandler;
 use nectr_disconnect::tls;
-use nectr_disconnect::worker::CleanupHandler;
+use nectr_disconnect::wiring::{self, AwsClients};
 
 /// `service` on its lines and metrics when `POWERTOOLS_SERVICE_NAME` is unset.
 const SERVICE: &str = "nectr-webhook-cleanup";
@@ -33,8 +33,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             std::process::exit(1);
         }
     };
-    let aws = AwsClients::new(&app::aws_config_loader().load().await);
-    let (cleanup, queue) = app::worker(&config, &aws)?;
+    let aws = AwsClients::new(&wiring::aws_config_loader().load().await);
+    let (cleanup, queue) = wiring::worker(&config, &aws)?;
     let handler = CleanupHandler::new(&cleanup, &queue, metrics);
     // Boxed: inside lambda_runtime's service, the unboxed future type
     // nests past the compiler's default query depth.

@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{Ciphertext, KeptGraph, RepoName};
+use super::{Ciphertext, GraphCounts, RepoName};
 
 /// The Nectr user id, the `sub` of their JWT.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -102,7 +102,7 @@ pub struct Disconnected {
     /// With `failed`: the page where the user removes the hook by hand.
     pub webhook_settings_url: Option<String>,
     /// Left out when there is no graph or it could not be read in time.
-    pub graph: Option<KeptGraph>,
+    pub graph: Option<GraphCounts>,
 }
 
 #[cfg(test)]

@@ -10,6 +10,6 @@ pub use cleanup_job::{CLEANUP_JOB_VERSION, CleanupJob, JobError, Mistake, rfc333
 pub use installation::{
     Disconnected, Installation, InstallationRecord, User, UserId, WebhookOutcome,
 };
-pub use kept_graph::KeptGraph;
+pub use kept_graph::GraphCounts;
 pub use repo_name::{InvalidRepoName, RepoName};
 pub use secrets::{BearerToken, Ciphertext, Credentials, OAuthToken, SigningKey, SigningKeys};

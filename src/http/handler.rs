@@ -11,11 +11,11 @@ use tracing::Instrument;
 use super::credentials::credentials;
 use super::response::{ApiError, cause, disconnected, failure};
 use super::router::{Route, route};
-use crate::budget;
 use crate::disconnect::{DisconnectRepository, DisconnectRequest};
 use crate::domain::WebhookOutcome;
 use crate::metrics::{self, Invocation, MetricsSettings};
 use crate::ports::Ports;
+use crate::timeouts;
 
 /// The function as Lambda sees it: one per execution environment, so its
 /// first invocation is the cold start.
@@ -88,7 +88,7 @@ async fn respond<P: Ports>(
                     credentials: &credentials,
                     owner: &owner,
                     repo: &repo,
-                    deadline: budget::deadline(request.lambda_context_ref()),
+                    deadline: timeouts::deadline(request.lambda_context_ref()),
                 })
                 .await;
             match outcome {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::router::ALLOWED_METHOD;
 use crate::disconnect::DisconnectError;
-use crate::domain::{Disconnected, KeptGraph, WebhookOutcome};
+use crate::domain::{Disconnected, GraphCounts, WebhookOutcome};
 use crate::logging::chain;
 use crate::ports::{Dependency, DependencyError};
 
@@ -32,7 +32,7 @@ struct DisconnectedBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     webhook_settings_url: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    graph: Option<KeptGraph>,
+    graph: Option<GraphCounts>,
 }
 
 #[derive(Serialize)]

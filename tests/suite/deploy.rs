@@ -5,8 +5,8 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use nectr_disconnect::budget::{ANSWER_MARGIN, time_per_cleanup_job};
 use nectr_disconnect::config::{Config, FromEnvironment};
+use nectr_disconnect::timeouts::{ANSWER_MARGIN, time_per_cleanup_job};
 use serde_json::Value;
 
 use crate::support::iam::{Request, allowed, key_allows};

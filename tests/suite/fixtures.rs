@@ -9,9 +9,9 @@ use std::path::Path;
 
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
-use nectr_disconnect::domain::KeptGraph;
+use nectr_disconnect::domain::GraphCounts;
 use nectr_disconnect::http::lambda_event::request_from_json;
-use nectr_disconnect::worker::CleanupHandler;
+use nectr_disconnect::queue::handler::CleanupHandler;
 use serde_json::Value;
 
 use crate::support::events::Answer;
@@ -52,7 +52,7 @@ fn fixture_world() -> Fakes {
     for (repo, graph) in &world.graph {
         fakes.graph.keeps(
             repo,
-            KeptGraph {
+            GraphCounts {
                 files: graph.files.len() as u64,
                 pull_requests: graph.pull_requests.len() as u64,
                 developers: graph.developers.len() as u64,

@@ -4,7 +4,7 @@
 //! `failed` with the page where the user removes the hook by hand.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use nectr_disconnect::app::AwsClients;
+use nectr_disconnect::wiring::AwsClients;
 use serde_json::{Value, json};
 use test_world::fault_proxy::{Fault, FaultProxy};
 use test_world::secrets;

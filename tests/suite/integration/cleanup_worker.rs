@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use nectr_disconnect::app::{self, AwsClients, WebhookWorker};
-use nectr_disconnect::budget::ANSWER_MARGIN;
 use nectr_disconnect::domain::CleanupJob;
+use nectr_disconnect::timeouts::ANSWER_MARGIN;
+use nectr_disconnect::wiring::{self, AwsClients, WebhookWorker};
 use serde_json::Value;
 use test_world::fault_proxy::{Fault, FaultProxy};
 use wiremock::matchers::{method, path};
@@ -53,7 +53,7 @@ async fn disconnected_with_a_job() -> Cleanup {
         sqs: aws_sdk_sqs::Client::new(&sdk_config(&sqs.endpoint).await),
         ..world.aws.clone()
     };
-    let worker = app::worker(&world.worker_config(), &aws).unwrap();
+    let worker = wiring::worker(&world.worker_config(), &aws).unwrap();
     let queue = world.queue(&queue_url);
     let job = queue.send(&job().to_message()).await;
     let before = world.items().await;

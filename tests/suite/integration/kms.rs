@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use nectr_disconnect::adapters::dynamodb::PROFILE_SK;
-use nectr_disconnect::app::AwsClients;
+use nectr_disconnect::wiring::AwsClients;
 use serde_json::json;
 use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
 use wiremock::ResponseTemplate;

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use nectr_disconnect::app::{AwsClients, Production};
+use nectr_disconnect::wiring::{AwsClients, Production};
 use test_world::fault_proxy::{Fault, FaultProxy};
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 use wiremock::ResponseTemplate;

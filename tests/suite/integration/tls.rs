@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use nectr_disconnect::app::AwsClients;
+use nectr_disconnect::wiring::AwsClients;
 use serde_json::{Value, json};
 use test_world::arcadedb::{ArcadeDb, USERNAME};
 use test_world::tls::{BadCertificate, TlsTerminator};

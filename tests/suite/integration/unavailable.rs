@@ -1,7 +1,7 @@
 //! Secrets Manager or DynamoDB throttled or unreachable: 503 with
 //! `Retry-After`, and nothing changed.
 
-use nectr_disconnect::app::AwsClients;
+use nectr_disconnect::wiring::AwsClients;
 use serde_json::json;
 use wiremock::MockServer;
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use nectr_disconnect::adapters::GitHubWebhooks;
-use nectr_disconnect::app::{self, AwsClients, Production};
 use nectr_disconnect::warm_up::warm_up;
+use nectr_disconnect::wiring::{self, AwsClients, Production};
 use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
 use wiremock::ResponseTemplate;
 
@@ -50,8 +50,8 @@ async fn world_behind_proxies() -> Proxied {
 impl Proxied {
     /// The use case and the GitHub client it uses, wired as `main` does.
     fn use_case(&self) -> (Production, GitHubWebhooks) {
-        let github = app::github(&self.world.config()).unwrap();
-        let use_case = app::production(&self.world.config(), &self.aws, github.clone());
+        let github = wiring::github(&self.world.config()).unwrap();
+        let use_case = wiring::production(&self.world.config(), &self.aws, github.clone());
         (use_case, github)
     }
 

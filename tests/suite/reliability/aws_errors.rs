@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use futures::StreamExt;
-use nectr_disconnect::app::AwsClients;
+use nectr_disconnect::wiring::AwsClients;
 use serde_json::{Value, json};
 use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
 use wiremock::ResponseTemplate;

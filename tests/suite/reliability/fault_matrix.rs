@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
-use nectr_disconnect::app;
+use nectr_disconnect::wiring;
 use reqwest::Url;
 use serde_json::{Value, json};
 use test_world::fault_proxy::{Fault, FaultProxy};
@@ -145,7 +145,7 @@ async fn run_cell(world: &World, n: usize, target: Target, column: usize) -> Cel
     let mut config = world.config();
     config.github.api_url = Url::parse(&github_url.unwrap_or_else(|| github.uri())).unwrap();
     config.github.timeout = Duration::from_millis(GITHUB_TIMEOUT_MS.parse().unwrap());
-    let use_case = app::production(&config, &aws, app::github(&config).unwrap());
+    let use_case = wiring::production(&config, &aws, wiring::github(&config).unwrap());
 
     let before = world.items_of(&user).await;
     let started = Instant::now();

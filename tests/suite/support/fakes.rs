@@ -7,9 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use nectr_disconnect::adapters::dynamodb;
-use nectr_disconnect::budget;
 use nectr_disconnect::domain::{
-    Ciphertext, CleanupJob, Installation, InstallationRecord, KeptGraph, OAuthToken, RepoName,
+    Ciphertext, CleanupJob, GraphCounts, Installation, InstallationRecord, OAuthToken, RepoName,
     SigningKey, SigningKeys, User, UserId, rfc3339,
 };
 use nectr_disconnect::ports::{
@@ -17,6 +16,7 @@ use nectr_disconnect::ports::{
     Disconnection, GraphError, InstallationStore, Redelivery, SigningKeySource, TokenDecryptor,
     WebhookRemoval, WebhookRemover,
 };
+use nectr_disconnect::timeouts;
 use test_world::secrets;
 
 use super::acting_user::DISCONNECTED_AT;
@@ -481,7 +481,7 @@ impl WebhookRemover for FakeWebhooks {
             state.hangs_for
         };
         if let Some(timeout) = hangs_for {
-            tokio::time::sleep_until(budget::limit(deadline, timeout).into()).await;
+            tokio::time::sleep_until(timeouts::limit(deadline, timeout).into()).await;
             return TRANSIENT;
         }
         lock(&self.0).removal
@@ -542,7 +542,7 @@ impl CleanupQueue for FakeCleanup {
 
 #[derive(Default)]
 struct GraphState {
-    kept: HashMap<String, KeptGraph>,
+    kept: HashMap<String, GraphCounts>,
     fault: Option<Fault>,
     hangs: bool,
     asked: Vec<String>,
@@ -554,7 +554,7 @@ struct GraphState {
 pub struct FakeGraph(Arc<Mutex<GraphState>>);
 
 impl FakeGraph {
-    pub fn keeps(&self, repo_full_name: &str, kept: KeptGraph) {
+    pub fn keeps(&self, repo_full_name: &str, kept: GraphCounts) {
         lock(&self.0).kept.insert(repo_full_name.into(), kept);
     }
 
@@ -578,7 +578,7 @@ impl CodeGraph for FakeGraph {
         &self,
         repo_full_name: &str,
         _deadline: Instant,
-    ) -> Result<KeptGraph, GraphError> {
+    ) -> Result<GraphCounts, GraphError> {
         let hangs = {
             let mut state = lock(&self.0);
             state.asked.push(repo_full_name.into());
@@ -595,7 +595,7 @@ impl CodeGraph for FakeGraph {
             .kept
             .get(repo_full_name)
             .copied()
-            .unwrap_or(KeptGraph {
+            .unwrap_or(GraphCounts {
                 files: 0,
                 pull_requests: 0,
                 developers: 0,

@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
-use nectr_disconnect::app::{ProductionPorts, WebhookWorker};
-use nectr_disconnect::worker::CleanupHandler;
+use nectr_disconnect::queue::handler::CleanupHandler;
+use nectr_disconnect::wiring::{ProductionPorts, WebhookWorker};
 
 use super::handler::metric_settings;
 use super::template;

@@ -4,13 +4,13 @@ use std::time::{Duration, Instant};
 
 use nectr_disconnect::adapters::GitHubWebhooks;
 use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
-use nectr_disconnect::budget;
 use nectr_disconnect::cleanup::WebhookCleanup;
 use nectr_disconnect::disconnect::{DisconnectError, DisconnectRepository, DisconnectRequest};
 use nectr_disconnect::domain::{
-    BearerToken, Credentials, Disconnected, KeptGraph, UserId, WebhookOutcome,
+    BearerToken, Credentials, Disconnected, GraphCounts, UserId, WebhookOutcome,
 };
 use nectr_disconnect::ports::Ports;
+use nectr_disconnect::timeouts;
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
 use super::acting_user::{CIPHERTEXT, OAUTH_TOKEN, USER};
@@ -140,7 +140,7 @@ impl Fakes {
             installations: self.store.clone(),
             tokens: self.tokens.clone(),
             webhooks,
-            time_per_job: budget::time_per_cleanup_job(Duration::from_secs(3)),
+            time_per_job: timeouts::time_per_cleanup_job(Duration::from_secs(3)),
         }
     }
 
@@ -199,7 +199,7 @@ pub fn token_for(user: &str) -> BearerToken {
 
 /// What a disconnect of USER's acme/my-backend (`inst-1`) answers once its
 /// webhook is removed, with `graph` as the code graph's report.
-pub fn webhook_removed(graph: Option<KeptGraph>) -> Disconnected {
+pub fn webhook_removed(graph: Option<GraphCounts>) -> Disconnected {
     Disconnected {
         user_id: UserId::new(USER),
         repo_full_name: "acme/my-backend".into(),

@@ -16,9 +16,9 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_http::Request;
 use nectr_disconnect::adapters::dynamodb::{self, PROFILE_SK};
-use nectr_disconnect::app::{self, AwsClients, Production};
 use nectr_disconnect::config::{Config, FromEnvironment, WorkerConfig};
 use nectr_disconnect::domain::{RepoName, UserId};
+use nectr_disconnect::wiring::{self, AwsClients, Production};
 use test_world::free_port;
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 use test_world::moto::Moto;
@@ -66,7 +66,7 @@ pub struct World {
 }
 
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    app::aws_config_loader()
+    wiring::aws_config_loader()
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
@@ -132,8 +132,8 @@ impl World {
     /// The production use case over `aws`, wired exactly as `main` wires it.
     pub fn use_case_with(&self, aws: &AwsClients) -> Production {
         let config = self.config();
-        let github = app::github(&config).expect("the GitHub client builds");
-        app::production(&config, aws, github)
+        let github = wiring::github(&config).expect("the GitHub client builds");
+        wiring::production(&config, aws, github)
     }
 
     pub async fn send(&self, request: Request) -> Answer {

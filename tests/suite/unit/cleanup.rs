@@ -5,11 +5,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
-use nectr_disconnect::budget::ANSWER_MARGIN;
 use nectr_disconnect::cleanup::{CleanupOutcome, WebhookCleanup};
 use nectr_disconnect::domain::CleanupJob;
 use nectr_disconnect::ports::WebhookRemoval;
-use nectr_disconnect::worker::CleanupHandler;
+use nectr_disconnect::queue::handler::CleanupHandler;
+use nectr_disconnect::timeouts::ANSWER_MARGIN;
 use test_world::secrets;
 
 use crate::support::acting_user::{CIPHERTEXT, DISCONNECTED_AT, OAUTH_TOKEN, USER, cleanup_job};

@@ -4,14 +4,14 @@
 use std::time::Duration;
 
 use nectr_disconnect::disconnect::DisconnectError;
-use nectr_disconnect::domain::{BearerToken, Disconnected, KeptGraph, WebhookOutcome};
+use nectr_disconnect::domain::{BearerToken, Disconnected, GraphCounts, WebhookOutcome};
 use nectr_disconnect::ports::DependencyError;
 
 use crate::support::acting_user::USER;
 use crate::support::fakes::Fault;
 use crate::support::use_case::{Fakes, disconnect_with, token_for, webhook_removed};
 
-const KEPT: KeptGraph = KeptGraph {
+const KEPT: GraphCounts = GraphCounts {
     files: 120,
     pull_requests: 35,
     developers: 4,

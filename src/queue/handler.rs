@@ -10,11 +10,11 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMe
 use lambda_http::lambda_runtime::LambdaEvent;
 use tracing::Instrument;
 
-use crate::budget::{self, within};
 use crate::cleanup::{CleanupOutcome, WebhookCleanup, backoff, jitter};
 use crate::domain::{CleanupJob, JobError};
 use crate::metrics::{self, MetricsSettings};
 use crate::ports::{Dependency, Ports, Redelivery};
+use crate::timeouts::{self, within};
 
 /// One per execution environment, so its first invocation is the cold
 /// start.
@@ -67,7 +67,7 @@ impl<'a, P: Ports> CleanupHandler<'a, P> {
     /// time left than one job needs is handed back untried.
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> SqsBatchResponse {
         let cold_start = !self.invoked.swap(true, Ordering::Relaxed);
-        let deadline = budget::deadline(Some(&event.context));
+        let deadline = timeouts::deadline(Some(&event.context));
         let xray_trace_id = event
             .context
             .xray_trace_id

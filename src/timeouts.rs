@@ -1,4 +1,4 @@
-//! Every time budget of the two functions, in one place. An invocation has
+//! Every timeout and deadline of the two functions, in one place. An invocation has
 //! a deadline (Lambda's, less `ANSWER_MARGIN`), and every dependency call
 //! runs against it: past it the call is abandoned and the dependency counts
 //! as unavailable, so the answer still leaves in time. Inside it, each call

@@ -9,11 +9,11 @@ use crate::adapters::{
     SecretsManagerSigningKeys, SqsCleanupQueue,
 };
 use crate::auth::{Authenticator, JwtRules, KeyLifetime};
-use crate::budget;
 use crate::cleanup::WebhookCleanup;
 use crate::config::{Config, WorkerConfig};
 use crate::disconnect::DisconnectRepository;
 use crate::ports::Ports;
+use crate::timeouts;
 
 /// The adapters of the deployed function.
 pub enum ProductionPorts {}
@@ -56,9 +56,9 @@ impl AwsClients {
 pub fn aws_config_loader() -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest()).timeout_config(
         TimeoutConfig::builder()
-            .connect_timeout(budget::AWS_CONNECT_TIMEOUT)
-            .operation_attempt_timeout(budget::AWS_ATTEMPT_TIMEOUT)
-            .operation_timeout(budget::AWS_OPERATION_TIMEOUT)
+            .connect_timeout(timeouts::AWS_CONNECT_TIMEOUT)
+            .operation_attempt_timeout(timeouts::AWS_ATTEMPT_TIMEOUT)
+            .operation_timeout(timeouts::AWS_OPERATION_TIMEOUT)
             .build(),
     )
 }
@@ -113,7 +113,7 @@ pub fn worker(config: &WorkerConfig, aws: &AwsClients) -> Result<WebhookWorker, 
         installations: DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
         tokens: KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id),
         webhooks: github,
-        time_per_job: budget::time_per_cleanup_job(config.github.timeout),
+        time_per_job: timeouts::time_per_cleanup_job(config.github.timeout),
     };
     let queue = SqsCleanupQueue::new(aws.sqs.clone(), &config.cleanup_queue_url);
     Ok((cleanup, queue))
