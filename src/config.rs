@@ -76,10 +76,10 @@ const NEO4J_SCHEMES: [&str; 6] = [
 ];
 
 /// The environment as the configuration reads it: a blank variable counts as
-/// unset.
-pub struct Variables<F>(F);
+/// unset, and each variable is named once, where it is read.
+pub struct Variables<'a>(&'a dyn Fn(&str) -> Option<String>);
 
-impl<F: Fn(&str) -> Option<String>> Variables<F> {
+impl Variables<'_> {
     fn optional(&self, name: &'static str) -> Option<String> {
         (self.0)(name).filter(|v| !v.trim().is_empty())
     }
@@ -87,12 +87,29 @@ impl<F: Fn(&str) -> Option<String>> Variables<F> {
     fn required(&self, name: &'static str) -> Result<String, ConfigError> {
         self.optional(name).ok_or(ConfigError::Missing(name))
     }
+
+    fn positive_secs(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        positive(name, self.optional(name), default).map(Duration::from_secs)
+    }
+
+    fn positive_millis(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        positive(name, self.optional(name), default).map(Duration::from_millis)
+    }
+
+    /// Zero allowed: no stale keys, no previous key at all.
+    fn non_negative_secs(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        non_negative(name, self.optional(name), default).map(Duration::from_secs)
+    }
+
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        flag(name, self.optional(name), default)
+    }
 }
 
 /// A configuration read from the environment once, at cold start.
 pub trait FromEnvironment: Sized {
     /// The configuration, or the first variable that is missing or malformed.
-    fn read<F: Fn(&str) -> Option<String>>(env: &Variables<F>) -> Result<Self, ConfigError>;
+    fn read(env: &Variables) -> Result<Self, ConfigError>;
 
     fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -101,12 +118,12 @@ pub trait FromEnvironment: Sized {
     /// Reads the variables through `lookup`, so tests need not touch the
     /// process environment.
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        Self::read(&Variables(lookup))
+        Self::read(&Variables(&lookup))
     }
 }
 
 impl FromEnvironment for Config {
-    fn read<F: Fn(&str) -> Option<String>>(env: &Variables<F>) -> Result<Self, ConfigError> {
+    fn read(env: &Variables) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: table_name(env.required("TABLE_NAME")?)?,
             jwt_secret_id: env.required("JWT_SECRET_ID")?,
@@ -115,22 +132,12 @@ impl FromEnvironment for Config {
             jwt_issuer: env.optional("JWT_ISSUER"),
             jwt_audience: env.optional("JWT_AUDIENCE"),
             allowed_origins: origins(env.optional("ALLOWED_ORIGINS"))?,
-            jwt_key_ttl: Duration::from_secs(positive(
-                "JWT_KEY_TTL_SECONDS",
-                env.optional("JWT_KEY_TTL_SECONDS"),
-                DEFAULT_JWT_KEY_TTL_SECONDS,
-            )?),
-            jwt_key_stale: Duration::from_secs(non_negative(
-                "JWT_KEY_STALE_SECONDS",
-                env.optional("JWT_KEY_STALE_SECONDS"),
-                DEFAULT_JWT_KEY_STALE_SECONDS,
-            )?),
-            jwt_previous_key: Duration::from_secs(non_negative(
-                "JWT_PREVIOUS_KEY_SECONDS",
-                env.optional("JWT_PREVIOUS_KEY_SECONDS"),
-                DEFAULT_JWT_PREVIOUS_KEY_SECONDS,
-            )?),
-            warm_up_on_init: flag("WARM_UP_ON_INIT", env.optional("WARM_UP_ON_INIT"), true)?,
+            jwt_key_ttl: env.positive_secs("JWT_KEY_TTL_SECONDS", DEFAULT_JWT_KEY_TTL_SECONDS)?,
+            jwt_key_stale: env
+                .non_negative_secs("JWT_KEY_STALE_SECONDS", DEFAULT_JWT_KEY_STALE_SECONDS)?,
+            jwt_previous_key: env
+                .non_negative_secs("JWT_PREVIOUS_KEY_SECONDS", DEFAULT_JWT_PREVIOUS_KEY_SECONDS)?,
+            warm_up_on_init: env.flag("WARM_UP_ON_INIT", true)?,
             cleanup_queue_url: env
                 .optional("CLEANUP_QUEUE_URL")
                 .map(queue_url)
@@ -140,11 +147,7 @@ impl FromEnvironment for Config {
                 Some(uri) => Some(Neo4jConfig {
                     uri: neo4j_uri(uri)?,
                     secret_id: env.required("NEO4J_SECRET_ID")?,
-                    timeout: Duration::from_millis(positive(
-                        "NEO4J_TIMEOUT_MS",
-                        env.optional("NEO4J_TIMEOUT_MS"),
-                        DEFAULT_NEO4J_TIMEOUT_MS,
-                    )?),
+                    timeout: env.positive_millis("NEO4J_TIMEOUT_MS", DEFAULT_NEO4J_TIMEOUT_MS)?,
                 }),
             },
         })
@@ -162,7 +165,7 @@ pub struct WorkerConfig {
 }
 
 impl FromEnvironment for WorkerConfig {
-    fn read<F: Fn(&str) -> Option<String>>(env: &Variables<F>) -> Result<Self, ConfigError> {
+    fn read(env: &Variables) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: table_name(env.required("TABLE_NAME")?)?,
             kms_key_id: env.required("KMS_KEY_ID")?,
@@ -183,10 +186,10 @@ fn table_name(name: String) -> Result<String, ConfigError> {
     }
 }
 
-fn github<F: Fn(&str) -> Option<String>>(env: &Variables<F>) -> Result<GitHubConfig, ConfigError> {
+fn github(env: &Variables) -> Result<GitHubConfig, ConfigError> {
     Ok(GitHubConfig {
         api_url: github_api_url(env.optional("GITHUB_API_URL"))?,
-        timeout: github_timeout(env.optional("GITHUB_TIMEOUT_MS"))?,
+        timeout: env.positive_millis("GITHUB_TIMEOUT_MS", DEFAULT_GITHUB_TIMEOUT_MS)?,
     })
 }
 
@@ -201,10 +204,6 @@ fn github_api_url(value: Option<String>) -> Result<Url, ConfigError> {
                 reason: "expected an https:// URL (http:// only for a loopback host)",
             }),
     }
-}
-
-fn github_timeout(value: Option<String>) -> Result<Duration, ConfigError> {
-    positive("GITHUB_TIMEOUT_MS", value, DEFAULT_GITHUB_TIMEOUT_MS).map(Duration::from_millis)
 }
 
 fn queue_url(url: String) -> Result<String, ConfigError> {
@@ -279,7 +278,6 @@ fn flag(name: &'static str, value: Option<String>, default: bool) -> Result<bool
     }
 }
 
-/// Zero allowed: no stale keys, no previous key at all.
 fn non_negative(
     name: &'static str,
     value: Option<String>,
