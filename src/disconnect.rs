@@ -210,10 +210,13 @@ impl<P: Ports> DisconnectRepository<P> {
         deactivated: &[(&Installation, WebhookOutcome)],
     ) -> Option<Disconnected> {
         let (first, _) = deactivated.first()?;
-        let (worst, webhook) = deactivated
-            .iter()
-            .copied()
-            .reduce(|kept, next| if next.1 > kept.1 { next } else { kept })?;
+        let (worst, webhook) = deactivated.iter().copied().reduce(|kept, next| {
+            if next.1.concern() > kept.1.concern() {
+                next
+            } else {
+                kept
+            }
+        })?;
         let webhook_settings_url = match (webhook, worst.webhook_id) {
             (WebhookOutcome::Failed, Some(id)) => {
                 Some(self.webhooks.settings_url(&worst.github_repo(repo), id))

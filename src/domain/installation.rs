@@ -66,7 +66,7 @@ pub struct InstallationRecord {
 }
 
 /// What happened to the repository's GitHub webhook.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WebhookOutcome {
     NotConfigured,
@@ -78,6 +78,19 @@ pub enum WebhookOutcome {
 }
 
 impl WebhookOutcome {
+    /// How much a caller must know about it: when one disconnect leaves
+    /// several hooks, the answer reports the outcome of highest concern, so
+    /// a hook left behind is never hidden behind one that was removed.
+    pub fn concern(self) -> u8 {
+        match self {
+            Self::NotConfigured => 0,
+            Self::Removed => 1,
+            Self::AlreadyGone => 2,
+            Self::Scheduled => 3,
+            Self::Failed => 4,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NotConfigured => "not_configured",
