@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use crate::domain::{CleanupJob, OAuthToken, RepoName, UserId};
 use crate::ports::{
-    DecryptError, Dependency, DependencyError, InstallationStore, Ports, TokenDecryptor,
-    WebhookRemoval, WebhookRemover,
+    DecryptError, Dependency, DependencyError, InstallationStore, Misconfiguration, Ports,
+    TokenDecryptor, WebhookRemoval, WebhookRemover,
 };
 use crate::timeouts::{FIRST_RETRY, LONGEST_RETRY, within};
 
@@ -195,12 +195,15 @@ fn retry_after_failure(error: &DependencyError) -> CleanupOutcome {
             code,
             resource,
             ..
-        } => tracing::error!(
-            aws_service = %dependency,
-            aws_error_code = %code,
-            resource = %resource,
-            cause = %cause,
-            "the deployment is misconfigured"
+        } => Misconfiguration {
+            dependency: *dependency,
+            code,
+            resource,
+        }
+        .log(
+            None,
+            Some(&cause.to_string()),
+            "the deployment is misconfigured",
         ),
         DependencyError::Failed { .. } => {
             tracing::error!(cause = %cause, "a dependency answered unusably; the job is retried");

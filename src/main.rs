@@ -6,7 +6,8 @@ use nectr_disconnect::config::{Config, FromEnvironment};
 use nectr_disconnect::http::{Handler, lambda_event::Sanitized};
 use nectr_disconnect::logging::{self, LogSettings};
 use nectr_disconnect::metrics::MetricsSettings;
-use nectr_disconnect::warm_up::{millis, warm_up};
+use nectr_disconnect::metrics::millis;
+use nectr_disconnect::warm_up::warm_up;
 use nectr_disconnect::wiring::{self, AwsClients, Production};
 use tracing::Instrument;
 

@@ -242,8 +242,9 @@ fn enveloped(mut root: Map<String, Value>, directives: Vec<Value>, at: SystemTim
     Value::Object(root)
 }
 
-/// Milliseconds to the microsecond: finer is noise, and shorter lines.
-fn millis(took: Duration) -> f64 {
+/// Milliseconds to the microsecond, for every duration a log line or a
+/// metric reports: finer is noise, and shorter lines.
+pub fn millis(took: Duration) -> f64 {
     (took.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 

@@ -96,16 +96,46 @@ impl DependencyError {
     }
 
     /// The service, AWS error code and resource of a deployment mistake.
-    pub fn misconfiguration(&self) -> Option<(Dependency, &str, &str)> {
+    pub fn misconfiguration(&self) -> Option<Misconfiguration<'_>> {
         match self {
             Self::Misconfigured {
                 dependency,
                 code,
                 resource,
                 ..
-            } => Some((*dependency, code, resource)),
+            } => Some(Misconfiguration {
+                dependency: *dependency,
+                code,
+                resource,
+            }),
             Self::Unavailable { .. } | Self::Failed { .. } => None,
         }
+    }
+}
+
+/// A deployment mistake: the service that refused, its AWS error code and
+/// the table, key or secret the call named.
+#[derive(Clone, Copy, Debug)]
+pub struct Misconfiguration<'a> {
+    pub dependency: Dependency,
+    pub code: &'a str,
+    pub resource: &'a str,
+}
+
+impl Misconfiguration<'_> {
+    /// The ERROR line of a deployment mistake, wherever it is met (a
+    /// request, a cleanup job, the warm-up): the same three fields, so one
+    /// log query and one alarm find them all; `status` and `cause` when the
+    /// caller has them.
+    pub fn log(&self, status: Option<u16>, cause: Option<&str>, message: &str) {
+        tracing::error!(
+            status,
+            aws_service = %self.dependency,
+            aws_error_code = %self.code,
+            resource = %self.resource,
+            cause,
+            "{message}"
+        );
     }
 }
 

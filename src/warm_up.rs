@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use crate::adapters::{DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor};
 use crate::config::Config;
-use crate::ports::{Dependency, DependencyError};
+use crate::metrics::millis;
+use crate::ports::{DependencyError, Misconfiguration};
 use crate::timeouts::WARM_UP_STEP;
 use crate::wiring::{AwsClients, Production};
 
@@ -45,17 +46,17 @@ pub async fn warm_up(
 
 /// A warm-up step's failure: only an AWS one can name a deployment mistake.
 trait StepError: Display {
-    fn misconfiguration(&self) -> Option<(Dependency, &str, &str)>;
+    fn misconfiguration(&self) -> Option<Misconfiguration<'_>>;
 }
 
 impl StepError for DependencyError {
-    fn misconfiguration(&self) -> Option<(Dependency, &str, &str)> {
+    fn misconfiguration(&self) -> Option<Misconfiguration<'_>> {
         DependencyError::misconfiguration(self)
     }
 }
 
 impl StepError for reqwest::Error {
-    fn misconfiguration(&self) -> Option<(Dependency, &str, &str)> {
+    fn misconfiguration(&self) -> Option<Misconfiguration<'_>> {
         None
     }
 }
@@ -68,19 +69,16 @@ async fn step<E: StepError>(
     match tokio::time::timeout(WARM_UP_STEP, work).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => match e.misconfiguration() {
-            Some((dependency, code, resource)) => tracing::error!(
-                aws_service = %dependency,
-                aws_error_code = %code,
-                resource = %resource,
-                "warm-up: {name}: the deployment is misconfigured, every request will fail: {e}"
+            Some(misconfiguration) => misconfiguration.log(
+                None,
+                None,
+                &format!(
+                    "warm-up: {name}: the deployment is misconfigured, every request will fail: {e}"
+                ),
             ),
             None => tracing::warn!("warm-up: {name} failed, left to the first request: {e}"),
         },
         Err(_) => tracing::warn!("warm-up: {name} timed out, left to the first request"),
     }
     started.elapsed()
-}
-
-pub fn millis(d: Duration) -> f64 {
-    (d.as_secs_f64() * 10_000.0).round() / 10.0
 }

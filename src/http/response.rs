@@ -8,7 +8,7 @@ use super::router::ALLOWED_METHOD;
 use crate::disconnect::DisconnectError;
 use crate::domain::{Disconnected, GraphCounts, WebhookOutcome};
 use crate::logging::chain;
-use crate::ports::{Dependency, DependencyError};
+use crate::ports::{DependencyError, Misconfiguration};
 
 /// Seconds a client should wait before retrying after a 503.
 const RETRY_AFTER_SECONDS: &str = "2";
@@ -85,12 +85,7 @@ enum Log<'a> {
     Unavailable(&'a DependencyError),
     /// The deployment is wrong: ERROR naming the service, code and
     /// resource, so an alarm fires.
-    Misconfigured {
-        dependency: Dependency,
-        code: &'a str,
-        resource: &'a str,
-        error: &'a DependencyError,
-    },
+    Misconfigured(Misconfiguration<'a>, &'a DependencyError),
     /// Anything unexpected: ERROR with the cause.
     Failed(&'a DependencyError),
 }
@@ -144,12 +139,14 @@ fn failure_of(error: &ApiError) -> Failure<'_> {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 detail: "Internal Server Error",
                 header: None,
-                log: Log::Misconfigured {
-                    dependency: *dependency,
-                    code,
-                    resource,
-                    error: e,
-                },
+                log: Log::Misconfigured(
+                    Misconfiguration {
+                        dependency: *dependency,
+                        code,
+                        resource,
+                    },
+                    e,
+                ),
                 cause: Some("misconfiguration"),
             },
             DependencyError::Failed { .. } => Failure {
@@ -205,18 +202,10 @@ fn log(error: &ApiError, failure: &Failure<'_>) {
         Log::SessionExpired => tracing::warn!(status, reason = %error, "session expired"),
         Log::Unavailable(e) => tracing::warn!(status, cause = %chain(e), "dependency unavailable"),
         Log::Failed(e) => tracing::error!(status, cause = %chain(e), "dependency failed"),
-        Log::Misconfigured {
-            dependency,
-            code,
-            resource,
-            error,
-        } => tracing::error!(
-            status,
-            aws_service = %dependency,
-            aws_error_code = %code,
-            resource = %resource,
-            cause = %chain(error),
-            "the deployment is misconfigured"
+        Log::Misconfigured(misconfiguration, error) => misconfiguration.log(
+            Some(status),
+            Some(&chain(error).to_string()),
+            "the deployment is misconfigured",
         ),
     }
 }
