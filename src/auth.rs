@@ -186,14 +186,16 @@ impl<K: SigningKeySource> Authenticator<K> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::Unauthorized("token too large"));
         }
-        let (keys, fetched) = self.keys_younger_than(self.lifetime.ttl).await?;
-        match self.verify(token, &keys) {
+        let keys = self.keys_younger_than(self.lifetime.ttl).await?;
+        match self.verify(token, &keys.keys) {
             Verification::Valid(user) => return Ok(user),
             Verification::Invalid(reason) => return Err(AuthError::Unauthorized(reason)),
-            Verification::BadSignature if fetched => {}
+            Verification::BadSignature if keys.just_fetched => {}
             Verification::BadSignature => {
-                let (keys, fetched) = self.keys_younger_than(KEY_REFRESH_INTERVAL).await?;
-                if fetched && let Verification::Valid(user) = self.verify(token, &keys) {
+                let keys = self.keys_younger_than(KEY_REFRESH_INTERVAL).await?;
+                if keys.just_fetched
+                    && let Verification::Valid(user) = self.verify(token, &keys.keys)
+                {
                     return Ok(user);
                 }
             }
@@ -244,13 +246,10 @@ impl<K: SigningKeySource> Authenticator<K> {
     }
 
     /// The cached keys while they are younger than `max_age`, otherwise keys
-    /// fetched now; the flag says which. A refresh that fails keeps the held
-    /// keys in use until `ttl + stale` and is not tried again for
-    /// `KEY_REFRESH_INTERVAL`; only with no usable key held is it an error.
-    async fn keys_younger_than(
-        &self,
-        max_age: Duration,
-    ) -> Result<(Arc<VerificationKeys>, bool), DependencyError> {
+    /// fetched now. A refresh that fails keeps the held keys in use until
+    /// `ttl + stale` and is not tried again for `KEY_REFRESH_INTERVAL`; only
+    /// with no usable key held is it an error.
+    async fn keys_younger_than(&self, max_age: Duration) -> Result<Keys, DependencyError> {
         let mut cache = self.cache.lock().await;
         let usable = cache.held.clone().filter(|held| {
             held.fetched_at.elapsed() < self.lifetime.ttl.saturating_add(self.lifetime.stale)
@@ -258,7 +257,7 @@ impl<K: SigningKeySource> Authenticator<K> {
         if let Some(held) = &usable
             && held.fetched_at.elapsed() < max_age
         {
-            return Ok((held.keys.clone(), false));
+            return Ok(Keys::held(held));
         }
         let backing_off = cache
             .refresh_failed_at
@@ -266,7 +265,7 @@ impl<K: SigningKeySource> Authenticator<K> {
         if let Some(held) = &usable
             && backing_off
         {
-            return Ok((held.keys.clone(), false));
+            return Ok(Keys::held(held));
         }
         match self.keys.fetch().await {
             Ok(fetched) => {
@@ -278,27 +277,50 @@ impl<K: SigningKeySource> Authenticator<K> {
                     }),
                     refresh_failed_at: None,
                 };
-                Ok((keys, true))
+                Ok(Keys {
+                    keys,
+                    just_fetched: true,
+                })
             }
             Err(e) => {
                 let Some(held) = usable else {
                     return Err(e);
                 };
                 cache.refresh_failed_at = Some(Instant::now());
-                let age_s = held.fetched_at.elapsed().as_secs();
-                let cause = crate::logging::chain(&e);
-                let message =
-                    "the signing keys could not be refreshed; the last ones fetched stay in use";
-                // A deployment mistake needs an operator before the keys
-                // run out; an outage only needs time.
-                if matches!(e, DependencyError::Misconfigured { .. }) {
-                    tracing::error!(age_s, cause = %cause, "{message}");
-                } else {
-                    tracing::warn!(age_s, cause = %cause, "{message}");
-                }
-                Ok((held.keys, false))
+                refresh_failed(&held, &e);
+                Ok(Keys::held(&held))
             }
         }
+    }
+}
+
+/// The keys a verification uses, and whether they were fetched for it:
+/// a bad signature against keys fetched just now needs no second fetch.
+struct Keys {
+    keys: Arc<VerificationKeys>,
+    just_fetched: bool,
+}
+
+impl Keys {
+    fn held(held: &CachedKeys) -> Self {
+        Self {
+            keys: held.keys.clone(),
+            just_fetched: false,
+        }
+    }
+}
+
+/// A refresh failed while keys fetched earlier are still usable: they stay
+/// in use. A deployment mistake needs an operator before the keys run out
+/// (ERROR); an outage only needs time (WARN).
+fn refresh_failed(held: &CachedKeys, error: &DependencyError) {
+    let age_s = held.fetched_at.elapsed().as_secs();
+    let cause = crate::logging::chain(error);
+    let message = "the signing keys could not be refreshed; the last ones fetched stay in use";
+    if matches!(error, DependencyError::Misconfigured { .. }) {
+        tracing::error!(age_s, cause = %cause, "{message}");
+    } else {
+        tracing::warn!(age_s, cause = %cause, "{message}");
     }
 }
 
