@@ -309,21 +309,35 @@ impl<P: Ports> DisconnectRepository<P> {
             return WebhookOutcome::NotConfigured;
         };
         let repo = installation.github_repo(disconnection.repo);
-        let retry_after = match self
+        match self
             .webhooks
             .remove(token, &repo, webhook_id, deadline)
             .await
         {
-            WebhookRemoval::Removed => return WebhookOutcome::Removed,
-            WebhookRemoval::AlreadyGone => return WebhookOutcome::AlreadyGone,
-            WebhookRemoval::NoAdminAccess | WebhookRemoval::Refused => {
-                return WebhookOutcome::Failed;
+            WebhookRemoval::Removed => WebhookOutcome::Removed,
+            WebhookRemoval::AlreadyGone => WebhookOutcome::AlreadyGone,
+            WebhookRemoval::NoAdminAccess | WebhookRemoval::Refused => WebhookOutcome::Failed,
+            WebhookRemoval::Transient { retry_after } => {
+                self.schedule_cleanup(disconnection, webhook_id, retry_after, deadline)
+                    .await
             }
-            WebhookRemoval::Transient { retry_after } => retry_after,
-        };
+        }
+    }
+
+    /// GitHub failed transiently: a cleanup job removes the hook later
+    /// (CONTRACT §9), no sooner than GitHub asked. Without a queue, or when
+    /// queueing fails, the user removes it by hand.
+    async fn schedule_cleanup(
+        &self,
+        disconnection: &Disconnection<'_>,
+        webhook_id: u64,
+        retry_after: Option<Duration>,
+        deadline: Instant,
+    ) -> WebhookOutcome {
         let Some(cleanup) = &self.cleanup else {
             return WebhookOutcome::Failed;
         };
+        let installation = disconnection.installation;
         let job = CleanupJob {
             user_id: disconnection.user.to_string(),
             repo: installation.repo_full_name.clone(),
@@ -339,7 +353,7 @@ impl<P: Ports> DisconnectRepository<P> {
             Err(e) => {
                 tracing::warn!(
                     cause = %crate::logging::chain(&e),
-                    repo = %repo,
+                    repo = %installation.github_repo(disconnection.repo),
                     webhook_id,
                     "the webhook cleanup could not be queued; the user removes the hook by hand"
                 );
