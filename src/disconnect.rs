@@ -15,6 +15,7 @@ use crate::ports::{
     CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError,
     Disconnection, InstallationStore, Ports, TokenDecryptor, WebhookRemoval, WebhookRemover,
 };
+use crate::speculative_read::SpeculativeRead;
 use crate::timeouts::{FIRST_CLEANUP_DELAY, READ_BACK_RESERVE, within};
 
 /// Why a disconnect did not happen. Mapped to HTTP in exactly one place,
@@ -237,33 +238,19 @@ impl<P: Ports> DisconnectRepository<P> {
     }
 
     /// What the code graph keeps, asked beside the rest of the disconnect so
-    /// that it adds no step to it. Graph lookups are exact, so when the stored
-    /// name differs from the requested one in case, the graph is asked again
-    /// under the stored name. `None` without a graph, when the read fails, and
+    /// that it adds no step to it, under the repository's stored name
+    /// (`SpeculativeRead`). `None` without a graph, when the read fails, and
     /// when no stored name comes because the disconnect failed.
     async fn kept_graph(
         &self,
         requested: &RepoName,
-        mut stored_name: oneshot::Receiver<String>,
+        stored_name: oneshot::Receiver<String>,
         deadline: Instant,
     ) -> Option<GraphCounts> {
         let graph = self.graph.as_ref()?;
-        let requested = requested.to_string();
-        // Asked at once under the requested name, while the stored one is
-        // still being looked up; whichever comes first, the other is awaited.
-        let mut under_requested = Box::pin(graph.kept(&requested, deadline));
-        let (stored, early_answer) = tokio::select! {
-            stored = &mut stored_name => (stored.ok()?, None),
-            answer = &mut under_requested => (stored_name.await.ok()?, Some(answer)),
-        };
-        let answer = if stored != requested {
-            drop(under_requested);
-            graph.kept(&stored, deadline).await
-        } else if let Some(answer) = early_answer {
-            answer
-        } else {
-            under_requested.await
-        };
+        let (stored, answer) = SpeculativeRead::new(requested.to_string(), stored_name)
+            .run(|name| async move { graph.kept(&name, deadline).await })
+            .await?;
         answer
             .inspect_err(|e| {
                 tracing::warn!(

@@ -17,6 +17,7 @@ pub mod logging;
 pub mod metrics;
 pub mod ports;
 pub mod queue;
+pub mod speculative_read;
 pub mod timeouts;
 pub mod tls;
 pub mod warm_up;
