@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::bench::{Bench, Transport, cases, github, network, root};
 use crate::launch::{Launch, binary};
 use crate::report::section;
 use crate::rie::init_duration;
 use crate::stats::{ms, percentile};
-use crate::world::{Transport, World, cases, github, network, root};
 
 const COLD_STARTS: usize = 15;
 const COLD_LATENCIES_MS: [u64; 2] = [0, 20];
@@ -116,7 +116,7 @@ fn range(samples: &mut [Duration]) -> String {
     )
 }
 
-pub async fn cold_start(world: &World, report: &mut String) {
+pub async fn cold_start(bench: &Bench, report: &mut String) {
     let github = github().await;
     let case = &cases()[0];
     let variants = variants();
@@ -131,7 +131,7 @@ pub async fn cold_start(world: &World, report: &mut String) {
     for latency_ms in COLD_LATENCIES_MS {
         let latency = Duration::from_millis(latency_ms);
         for transport in [Transport::Plain, Transport::Tls] {
-            let (aws, github) = network(world, &github.uri(), latency, transport).await;
+            let (aws, github) = network(bench, &github.uri(), latency, transport).await;
             let mut samples: Vec<Samples> = variants.iter().map(|_| Samples::default()).collect();
             let scheme = match transport {
                 Transport::Tls => "tls",
@@ -140,7 +140,7 @@ pub async fn cold_start(world: &World, report: &mut String) {
             for n in 0..COLD_STARTS {
                 for (v, variant) in variants.iter().enumerate() {
                     let log = format!("cold-{latency_ms}ms-{scheme}-{v}-{n}.log");
-                    let function = world
+                    let function = bench
                         .launch(&Launch {
                             binary: &variant.binary,
                             aws_endpoint: &aws.endpoint,
@@ -150,7 +150,7 @@ pub async fn cold_start(world: &World, report: &mut String) {
                             graph: None,
                         })
                         .await;
-                    let total = world.invoke(&function, case).await;
+                    let total = bench.invoke(&function, case).await;
                     let cpu = cpu_time(function.bootstrap_pid());
                     function.stop();
                     let log = root().join("target/bench").join(&log);

@@ -6,12 +6,12 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::bench::{Bench, Transport, cases, github, network, root};
 use crate::launch::{Launch, binary};
 use crate::report::section;
 use crate::rie::init_duration;
 use crate::stats::{ms, percentile, sorted};
 use crate::warm::LATENCIES_MS;
-use crate::world::{Transport, World, cases, github, network, root};
 use test_world::arcadedb::ArcadeDb;
 use test_world::bolt_proxy::BoltProxy;
 use test_world::fixture_world::fixture_world;
@@ -19,10 +19,10 @@ use test_world::fixture_world::fixture_world;
 const ROUNDS: usize = 4;
 const SAMPLES_PER_ROUND: usize = 25;
 
-pub async fn graph_read_cost(world: &World, report: &mut String) {
+pub async fn graph_read_cost(bench: &Bench, report: &mut String) {
     let arcadedb = ArcadeDb::start().await;
     arcadedb.write(&fixture_world().graph_cypher()).await;
-    world.store_neo4j_password(&arcadedb.password).await;
+    bench.store_neo4j_password(&arcadedb.password).await;
     let github = github().await;
     let cases = cases();
     section(
@@ -36,14 +36,14 @@ pub async fn graph_read_cost(world: &World, report: &mut String) {
     let mut first_rows = String::new();
     for latency_ms in LATENCIES_MS {
         let latency = Duration::from_millis(latency_ms);
-        let (aws, github) = network(world, &github.uri(), latency, Transport::Plain).await;
+        let (aws, github) = network(bench, &github.uri(), latency, Transport::Plain).await;
         let bolt = BoltProxy::start(&arcadedb.uri, latency).await;
         let mut samples = vec![[Vec::new(), Vec::new()]; cases.len()];
         let mut firsts = [Vec::new(), Vec::new()];
         for round in 0..ROUNDS {
             for (variant, graph) in [None, Some(bolt.uri.as_str())].into_iter().enumerate() {
                 let log = format!("graph-{latency_ms}ms-{round}-{variant}.log");
-                let function = world
+                let function = bench
                     .launch(&Launch {
                         binary: &binary(),
                         aws_endpoint: &aws.endpoint,
@@ -56,21 +56,21 @@ pub async fn graph_read_cost(world: &World, report: &mut String) {
                 // The instance's first request, less the init the RIE
                 // reports: the graph variant also fetches the credentials
                 // and opens the Bolt connection.
-                let first = world
+                let first = bench
                     .invoke_with_graph(&function, &cases[0], graph.is_some())
                     .await;
                 let init = init_duration(&root().join("target/bench").join(&log));
                 firsts[variant].push((first.end - first.start).saturating_sub(init));
                 for case in &cases {
                     for _ in 0..5 {
-                        world
+                        bench
                             .invoke_with_graph(&function, case, graph.is_some())
                             .await;
                     }
                 }
                 for _ in 0..SAMPLES_PER_ROUND {
                     for (case, samples) in cases.iter().zip(&mut samples) {
-                        let window = world
+                        let window = bench
                             .invoke_with_graph(&function, case, graph.is_some())
                             .await;
                         samples[variant].push(window.end - window.start);

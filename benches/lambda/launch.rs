@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::bench::{Bench, aws_env, root};
 use crate::rie::{Function, emulator};
-use crate::world::{World, aws_env, root};
 
 /// The release build `make bench` makes.
 pub fn binary() -> PathBuf {
@@ -32,7 +32,7 @@ pub struct Launch<'a> {
     pub graph: Option<&'a str>,
 }
 
-impl World {
+impl Bench {
     /// A fresh execution environment: the RIE on a free port, writing its
     /// lines and the bootstrap's to `Launch::log`. The bootstrap starts on
     /// the first invocation.

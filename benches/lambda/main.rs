@@ -1,7 +1,7 @@
 //! The function as Lambda runs it: the release binary under AWS's Runtime
 //! Interface Emulator (`rie.rs`), against moto for DynamoDB, KMS and Secrets Manager
 //! and a wiremock GitHub, with a latency L added to every call (and 2·L to
-//! every new connection) by proxies (`world.rs`), each process started from
+//! every new connection) by proxies (`bench.rs`), each process started from
 //! one `Launch` (`launch.rs`).
 //! Measures warm latency per L (`warm.rs`), what the code graph read adds to
 //! it with ArcadeDB as the Bolt server (`graph.rs`), cold start (`cold.rs`),
@@ -10,6 +10,7 @@
 //! builds the binary first; results go to stdout and
 //! `target/bench/lambda.md`.
 
+mod bench;
 mod cold;
 mod graph;
 mod launch;
@@ -18,9 +19,8 @@ mod report;
 mod rie;
 mod stats;
 mod warm;
-mod world;
 
-use world::{World, root};
+use bench::{Bench, root};
 
 /// `BENCH_SECTIONS=warm,graph,cold,memory` (the default: all of them).
 fn sections() -> Vec<&'static str> {
@@ -34,20 +34,20 @@ fn sections() -> Vec<&'static str> {
 #[tokio::main]
 async fn main() {
     std::fs::create_dir_all(root().join("target/bench")).unwrap();
-    let world = World::start().await;
+    let bench = Bench::start().await;
     let mut report = String::from("# nectr-disconnect under a local Lambda runtime\n");
     let sections = sections();
     if sections.contains(&"warm") {
-        warm::warm_latency(&world, &mut report).await;
+        warm::warm_latency(&bench, &mut report).await;
     }
     if sections.contains(&"graph") {
-        graph::graph_read_cost(&world, &mut report).await;
+        graph::graph_read_cost(&bench, &mut report).await;
     }
     if sections.contains(&"cold") {
-        cold::cold_start(&world, &mut report).await;
+        cold::cold_start(&bench, &mut report).await;
     }
     if sections.contains(&"memory") {
-        memory::memory(&world, &mut report).await;
+        memory::memory(&bench, &mut report).await;
     }
     println!("{report}");
     std::fs::write(root().join("target/bench/lambda.md"), &report).unwrap();

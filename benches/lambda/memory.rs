@@ -2,9 +2,9 @@
 
 use std::fmt::Write as _;
 
+use crate::bench::{Bench, cases, github};
 use crate::launch::{Launch, binary};
 use crate::report::section;
-use crate::world::{World, cases, github};
 
 /// `BENCH_MEMORY_INVOCATIONS` runs longer, to see where RSS settles.
 fn memory_invocations() -> usize {
@@ -14,25 +14,25 @@ fn memory_invocations() -> usize {
         .unwrap_or(1_000)
 }
 
-pub async fn memory(world: &World, report: &mut String) {
+pub async fn memory(bench: &Bench, report: &mut String) {
     let github = github().await;
     let case = &cases()[0];
-    let function = world
+    let function = bench
         .launch(&Launch {
             binary: &binary(),
-            aws_endpoint: &world.moto.endpoint,
+            aws_endpoint: &bench.moto.endpoint,
             github: &github.uri(),
             log: "memory.log",
             warm_up: true,
             graph: None,
         })
         .await;
-    world.invoke(&function, case).await;
+    bench.invoke(&function, case).await;
     let pid = function.bootstrap_pid();
     let mut samples = Vec::new();
     let invocations = memory_invocations();
     for n in 2..=invocations {
-        world.invoke(&function, case).await;
+        bench.invoke(&function, case).await;
         if (n <= 1_000 && n % 100 == 0) || n % 1_000 == 0 {
             samples.push((n, rss_kib(pid, "VmRSS:")));
         }

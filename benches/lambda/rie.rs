@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use crate::world::root;
+use crate::bench::root;
 
 /// The RIE binary for this machine's architecture.
 pub fn emulator() -> PathBuf {

@@ -8,15 +8,15 @@ use std::time::{Duration, Instant};
 
 use test_world::fault_proxy::{Call, FaultProxy};
 
+use crate::bench::{Bench, Transport, cases, github, network};
 use crate::launch::{Launch, binary};
 use crate::report::section;
 use crate::stats::{MotoTimes, ms, percentile, time_in_calls};
-use crate::world::{Transport, World, cases, github, network};
 
 pub const LATENCIES_MS: [u64; 3] = [0, 20, 50];
 const WARM_SAMPLES: usize = 100;
 
-pub async fn warm_latency(world: &World, report: &mut String) {
+pub async fn warm_latency(bench: &Bench, report: &mut String) {
     let cases = cases();
     section(
         report,
@@ -34,8 +34,8 @@ pub async fn warm_latency(world: &World, report: &mut String) {
     let github = github().await;
     for latency_ms in LATENCIES_MS {
         let latency = Duration::from_millis(latency_ms);
-        let (aws, github) = network(world, &github.uri(), latency, Transport::Plain).await;
-        let function = world
+        let (aws, github) = network(bench, &github.uri(), latency, Transport::Plain).await;
+        let function = bench
             .launch(&Launch {
                 binary: &binary(),
                 aws_endpoint: &aws.endpoint,
@@ -47,7 +47,7 @@ pub async fn warm_latency(world: &World, report: &mut String) {
             .await;
         for case in &cases {
             for _ in 0..5 {
-                world.invoke(&function, case).await;
+                bench.invoke(&function, case).await;
             }
         }
         let calls_before = aws.calls().len();
@@ -55,7 +55,7 @@ pub async fn warm_latency(world: &World, report: &mut String) {
         let mut windows: Vec<Vec<Range<Instant>>> = vec![Vec::new(); cases.len()];
         for _ in 0..WARM_SAMPLES {
             for (case, windows) in cases.iter().zip(&mut windows) {
-                windows.push(world.invoke_in(&function, case).await);
+                windows.push(bench.invoke_in(&function, case).await);
             }
         }
         let secret_calls = secret_fetches(&aws) - secrets_before;

@@ -1,5 +1,5 @@
-//! The bench's world: moto seeded by scripts/local/local_aws.py (the demo's
-//! world), one HTTP client for the RIE, the cases it invokes, and the proxies
+//! `Bench`, what every measurement runs in: moto seeded by
+//! scripts/local/local_aws.py (the demo's fixtures), one HTTP client for the RIE, the cases it invokes, and the proxies
 //! that put a latency L between the function and its dependencies.
 
 use std::ops::Range;
@@ -91,7 +91,7 @@ pub fn cases() -> [Case; 4] {
     ]
 }
 
-pub struct World {
+pub struct Bench {
     pub moto: Moto,
     /// What the proxies serve over TLS, issued by a CA made for this run;
     /// the function trusts it through `SSL_CERT_FILE`.
@@ -108,7 +108,7 @@ pub struct World {
     pub http: reqwest::Client,
 }
 
-impl World {
+impl Bench {
     pub async fn start() -> Self {
         let moto = Moto::start().await;
         let seeded = Command::new(root().join(".venv/bin/python"))
@@ -260,19 +260,19 @@ pub enum Transport {
 /// round trip each for the TCP and the TLS handshake. Over TLS the
 /// handshake itself is real too, so its CPU cost is in the figures.
 pub async fn network(
-    world: &World,
+    bench: &Bench,
     github: &str,
     latency: Duration,
     transport: Transport,
 ) -> (FaultProxy, FaultProxy) {
     let (aws, github) = match transport {
         Transport::Plain => (
-            FaultProxy::plain(&world.moto.endpoint).await,
+            FaultProxy::plain(&bench.moto.endpoint).await,
             FaultProxy::plain(github).await,
         ),
         Transport::Tls => (
-            FaultProxy::start(&world.moto.endpoint, &world.tls).await,
-            FaultProxy::start(github, &world.tls).await,
+            FaultProxy::start(&bench.moto.endpoint, &bench.tls).await,
+            FaultProxy::start(github, &bench.tls).await,
         ),
     };
     for proxy in [&aws, &github] {
