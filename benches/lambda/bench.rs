@@ -13,7 +13,7 @@ use nectr_disconnect::adapters::dynamodb::{installation_sk, user_pk};
 use nectr_disconnect::domain::{RepoName, UserId};
 use serde_json::Value;
 use test_world::fault_proxy::{Fault, FaultProxy};
-use test_world::fixture_world::fixture_world;
+use test_world::fixture_state::fixture_state;
 use test_world::moto::Moto;
 use test_world::tls::{LocalCa, ServerIdentity};
 use wiremock::matchers::{method, path};
@@ -136,7 +136,7 @@ impl Bench {
             tls: ca.server(),
             ca_file,
             cleanup_queue_url,
-            user_pk: user_pk(&UserId::new(fixture_world().user)),
+            user_pk: user_pk(&UserId::new(fixture_state().user)),
             http: reqwest::Client::new(),
         }
     }

@@ -14,14 +14,14 @@ use crate::stats::{ms, percentile, sorted};
 use crate::warm::LATENCIES_MS;
 use test_world::arcadedb::ArcadeDb;
 use test_world::bolt_proxy::BoltProxy;
-use test_world::fixture_world::fixture_world;
+use test_world::fixture_state::fixture_state;
 
 const ROUNDS: usize = 4;
 const SAMPLES_PER_ROUND: usize = 25;
 
 pub async fn graph_read_cost(bench: &Bench, report: &mut String) {
     let arcadedb = ArcadeDb::start().await;
-    arcadedb.write(&fixture_world().graph_cypher()).await;
+    arcadedb.write(&fixture_state().graph_cypher()).await;
     bench.store_neo4j_password(&arcadedb.password).await;
     let github = github().await;
     let cases = cases();

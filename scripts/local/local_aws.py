@@ -4,8 +4,8 @@ writes it: the table of CONTRACT §3, a KMS key for OAuth tokens (encrypted
 with the encryption context {"user_id": ...}), the JWT signing secret and the
 Neo4j credentials secret.
 
-    local_aws.py setup      create everything and seed the fixtures' world
-                            (tests/fixture-world.json)
+    local_aws.py setup      create everything and seed the fixtures' state
+                            (tests/fixture-state.json)
     local_aws.py reset      wipe moto and set up again
     local_aws.py item REPO INSTALLATION_ID
                             print that installation item of the fixture user
@@ -46,9 +46,9 @@ SECRET_ID = "nectr/local/jwt-signing-key"
 NEO4J_SECRET_ID = "nectr/local/neo4j"
 KEY_ALIAS = "alias/nectr-local-oauth-tokens"
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-# The fixtures' world, defined once for the demo, the suite's fakes and the bench.
-WORLD = json.loads((ROOT / "tests/fixture-world.json").read_text())
-USER = WORLD["user"]
+# The fixtures' state, defined once for the demo, the suite's fakes and the bench.
+STATE = json.loads((ROOT / "tests/fixture-state.json").read_text())
+USER = STATE["user"]
 
 
 def user_key():
@@ -83,14 +83,14 @@ def setup():
     )
 
     ciphertext = kms.encrypt(
-        KeyId=key_id, Plaintext=WORLD["oauth_token"].encode(), EncryptionContext={"user_id": USER}
+        KeyId=key_id, Plaintext=STATE["oauth_token"].encode(), EncryptionContext={"user_id": USER}
     )["CiphertextBlob"]
     dynamodb.put_item(
         TableName=TABLE,
         Item={
             "pk": user_key(),
             "sk": {"S": "PROFILE"},
-            "github_login": {"S": WORLD["github_login"]},
+            "github_login": {"S": STATE["github_login"]},
             "github_token": {"B": ciphertext},
         },
     )
@@ -102,14 +102,14 @@ def setup():
         Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVES})},
     )
 
-    for installation in WORLD["installations"]:
+    for installation in STATE["installations"]:
         item = {
             "pk": user_key(),
             "sk": installation_key(installation["repo"], installation["installation_id"]),
             "installation_id": {"S": installation["installation_id"]},
             "repo_full_name": {"S": installation["repo"]},
             "is_active": {"BOOL": "disconnected_at" not in installation},
-            "installed_at": {"S": WORLD["installed_at"]},
+            "installed_at": {"S": STATE["installed_at"]},
         }
         if installation["webhook_id"] is not None:
             item["webhook_id"] = {"N": str(installation["webhook_id"])}

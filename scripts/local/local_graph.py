@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Seed the local code graph (ArcadeDB speaking Bolt, standing in for Neo4j)
 the way the rest of Nectr writes it: Repository, File, PullRequest and
-Developer nodes for the repositories of tests/fixture-world.json, as
+Developer nodes for the repositories of tests/fixture-state.json, as
 `test-world fixture-graph` writes them in Cypher (local_env.sh builds it).
 
     local_graph.py seed URL    run the seed through ArcadeDB's HTTP API at URL

@@ -1,5 +1,5 @@
 //! Every event in `events/` through the same handler the binary runs, over
-//! in-memory fakes seeded with the fixtures' world (`tests/fixture-world.json`,
+//! in-memory fakes seeded with the fixtures' state (`tests/fixture-state.json`,
 //! which the demo seeds too). API Gateway events go to the disconnect's
 //! handler; SQS batches (`sqs-*`) to the cleanup worker's.
 
@@ -31,25 +31,25 @@ fn expectations() -> BTreeMap<String, Value> {
     serde_json::from_str(&text).expect("tests/expected-responses.json is a JSON object")
 }
 
-/// `tests/fixture-world.json` in the fakes: the user, each installation,
+/// `tests/fixture-state.json` in the fakes: the user, each installation,
 /// and what the graph counts for each repository.
-fn fixture_world() -> Fakes {
-    let world = test_world::fixture_world::fixture_world();
+fn seeded_fakes() -> Fakes {
+    let state = test_world::fixture_state::fixture_state();
     let fakes = Fakes::new();
-    fakes.store.add_user(&world.user, Some(CIPHERTEXT));
+    fakes.store.add_user(&state.user, Some(CIPHERTEXT));
     fakes
         .tokens
-        .add(&world.user, CIPHERTEXT, &world.oauth_token);
-    for installation in &world.installations {
+        .add(&state.user, CIPHERTEXT, &state.oauth_token);
+    for installation in &state.installations {
         fakes.store.add(
-            &world.user,
+            &state.user,
             &installation.repo,
             &installation.installation_id,
             installation.webhook_id,
             installation.disconnected_at.as_deref(),
         );
     }
-    for (repo, graph) in &world.graph {
+    for (repo, graph) in &state.graph {
         fakes.graph.keeps(
             repo,
             GraphCounts {
@@ -98,7 +98,7 @@ async fn every_sqs_batch_gets_the_batch_response_expected() {
     for (name, event) in fixtures_of(true) {
         let event: SqsEvent = serde_json::from_str(&event)
             .unwrap_or_else(|e| panic!("{name}.json is not an SQS event: {e}"));
-        let fakes = fixture_world();
+        let fakes = seeded_fakes();
         let before = fakes.store.installations();
         let worker = fakes.cleanup_worker();
         let handler = CleanupHandler::new(&worker, &fakes.cleanup, metric_settings());
@@ -136,7 +136,7 @@ async fn every_fixture_gets_the_response_the_contract_prescribes() {
         // applies to every event.
         let request = request_from_json(&event)
             .unwrap_or_else(|e| panic!("{name}.json is not an API Gateway event: {e}"));
-        let fakes = fixture_world();
+        let fakes = seeded_fakes();
         let active = active_count(&fakes);
 
         let answer = Answer::from(handle(&fakes.use_case_with_graph(), request).await);

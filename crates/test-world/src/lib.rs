@@ -6,7 +6,7 @@
 pub mod arcadedb;
 pub mod bolt_proxy;
 pub mod fault_proxy;
-pub mod fixture_world;
+pub mod fixture_state;
 pub mod jwt;
 pub mod moto;
 pub mod prism;

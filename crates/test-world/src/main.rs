@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
-use test_world::fixture_world::fixture_world;
+use test_world::fixture_state::fixture_state;
 use test_world::jwt::{self, FIXTURE_KEY, YEAR_2100};
 use test_world::tls::{LocalCa, ServerIdentity, TlsTerminator};
 
@@ -40,7 +40,7 @@ async fn main() -> ExitCode {
             .map(|key| println!("{key}"))
             .map_err(|e| e.to_string()),
         ["fixture-graph"] => {
-            println!("{}", fixture_world().graph_cypher());
+            println!("{}", fixture_state().graph_cypher());
             Ok(())
         }
         _ => Err(USAGE.into()),
@@ -91,8 +91,8 @@ async fn terminate(dir: &Path, listen: &str, upstream: &str) -> Result<(), Strin
 }
 
 fn mint_jwt(options: &[&str]) -> Result<(), String> {
-    let world = fixture_world();
-    let (mut sub, mut iat, mut exp) = (world.user.as_str(), jwt::now(), YEAR_2100);
+    let state = fixture_state();
+    let (mut sub, mut iat, mut exp) = (state.user.as_str(), jwt::now(), YEAR_2100);
     let mut options = options.iter();
     while let Some(option) = options.next() {
         let mut seconds = || -> Result<u64, String> {

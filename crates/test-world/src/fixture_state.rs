@@ -1,5 +1,5 @@
-//! The world the fixtures in `events/` are answered in, defined once in
-//! `tests/fixture-world.json` for the fakes, the demo's moto and ArcadeDB,
+//! The state the fixtures in `events/` are answered in, defined once in
+//! `tests/fixture-state.json` for the fakes, the demo's moto and ArcadeDB,
 //! and the bench.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
-pub struct FixtureWorld {
+pub struct FixtureState {
     pub user: String,
     pub github_login: String,
     pub oauth_token: String,
@@ -35,12 +35,12 @@ pub struct RepositoryGraph {
     pub developers: Vec<String>,
 }
 
-pub fn fixture_world() -> FixtureWorld {
-    serde_json::from_str(include_str!("../../../tests/fixture-world.json"))
-        .expect("tests/fixture-world.json describes a fixture world")
+pub fn fixture_state() -> FixtureState {
+    serde_json::from_str(include_str!("../../../tests/fixture-state.json"))
+        .expect("tests/fixture-state.json describes the fixtures' state")
 }
 
-impl FixtureWorld {
+impl FixtureState {
     /// One `CREATE` writing the graph as the rest of Nectr does: Repository
     /// nodes that CONTAIN File nodes, PullRequest nodes naming their
     /// repository, Developer nodes that CONTRIBUTED_TO repositories.
