@@ -19,11 +19,8 @@ cd "$(dirname "$0")/../.."
 
 if ! [ -x /usr/bin/chromium ] || ! command -v certutil >/dev/null; then
   echo "browser: installing chromium and libnss3-tools from Debian's packages" >&2
-  as_root=()
-  [ "$(id -u)" -eq 0 ] || as_root=(sudo -n)
-  mkdir -p target/browser
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium libnss3-tools \
-    >target/browser/apt.log 2>&1 \
+  source scripts/tools/apt_install.sh
+  apt_install target/browser/apt.log chromium libnss3-tools \
     || { echo "browser: apt-get install chromium libnss3-tools failed (see target/browser/apt.log)" >&2; exit 1; }
 fi
 

@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isDeepStrictEqual as same } from "node:util";
 import { chromium } from "playwright-core";
 
 const env = process.env;
@@ -101,18 +102,6 @@ async function call(pageOrigin, api, path) {
   );
   await page.waitForTimeout(200);
   return { page, read, wire, console: consoleLines, withheld };
-}
-
-// JSON equality, whatever the order of an object's keys.
-function canonical(value) {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === "object")
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical(value[key])]));
-  return value;
-}
-
-function same(actual, wanted) {
-  return JSON.stringify(canonical(actual)) === JSON.stringify(canonical(wanted));
 }
 
 // What API Gateway puts on every answer to an allowed origin with

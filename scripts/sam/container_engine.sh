@@ -45,10 +45,9 @@ else
   export CONTAINERS_CONF=$PWD/scripts/sam/containers.conf
   if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
     echo "sam local: installing podman and runc from Debian's packages" >&2
-    as_root=()
-    [ "$(id -u)" -eq 0 ] || as_root=(sudo -n)
     command -v apt-get >/dev/null || no_engine "Docker does not answer, and podman cannot be installed without apt-get"
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman runc >"$sam_local_dir/apt.log" 2>&1 \
+    source scripts/tools/apt_install.sh
+    apt_install "$sam_local_dir/apt.log" podman runc \
       || no_engine "Docker does not answer, and apt-get install podman runc failed (see $sam_local_dir/apt.log)"
   fi
   socket=$sam_local_dir/podman.sock

@@ -12,16 +12,17 @@ a REPORT line for every START line or a few seconds have passed, and
 appends it to LOG_FILE. Every other byte passes through unchanged, in both
 directions, the attach streams' upgrades included.
 
-usage: log_keeper.py LISTEN_SOCKET ENGINE_SOCKET LOG_FILE
+usage: log_keeper.py LISTEN_SOCKET ENGINE_SOCKET LOG_FILE (with .venv's Python,
+which has the Docker SDK that SAM CLI uses)
 """
-import http.client
 import re
 import socket
 import socketserver
-import struct
 import sys
 import threading
 import time
+
+import docker
 
 listen_socket, engine_socket, log_file = sys.argv[1:4]
 # The Docker SDK sends one request at a time per connection (no
@@ -32,34 +33,14 @@ COMPLETE_WITHIN_SECONDS = 5
 log_lock = threading.Lock()
 
 
-class EngineConnection(http.client.HTTPConnection):
-    def __init__(self):
-        super().__init__("localhost", timeout=30)
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(engine_socket)
-
-
-def demultiplexed(raw):
-    """The Docker log stream of a container without a TTY: frames of an
-    8-byte header (stream, 3 zero bytes, big-endian length), then data."""
-    out, offset = bytearray(), 0
-    while offset + 8 <= len(raw):
-        (length,) = struct.unpack(">I", raw[offset + 4 : offset + 8])
-        out += raw[offset + 8 : offset + 8 + length]
-        offset += 8 + length
-    return bytes(out)
-
-
 def container_log(container):
-    engine = EngineConnection()
+    """What the engine wrote to the container's log file, both streams, as
+    SAM CLI's own Docker SDK reads it."""
+    engine = docker.DockerClient(base_url=f"unix://{engine_socket}", timeout=30)
     try:
-        engine.request("GET", f"/containers/{container}/logs?stdout=1&stderr=1")
-        response = engine.getresponse()
-        body = response.read()
-        return demultiplexed(body) if response.status == 200 else b""
+        return engine.containers.get(container).logs(stdout=True, stderr=True)
+    except docker.errors.NotFound:
+        return b""
     finally:
         engine.close()
 

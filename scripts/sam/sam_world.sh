@@ -46,7 +46,7 @@ case ${DOCKER_HOST:-unix:///var/run/docker.sock} in
     engine_socket=${DOCKER_HOST:-unix:///var/run/docker.sock}
     keeper_socket=$sam_local_dir/log-keeper.sock
     rm -f "$keeper_socket"
-    python3 scripts/sam/log_keeper.py "$keeper_socket" "${engine_socket#unix://}" "$kept_log" \
+    .venv/bin/python scripts/sam/log_keeper.py "$keeper_socket" "${engine_socket#unix://}" "$kept_log" \
       >"$work/log-keeper.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 100); do [ -S "$keeper_socket" ] && break; sleep 0.1; done
