@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::time::Instant;
 
 use criterion::{Criterion, criterion_group};
 use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
@@ -19,9 +18,9 @@ use nectr_disconnect::http::lambda_event::request_from_json;
 use nectr_disconnect::logging::{self, LambdaLines, LogSettings};
 use nectr_disconnect::metrics::MetricsSettings;
 use nectr_disconnect::ports::{
-    CleanupQueue, CodeGraph, Deactivation, DecryptError, DependencyError, Disconnection,
-    GraphError, InstallationStore, Ports, Redelivery, SigningKeySource, TokenDecryptor,
-    WebhookRemoval, WebhookRemover,
+    CleanupQueue, CodeGraph, Deactivation, DecryptError, DependencyError, DisconnectPorts,
+    Disconnection, GraphError, InstallationStore, SigningKeySource, TokenDecryptor, WebhookRemoval,
+    WebhookRemover,
 };
 use serde_json::json;
 use test_world::jwt::{FIXTURE_KEY, YEAR_2100};
@@ -89,7 +88,7 @@ impl SigningKeySource for AnswerAtOnce {
 }
 
 impl WebhookRemover for AnswerAtOnce {
-    async fn remove(&self, _: &OAuthToken, _: &RepoName, _: u64, _: Instant) -> WebhookRemoval {
+    async fn remove(&self, _: &OAuthToken, _: &RepoName, _: u64) -> WebhookRemoval {
         WebhookRemoval::Removed
     }
 
@@ -108,26 +107,20 @@ impl CleanupQueue for AnswerAtOnce {
     }
 }
 
-impl Redelivery for AnswerAtOnce {
-    async fn postpone(&self, _: &str, _: std::time::Duration) -> Result<(), DependencyError> {
-        Ok(())
-    }
-}
-
 /// Every port answers at once.
 enum InstantPorts {}
 
-impl Ports for InstantPorts {
+impl DisconnectPorts for InstantPorts {
+    type SigningKeys = AnswerAtOnce;
     type Installations = AnswerAtOnce;
     type Tokens = AnswerAtOnce;
-    type SigningKeys = AnswerAtOnce;
     type Webhooks = AnswerAtOnce;
     type Graph = AnswerAtOnce;
     type Cleanup = AnswerAtOnce;
 }
 
 impl CodeGraph for AnswerAtOnce {
-    async fn kept(&self, _: &str, _: Instant) -> Result<GraphCounts, GraphError> {
+    async fn kept(&self, _: &str) -> Result<GraphCounts, GraphError> {
         Ok(GraphCounts {
             files: 120,
             pull_requests: 35,

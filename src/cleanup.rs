@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use crate::domain::{CleanupJob, OAuthToken, RepoName, UserId};
 use crate::ports::{
-    DecryptError, Dependency, DependencyError, InstallationStore, Misconfiguration, Ports,
+    CleanupPorts, DecryptError, Dependency, DependencyError, InstallationStore, Misconfiguration,
     TokenDecryptor, WebhookRemoval, WebhookRemover,
 };
-use crate::timeouts::{FIRST_RETRY, LONGEST_RETRY, within};
+use crate::timeouts::{FIRST_RETRY, LONGEST_RETRY, before, within};
 
 /// What became of one job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,8 +58,8 @@ impl CleanupOutcome {
 /// A step of a job: `Err` ends the job early, with that outcome.
 type Step<T> = Result<T, CleanupOutcome>;
 
-/// The worker's use case over the disconnect's own ports.
-pub struct WebhookCleanup<P: Ports> {
+/// The worker's use case over three of the disconnect's ports.
+pub struct WebhookCleanup<P: CleanupPorts> {
     pub installations: P::Installations,
     pub tokens: P::Tokens,
     pub webhooks: P::Webhooks,
@@ -68,7 +68,7 @@ pub struct WebhookCleanup<P: Ports> {
     pub time_per_job: Duration,
 }
 
-impl<P: Ports> WebhookCleanup<P> {
+impl<P: CleanupPorts> WebhookCleanup<P> {
     /// Only a job its own installation vouches for is done (CONTRACT §9
     /// step 0). In use again? Then done. Otherwise a fresh token (the user
     /// item read consistently, decrypted as CONTRACT §4 says), in use
@@ -90,11 +90,12 @@ impl<P: Ports> WebhookCleanup<P> {
         // A reconnect may have landed while the token was fetched.
         self.not_in_use(&user, &repo, job.webhook_id, deadline)
             .await?;
-        let removal = self
-            .webhooks
-            .remove(&token, &repo, job.webhook_id, deadline)
-            .await;
-        Ok(outcome_of(removal))
+        let removal = before(
+            deadline,
+            self.webhooks.remove(&token, &repo, job.webhook_id),
+        )
+        .await;
+        Ok(outcome_of(removal.unwrap_or(WebhookRemoval::UNANSWERED)))
     }
 
     /// The job's own installation, read consistently, exists, is inactive,

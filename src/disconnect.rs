@@ -13,10 +13,11 @@ use crate::domain::{
 };
 use crate::ports::{
     CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError,
-    Disconnection, InstallationStore, Ports, TokenDecryptor, WebhookRemoval, WebhookRemover,
+    DisconnectPorts, Disconnection, GraphError, InstallationStore, TokenDecryptor, WebhookRemoval,
+    WebhookRemover,
 };
 use crate::speculative_read::SpeculativeRead;
-use crate::timeouts::{FIRST_CLEANUP_DELAY, READ_BACK_RESERVE, within};
+use crate::timeouts::{DeadlineReached, FIRST_CLEANUP_DELAY, READ_BACK_RESERVE, before, within};
 
 /// Why a disconnect did not happen. Mapped to HTTP in exactly one place,
 /// `http::response`.
@@ -62,7 +63,7 @@ pub struct DisconnectRequest<'a> {
 }
 
 /// The use case over its ports, built once per cold start by naming each.
-pub struct DisconnectRepository<P: Ports> {
+pub struct DisconnectRepository<P: DisconnectPorts> {
     pub authenticator: Authenticator<P::SigningKeys>,
     pub installations: P::Installations,
     pub tokens: P::Tokens,
@@ -73,7 +74,7 @@ pub struct DisconnectRepository<P: Ports> {
     pub cleanup: Option<P::Cleanup>,
 }
 
-impl<P: Ports> DisconnectRepository<P> {
+impl<P: DisconnectPorts> DisconnectRepository<P> {
     /// See `Authenticator::prefetch`.
     pub async fn prefetch_signing_keys(&self) -> Result<(), DependencyError> {
         self.authenticator.prefetch().await
@@ -249,7 +250,11 @@ impl<P: Ports> DisconnectRepository<P> {
     ) -> Option<GraphCounts> {
         let graph = self.graph.as_ref()?;
         let (stored, answer) = SpeculativeRead::new(requested.to_string(), stored_name)
-            .run(|name| async move { graph.kept(&name, deadline).await })
+            .run(|name| async move {
+                before(deadline, graph.kept(&name))
+                    .await
+                    .unwrap_or_else(|_| Err(GraphError(DeadlineReached.into())))
+            })
             .await?;
         answer
             .inspect_err(|e| {
@@ -296,11 +301,8 @@ impl<P: Ports> DisconnectRepository<P> {
             return WebhookOutcome::NotConfigured;
         };
         let repo = installation.github_repo(disconnection.repo);
-        match self
-            .webhooks
-            .remove(token, &repo, webhook_id, deadline)
-            .await
-        {
+        let removal = before(deadline, self.webhooks.remove(token, &repo, webhook_id)).await;
+        match removal.unwrap_or(WebhookRemoval::UNANSWERED) {
             WebhookRemoval::Removed => WebhookOutcome::Removed,
             WebhookRemoval::AlreadyGone => WebhookOutcome::AlreadyGone,
             WebhookRemoval::NoAdminAccess | WebhookRemoval::Refused => WebhookOutcome::Failed,

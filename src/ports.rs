@@ -1,9 +1,10 @@
-//! The capabilities the disconnect use case needs from the outside world,
-//! one small trait each. Adapters implement them for AWS and GitHub; tests
-//! implement them in memory.
+//! The capabilities the two use cases need from the outside world, one
+//! small trait each. Adapters implement them for AWS and GitHub; tests
+//! implement them in memory. No port takes a deadline: the caller bounds
+//! every call by the invocation's (`timeouts::within`, `timeouts::before`).
 
 use std::future::Future;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use crate::domain::{
     Ciphertext, CleanupJob, GraphCounts, Installation, InstallationRecord, OAuthToken, RepoName,
@@ -244,16 +245,20 @@ pub enum WebhookRemoval {
     },
 }
 
+impl WebhookRemoval {
+    /// No answer in time: what a removal the caller's deadline cut short
+    /// comes to.
+    pub const UNANSWERED: Self = Self::Transient { retry_after: None };
+}
+
 /// Removes repository webhooks (GitHub in production). Never fails: every
 /// problem is an outcome the user is told about.
 pub trait WebhookRemover: Send + Sync {
-    /// Must return by `deadline`.
     fn remove(
         &self,
         token: &OAuthToken,
         repo: &RepoName,
         webhook_id: u64,
-        deadline: Instant,
     ) -> impl Future<Output = WebhookRemoval> + Send;
 
     /// The page where the user removes the hook by hand.
@@ -280,12 +285,10 @@ pub struct GraphError(#[source] pub BoxError);
 /// Reads the code graph (Neo4j in production). Read-only: the graph is shared
 /// by every user who connected the same repository, and a disconnect keeps it.
 pub trait CodeGraph: Send + Sync {
-    /// What the graph holds for `repo_full_name`, matched exactly. Must return
-    /// by `deadline`.
+    /// What the graph holds for `repo_full_name`, matched exactly.
     fn kept(
         &self,
         repo_full_name: &str,
-        deadline: Instant,
     ) -> impl Future<Output = Result<GraphCounts, GraphError>> + Send;
 }
 
@@ -300,13 +303,21 @@ pub trait Redelivery: Send + Sync {
     ) -> impl Future<Output = Result<(), DependencyError>> + Send;
 }
 
-/// The adapters one use case runs over, named once: production's, the
-/// tests' fakes, the bench's.
-pub trait Ports: 'static {
+/// The adapters the disconnect runs over, named once: production's
+/// (`wiring.rs`), the tests' fakes, the bench's.
+pub trait DisconnectPorts: 'static {
+    type SigningKeys: SigningKeySource;
     type Installations: InstallationStore;
     type Tokens: TokenDecryptor;
-    type SigningKeys: SigningKeySource;
     type Webhooks: WebhookRemover;
     type Graph: CodeGraph;
-    type Cleanup: CleanupQueue + Redelivery;
+    type Cleanup: CleanupQueue;
+}
+
+/// The adapters the cleanup worker's use case runs over; the queue it
+/// hands jobs back to is its handler's.
+pub trait CleanupPorts: 'static {
+    type Installations: InstallationStore;
+    type Tokens: TokenDecryptor;
+    type Webhooks: WebhookRemover;
 }

@@ -1,8 +1,11 @@
 //! Every timeout and deadline of the two functions, in one place. An invocation has
 //! a deadline (Lambda's, less `ANSWER_MARGIN`), and every dependency call
 //! runs against it: past it the call is abandoned and the dependency counts
-//! as unavailable, so the answer still leaves in time. Inside it, each call
-//! has its own bound:
+//! as unavailable, so the answer still leaves in time. The caller of a port
+//! holds the deadline and bounds each call with [`within`] or [`before`];
+//! no port takes one, so a port that never answers cannot hold the answer
+//! back. Inside the deadline, each call has its own bound, kept by its
+//! adapter:
 //!
 //! | what | bound | where it is set |
 //! |---|---|---|
@@ -21,6 +24,7 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_http::Context;
+use tokio::time::Timeout;
 
 use crate::ports::{Dependency, DependencyError};
 
@@ -92,12 +96,10 @@ fn time_left(context: Option<&Context>) -> Duration {
         .unwrap_or(Duration::ZERO)
 }
 
-/// The sooner of `deadline` and `timeout` from now: when one call must
-/// have given up.
-pub fn limit(deadline: Instant, timeout: Duration) -> Instant {
-    Instant::now()
-        .checked_add(timeout)
-        .map_or(deadline, |bound| bound.min(deadline))
+/// `timeout` from now: when a call with that bound must have given up. A
+/// bound longer than any invocation is as good as none.
+pub fn from_now(timeout: Duration) -> Instant {
+    Instant::now() + timeout.min(LONGEST_INVOCATION)
 }
 
 /// The time one cleanup job needs at worst: GitHub's removal timing out,
@@ -107,12 +109,19 @@ pub fn time_per_cleanup_job(github_timeout: Duration) -> Duration {
     github_timeout.saturating_add(CLEANUP_JOB_AWS_CALLS)
 }
 
+/// Why a call was abandoned.
 #[derive(Debug, thiserror::Error)]
 #[error("the invocation deadline was reached")]
-struct DeadlineReached;
+pub struct DeadlineReached;
 
-/// Bounds a dependency call by the request's deadline: past it the call is
-/// abandoned and the dependency counts as unavailable.
+/// Bounds a port call by the invocation's deadline: its answer, or `Err`
+/// when the deadline came first and the call was abandoned.
+pub fn before<F: Future>(deadline: Instant, call: F) -> Timeout<F> {
+    tokio::time::timeout_at(deadline.into(), call)
+}
+
+/// [`before`] for a call that can fail: past the deadline, the dependency
+/// counts as unavailable.
 pub async fn within<T, E>(
     deadline: Instant,
     dependency: Dependency,
@@ -121,8 +130,7 @@ pub async fn within<T, E>(
 where
     E: From<DependencyError>,
 {
-    match tokio::time::timeout_at(deadline.into(), call).await {
-        Ok(result) => result,
-        Err(_) => Err(DependencyError::unavailable(dependency, DeadlineReached).into()),
-    }
+    before(deadline, call)
+        .await
+        .unwrap_or_else(|_| Err(DependencyError::unavailable(dependency, DeadlineReached).into()))
 }

@@ -12,19 +12,25 @@ use crate::auth::{Authenticator, JwtRules, KeyLifetime};
 use crate::cleanup::WebhookCleanup;
 use crate::config::{Config, WorkerConfig};
 use crate::disconnect::DisconnectRepository;
-use crate::ports::Ports;
+use crate::ports::{CleanupPorts, DisconnectPorts};
 use crate::timeouts;
 
-/// The adapters of the deployed function.
+/// The adapters of the deployed functions.
 pub enum ProductionPorts {}
 
-impl Ports for ProductionPorts {
+impl DisconnectPorts for ProductionPorts {
+    type SigningKeys = SecretsManagerSigningKeys;
     type Installations = DynamoDbInstallations;
     type Tokens = KmsTokenDecryptor;
-    type SigningKeys = SecretsManagerSigningKeys;
     type Webhooks = GitHubWebhooks;
     type Graph = Neo4jGraph;
     type Cleanup = SqsCleanupQueue;
+}
+
+impl CleanupPorts for ProductionPorts {
+    type Installations = DynamoDbInstallations;
+    type Tokens = KmsTokenDecryptor;
+    type Webhooks = GitHubWebhooks;
 }
 
 pub type Production = DisconnectRepository<ProductionPorts>;

@@ -39,7 +39,7 @@ impl Unanswered {
     /// `not_followed`.
     fn removal(self, not_followed: WebhookRemoval) -> WebhookRemoval {
         match self {
-            Self::Transient => WebhookRemoval::Transient { retry_after: None },
+            Self::Transient => WebhookRemoval::UNANSWERED,
             Self::NotFollowed => not_followed,
         }
     }
@@ -47,7 +47,7 @@ impl Unanswered {
 
 impl GitHubWebhooks {
     /// The configured timeout bounds each removal, redirects and the
-    /// repository check included, on top of the deadline the caller passes.
+    /// repository check included; the caller's deadline may end it sooner.
     pub fn new(config: &GitHubConfig) -> Result<Self, reqwest::Error> {
         let client = Client::builder()
             .user_agent(USER_AGENT)
@@ -201,14 +201,8 @@ impl GitHubWebhooks {
 }
 
 impl WebhookRemover for GitHubWebhooks {
-    async fn remove(
-        &self,
-        token: &OAuthToken,
-        repo: &RepoName,
-        webhook_id: u64,
-        deadline: Instant,
-    ) -> WebhookRemoval {
-        let until = timeouts::limit(deadline, self.timeout);
+    async fn remove(&self, token: &OAuthToken, repo: &RepoName, webhook_id: u64) -> WebhookRemoval {
+        let until = timeouts::from_now(self.timeout);
         let Some(url) = self.repo_url(repo, &format!("/hooks/{webhook_id}")) else {
             tracing::error!(repo = %repo, webhook_id, "the webhook's URL is not a URL");
             return WebhookRemoval::Refused;

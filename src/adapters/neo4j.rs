@@ -1,7 +1,7 @@
 //! `CodeGraph` over Neo4j's Bolt protocol with neo4rs: one read-only count
 //! query. The credentials come from Secrets Manager (CONTRACT §7).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use neo4rs::{ConfigBuilder, Graph, query};
 use serde::Deserialize;
@@ -11,7 +11,6 @@ use crate::config::Neo4jConfig;
 use crate::domain::GraphCounts;
 use crate::metrics::{self, Call};
 use crate::ports::{BoxError, CodeGraph, GraphError};
-use crate::timeouts;
 
 /// Counts what a disconnect keeps. OPTIONAL MATCH, so a repository the graph
 /// has never seen counts zero everywhere instead of returning no row.
@@ -42,7 +41,7 @@ struct Credentials {
 
 #[derive(Debug, thiserror::Error)]
 enum Neo4jError {
-    #[error("the graph gave no answer within NEO4J_TIMEOUT_MS or the invocation deadline")]
+    #[error("the graph gave no answer within NEO4J_TIMEOUT_MS")]
     TimedOut,
     #[error("the credentials secret could not be read")]
     Secret(#[source] BoxError),
@@ -114,14 +113,9 @@ impl Neo4jGraph {
 impl CodeGraph for Neo4jGraph {
     /// neo4rs' own timeout does not cover the Bolt handshake, so the whole
     /// call, credentials included, runs under one timer.
-    async fn kept(
-        &self,
-        repo_full_name: &str,
-        deadline: Instant,
-    ) -> Result<GraphCounts, GraphError> {
-        let limit = timeouts::limit(deadline, self.timeout);
+    async fn kept(&self, repo_full_name: &str) -> Result<GraphCounts, GraphError> {
         let read = metrics::timed(Call::GraphRead, self.count(repo_full_name));
-        let answer = tokio::time::timeout_at(limit.into(), read)
+        let answer = tokio::time::timeout(self.timeout, read)
             .await
             .unwrap_or(Err(Neo4jError::TimedOut));
         answer.map_err(|e| GraphError(e.into()))

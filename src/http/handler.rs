@@ -14,18 +14,18 @@ use super::router::{Route, route};
 use crate::disconnect::{DisconnectRepository, DisconnectRequest};
 use crate::domain::WebhookOutcome;
 use crate::metrics::{self, Invocation, MetricsSettings};
-use crate::ports::Ports;
+use crate::ports::DisconnectPorts;
 use crate::timeouts;
 
 /// The function as Lambda sees it: one per execution environment, so its
 /// first invocation is the cold start.
-pub struct Handler<'a, P: Ports> {
+pub struct Handler<'a, P: DisconnectPorts> {
     use_case: &'a DisconnectRepository<P>,
     metrics: MetricsSettings,
     invoked: AtomicBool,
 }
 
-impl<'a, P: Ports> Handler<'a, P> {
+impl<'a, P: DisconnectPorts> Handler<'a, P> {
     pub fn new(use_case: &'a DisconnectRepository<P>, metrics: MetricsSettings) -> Self {
         Self {
             use_case,
@@ -70,7 +70,7 @@ impl<'a, P: Ports> Handler<'a, P> {
     }
 }
 
-async fn respond<P: Ports>(
+async fn respond<P: DisconnectPorts>(
     use_case: &DisconnectRepository<P>,
     request: &Request,
 ) -> (Response<Body>, Option<WebhookOutcome>, Option<&'static str>) {

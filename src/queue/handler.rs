@@ -13,14 +13,14 @@ use tracing::Instrument;
 use crate::cleanup::{CleanupOutcome, WebhookCleanup, backoff, jitter};
 use crate::domain::{CleanupJob, JobError};
 use crate::metrics::{self, MetricsSettings};
-use crate::ports::{Dependency, Ports, Redelivery};
+use crate::ports::{CleanupPorts, Dependency, Redelivery};
 use crate::timeouts::{self, within};
 
 /// One per execution environment, so its first invocation is the cold
 /// start.
-pub struct CleanupHandler<'a, P: Ports> {
+pub struct CleanupHandler<'a, P: CleanupPorts, Q: Redelivery> {
     cleanup: &'a WebhookCleanup<P>,
-    queue: &'a P::Cleanup,
+    queue: &'a Q,
     metrics: MetricsSettings,
     invoked: AtomicBool,
 }
@@ -48,12 +48,8 @@ impl Handled {
     }
 }
 
-impl<'a, P: Ports> CleanupHandler<'a, P> {
-    pub fn new(
-        cleanup: &'a WebhookCleanup<P>,
-        queue: &'a P::Cleanup,
-        metrics: MetricsSettings,
-    ) -> Self {
+impl<'a, P: CleanupPorts, Q: Redelivery> CleanupHandler<'a, P, Q> {
+    pub fn new(cleanup: &'a WebhookCleanup<P>, queue: &'a Q, metrics: MetricsSettings) -> Self {
         Self {
             cleanup,
             queue,

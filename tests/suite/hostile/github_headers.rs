@@ -20,7 +20,7 @@ use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 use crate::support::acting_user::{DISCONNECTED_AT, USER, cleanup_job};
 use crate::support::events::Answer;
 use crate::support::handler::{handle, metric_settings};
-use crate::support::use_case::{Fakes, FakesOverGitHub};
+use crate::support::use_case::Fakes;
 use crate::support::world::delete_as;
 
 const CASES: u32 = 300;
@@ -151,7 +151,7 @@ fn no_github_header_crashes_the_worker_or_stretches_its_backoff_past_its_bound()
         .run(&answer(), |answer| {
             *answers.lock().unwrap() = answer.clone();
             let fakes = Fakes::with_installation("acme/my-backend", false);
-            let worker = fakes.cleanup_worker_over::<FakesOverGitHub>(webhooks.clone());
+            let worker = fakes.cleanup_worker_over(webhooks.clone());
             let handler = CleanupHandler::new(&worker, &fakes.cleanup, metric_settings());
             let mut message = SqsMessage::default();
             message.message_id = Some("m-1".into());

@@ -3,7 +3,7 @@
 //! most three times and only within the API's origin, keeping the method
 //! and the token; rate limits are transient, not answers about the hook.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use nectr_disconnect::adapters::GitHubWebhooks;
@@ -160,12 +160,7 @@ async fn removal(answer: ResponseTemplate) -> WebhookRemoval {
     let repo = RepoName::parse("acme", "my-backend").unwrap();
 
     let removal = webhooks
-        .remove(
-            &OAuthToken::new(token.into()),
-            &repo,
-            42,
-            Instant::now() + Duration::from_secs(5),
-        )
+        .remove(&OAuthToken::new(token.into()), &repo, 42)
         .await;
 
     assert_eq!(received(&github).await, [format!("DELETE {HOOK}")]);

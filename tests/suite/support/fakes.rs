@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use nectr_disconnect::adapters::dynamodb;
 use nectr_disconnect::domain::{
@@ -16,7 +16,6 @@ use nectr_disconnect::ports::{
     Disconnection, GraphError, InstallationStore, Redelivery, SigningKeySource, TokenDecryptor,
     WebhookRemoval, WebhookRemover,
 };
-use nectr_disconnect::timeouts;
 use test_world::secrets;
 
 use super::acting_user::DISCONNECTED_AT;
@@ -464,13 +463,7 @@ impl FakeWebhooks {
 }
 
 impl WebhookRemover for FakeWebhooks {
-    async fn remove(
-        &self,
-        token: &OAuthToken,
-        repo: &RepoName,
-        webhook_id: u64,
-        deadline: Instant,
-    ) -> WebhookRemoval {
+    async fn remove(&self, token: &OAuthToken, repo: &RepoName, webhook_id: u64) -> WebhookRemoval {
         let hangs_for = {
             let mut state = lock(&self.0);
             state.calls.push(WebhookCall {
@@ -481,7 +474,7 @@ impl WebhookRemover for FakeWebhooks {
             state.hangs_for
         };
         if let Some(timeout) = hangs_for {
-            tokio::time::sleep_until(timeouts::limit(deadline, timeout).into()).await;
+            tokio::time::sleep(timeout).await;
             return TRANSIENT;
         }
         lock(&self.0).removal
@@ -562,7 +555,7 @@ impl FakeGraph {
         lock(&self.0).fault = Some(fault);
     }
 
-    /// Never answers, not even by the deadline the port promises to keep.
+    /// Never answers: only the caller's deadline ends the read.
     pub fn hang(&self) {
         lock(&self.0).hangs = true;
     }
@@ -574,11 +567,7 @@ impl FakeGraph {
 }
 
 impl CodeGraph for FakeGraph {
-    async fn kept(
-        &self,
-        repo_full_name: &str,
-        _deadline: Instant,
-    ) -> Result<GraphCounts, GraphError> {
+    async fn kept(&self, repo_full_name: &str) -> Result<GraphCounts, GraphError> {
         let hangs = {
             let mut state = lock(&self.0);
             state.asked.push(repo_full_name.into());

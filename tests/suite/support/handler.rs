@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use nectr_disconnect::disconnect::DisconnectRepository;
 use nectr_disconnect::http::Handler;
 use nectr_disconnect::metrics::MetricsSettings;
-use nectr_disconnect::ports::Ports;
+use nectr_disconnect::ports::DisconnectPorts;
 
 use super::openapi;
 
@@ -15,7 +15,7 @@ pub fn metric_settings() -> MetricsSettings {
     MetricsSettings::from_lookup(|_| None, nectr_disconnect::logging::DEFAULT_SERVICE)
 }
 
-pub async fn handle<P: Ports>(
+pub async fn handle<P: DisconnectPorts>(
     use_case: &DisconnectRepository<P>,
     request: Request,
 ) -> Response<Body> {

@@ -9,7 +9,7 @@ use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use nectr_disconnect::queue::handler::CleanupHandler;
-use nectr_disconnect::wiring::{ProductionPorts, WebhookWorker};
+use nectr_disconnect::wiring::WebhookWorker;
 
 use super::handler::metric_settings;
 use super::template;
@@ -94,8 +94,7 @@ impl Queue {
         time_left: Duration,
     ) -> Vec<String> {
         let (cleanup, queue) = worker;
-        let handler: CleanupHandler<'_, ProductionPorts> =
-            CleanupHandler::new(cleanup, queue, metric_settings());
+        let handler = CleanupHandler::new(cleanup, queue, metric_settings());
         let mut event = SqsEvent::default();
         event.records = messages.clone();
         let mut context = Context::default();

@@ -1,5 +1,6 @@
 //! The use case wired over in-memory fakes.
 
+use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use nectr_disconnect::adapters::GitHubWebhooks;
@@ -9,7 +10,7 @@ use nectr_disconnect::disconnect::{DisconnectError, DisconnectRepository, Discon
 use nectr_disconnect::domain::{
     BearerToken, Credentials, Disconnected, GraphCounts, UserId, WebhookOutcome,
 };
-use nectr_disconnect::ports::Ports;
+use nectr_disconnect::ports::{CleanupPorts, DisconnectPorts, WebhookRemover};
 use nectr_disconnect::timeouts;
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
@@ -20,55 +21,27 @@ use super::fakes::{FakeCleanup, FakeGraph, FakeKeys, FakeStore, FakeTokens, Fake
 /// wiring, in env.json and in the fixtures.
 pub const WEB_APP_ORIGIN: &str = "https://app.nectr.ai";
 
-/// The in-memory fakes as the use case's ports.
-pub enum FakePorts {}
+/// The in-memory fakes as both use cases' ports, with `W` for GitHub: the
+/// fake, or the real adapter for what GitHub's answers do to both
+/// functions.
+pub struct FakePorts<W = FakeWebhooks>(PhantomData<W>);
 
-impl Ports for FakePorts {
+impl<W: WebhookRemover + 'static> DisconnectPorts for FakePorts<W> {
+    type SigningKeys = FakeKeys;
     type Installations = FakeStore;
     type Tokens = FakeTokens;
-    type SigningKeys = FakeKeys;
-    type Webhooks = FakeWebhooks;
+    type Webhooks = W;
     type Graph = FakeGraph;
     type Cleanup = FakeCleanup;
+}
+
+impl<W: WebhookRemover + 'static> CleanupPorts for FakePorts<W> {
+    type Installations = FakeStore;
+    type Tokens = FakeTokens;
+    type Webhooks = W;
 }
 
 pub type FakeUseCase = DisconnectRepository<FakePorts>;
-
-/// The fakes, but the real GitHub adapter: for what GitHub's answers do
-/// to both functions.
-pub enum FakesOverGitHub {}
-
-impl Ports for FakesOverGitHub {
-    type Installations = FakeStore;
-    type Tokens = FakeTokens;
-    type SigningKeys = FakeKeys;
-    type Webhooks = GitHubWebhooks;
-    type Graph = FakeGraph;
-    type Cleanup = FakeCleanup;
-}
-
-/// Ports that are the fakes but for GitHub.
-pub trait FakesBut:
-    Ports<
-        Installations = FakeStore,
-        Tokens = FakeTokens,
-        SigningKeys = FakeKeys,
-        Graph = FakeGraph,
-        Cleanup = FakeCleanup,
-    >
-{
-}
-
-impl<P> FakesBut for P where
-    P: Ports<
-            Installations = FakeStore,
-            Tokens = FakeTokens,
-            SigningKeys = FakeKeys,
-            Graph = FakeGraph,
-            Cleanup = FakeCleanup,
-        >
-{
-}
 
 pub struct Fakes {
     pub store: FakeStore,
@@ -130,12 +103,18 @@ impl Fakes {
     }
 
     /// With a cleanup queue, and `github` for GitHub.
-    pub fn use_case_over(&self, github: GitHubWebhooks) -> DisconnectRepository<FakesOverGitHub> {
+    pub fn use_case_over(
+        &self,
+        github: GitHubWebhooks,
+    ) -> DisconnectRepository<FakePorts<GitHubWebhooks>> {
         self.wired(github, None, Some(self.cleanup.clone()))
     }
 
     /// The cleanup worker over the fakes and `webhooks`.
-    pub fn cleanup_worker_over<P: FakesBut>(&self, webhooks: P::Webhooks) -> WebhookCleanup<P> {
+    pub fn cleanup_worker_over<W: WebhookRemover + 'static>(
+        &self,
+        webhooks: W,
+    ) -> WebhookCleanup<FakePorts<W>> {
         WebhookCleanup {
             installations: self.store.clone(),
             tokens: self.tokens.clone(),
@@ -144,12 +123,12 @@ impl Fakes {
         }
     }
 
-    fn wired<P: FakesBut>(
+    fn wired<W: WebhookRemover + 'static>(
         &self,
-        webhooks: P::Webhooks,
+        webhooks: W,
         graph: Option<FakeGraph>,
         cleanup: Option<FakeCleanup>,
-    ) -> DisconnectRepository<P> {
+    ) -> DisconnectRepository<FakePorts<W>> {
         DisconnectRepository {
             authenticator: Authenticator::new(
                 self.keys.clone(),

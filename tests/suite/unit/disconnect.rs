@@ -10,8 +10,6 @@ use crate::support::acting_user::{CIPHERTEXT, OAUTH_TOKEN, USER};
 use crate::support::fakes::{Fault, StoredInstallation, TRANSIENT, WebhookCall};
 use crate::support::use_case::{Fakes, disconnect_with, token_for, webhook_removed};
 
-/// USER with an OAuth token and an active installation of acme/my-backend
-/// with webhook 42.
 /// `Fakes::connected()`, and USER's installation `inst-0` of `repo_full_name`
 /// (with `webhook_id`), disconnected earlier.
 fn connected_and_disconnected_earlier(repo_full_name: &str, webhook_id: u64) -> Fakes {
@@ -361,6 +359,30 @@ async fn an_update_that_never_answers_is_unavailable_by_the_deadline_and_changes
 }
 
 const SETTINGS_URL: &str = "https://github.test/acme/my-backend/settings/hooks/42";
+
+/// The use case bounds the removal by the deadline, whatever the adapter
+/// does: with no time left to queue a job, the hook is the user's to remove.
+#[tokio::test(start_paused = true)]
+async fn a_removal_that_outlasts_the_deadline_is_failed_and_the_installation_is_inactive() {
+    let fakes = Fakes::connected();
+    fakes.webhooks.hang(Duration::from_secs(600));
+    let started = tokio::time::Instant::now();
+
+    let outcome = disconnect_as(&fakes, USER, "acme", "my-backend")
+        .await
+        .unwrap();
+
+    // Paused time: the clock moves only to the next timer, so this tells
+    // which timer ended the removal, not how fast anything ran.
+    assert!(
+        started.elapsed() < Duration::from_secs(600),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(outcome.webhook, WebhookOutcome::Failed);
+    assert_eq!(outcome.webhook_settings_url.as_deref(), Some(SETTINGS_URL));
+    assert_inactive(&fakes.store.installation("inst-1"));
+}
 
 async fn disconnect_with_cleanup(fakes: &Fakes) -> Disconnected {
     disconnect_with(
