@@ -1,20 +1,20 @@
-//! `Bench`, what every measurement runs in: moto seeded by
-//! scripts/local/local_aws.py (the demo's fixtures), one HTTP client for the RIE, the cases it invokes, and the proxies
-//! that put a latency L between the function and its dependencies.
+//! `Bench`, what every measurement runs in: moto seeded as the demo's is
+//! (`LocalAws`, the fixtures' state), one HTTP client for the RIE, the
+//! cases it invokes, and the proxies that put a latency L between the
+//! function and its dependencies.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
-use nectr_disconnect::adapters::dynamodb::{installation_sk, user_pk};
-use nectr_disconnect::domain::{RepoName, UserId};
 use serde_json::Value;
 use test_world::fault_proxy::{Fault, FaultProxy};
 use test_world::fixture_state::fixture_state;
+use test_world::local_aws::LocalAws;
 use test_world::moto::Moto;
+use test_world::seed::{self, ItemKey};
 use test_world::tls::{LocalCa, ServerIdentity};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -98,9 +98,8 @@ pub struct Bench {
     pub tls: ServerIdentity,
     pub ca_file: PathBuf,
     pub cleanup_queue_url: String,
-    /// The partition of the fixtures' user, whose installations the cases
-    /// deactivate.
-    user_pk: String,
+    /// What env.json names: the function's table, key, secrets and queue.
+    pub names: LocalAws,
     dynamodb: aws_sdk_dynamodb::Client,
     secrets_manager: aws_sdk_secretsmanager::Client,
     /// One HTTP client for every invocation, as one `sam local start-lambda`
@@ -111,21 +110,15 @@ pub struct Bench {
 impl Bench {
     pub async fn start() -> Self {
         let moto = Moto::start().await;
-        let seeded = Command::new(root().join(".venv/bin/python"))
-            .arg("local_aws.py")
-            .arg("setup")
-            .current_dir(root().join("scripts/local"))
-            .envs(aws_env(&moto.endpoint))
-            .status()
-            .expect("the seeding script runs");
-        assert!(seeded.success(), "scripts/local/local_aws.py setup failed");
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(&moto.endpoint)
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("local", "local", None, None, "bench"))
             .load()
             .await;
-        let cleanup_queue_url = format!("{}/123456789012/nectr-webhook-cleanup", moto.endpoint);
+        let names = LocalAws::from_env_json();
+        // The graph section stores its own server's password when it starts one.
+        let cleanup_queue_url = names.seed(&config, "no graph yet").await;
         let ca = LocalCa::generate("nectr-disconnect bench CA");
         let ca_file = root().join("target/bench/ca.pem");
         std::fs::write(&ca_file, ca.pem()).unwrap();
@@ -136,7 +129,7 @@ impl Bench {
             tls: ca.server(),
             ca_file,
             cleanup_queue_url,
-            user_pk: user_pk(&UserId::new(fixture_state().user)),
+            names,
             http: reqwest::Client::new(),
         }
     }
@@ -144,15 +137,13 @@ impl Bench {
     /// Marks the installation active again, directly in moto, between
     /// measured invocations.
     pub async fn reconnect(&self, (repo, installation_id): (&str, &str)) {
-        let repo = RepoName::parse_full_name(repo).expect("a fixture repository");
+        let ItemKey { pk, sk } =
+            ItemKey::installation(&fixture_state().user, repo, installation_id);
         self.dynamodb
             .update_item()
-            .table_name("nectr-local")
-            .key("pk", AttributeValue::S(self.user_pk.clone()))
-            .key(
-                "sk",
-                AttributeValue::S(installation_sk(&repo, installation_id)),
-            )
+            .table_name(&self.names.table)
+            .key("pk", seed::s(&pk))
+            .key("sk", seed::s(&sk))
             .update_expression("SET is_active = :t REMOVE disconnected_at")
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .send()
@@ -160,14 +151,14 @@ impl Bench {
             .expect("moto updates the item");
     }
 
-    /// The Neo4j credentials secret of `scripts/local/local_aws.py`, pointed at
-    /// a server with this password.
+    /// The Neo4j credentials secret env.json names, pointed at a server with
+    /// this password.
     pub async fn store_neo4j_password(&self, password: &str) {
         let credentials =
             serde_json::json!({"username": test_world::arcadedb::USERNAME, "password": password});
         self.secrets_manager
             .put_secret_value()
-            .secret_id("nectr/local/neo4j")
+            .secret_id(&self.names.neo4j_secret_id)
             .secret_string(credentials.to_string())
             .send()
             .await

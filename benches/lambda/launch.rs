@@ -54,9 +54,9 @@ impl Bench {
                 ("AWS_LAMBDA_FUNCTION_NAME", "nectr-disconnect"),
                 ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
                 ("AWS_LAMBDA_FUNCTION_TIMEOUT", "10"),
-                ("TABLE_NAME", "nectr-local"),
-                ("JWT_SECRET_ID", "nectr/local/jwt-signing-key"),
-                ("KMS_KEY_ID", "alias/nectr-local-oauth-tokens"),
+                ("TABLE_NAME", self.names.table.as_str()),
+                ("JWT_SECRET_ID", &self.names.jwt_secret_id),
+                ("KMS_KEY_ID", &self.names.kms_key_alias),
                 ("GITHUB_API_URL", launch.github),
                 // As deployed; the disconnect sends to it only when GitHub
                 // fails, which no measured case does.
@@ -71,7 +71,10 @@ impl Bench {
             .stdout(log.try_clone().unwrap())
             .stderr(log);
         if let Some(uri) = launch.graph {
-            command.envs([("NEO4J_URI", uri), ("NEO4J_SECRET_ID", "nectr/local/neo4j")]);
+            command.envs([
+                ("NEO4J_URI", uri),
+                ("NEO4J_SECRET_ID", &self.names.neo4j_secret_id),
+            ]);
         }
         Function::start(command, port, self.http.clone()).await
     }

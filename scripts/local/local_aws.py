@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Set up and inspect the local AWS world (moto) the way the rest of Nectr
-writes it: the table of CONTRACT §3, a KMS key for OAuth tokens (encrypted
-with the encryption context {"user_id": ...}), the JWT signing secret and the
-Neo4j credentials secret.
+"""Set up and inspect the local AWS world (moto). Setting it up and reading
+an item are the test-world CLI's (`test-world seed`, `test-world item`),
+which writes the table, keys and items the way the rest of Nectr does and
+the suite does; this script adds the queue work the demo and the checks do.
 
-    local_aws.py setup      create everything and seed the fixtures' state
-                            (tests/fixture-state.json)
+    local_aws.py setup      create what env.json names and seed the
+                            fixtures' state (tests/fixture-state.json)
     local_aws.py reset      wipe moto and set up again
     local_aws.py item REPO INSTALLATION_ID
                             print that installation item of the fixture user
@@ -37,85 +37,15 @@ import boto3
 import local_graph
 import test_world
 
-TABLE = "nectr-local"
-CLEANUP_QUEUE = "nectr-webhook-cleanup"
-DEAD_LETTER_QUEUE = "nectr-webhook-cleanup-dlq"
-# The template's redrive policy.
-MAX_RECEIVES = 8
-SECRET_ID = "nectr/local/jwt-signing-key"
-NEO4J_SECRET_ID = "nectr/local/neo4j"
-KEY_ALIAS = "alias/nectr-local-oauth-tokens"
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-# The fixtures' state, defined once for the demo, the suite's fakes and the bench.
-STATE = json.loads((ROOT / "tests/fixture-state.json").read_text())
-USER = STATE["user"]
-
-
-def user_key():
-    return {"S": f"USER#{USER}"}
-
-
-def installation_key(repo, installation_id):
-    """The sort key of CONTRACT §3: the repository in lower case, then the id."""
-    return {"S": f"INSTALL#{repo.lower()}#{installation_id}"}
+# The queue env.json configures, and its dead-letter queue as test-world
+# seed names it.
+CLEANUP_QUEUE = json.loads((ROOT / "env.json").read_text())["DisconnectFunction"]["CLEANUP_QUEUE_URL"].rsplit("/", 1)[1]
+DEAD_LETTER_QUEUE = f"{CLEANUP_QUEUE}-dlq"
 
 
 def setup():
-    dynamodb = boto3.client("dynamodb")
-    kms = boto3.client("kms")
-    secrets = boto3.client("secretsmanager")
-
-    dynamodb.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    )
-    key_id = kms.create_key(Description="nectr OAuth tokens (local)")["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName=KEY_ALIAS, TargetKeyId=key_id)
-    secrets.create_secret(Name=SECRET_ID, SecretString=test_world.run("fixture-key").strip())
-    secrets.create_secret(
-        Name=NEO4J_SECRET_ID,
-        SecretString=json.dumps({"username": local_graph.USERNAME, "password": local_graph.PASSWORD}),
-    )
-
-    ciphertext = kms.encrypt(
-        KeyId=key_id, Plaintext=STATE["oauth_token"].encode(), EncryptionContext={"user_id": USER}
-    )["CiphertextBlob"]
-    dynamodb.put_item(
-        TableName=TABLE,
-        Item={
-            "pk": user_key(),
-            "sk": {"S": "PROFILE"},
-            "github_login": {"S": STATE["github_login"]},
-            "github_token": {"B": ciphertext},
-        },
-    )
-    sqs = boto3.client("sqs")
-    dead_letters = sqs.create_queue(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sqs.create_queue(
-        QueueName=CLEANUP_QUEUE,
-        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVES})},
-    )
-
-    for installation in STATE["installations"]:
-        item = {
-            "pk": user_key(),
-            "sk": installation_key(installation["repo"], installation["installation_id"]),
-            "installation_id": {"S": installation["installation_id"]},
-            "repo_full_name": {"S": installation["repo"]},
-            "is_active": {"BOOL": "disconnected_at" not in installation},
-            "installed_at": {"S": STATE["installed_at"]},
-        }
-        if installation["webhook_id"] is not None:
-            item["webhook_id"] = {"N": str(installation["webhook_id"])}
-        if "disconnected_at" in installation:
-            item["disconnected_at"] = {"S": installation["disconnected_at"]}
-        dynamodb.put_item(TableName=TABLE, Item=item)
+    test_world.run("seed", local_graph.PASSWORD)
 
 
 def reset():
@@ -166,9 +96,7 @@ def depth():
 
 
 def item(repo, installation_id):
-    key = {"pk": user_key(), "sk": installation_key(repo, installation_id)}
-    found = boto3.client("dynamodb").get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
-    print(json.dumps(found, indent=2, sort_keys=True))
+    print(test_world.run("item", repo, installation_id), end="")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ pub mod bolt_proxy;
 pub mod fault_proxy;
 pub mod fixture_state;
 pub mod jwt;
+pub mod local_aws;
 pub mod moto;
 pub mod prism;
 pub mod process;
 pub mod secrets;
+pub mod seed;
 pub mod tls;
 
 use std::net::TcpListener;

@@ -14,17 +14,26 @@
 //!         that local test key, for seeding the demo's Secrets Manager
 //!     test-world fixture-graph
 //!         the Cypher that writes the fixtures' code graph
+//!     test-world seed NEO4J_PASSWORD
+//!         in the AWS at AWS_ENDPOINT_URL (moto), what env.json names: the
+//!         table, the OAuth-token key, the signing and Neo4j secrets, the
+//!         cleanup queues; then the fixtures' user and installations
+//!     test-world item REPO INSTALLATION_ID
+//!         the fixtures' user's installation item, in DynamoDB's JSON
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
+use aws_config::{BehaviorVersion, SdkConfig};
 use test_world::fixture_state::fixture_state;
 use test_world::jwt::{self, FIXTURE_KEY, YEAR_2100};
+use test_world::local_aws::{LocalAws, dynamodb_json};
 use test_world::tls::{LocalCa, ServerIdentity, TlsTerminator};
 
 const USAGE: &str = "usage: test-world tls-ca DIR | tls-terminate DIR LISTEN UPSTREAM \
-                     | mint-jwt [SUB] [--iat N] [--exp N] | fixture-key | fixture-graph";
+                     | mint-jwt [SUB] [--iat N] [--exp N] | fixture-key | fixture-graph \
+                     | seed NEO4J_PASSWORD | item REPO INSTALLATION_ID";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -43,6 +52,17 @@ async fn main() -> ExitCode {
             println!("{}", fixture_state().graph_cypher());
             Ok(())
         }
+        ["seed", neo4j_password] => {
+            let _queue_url = LocalAws::from_env_json()
+                .seed(&aws().await, neo4j_password)
+                .await;
+            Ok(())
+        }
+        ["item", repo, installation_id] => LocalAws::from_env_json()
+            .installation(&aws().await, repo, installation_id)
+            .await
+            .map(|item| println!("{:#}", dynamodb_json(&item)))
+            .ok_or_else(|| format!("no installation {installation_id} of {repo}")),
         _ => Err(USAGE.into()),
     };
     match outcome {
@@ -52,6 +72,12 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The SDK's own configuration chain: AWS_ENDPOINT_URL, AWS_REGION, the
+/// credentials, and SSL_CERT_FILE for the local world's CA.
+async fn aws() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
 fn write_ca(dir: &Path) -> Result<(), String> {

@@ -15,7 +15,7 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::support::acting_user::USER;
 use crate::support::tls;
-use crate::support::world::{Item, ItemKey, Seed, TABLE, World, delete_as, s, sdk_config, user_pk};
+use crate::support::world::{Item, ItemKey, Seed, TABLE, World, delete_as, s, sdk_config};
 
 const OAUTH_TOKEN: &str = "gho_integrationtoken1";
 
@@ -111,7 +111,7 @@ async fn the_update_addresses_the_item_the_query_found_by_its_own_key() {
     // A sort key that does not end in the item's installation_id, as an
     // earlier writer may have left it: only the item's own key reaches it.
     let key = ItemKey {
-        pk: user_pk(USER),
+        pk: ItemKey::user(USER).pk,
         sk: "INSTALL#acme/my-backend#2025-legacy".to_owned(),
     };
     world

@@ -2,16 +2,16 @@
 //! expired" and changes nothing; throttling and outages are 503.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use nectr_disconnect::adapters::dynamodb::PROFILE_SK;
 use nectr_disconnect::wiring::AwsClients;
 use serde_json::json;
 use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
+use test_world::seed::{create_key, encrypt_token};
 use wiremock::ResponseTemplate;
 
 use crate::support::acting_user::USER;
 use crate::support::tls;
 use crate::support::world::{
-    TABLE, World, aws_answering, create_key, encrypt, sdk_config, unreachable_clients, user_pk,
+    ItemKey, TABLE, World, aws_answering, s, sdk_config, unreachable_clients,
 };
 
 async fn world_with_installation() -> World {
@@ -62,7 +62,7 @@ async fn a_garbage_ciphertext_is_session_expired() {
 async fn a_ciphertext_under_another_key_is_session_expired() {
     let mut world = world_with_installation().await;
     let other_key = create_key(&world.aws.kms).await;
-    let ciphertext = encrypt(&world.aws.kms, &other_key, USER, "gho_otherkey").await;
+    let ciphertext = encrypt_token(&world.aws.kms, &other_key, USER, "gho_otherkey").await;
     world.put_user(USER, Some(&ciphertext)).await;
     let kms = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
     kms.inject(
@@ -90,13 +90,14 @@ async fn a_user_without_a_github_token_is_session_expired() {
 async fn a_github_token_of_the_wrong_type_is_session_expired() {
     let world = world_with_installation().await;
     world.put_user(USER, None).await;
+    let user = ItemKey::user(USER);
     world
         .aws
         .dynamodb
         .update_item()
         .table_name(TABLE)
-        .key("pk", AttributeValue::S(user_pk(USER)))
-        .key("sk", AttributeValue::S(PROFILE_SK.into()))
+        .key("pk", s(&user.pk))
+        .key("sk", s(&user.sk))
         .update_expression("SET github_token = :t")
         .expression_attribute_values(":t", AttributeValue::S("plaintext?".into()))
         .send()

@@ -5,24 +5,18 @@
 //! writes it: KMS `Encrypt` with the encryption context, items with the
 //! attribute names of CONTRACT §3.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
-use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
-use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_http::Request;
-use nectr_disconnect::adapters::dynamodb::{self, PROFILE_SK};
 use nectr_disconnect::config::{Config, FromEnvironment, WorkerConfig};
-use nectr_disconnect::domain::{RepoName, UserId};
 use nectr_disconnect::wiring::{self, AwsClients, Production};
 use test_world::free_port;
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 use test_world::moto::Moto;
 use test_world::secrets;
+use test_world::seed::{self, Installation};
+pub use test_world::seed::{Item, ItemKey, MAX_RECEIVES, s};
 use test_world::tls::TlsTerminator;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -33,23 +27,13 @@ use super::queue::Queue;
 use super::tls;
 use crate::support::handler::handle;
 
-pub type Item = HashMap<String, AttributeValue>;
-
 pub const TABLE: &str = "nectr-test";
 pub const SECRET_ID: &str = "nectr/jwt-signing-key";
 pub const NEO4J_SECRET_ID: &str = "nectr/neo4j";
 pub const CLEANUP_QUEUE: &str = "nectr-webhook-cleanup";
 pub const DEAD_LETTER_QUEUE: &str = "nectr-webhook-cleanup-dlq";
-/// The template's `maxReceiveCount`.
-pub const MAX_RECEIVES: u32 = 8;
-
-/// The table key of one item: the user's partition and the installation's
-/// sort key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ItemKey {
-    pub pk: String,
-    pub sk: String,
-}
+/// When every installation a test seeds was connected.
+const INSTALLED_AT: &str = "2026-01-02T03:04:05Z";
 
 pub struct World {
     /// GitHub's stand-in, reached through `github_tls`.
@@ -87,8 +71,8 @@ impl World {
         let aws_tls = tls::front(tls::address(&moto.endpoint)).await;
         let github_tls = tls::front(*github.address()).await;
         let aws = AwsClients::new(&sdk_config(&format!("https://{}", aws_tls.addr)).await);
-        create_table(&aws.dynamodb).await;
-        let key_id = create_key(&aws.kms).await;
+        seed::create_table(&aws.dynamodb, TABLE).await;
+        let key_id = seed::create_key(&aws.kms).await;
         aws.secrets_manager
             .create_secret()
             .name(SECRET_ID)
@@ -151,7 +135,7 @@ impl World {
     }
 
     pub async fn encrypt_for(&self, user: &str, plaintext: &str) -> Vec<u8> {
-        encrypt(&self.aws.kms, &self.key_id, user, plaintext).await
+        seed::encrypt_token(&self.aws.kms, &self.key_id, user, plaintext).await
     }
 
     /// What a Secrets Manager rotation does: `key` becomes `AWSCURRENT`, the
@@ -193,35 +177,8 @@ impl World {
 
     /// The cleanup queue and its dead-letter queue, created in moto.
     pub async fn cleanup_queues(&mut self) -> (String, String) {
-        let sqs = &self.aws.sqs;
-        let create = |name: &'static str, attributes: Option<(QueueAttributeName, String)>| async move {
-            sqs.create_queue()
-                .queue_name(name)
-                .set_attributes(attributes.map(|a| HashMap::from([a])))
-                .send()
-                .await
-                .expect("moto creates the queue")
-                .queue_url
-                .expect("a created queue has a URL")
-        };
-        let dead_letters = create(DEAD_LETTER_QUEUE, None).await;
-        let arn = sqs
-            .get_queue_attributes()
-            .queue_url(&dead_letters)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .expect("moto answers GetQueueAttributes")
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .expect("the dead-letter queue has an ARN");
-        let redrive =
-            serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVES});
-        let url = create(
-            CLEANUP_QUEUE,
-            Some((QueueAttributeName::RedrivePolicy, redrive.to_string())),
-        )
-        .await;
+        let (url, dead_letters) =
+            seed::create_cleanup_queues(&self.aws.sqs, CLEANUP_QUEUE, DEAD_LETTER_QUEUE).await;
         self.env.insert("CLEANUP_QUEUE_URL", url.clone());
         (url, dead_letters)
     }
@@ -285,16 +242,8 @@ impl World {
     }
 
     pub async fn put_user(&self, user: &str, github_token: Option<&[u8]>) {
-        github_token.map(secrets::register_bytes);
-        let mut item = Item::from([
-            ("pk".into(), s(&user_pk(user))),
-            ("sk".into(), s(PROFILE_SK)),
-            ("github_login".into(), s(&format!("{user}-login"))),
-        ]);
-        if let Some(token) = github_token {
-            item.insert("github_token".into(), AttributeValue::B(Blob::new(token)));
-        }
-        self.put(item).await;
+        let login = format!("{user}-login");
+        self.put(seed::user_item(user, &login, github_token)).await;
     }
 
     /// A started world in the state most tests start from: USER connected
@@ -333,42 +282,23 @@ impl World {
             .await;
     }
 
+    /// The installation, inactive since `DISCONNECTED_AT` unless active.
     pub async fn seed_installation(&self, installation: Seed<'_>) -> ItemKey {
-        let pk = user_pk(installation.user);
-        let repo = RepoName::parse_full_name(installation.repo_full_name)
-            .expect("a seeded repository has a valid name");
-        let sk = dynamodb::installation_sk(&repo, installation.installation_id);
-        let mut item = Item::from([
-            ("pk".into(), s(&pk)),
-            ("sk".into(), s(&sk)),
-            ("installation_id".into(), s(installation.installation_id)),
-            ("repo_full_name".into(), s(installation.repo_full_name)),
-            (
-                "is_active".into(),
-                AttributeValue::Bool(installation.is_active),
-            ),
-            ("installed_at".into(), s("2026-01-02T03:04:05Z")),
-        ]);
-        if let Some(id) = installation.webhook_id {
-            item.insert("webhook_id".into(), AttributeValue::N(id.to_string()));
-        }
-        if !installation.is_active {
-            item.insert("disconnected_at".into(), s(DISCONNECTED_AT));
-        }
-        self.put(item).await;
-        ItemKey { pk, sk }
+        let installation = Installation {
+            user: installation.user,
+            repo_full_name: installation.repo_full_name,
+            installation_id: installation.installation_id,
+            webhook_id: installation.webhook_id,
+            installed_at: INSTALLED_AT,
+            disconnected_at: (!installation.is_active).then_some(DISCONNECTED_AT),
+        };
+        self.put(installation.item()).await;
+        installation.key()
     }
 
     /// Writes `item` as it is, for items the seeding helpers would not write.
     pub async fn put(&self, item: Item) {
-        self.aws
-            .dynamodb
-            .put_item()
-            .table_name(TABLE)
-            .set_item(Some(item))
-            .send()
-            .await
-            .expect("moto stores the item");
+        seed::put(&self.aws.dynamodb, TABLE, item).await;
     }
 
     pub async fn item(&self, ItemKey { pk, sk }: &ItemKey) -> Item {
@@ -387,11 +317,7 @@ impl World {
     }
 
     pub async fn user_item(&self, user: &str) -> Item {
-        self.item(&ItemKey {
-            pk: user_pk(user),
-            sk: PROFILE_SK.to_owned(),
-        })
-        .await
+        self.item(&ItemKey::user(user)).await
     }
 
     /// A disconnect of USER's acme/my-backend through `aws`: 503 with
@@ -419,7 +345,7 @@ impl World {
 
     /// Every item of `user`'s partition, in key order.
     pub async fn items_of(&self, user: &str) -> Vec<Item> {
-        let pk = s(&user_pk(user));
+        let pk = s(&ItemKey::user(user).pk);
         self.items()
             .await
             .into_iter()
@@ -459,11 +385,6 @@ pub struct Seed<'a> {
     pub is_active: bool,
 }
 
-/// The partition key of `user`'s items, as the function writes it.
-pub fn user_pk(user: &str) -> String {
-    dynamodb::user_pk(&UserId::new(user))
-}
-
 /// Every request `server` received, as `METHOD path`.
 pub async fn received(server: &MockServer) -> Vec<String> {
     let requests = server.received_requests().await.unwrap_or_default();
@@ -489,10 +410,6 @@ pub async fn aws_answering(status: u16, content_type: &str, error_type: &str) ->
     server
 }
 
-pub fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
-}
-
 pub fn delete_as(user: &str, owner: &str, repo: &str) -> Request {
     let token = hs256(FIXTURE_KEY, &claims(user));
     http_api_event(
@@ -500,64 +417,4 @@ pub fn delete_as(user: &str, owner: &str, repo: &str) -> Request {
         &format!("/api/v1/repos/{owner}/{repo}/install"),
         &[("authorization", &format!("Bearer {token}"))],
     )
-}
-
-async fn create_table(dynamodb: &aws_sdk_dynamodb::Client) {
-    let key = |name: &str, key_type| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .unwrap()
-    };
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    dynamodb
-        .create_table()
-        .table_name(TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .attribute_definitions(attribute("pk"))
-        .attribute_definitions(attribute("sk"))
-        .send()
-        .await
-        .expect("moto creates the table");
-}
-
-pub async fn create_key(kms: &aws_sdk_kms::Client) -> String {
-    kms.create_key()
-        .send()
-        .await
-        .expect("moto creates the key")
-        .key_metadata
-        .expect("a created key has metadata")
-        .key_id
-}
-
-pub async fn encrypt(
-    kms: &aws_sdk_kms::Client,
-    key_id: &str,
-    user: &str,
-    plaintext: &str,
-) -> Vec<u8> {
-    secrets::register(plaintext);
-    let ciphertext = kms
-        .encrypt()
-        .key_id(key_id)
-        .plaintext(aws_sdk_kms::primitives::Blob::new(plaintext.as_bytes()))
-        .encryption_context("user_id", user)
-        .send()
-        .await
-        .expect("moto encrypts")
-        .ciphertext_blob
-        .expect("Encrypt returns a ciphertext")
-        .into_inner();
-    secrets::register_bytes(&ciphertext);
-    ciphertext
 }
