@@ -81,7 +81,6 @@ build: bootstrap
 ## runtime: warm latency per injected latency L, cold start, memory.
 bench: bootstrap
 	$(TOOLS) cargo lambda build --release --lambda-dir target/lambda-bench
-	cargo build --quiet -p test-world --bin test-world
 	cargo bench --bench handler
 	cargo bench --bench lambda
 
