@@ -20,8 +20,8 @@ use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 use crate::support::acting_user::{DISCONNECTED_AT, USER, cleanup_job};
 use crate::support::events::Answer;
 use crate::support::handler::{handle, metric_settings};
+use crate::support::test_app::delete_as;
 use crate::support::use_case::Fakes;
-use crate::support::world::delete_as;
 
 const CASES: u32 = 300;
 

@@ -104,7 +104,7 @@ fn a_name_github_refuses_is_404_without_touching_any_backend() {
                 Answer::from(handle(&fakes.use_case(), request("DELETE", &path)).await)
             });
             if github_accepts(&owner, &repo) {
-                // A valid name goes on to authentication; this world has no
+                // A valid name goes on to authentication; this app has no
                 // user item for the token's user.
                 prop_assert_eq!(answer.status, 401);
             } else {

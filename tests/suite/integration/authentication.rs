@@ -8,7 +8,7 @@ use test_world::jwt::{
 
 use crate::support::acting_user::{PATH, USER};
 use crate::support::events::http_api_event;
-use crate::support::world::World;
+use crate::support::test_app::TestApp;
 
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
@@ -16,7 +16,7 @@ fn bearer(token: &str) -> String {
 
 #[tokio::test]
 async fn every_rejected_token_gets_401_with_www_authenticate_and_changes_nothing() {
-    let (world, _) = World::connected().await;
+    let (app, _) = TestApp::connected().await;
     let mut expired = claims(USER);
     expired["exp"] = json!(now() - 3600);
     let mut not_yet = claims(USER);
@@ -83,29 +83,29 @@ async fn every_rejected_token_gets_401_with_www_authenticate_and_changes_nothing
             vec![("authorization", "Basic dXNlcjpwYXNz".to_owned())],
         ),
     ];
-    let before = world.items().await;
+    let before = app.items().await;
 
     for (case, headers) in cases {
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let answer = world.send(http_api_event("DELETE", PATH, &headers)).await;
+        let answer = app.send(http_api_event("DELETE", PATH, &headers)).await;
 
         assert_eq!(answer.status, 401, "{case}");
         assert_eq!(answer.body, json!({"detail": "Unauthorized"}), "{case}");
         assert_eq!(answer.header("www-authenticate"), Some("Bearer"), "{case}");
     }
-    assert_eq!(world.items().await, before);
-    assert!(world.github.received_requests().await.unwrap().is_empty());
+    assert_eq!(app.items().await, before);
+    assert!(app.github.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn the_access_token_cookie_authenticates_when_there_is_no_header() {
-    let (world, _) = World::connected().await;
+    let (app, _) = TestApp::connected().await;
     let cookie = format!(
         "theme=dark; access_token={}",
         hs256(FIXTURE_KEY, &claims(USER))
     );
 
-    let answer = world
+    let answer = app
         .send(http_api_event("DELETE", PATH, &[("cookie", &cookie)]))
         .await;
 
@@ -120,11 +120,11 @@ async fn after_a_rotation_tokens_signed_with_awsprevious_or_awscurrent_are_accep
         ("AWSPREVIOUS", FIXTURE_KEY),
         ("AWSCURRENT", ROTATED.as_bytes()),
     ] {
-        let (world, _) = World::connected().await;
-        world.rotate_signing_key(ROTATED).await;
+        let (app, _) = TestApp::connected().await;
+        app.rotate_signing_key(ROTATED).await;
         let token = hs256(key, &claims(USER));
 
-        let answer = world
+        let answer = app
             .send(http_api_event(
                 "DELETE",
                 PATH,
@@ -139,19 +139,19 @@ async fn after_a_rotation_tokens_signed_with_awsprevious_or_awscurrent_are_accep
 #[tokio::test]
 async fn a_rotated_away_key_stops_verifying_one_window_after_the_rotation() {
     const ROTATED: &str = "the-key-that-replaced-a-leaked-one";
-    let (mut world, _) = World::connected().await;
-    world.env.insert("JWT_PREVIOUS_KEY_SECONDS", "2".into());
-    world.rotate_signing_key(ROTATED).await;
+    let (mut app, _) = TestApp::connected().await;
+    app.env.insert("JWT_PREVIOUS_KEY_SECONDS", "2".into());
+    app.rotate_signing_key(ROTATED).await;
     let leaked = bearer(&hs256(FIXTURE_KEY, &claims(USER)));
     let current = bearer(&hs256(ROTATED.as_bytes(), &claims(USER)));
     let with = |token: &str| http_api_event("DELETE", PATH, &[("authorization", token)]);
 
-    let within_the_window = world.send(with(&leaked)).await;
-    world.install(USER, Some(42)).await;
+    let within_the_window = app.send(with(&leaked)).await;
+    app.install(USER, Some(42)).await;
     // Secrets Manager's CreatedDate of AWSCURRENT is in whole seconds.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    let after_the_window = world.send(with(&leaked)).await;
-    let current_key = world.send(with(&current)).await;
+    let after_the_window = app.send(with(&leaked)).await;
+    let current_key = app.send(with(&current)).await;
 
     assert_eq!(within_the_window.status, 200, "{}", within_the_window.body);
     assert_eq!(after_the_window.status, 401, "{}", after_the_window.body);

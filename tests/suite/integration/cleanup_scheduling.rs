@@ -12,13 +12,13 @@ use wiremock::ResponseTemplate;
 
 use crate::support::acting_user::USER;
 use crate::support::events::Answer;
+use crate::support::test_app::{ItemKey, TestApp, delete_as, sdk_config};
 use crate::support::tls;
-use crate::support::world::{ItemKey, World, delete_as, sdk_config};
 
 /// A connected user whose disconnects reach SQS through a proxy that
 /// records what they send.
 struct Queued {
-    world: World,
+    app: TestApp,
     key: ItemKey,
     queue_url: String,
     sqs: FaultProxy,
@@ -26,17 +26,17 @@ struct Queued {
 }
 
 async fn queued(github: ResponseTemplate) -> Queued {
-    let mut world = World::start().await;
-    let key = world.connect(USER, Some(42)).await;
-    world.github_answers(github).await;
-    let queue_url = world.use_cleanup_queue().await;
-    let sqs = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
+    let mut app = TestApp::start().await;
+    let key = app.connect(USER, Some(42)).await;
+    app.github_answers(github).await;
+    let queue_url = app.use_cleanup_queue().await;
+    let sqs = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
     let aws = AwsClients {
         sqs: aws_sdk_sqs::Client::new(&sdk_config(&sqs.endpoint).await),
-        ..world.aws.clone()
+        ..app.aws.clone()
     };
     Queued {
-        world,
+        app,
         key,
         queue_url,
         sqs,
@@ -47,12 +47,12 @@ async fn queued(github: ResponseTemplate) -> Queued {
 impl Queued {
     async fn disconnect(&self) -> Answer {
         let answer = self
-            .world
+            .app
             .send_with(&self.aws, delete_as(USER, "acme", "my-backend"))
             .await;
         assert_eq!(answer.status, 200, "{}", answer.body);
         assert_eq!(
-            self.world.item(&self.key).await["is_active"],
+            self.app.item(&self.key).await["is_active"],
             AttributeValue::Bool(false)
         );
         answer
@@ -86,7 +86,7 @@ async fn a_github_outage_queues_one_job_and_the_webhook_is_scheduled() {
     assert_eq!(request["QueueUrl"], queued.queue_url.as_str());
     assert_eq!(request["DelaySeconds"], 60);
     let body = request["MessageBody"].as_str().unwrap();
-    let item = queued.world.item(&queued.key).await;
+    let item = queued.app.item(&queued.key).await;
     assert_eq!(
         serde_json::from_str::<Value>(body).unwrap(),
         json!({
@@ -99,7 +99,7 @@ async fn a_github_outage_queues_one_job_and_the_webhook_is_scheduled() {
         })
     );
     assert_eq!(secrets::leaked_in(body), None, "no secret in the job");
-    assert_eq!(queued.world.queue(&queued.queue_url).depth().await, 1);
+    assert_eq!(queued.app.queue(&queued.queue_url).depth().await, 1);
 }
 
 #[tokio::test]
@@ -130,12 +130,12 @@ async fn a_refusal_is_failed_with_the_settings_page_and_queues_nothing() {
             "webhook": "failed",
             "webhook_settings_url": format!(
                 "{}/acme/my-backend/settings/hooks/42",
-                queued.world.github_url()
+                queued.app.github_url()
             ),
         })
     );
     assert!(queued.sent().is_empty());
-    assert_eq!(queued.world.queue(&queued.queue_url).depth().await, 0);
+    assert_eq!(queued.app.queue(&queued.queue_url).depth().await, 0);
 }
 
 #[tokio::test]
@@ -147,5 +147,5 @@ async fn a_job_the_queue_does_not_take_is_failed_and_the_disconnect_still_succee
 
     assert_eq!(answer.body["webhook"], "failed");
     assert!(answer.body["webhook_settings_url"].is_string());
-    assert_eq!(queued.world.queue(&queued.queue_url).depth().await, 0);
+    assert_eq!(queued.app.queue(&queued.queue_url).depth().await, 0);
 }

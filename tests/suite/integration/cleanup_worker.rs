@@ -16,15 +16,15 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::support::acting_user::{DISCONNECTED_AT, USER, cleanup_job};
 use crate::support::queue::Queue;
+use crate::support::test_app::{Item, MAX_RECEIVES, Seed, TestApp, received, sdk_config};
 use crate::support::tls;
-use crate::support::world::{Item, MAX_RECEIVES, Seed, World, received, sdk_config};
 
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
 
 /// A user who disconnected acme/my-backend while GitHub failed: the
 /// installation is inactive, one job waits on the queue.
 struct Cleanup {
-    world: World,
+    app: TestApp,
     queue: Queue,
     dead_letters: Queue,
     sqs: FaultProxy,
@@ -35,32 +35,31 @@ struct Cleanup {
 }
 
 async fn disconnected_with_a_job() -> Cleanup {
-    let mut world = World::start().await;
-    world.env.insert("GITHUB_TIMEOUT_MS", "500".into());
-    world.seed_user(USER, "gho_cleanuptoken").await;
-    world
-        .seed_installation(Seed {
-            user: USER,
-            repo_full_name: "acme/my-backend",
-            installation_id: "inst-1",
-            webhook_id: Some(42),
-            is_active: false,
-        })
-        .await;
-    let (queue_url, dead_letter_url) = world.cleanup_queues().await;
-    let sqs = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
+    let mut app = TestApp::start().await;
+    app.env.insert("GITHUB_TIMEOUT_MS", "500".into());
+    app.seed_user(USER, "gho_cleanuptoken").await;
+    app.seed_installation(Seed {
+        user: USER,
+        repo_full_name: "acme/my-backend",
+        installation_id: "inst-1",
+        webhook_id: Some(42),
+        is_active: false,
+    })
+    .await;
+    let (queue_url, dead_letter_url) = app.cleanup_queues().await;
+    let sqs = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
     let aws = AwsClients {
         sqs: aws_sdk_sqs::Client::new(&sdk_config(&sqs.endpoint).await),
-        ..world.aws.clone()
+        ..app.aws.clone()
     };
-    let worker = wiring::worker(&world.worker_config(), &aws).unwrap();
-    let queue = world.queue(&queue_url);
+    let worker = wiring::worker(&app.worker_config(), &aws).unwrap();
+    let queue = app.queue(&queue_url);
     let job = queue.send(&job().to_message()).await;
-    let before = world.items().await;
+    let before = app.items().await;
     Cleanup {
-        dead_letters: world.queue(&dead_letter_url),
+        dead_letters: app.queue(&dead_letter_url),
         queue,
-        world,
+        app,
         sqs,
         worker,
         job,
@@ -68,7 +67,7 @@ async fn disconnected_with_a_job() -> Cleanup {
     }
 }
 
-/// The job of the disconnect the world seeded: its `disconnected_at`.
+/// The job of the disconnect the app seeded: its `disconnected_at`.
 fn job() -> CleanupJob {
     cleanup_job(DISCONNECTED_AT)
 }
@@ -81,7 +80,7 @@ fn delete_of_the_hook(response: ResponseTemplate) -> Mock {
 
 impl Cleanup {
     async fn github_answers(&self, response: ResponseTemplate) {
-        delete_of_the_hook(response).mount(&self.world.github).await;
+        delete_of_the_hook(response).mount(&self.app.github).await;
     }
 
     /// GitHub answers the first `n` DELETEs so; mounted first, it comes
@@ -89,7 +88,7 @@ impl Cleanup {
     async fn github_answers_first(&self, n: u64, response: ResponseTemplate) {
         delete_of_the_hook(response)
             .up_to_n_times(n)
-            .mount(&self.world.github)
+            .mount(&self.app.github)
             .await;
     }
 
@@ -108,7 +107,7 @@ impl Cleanup {
     }
 
     async fn github_deletes(&self) -> usize {
-        let received = self.world.github.received_requests().await.unwrap();
+        let received = self.app.github.received_requests().await.unwrap();
         received
             .iter()
             .filter(|r| r.method.as_str() == "DELETE")
@@ -129,7 +128,7 @@ impl Cleanup {
     }
 
     async fn assert_no_item_changed(&self) {
-        assert_eq!(self.world.items().await, self.before, "the worker wrote");
+        assert_eq!(self.app.items().await, self.before, "the worker wrote");
     }
 }
 
@@ -233,7 +232,7 @@ async fn a_reconnect_in_between_is_in_use_and_the_hook_is_untouched() {
     let mut cleanup = disconnected_with_a_job().await;
     cleanup.github_answers(ResponseTemplate::new(204)).await;
     cleanup
-        .world
+        .app
         .seed_installation(Seed {
             user: USER,
             repo_full_name: "acme/my-backend",
@@ -242,7 +241,7 @@ async fn a_reconnect_in_between_is_in_use_and_the_hook_is_untouched() {
             is_active: true,
         })
         .await;
-    cleanup.before = cleanup.world.items().await;
+    cleanup.before = cleanup.app.items().await;
 
     let (received, failed) = cleanup.attempt().await;
 
@@ -315,7 +314,7 @@ async fn forged_jobs_never_reach_github_and_the_genuine_one_still_removes_its_ho
     cleanup.queue.guarded_by_the_templates_policy().await;
     cleanup.github_answers(ResponseTemplate::new(204)).await;
     cleanup
-        .world
+        .app
         .seed_installation(Seed {
             user: USER,
             repo_full_name: "acme/my-backend",
@@ -324,7 +323,7 @@ async fn forged_jobs_never_reach_github_and_the_genuine_one_still_removes_its_ho
             is_active: true,
         })
         .await;
-    cleanup.before = cleanup.world.items().await;
+    cleanup.before = cleanup.app.items().await;
     for (_, job) in forged() {
         cleanup.queue.send(&job.to_message()).await;
     }
@@ -334,7 +333,7 @@ async fn forged_jobs_never_reach_github_and_the_genuine_one_still_removes_its_ho
 
     assert!(failed.is_empty(), "invalid jobs are dropped: {failed:?}");
     assert_eq!(
-        received(&cleanup.world.github).await,
+        received(&cleanup.app.github).await,
         [format!("DELETE {HOOK}")]
     );
     assert_eq!(cleanup.queue.depth().await, 0);
@@ -345,16 +344,16 @@ async fn forged_jobs_never_reach_github_and_the_genuine_one_still_removes_its_ho
 #[tokio::test]
 async fn a_batch_of_hanging_hooks_fits_the_deadline_and_hands_back_what_it_cannot_try() {
     let mut cleanup = disconnected_with_a_job().await;
-    // The world's own job, out of the way.
+    // The app's own job, out of the way.
     cleanup.queue.receive().await;
     Mock::given(method("DELETE"))
         .respond_with(ResponseTemplate::new(204).set_delay(Duration::from_secs(10)))
-        .mount(&cleanup.world.github)
+        .mount(&cleanup.app.github)
         .await;
     for n in 1..=5 {
         let installation_id = format!("inst-hanging-{n}");
         cleanup
-            .world
+            .app
             .seed_installation(Seed {
                 user: USER,
                 repo_full_name: "acme/my-backend",
@@ -370,7 +369,7 @@ async fn a_batch_of_hanging_hooks_fits_the_deadline_and_hands_back_what_it_canno
         };
         cleanup.queue.send(&job.to_message()).await;
     }
-    cleanup.before = cleanup.world.items().await;
+    cleanup.before = cleanup.app.items().await;
     let messages = cleanup.queue.receive_all(5).await;
     // GITHUB_TIMEOUT_MS is 500: each job needs 1.5 s at worst, and fewer
     // than all fit in 2.5 s.

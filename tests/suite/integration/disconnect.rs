@@ -14,29 +14,29 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::support::acting_user::USER;
+use crate::support::test_app::{Item, ItemKey, Seed, TABLE, TestApp, delete_as, s, sdk_config};
 use crate::support::tls;
-use crate::support::world::{Item, ItemKey, Seed, TABLE, World, delete_as, s, sdk_config};
 
 const OAUTH_TOKEN: &str = "gho_integrationtoken1";
 
-async fn github_answers(world: &World, hook_path: &str, status: u16) {
+async fn github_answers(app: &TestApp, hook_path: &str, status: u16) {
     Mock::given(method("DELETE"))
         .and(path(hook_path))
         .respond_with(ResponseTemplate::new(status))
-        .mount(&world.github)
+        .mount(&app.github)
         .await;
 }
 
 /// USER connected to acme/my-backend (`inst-1`, webhook 42), which GitHub
-/// removes: the world and the installation's key.
-async fn connected() -> (World, ItemKey) {
-    let world = World::start().await;
-    world.seed_user(USER, OAUTH_TOKEN).await;
-    let key = world
+/// removes: the app and the installation's key.
+async fn connected() -> (TestApp, ItemKey) {
+    let app = TestApp::start().await;
+    app.seed_user(USER, OAUTH_TOKEN).await;
+    let key = app
         .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
         .await;
-    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
-    (world, key)
+    github_answers(&app, "/repos/acme/my-backend/hooks/42", 204).await;
+    (app, key)
 }
 
 fn seed<'a>(
@@ -78,12 +78,12 @@ fn assert_disconnected(before: &Item, after: &Item) {
 
 #[tokio::test]
 async fn disconnect_answers_200_and_changes_only_is_active_and_disconnected_at() {
-    let (world, key) = connected().await;
-    let items_before = world.items().await.len();
-    let user_before = world.user_item(USER).await;
-    let installation_before = world.item(&key).await;
+    let (app, key) = connected().await;
+    let items_before = app.items().await.len();
+    let user_before = app.user_item(USER).await;
+    let installation_before = app.item(&key).await;
 
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200);
     assert_eq!(
@@ -91,14 +91,14 @@ async fn disconnect_answers_200_and_changes_only_is_active_and_disconnected_at()
         json!({"status": "disconnected", "repo": "acme/my-backend", "webhook": "removed"})
     );
     assert_eq!(answer.header("content-type"), Some("application/json"));
-    assert_disconnected(&installation_before, &world.item(&key).await);
+    assert_disconnected(&installation_before, &app.item(&key).await);
     assert_eq!(
-        world.items().await.len(),
+        app.items().await.len(),
         items_before,
         "nothing created, nothing deleted"
     );
     assert_eq!(
-        world.user_item(USER).await,
+        app.user_item(USER).await,
         user_before,
         "the user item is untouched"
     );
@@ -106,43 +106,41 @@ async fn disconnect_answers_200_and_changes_only_is_active_and_disconnected_at()
 
 #[tokio::test]
 async fn the_update_addresses_the_item_the_query_found_by_its_own_key() {
-    let world = World::start().await;
-    world.seed_user(USER, OAUTH_TOKEN).await;
+    let app = TestApp::start().await;
+    app.seed_user(USER, OAUTH_TOKEN).await;
     // A sort key that does not end in the item's installation_id, as an
     // earlier writer may have left it: only the item's own key reaches it.
     let key = ItemKey {
         pk: ItemKey::user(USER).pk,
         sk: "INSTALL#acme/my-backend#2025-legacy".to_owned(),
     };
-    world
-        .put(Item::from([
-            ("pk".into(), s(&key.pk)),
-            ("sk".into(), s(&key.sk)),
-            ("installation_id".into(), s("inst-1")),
-            ("repo_full_name".into(), s("acme/my-backend")),
-            ("webhook_id".into(), AttributeValue::N("42".into())),
-            ("is_active".into(), AttributeValue::Bool(true)),
-            ("installed_at".into(), s("2025-06-07T08:09:10Z")),
-        ]))
-        .await;
-    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
-    let before = world.item(&key).await;
-    let items_before = world.items().await.len();
+    app.put(Item::from([
+        ("pk".into(), s(&key.pk)),
+        ("sk".into(), s(&key.sk)),
+        ("installation_id".into(), s("inst-1")),
+        ("repo_full_name".into(), s("acme/my-backend")),
+        ("webhook_id".into(), AttributeValue::N("42".into())),
+        ("is_active".into(), AttributeValue::Bool(true)),
+        ("installed_at".into(), s("2025-06-07T08:09:10Z")),
+    ]))
+    .await;
+    github_answers(&app, "/repos/acme/my-backend/hooks/42", 204).await;
+    let before = app.item(&key).await;
+    let items_before = app.items().await.len();
 
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body["webhook"], "removed");
-    assert_disconnected(&before, &world.item(&key).await);
-    assert_eq!(world.items().await.len(), items_before, "no item created");
+    assert_disconnected(&before, &app.item(&key).await);
+    assert_eq!(app.items().await.len(), items_before, "no item created");
 }
 
 #[tokio::test]
 async fn the_webhook_delete_carries_the_headers_github_requires() {
-    let world = World::start().await;
-    world.seed_user(USER, OAUTH_TOKEN).await;
-    world
-        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
+    let app = TestApp::start().await;
+    app.seed_user(USER, OAUTH_TOKEN).await;
+    app.seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
         .await;
     Mock::given(method("DELETE"))
         .and(path("/repos/acme/my-backend/hooks/42"))
@@ -158,98 +156,97 @@ async fn the_webhook_delete_carries_the_headers_github_requires() {
         ))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
-        .mount(&world.github)
+        .mount(&app.github)
         .await;
 
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.body["webhook"], "removed");
-    world.github.verify().await;
+    app.github.verify().await;
 }
 
 #[tokio::test]
 async fn lookup_ignores_case_and_answers_with_the_stored_name() {
-    let (world, key) = connected().await;
-    let before = world.item(&key).await;
+    let (app, key) = connected().await;
+    let before = app.item(&key).await;
 
-    let answer = world.disconnect_as(USER, "ACME", "My-Backend").await;
+    let answer = app.disconnect_as(USER, "ACME", "My-Backend").await;
 
     assert_eq!(answer.status, 200);
     assert_eq!(answer.body["repo"], "acme/my-backend");
-    assert_disconnected(&before, &world.item(&key).await);
+    assert_disconnected(&before, &app.item(&key).await);
 }
 
 #[tokio::test]
 async fn another_users_installation_is_invisible() {
-    let world = World::start().await;
-    world.seed_user(USER, OAUTH_TOKEN).await;
-    world.seed_user("user-2", "gho_user2").await;
-    world
-        .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
+    let app = TestApp::start().await;
+    app.seed_user(USER, OAUTH_TOKEN).await;
+    app.seed_user("user-2", "gho_user2").await;
+    app.seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), true))
         .await;
-    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
-    let before = world.items().await;
+    github_answers(&app, "/repos/acme/my-backend/hooks/42", 204).await;
+    let before = app.items().await;
 
-    let answer = world.disconnect_as("user-2", "acme", "my-backend").await;
+    let answer = app.disconnect_as("user-2", "acme", "my-backend").await;
 
     assert_eq!(answer.status, 404);
     assert_eq!(answer.body, json!({"detail": "Installation not found"}));
-    assert_eq!(world.items().await, before);
-    assert!(world.github.received_requests().await.unwrap().is_empty());
+    assert_eq!(app.items().await, before);
+    assert!(app.github.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn a_second_disconnect_is_not_found_and_changes_nothing() {
-    let (world, _) = connected().await;
+    let (app, _) = connected().await;
     assert_eq!(
-        world.disconnect_as(USER, "acme", "my-backend").await.status,
+        app.disconnect_as(USER, "acme", "my-backend").await.status,
         200
     );
-    let after_first = world.items().await;
+    let after_first = app.items().await;
 
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 404);
     assert_eq!(answer.body, json!({"detail": "Installation not found"}));
-    assert_eq!(world.items().await, after_first);
+    assert_eq!(app.items().await, after_first);
 }
 
 #[tokio::test]
 async fn a_reconnected_repository_disconnects_only_the_active_installation() {
-    let world = World::start().await;
-    world.seed_user(USER, OAUTH_TOKEN).await;
-    let old = world
+    let app = TestApp::start().await;
+    app.seed_user(USER, OAUTH_TOKEN).await;
+    let old = app
         .seed_installation(seed(USER, "acme/my-backend", "inst-old", Some(41), false))
         .await;
-    let new = world
+    let new = app
         .seed_installation(seed(USER, "acme/my-backend", "inst-new", Some(42), true))
         .await;
-    github_answers(&world, "/repos/acme/my-backend/hooks/42", 204).await;
-    let (old_before, new_before) = (world.item(&old).await, world.item(&new).await);
+    github_answers(&app, "/repos/acme/my-backend/hooks/42", 204).await;
+    let (old_before, new_before) = (app.item(&old).await, app.item(&new).await);
 
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200);
-    assert_eq!(world.item(&old).await, old_before, "history is untouched");
-    assert_disconnected(&new_before, &world.item(&new).await);
+    assert_eq!(app.item(&old).await, old_before, "history is untouched");
+    assert_disconnected(&new_before, &app.item(&new).await);
     assert_eq!(
-        world.items().await.len(),
+        app.items().await.len(),
         3,
         "user, old and new installation remain"
     );
-    let calls = world.github.received_requests().await.unwrap();
+    let calls = app.github.received_requests().await.unwrap();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].url.path(), "/repos/acme/my-backend/hooks/42");
 }
 
 #[tokio::test]
 async fn two_concurrent_disconnects_give_one_200_and_one_404() {
-    let (world, key) = connected().await;
-    let before = world.item(&key).await;
-    let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
-    let mut aws = world.aws.clone();
+    let (app, key) = connected().await;
+    let before = app.item(&key).await;
+    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
+    let mut aws = app.aws.clone();
     aws.dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
-    let (first, second) = (world.use_case_with(&aws), world.use_case_with(&aws));
+    let (first, second) = (app.use_case_with(&aws), app.use_case_with(&aws));
 
     let (a, b) = tokio::join!(
         crate::support::handler::handle(&first, delete_as(USER, "acme", "my-backend")),
@@ -259,22 +256,22 @@ async fn two_concurrent_disconnects_give_one_200_and_one_404() {
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort();
     assert_eq!(statuses, [200, 404]);
-    assert_disconnected(&before, &world.item(&key).await);
+    assert_disconnected(&before, &app.item(&key).await);
 }
 
 #[tokio::test]
 async fn the_conditional_update_refuses_an_installation_that_is_no_longer_active() {
-    let world = World::start().await;
-    let key = world
+    let app = TestApp::start().await;
+    let key = app
         .seed_installation(seed(USER, "acme/my-backend", "inst-1", Some(42), false))
         .await;
-    let before = world.item(&key).await;
+    let before = app.item(&key).await;
 
-    let outcome = deactivate_directly(&world, "inst-1", Some(42)).await;
+    let outcome = deactivate_directly(&app, "inst-1", Some(42)).await;
 
     assert_eq!(outcome, Deactivation::NotActive);
     assert_eq!(
-        world.item(&key).await,
+        app.item(&key).await,
         before,
         "disconnected_at is not rewritten"
     );
@@ -282,22 +279,22 @@ async fn the_conditional_update_refuses_an_installation_that_is_no_longer_active
 
 #[tokio::test]
 async fn the_conditional_update_never_creates_an_item() {
-    let world = World::start().await;
+    let app = TestApp::start().await;
 
-    let outcome = deactivate_directly(&world, "gone", None).await;
+    let outcome = deactivate_directly(&app, "gone", None).await;
 
     assert_eq!(outcome, Deactivation::NotActive);
-    assert!(world.items().await.is_empty());
+    assert!(app.items().await.is_empty());
 }
 
 /// The adapter's conditional update of `USER`'s acme/my-backend
 /// installation, called directly rather than through the use case.
 async fn deactivate_directly(
-    world: &World,
+    app: &TestApp,
     installation_id: &str,
     webhook_id: Option<u64>,
 ) -> Deactivation {
-    let store = DynamoDbInstallations::new(world.aws.dynamodb.clone(), TABLE);
+    let store = DynamoDbInstallations::new(app.aws.dynamodb.clone(), TABLE);
     let repo = RepoName::parse("acme", "my-backend").unwrap();
     let installation = Installation {
         sort_key: dynamodb::installation_sk(&repo, installation_id),

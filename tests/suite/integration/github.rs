@@ -12,35 +12,35 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::support::acting_user::USER;
-use crate::support::world::{ItemKey, World, delete_as, received, unreachable_clients};
+use crate::support::test_app::{ItemKey, TestApp, delete_as, received, unreachable_clients};
 
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
-/// The token `World::connect` encrypts for the user.
+/// The token `TestApp::connect` encrypts for the user.
 const CONNECTED_TOKEN: &str = "gho_connectedtoken";
 const USER_AGENT: &str = concat!("nectr-disconnect/", env!("CARGO_PKG_VERSION"));
 
-async fn connected_world(webhook_id: Option<u64>) -> (World, ItemKey) {
-    let mut world = World::start().await;
-    world.env.insert("GITHUB_TIMEOUT_MS", "300".into());
-    let key = world.connect(USER, webhook_id).await;
-    (world, key)
+async fn connected_app(webhook_id: Option<u64>) -> (TestApp, ItemKey) {
+    let mut app = TestApp::start().await;
+    app.env.insert("GITHUB_TIMEOUT_MS", "300".into());
+    let key = app.connect(USER, webhook_id).await;
+    (app, key)
 }
 
-async fn github_answers(world: &World, response: ResponseTemplate) {
+async fn github_answers(app: &TestApp, response: ResponseTemplate) {
     Mock::given(method("DELETE"))
         .and(path(HOOK))
         .respond_with(response)
-        .mount(&world.github)
+        .mount(&app.github)
         .await;
 }
 
-async fn assert_disconnected_with(world: &World, key: &ItemKey, webhook: &str) {
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+async fn assert_disconnected_with(app: &TestApp, key: &ItemKey, webhook: &str) {
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200, "{webhook}");
-    assert_eq!(answer.body, world.disconnected_body(webhook));
+    assert_eq!(answer.body, app.disconnected_body(webhook));
     assert_eq!(
-        world.item(key).await["is_active"],
+        app.item(key).await["is_active"],
         AttributeValue::Bool(false),
         "{webhook}"
     );
@@ -65,9 +65,9 @@ async fn each_github_answer_is_reported_and_still_disconnects() {
         ),
     ];
     for (response, webhook) in answers {
-        let (world, key) = connected_world(Some(42)).await;
-        github_answers(&world, response).await;
-        assert_disconnected_with(&world, &key, webhook).await;
+        let (app, key) = connected_app(Some(42)).await;
+        github_answers(&app, response).await;
+        assert_disconnected_with(&app, &key, webhook).await;
     }
 }
 
@@ -84,7 +84,7 @@ fn repository(admin: bool) -> ResponseTemplate {
 
 /// The repository check after a 404 answers `response`, and only to the
 /// request the DELETE was: the same token and GitHub's headers.
-async fn repository_answers(world: &World, response: ResponseTemplate) {
+async fn repository_answers(app: &TestApp, response: ResponseTemplate) {
     Mock::given(method("GET"))
         .and(path("/repos/acme/my-backend"))
         .and(header("authorization", format!("Bearer {CONNECTED_TOKEN}")))
@@ -92,7 +92,7 @@ async fn repository_answers(world: &World, response: ResponseTemplate) {
         .and(header("x-github-api-version", "2022-11-28"))
         .and(header("user-agent", USER_AGENT))
         .respond_with(response)
-        .mount(&world.github)
+        .mount(&app.github)
         .await;
 }
 
@@ -110,14 +110,14 @@ async fn a_404_is_already_gone_only_when_the_caller_still_administers_the_reposi
         ),
     ];
     for (answer, webhook) in answers {
-        let (world, key) = connected_world(Some(42)).await;
-        github_answers(&world, ResponseTemplate::new(404)).await;
-        repository_answers(&world, answer).await;
+        let (app, key) = connected_app(Some(42)).await;
+        github_answers(&app, ResponseTemplate::new(404)).await;
+        repository_answers(&app, answer).await;
 
-        assert_disconnected_with(&world, &key, webhook).await;
+        assert_disconnected_with(&app, &key, webhook).await;
 
         assert_eq!(
-            received(&world.github).await,
+            received(&app.github).await,
             [
                 format!("DELETE {HOOK}"),
                 "GET /repos/acme/my-backend".into()
@@ -129,13 +129,13 @@ async fn a_404_is_already_gone_only_when_the_caller_still_administers_the_reposi
 
 #[tokio::test]
 async fn only_a_404_costs_the_repository_check() {
-    let (world, key) = connected_world(Some(42)).await;
-    github_answers(&world, ResponseTemplate::new(204)).await;
-    repository_answers(&world, repository(true)).await;
+    let (app, key) = connected_app(Some(42)).await;
+    github_answers(&app, ResponseTemplate::new(204)).await;
+    repository_answers(&app, repository(true)).await;
 
-    assert_disconnected_with(&world, &key, "removed").await;
+    assert_disconnected_with(&app, &key, "removed").await;
 
-    assert_eq!(world.github.received_requests().await.unwrap().len(), 1);
+    assert_eq!(app.github.received_requests().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -153,17 +153,17 @@ async fn a_repository_check_that_fails_transiently_is_a_transient_failure_of_the
             "time-out",
         ),
     ] {
-        let (mut world, key) = connected_world(Some(42)).await;
-        world.use_cleanup_queue().await;
-        github_answers(&world, ResponseTemplate::new(404)).await;
-        repository_answers(&world, answer).await;
+        let (mut app, key) = connected_app(Some(42)).await;
+        app.use_cleanup_queue().await;
+        github_answers(&app, ResponseTemplate::new(404)).await;
+        repository_answers(&app, answer).await;
 
-        let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+        let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
         assert_eq!(answer.status, 200, "{case}");
-        assert_eq!(answer.body, world.disconnected_body("scheduled"), "{case}");
+        assert_eq!(answer.body, app.disconnected_body("scheduled"), "{case}");
         assert_eq!(
-            world.item(&key).await["is_active"],
+            app.item(&key).await["is_active"],
             AttributeValue::Bool(false),
             "{case}"
         );
@@ -172,33 +172,33 @@ async fn a_repository_check_that_fails_transiently_is_a_transient_failure_of_the
 
 #[tokio::test]
 async fn github_refusing_connections_is_failed_and_still_disconnects() {
-    let (mut world, key) = connected_world(Some(42)).await;
-    world.env.insert(
+    let (mut app, key) = connected_app(Some(42)).await;
+    app.env.insert(
         "GITHUB_API_URL",
         format!("https://127.0.0.1:{}", free_port()),
     );
-    assert_disconnected_with(&world, &key, "failed").await;
+    assert_disconnected_with(&app, &key, "failed").await;
 }
 
 #[tokio::test]
 async fn without_a_webhook_github_and_kms_are_never_called() {
-    let (world, key) = connected_world(None).await;
+    let (app, key) = connected_app(None).await;
     let aws = AwsClients {
         kms: unreachable_clients().await.kms,
-        ..world.aws.clone()
+        ..app.aws.clone()
     };
 
-    let answer = world
+    let answer = app
         .send_with(&aws, delete_as(USER, "acme", "my-backend"))
         .await;
 
     assert_eq!(answer.status, 200);
     assert_eq!(answer.body["webhook"], "not_configured");
     assert_eq!(
-        world.item(&key).await["is_active"],
+        app.item(&key).await["is_active"],
         AttributeValue::Bool(false)
     );
-    assert!(world.github.received_requests().await.unwrap().is_empty());
+    assert!(app.github.received_requests().await.unwrap().is_empty());
 }
 
 fn with_deadline(deadline_ms: u64) -> lambda_http::Request {
@@ -209,33 +209,33 @@ fn with_deadline(deadline_ms: u64) -> lambda_http::Request {
 
 #[tokio::test]
 async fn an_invocation_without_time_left_is_503_and_calls_nothing() {
-    let (world, key) = connected_world(Some(42)).await;
-    github_answers(&world, ResponseTemplate::new(204)).await;
-    let before = world.item(&key).await;
+    let (app, key) = connected_app(Some(42)).await;
+    github_answers(&app, ResponseTemplate::new(204)).await;
+    let before = app.item(&key).await;
     let in_100_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64
         + 100;
 
-    let answer = world.send(with_deadline(in_100_ms)).await;
+    let answer = app.send(with_deadline(in_100_ms)).await;
 
     assert_eq!(answer.status, 503);
-    assert_eq!(world.item(&key).await, before);
-    assert!(world.github.received_requests().await.unwrap().is_empty());
+    assert_eq!(app.item(&key).await, before);
+    assert!(app.github.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn a_deadline_that_is_not_an_epoch_time_does_not_cut_the_github_call() {
     // `cargo lambda watch` sends its 10-minute timeout as the deadline.
-    let (world, key) = connected_world(Some(42)).await;
-    github_answers(&world, ResponseTemplate::new(204)).await;
+    let (app, key) = connected_app(Some(42)).await;
+    github_answers(&app, ResponseTemplate::new(204)).await;
 
-    let answer = world.send(with_deadline(600_000)).await;
+    let answer = app.send(with_deadline(600_000)).await;
 
     assert_eq!(answer.body["webhook"], "removed");
     assert_eq!(
-        world.item(&key).await["is_active"],
+        app.item(&key).await["is_active"],
         AttributeValue::Bool(false)
     );
 }

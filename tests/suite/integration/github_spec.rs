@@ -12,7 +12,7 @@ use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::acting_user::USER;
-use crate::support::world::{World, received};
+use crate::support::test_app::{TestApp, received};
 
 /// The control: Prism refuses a request the description does not allow.
 /// Its log line may come after its answer, so it is drained here, before
@@ -41,18 +41,18 @@ async fn refuses_an_invalid_request(prism: &Prism) {
 
 #[tokio::test]
 async fn the_webhook_delete_is_a_valid_request_by_githubs_openapi_description() {
-    let (mut world, prism) = tokio::join!(World::start(), Prism::github());
-    let key = world.connect(USER, Some(42)).await;
-    world.env.insert("GITHUB_API_URL", prism.url.clone());
+    let (mut app, prism) = tokio::join!(TestApp::start(), Prism::github());
+    let key = app.connect(USER, Some(42)).await;
+    app.env.insert("GITHUB_API_URL", prism.url.clone());
     refuses_an_invalid_request(&prism).await;
 
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200);
     // Prism answers a valid request with the description's 204.
     assert_eq!(answer.body["webhook"], "removed", "{}", answer.body);
     assert_eq!(
-        world.item(&key).await["is_active"],
+        app.item(&key).await["is_active"],
         AttributeValue::Bool(false)
     );
     let log = prism.log();
@@ -86,22 +86,22 @@ async fn the_repository_check_after_a_404_is_a_valid_request_by_githubs_openapi_
             .await;
     }
     let upstream_url = upstream.uri();
-    let (mut world, prism) = tokio::join!(World::start(), Prism::github_in_front_of(&upstream_url));
-    let key = world.connect(USER, Some(42)).await;
-    world.env.insert("GITHUB_API_URL", prism.url.clone());
+    let (mut app, prism) = tokio::join!(TestApp::start(), Prism::github_in_front_of(&upstream_url));
+    let key = app.connect(USER, Some(42)).await;
+    app.env.insert("GITHUB_API_URL", prism.url.clone());
     refuses_an_invalid_request(&prism).await;
     assert!(
         upstream.received_requests().await.unwrap().is_empty(),
         "Prism forwarded an invalid request"
     );
 
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200);
     // A 404 for the repository too: the token may not administer it.
     assert_eq!(answer.body["webhook"], "failed", "{}", answer.body);
     assert_eq!(
-        world.item(&key).await["is_active"],
+        app.item(&key).await["is_active"],
         AttributeValue::Bool(false)
     );
     // Prism forwarded both: each passed its validation.

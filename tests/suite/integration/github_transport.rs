@@ -17,13 +17,13 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::acting_user::USER;
+use crate::support::test_app::{ItemKey, TestApp, received};
 use crate::support::tls;
-use crate::support::world::{ItemKey, World, received};
 
 const HOOK: &str = "/repos/acme/my-backend/hooks/42";
 /// Where GitHub sends a request for a repository renamed since.
 const MOVED: &str = "/repositories/1296269/hooks/42";
-/// The token `World::connect` encrypts for the user.
+/// The token `TestApp::connect` encrypts for the user.
 const CONNECTED_TOKEN: &str = "gho_connectedtoken";
 
 fn redirect(status: u16, location: &str) -> ResponseTemplate {
@@ -38,13 +38,13 @@ async fn answers(server: &MockServer, at: &str, response: ResponseTemplate) {
         .await;
 }
 
-async fn disconnect_reports(world: &World, key: &ItemKey, webhook: &str) {
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+async fn disconnect_reports(app: &TestApp, key: &ItemKey, webhook: &str) {
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(answer.body, world.disconnected_body(webhook));
+    assert_eq!(answer.body, app.disconnected_body(webhook));
     assert_eq!(
-        world.item(key).await["is_active"],
+        app.item(key).await["is_active"],
         AttributeValue::Bool(false)
     );
 }
@@ -52,22 +52,22 @@ async fn disconnect_reports(world: &World, key: &ItemKey, webhook: &str) {
 #[tokio::test]
 async fn a_renamed_repository_is_followed_to_its_new_location_with_the_same_method_and_token() {
     for status in [301, 307] {
-        let world = World::start().await;
-        let key = world.connect(USER, Some(42)).await;
-        answers(&world.github, HOOK, redirect(status, MOVED)).await;
+        let app = TestApp::start().await;
+        let key = app.connect(USER, Some(42)).await;
+        answers(&app.github, HOOK, redirect(status, MOVED)).await;
         Mock::given(method("DELETE"))
             .and(path(MOVED))
             .and(header("authorization", format!("Bearer {CONNECTED_TOKEN}")))
             .and(header("x-github-api-version", "2022-11-28"))
             .respond_with(ResponseTemplate::new(204))
             .expect(1)
-            .mount(&world.github)
+            .mount(&app.github)
             .await;
 
-        disconnect_reports(&world, &key, "removed").await;
+        disconnect_reports(&app, &key, "removed").await;
 
         assert_eq!(
-            received(&world.github).await,
+            received(&app.github).await,
             [format!("DELETE {HOOK}"), format!("DELETE {MOVED}")],
             "{status}"
         );
@@ -76,38 +76,38 @@ async fn a_renamed_repository_is_followed_to_its_new_location_with_the_same_meth
 
 #[tokio::test]
 async fn an_absolute_redirect_within_the_api_origin_is_followed() {
-    let world = World::start().await;
-    let key = world.connect(USER, Some(42)).await;
-    let location = format!("{}{MOVED}", world.github_url());
-    answers(&world.github, HOOK, redirect(301, &location)).await;
-    answers(&world.github, MOVED, ResponseTemplate::new(204)).await;
+    let app = TestApp::start().await;
+    let key = app.connect(USER, Some(42)).await;
+    let location = format!("{}{MOVED}", app.github_url());
+    answers(&app.github, HOOK, redirect(301, &location)).await;
+    answers(&app.github, MOVED, ResponseTemplate::new(204)).await;
 
-    disconnect_reports(&world, &key, "removed").await;
+    disconnect_reports(&app, &key, "removed").await;
 }
 
 #[tokio::test]
 async fn at_most_three_redirects_are_followed() {
-    let world = World::start().await;
-    let key = world.connect(USER, Some(42)).await;
+    let app = TestApp::start().await;
+    let key = app.connect(USER, Some(42)).await;
     let hops = [
         "/r/1/hooks/42",
         "/r/2/hooks/42",
         "/r/3/hooks/42",
         "/r/4/hooks/42",
     ];
-    answers(&world.github, HOOK, redirect(301, hops[0])).await;
+    answers(&app.github, HOOK, redirect(301, hops[0])).await;
     for pair in hops.windows(2) {
-        answers(&world.github, pair[0], redirect(307, pair[1])).await;
+        answers(&app.github, pair[0], redirect(307, pair[1])).await;
     }
-    answers(&world.github, hops[3], ResponseTemplate::new(204)).await;
+    answers(&app.github, hops[3], ResponseTemplate::new(204)).await;
 
-    disconnect_reports(&world, &key, "failed").await;
+    disconnect_reports(&app, &key, "failed").await;
 
     let expected: Vec<String> = [HOOK, hops[0], hops[1], hops[2]]
         .iter()
         .map(|p| format!("DELETE {p}"))
         .collect();
-    assert_eq!(received(&world.github).await, expected);
+    assert_eq!(received(&app.github).await, expected);
 }
 
 #[tokio::test]
@@ -115,8 +115,8 @@ async fn a_redirect_off_the_api_origin_is_never_followed() {
     let elsewhere = MockServer::start().await;
     answers(&elsewhere, MOVED, ResponseTemplate::new(204)).await;
     let elsewhere_tls = tls::front(*elsewhere.address()).await;
-    let world = World::start().await;
-    let github = tls::address(&world.github_url());
+    let app = TestApp::start().await;
+    let github = tls::address(&app.github_url());
     let other_port = elsewhere_tls.addr.port();
 
     for location in [
@@ -127,15 +127,15 @@ async fn a_redirect_off_the_api_origin_is_never_followed() {
         // The same host and port without TLS.
         format!("http://{github}{MOVED}"),
     ] {
-        world.github.reset().await;
-        let key = world.connect(USER, Some(42)).await;
-        answers(&world.github, HOOK, redirect(301, &location)).await;
-        answers(&world.github, MOVED, ResponseTemplate::new(204)).await;
+        app.github.reset().await;
+        let key = app.connect(USER, Some(42)).await;
+        answers(&app.github, HOOK, redirect(301, &location)).await;
+        answers(&app.github, MOVED, ResponseTemplate::new(204)).await;
 
-        disconnect_reports(&world, &key, "failed").await;
+        disconnect_reports(&app, &key, "failed").await;
 
         assert_eq!(
-            received(&world.github).await,
+            received(&app.github).await,
             [format!("DELETE {HOOK}")],
             "{location}"
         );

@@ -16,8 +16,8 @@ use tokio::net::TcpListener;
 
 use crate::support::acting_user::USER;
 use crate::support::events::Answer;
+use crate::support::test_app::{ItemKey, TestApp, delete_as};
 use crate::support::tls;
-use crate::support::world::{ItemKey, World, delete_as};
 
 /// Two repositories that share a developer: what one disconnect must not
 /// touch includes the other repository's part of the graph.
@@ -37,14 +37,14 @@ CREATE (backend:Repository {full_name: 'acme/my-backend', default_branch: 'main'
        (bob)-[:CONTRIBUTED_TO {commits: 3}]->(backend),
        (bob)-[:CONTRIBUTED_TO {commits: 5}]->(frontend)";
 
-async fn assert_disconnected_without_graph(world: &World, key: &ItemKey, answer: Answer) {
+async fn assert_disconnected_without_graph(app: &TestApp, key: &ItemKey, answer: Answer) {
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
         answer.body,
         json!({"status": "disconnected", "repo": "acme/my-backend", "webhook": "removed"})
     );
     assert_eq!(
-        world.item(key).await["is_active"],
+        app.item(key).await["is_active"],
         AttributeValue::Bool(false)
     );
 }
@@ -70,15 +70,14 @@ async fn silent_listener() -> String {
     uri
 }
 
-/// A connected world whose graph takes connections and never answers, read
+/// A connected app whose graph takes connections and never answers, read
 /// with `NEO4J_TIMEOUT_MS` set to `timeout_ms`.
-async fn connected_to_a_silent_graph(timeout_ms: &str) -> (World, ItemKey) {
-    let (mut world, key) = World::connected().await;
-    world
-        .use_graph(&silent_listener().await, USERNAME, "graph-password-silent")
+async fn connected_to_a_silent_graph(timeout_ms: &str) -> (TestApp, ItemKey) {
+    let (mut app, key) = TestApp::connected().await;
+    app.use_graph(&silent_listener().await, USERNAME, "graph-password-silent")
         .await;
-    world.env.insert("NEO4J_TIMEOUT_MS", timeout_ms.into());
-    (world, key)
+    app.env.insert("NEO4J_TIMEOUT_MS", timeout_ms.into());
+    (app, key)
 }
 
 /// A deadline `seconds` from now, as Lambda gives it.
@@ -91,14 +90,14 @@ fn deadline_in(seconds: u64) -> lambda_http::Context {
 
 #[tokio::test]
 async fn disconnect_reports_the_kept_graph_and_changes_no_node_relationship_or_property() {
-    let ((mut world, key), arcadedb) = tokio::join!(World::connected(), ArcadeDb::start());
+    let ((mut app, key), arcadedb) = tokio::join!(TestApp::connected(), ArcadeDb::start());
     arcadedb.write(SEED).await;
     let (graph, _tls) = over_tls(&arcadedb.uri).await;
-    world.use_graph(&graph, USERNAME, &arcadedb.password).await;
+    app.use_graph(&graph, USERNAME, &arcadedb.password).await;
     let before = arcadedb.dump().await;
     assert_eq!(before.len(), 11 + 7, "the seed is in place: {before:#?}");
 
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
@@ -111,7 +110,7 @@ async fn disconnect_reports_the_kept_graph_and_changes_no_node_relationship_or_p
         })
     );
     assert_eq!(
-        world.item(&key).await["is_active"],
+        app.item(&key).await["is_active"],
         AttributeValue::Bool(false)
     );
     assert_eq!(arcadedb.dump().await, before);
@@ -119,12 +118,12 @@ async fn disconnect_reports_the_kept_graph_and_changes_no_node_relationship_or_p
 
 #[tokio::test]
 async fn the_graph_is_read_over_bolt_4_4_the_version_neo4j_5_and_aura_need() {
-    let ((mut world, _key), arcadedb) = tokio::join!(World::connected(), ArcadeDb::start());
+    let ((mut app, _key), arcadedb) = tokio::join!(TestApp::connected(), ArcadeDb::start());
     let tap = BoltProxy::start(&arcadedb.uri, Duration::ZERO).await;
     let (graph, _tls) = over_tls(&tap.uri).await;
-    world.use_graph(&graph, USERNAME, &arcadedb.password).await;
+    app.use_graph(&graph, USERNAME, &arcadedb.password).await;
 
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert!(answer.body.get("graph").is_some(), "{}", answer.body);
@@ -142,12 +141,12 @@ async fn a_graph_that_is_down_or_refuses_the_password_is_left_out_and_the_discon
         (&down, "graph-password-unused"),
         (&refusing, "not-the-arcadedb-password"),
     ] {
-        let (mut world, key) = World::connected().await;
-        world.use_graph(graph, USERNAME, password).await;
+        let (mut app, key) = TestApp::connected().await;
+        app.use_graph(graph, USERNAME, password).await;
 
-        let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+        let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
-        assert_disconnected_without_graph(&world, &key, answer).await;
+        assert_disconnected_without_graph(&app, &key, answer).await;
     }
 }
 
@@ -162,16 +161,16 @@ async fn a_graph_that_never_answers_is_cut_off_by_its_timeout_or_the_deadline() 
         ("300", None, 20, "NEO4J_TIMEOUT_MS"),
         ("600000", Some(5), 60, "the invocation deadline"),
     ] {
-        let (world, key) = connected_to_a_silent_graph(neo4j_timeout_ms).await;
+        let (app, key) = connected_to_a_silent_graph(neo4j_timeout_ms).await;
         let mut request = delete_as(USER, "acme", "my-backend");
         if let Some(seconds) = deadline_s {
             request = request.with_lambda_context(deadline_in(seconds));
         }
 
-        let answer = tokio::time::timeout(Duration::from_secs(bound_s), world.send(request))
+        let answer = tokio::time::timeout(Duration::from_secs(bound_s), app.send(request))
             .await
             .unwrap_or_else(|_| panic!("the disconnect was not cut off by {cut_off_by}"));
 
-        assert_disconnected_without_graph(&world, &key, answer).await;
+        assert_disconnected_without_graph(&app, &key, answer).await;
     }
 }

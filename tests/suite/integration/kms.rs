@@ -9,49 +9,48 @@ use test_world::seed::{create_key, encrypt_token};
 use wiremock::ResponseTemplate;
 
 use crate::support::acting_user::USER;
-use crate::support::tls;
-use crate::support::world::{
-    ItemKey, TABLE, World, aws_answering, s, sdk_config, unreachable_clients,
+use crate::support::test_app::{
+    ItemKey, TABLE, TestApp, aws_answering, s, sdk_config, unreachable_clients,
 };
+use crate::support::tls;
 
-async fn world_with_installation() -> World {
-    let world = World::start().await;
-    world.install(USER, Some(42)).await;
-    world.github_answers(ResponseTemplate::new(204)).await;
-    world
+async fn app_with_installation() -> TestApp {
+    let app = TestApp::start().await;
+    app.install(USER, Some(42)).await;
+    app.github_answers(ResponseTemplate::new(204)).await;
+    app
 }
 
-async fn assert_session_expired_and_nothing_changed(world: &World) {
-    let before = world.items().await;
+async fn assert_session_expired_and_nothing_changed(app: &TestApp) {
+    let before = app.items().await;
 
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 401);
     assert_eq!(
         answer.body,
         json!({"detail": "Session expired \u{2014} please log out and sign in again."})
     );
-    assert_eq!(world.items().await, before);
-    assert!(world.github.received_requests().await.unwrap().is_empty());
+    assert_eq!(app.items().await, before);
+    assert!(app.github.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn another_users_ciphertext_is_session_expired() {
-    let world = world_with_installation().await;
-    let theirs = world.encrypt_for("user-2", "gho_someoneelse").await;
-    world.put_user(USER, Some(&theirs)).await;
+    let app = app_with_installation().await;
+    let theirs = app.encrypt_for("user-2", "gho_someoneelse").await;
+    app.put_user(USER, Some(&theirs)).await;
 
-    assert_session_expired_and_nothing_changed(&world).await;
+    assert_session_expired_and_nothing_changed(&app).await;
 }
 
 #[tokio::test]
 async fn a_garbage_ciphertext_is_session_expired() {
-    let world = world_with_installation().await;
-    world
-        .put_user(USER, Some(b"definitely not a KMS ciphertext"))
+    let app = app_with_installation().await;
+    app.put_user(USER, Some(b"definitely not a KMS ciphertext"))
         .await;
 
-    assert_session_expired_and_nothing_changed(&world).await;
+    assert_session_expired_and_nothing_changed(&app).await;
 }
 
 /// AWS answers a Decrypt whose pinned `KeyId` is not the ciphertext's key
@@ -60,11 +59,11 @@ async fn a_garbage_ciphertext_is_session_expired() {
 /// the fault proxy, which answers as AWS does.
 #[tokio::test]
 async fn a_ciphertext_under_another_key_is_session_expired() {
-    let mut world = world_with_installation().await;
-    let other_key = create_key(&world.aws.kms).await;
-    let ciphertext = encrypt_token(&world.aws.kms, &other_key, USER, "gho_otherkey").await;
-    world.put_user(USER, Some(&ciphertext)).await;
-    let kms = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
+    let mut app = app_with_installation().await;
+    let other_key = create_key(&app.aws.kms).await;
+    let ciphertext = encrypt_token(&app.aws.kms, &other_key, USER, "gho_otherkey").await;
+    app.put_user(USER, Some(&ciphertext)).await;
+    let kms = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
     kms.inject(
         Some("Decrypt"),
         Fault::Aws(AwsError {
@@ -73,26 +72,25 @@ async fn a_ciphertext_under_another_key_is_session_expired() {
             message: "The key ID in the request does not identify a CMK that can perform this operation.",
         }),
     );
-    world.aws.kms = aws_sdk_kms::Client::new(&sdk_config(&kms.endpoint).await);
+    app.aws.kms = aws_sdk_kms::Client::new(&sdk_config(&kms.endpoint).await);
 
-    assert_session_expired_and_nothing_changed(&world).await;
+    assert_session_expired_and_nothing_changed(&app).await;
 }
 
 #[tokio::test]
 async fn a_user_without_a_github_token_is_session_expired() {
-    let world = world_with_installation().await;
-    world.put_user(USER, None).await;
+    let app = app_with_installation().await;
+    app.put_user(USER, None).await;
 
-    assert_session_expired_and_nothing_changed(&world).await;
+    assert_session_expired_and_nothing_changed(&app).await;
 }
 
 #[tokio::test]
 async fn a_github_token_of_the_wrong_type_is_session_expired() {
-    let world = world_with_installation().await;
-    world.put_user(USER, None).await;
+    let app = app_with_installation().await;
+    app.put_user(USER, None).await;
     let user = ItemKey::user(USER);
-    world
-        .aws
+    app.aws
         .dynamodb
         .update_item()
         .table_name(TABLE)
@@ -104,22 +102,20 @@ async fn a_github_token_of_the_wrong_type_is_session_expired() {
         .await
         .unwrap();
 
-    assert_session_expired_and_nothing_changed(&world).await;
+    assert_session_expired_and_nothing_changed(&app).await;
 }
 
 #[tokio::test]
 async fn throttled_kms_is_503_and_changes_nothing() {
-    let world = world_with_installation().await;
-    world.seed_user(USER, "gho_token").await;
+    let app = app_with_installation().await;
+    app.seed_user(USER, "gho_token").await;
     let kms = aws_answering(400, "application/x-amz-json-1.1", "ThrottlingException").await;
     let aws = AwsClients {
         kms: aws_sdk_kms::Client::new(&sdk_config(&kms.uri()).await),
-        ..world.aws.clone()
+        ..app.aws.clone()
     };
 
-    world
-        .assert_unavailable_through(&aws, "KMS throttled")
-        .await;
+    app.assert_unavailable_through(&aws, "KMS throttled").await;
     assert!(
         !kms.received_requests().await.unwrap().is_empty(),
         "KMS was asked"
@@ -128,14 +124,13 @@ async fn throttled_kms_is_503_and_changes_nothing() {
 
 #[tokio::test]
 async fn unreachable_kms_is_503_and_changes_nothing() {
-    let world = world_with_installation().await;
-    world.seed_user(USER, "gho_token").await;
+    let app = app_with_installation().await;
+    app.seed_user(USER, "gho_token").await;
     let aws = AwsClients {
         kms: unreachable_clients().await.kms,
-        ..world.aws.clone()
+        ..app.aws.clone()
     };
 
-    world
-        .assert_unavailable_through(&aws, "KMS unreachable")
+    app.assert_unavailable_through(&aws, "KMS unreachable")
         .await;
 }

@@ -8,7 +8,7 @@ use crate::support::events::{invocation, xray_trace_id};
 use crate::support::handler::metric_settings;
 use crate::support::logged_invocations::{log_of_a_disconnect, log_of_a_refused_request};
 use crate::support::logs::{LOG_KEYS, capture, log_lines};
-use crate::support::world::{World, delete_as};
+use crate::support::test_app::{TestApp, delete_as};
 
 #[tokio::test]
 async fn a_disconnect_logs_its_outcome_on_one_line() {
@@ -72,9 +72,9 @@ async fn a_refused_request_is_logged_with_its_status() {
 
 #[tokio::test]
 async fn only_the_first_invocation_of_an_environment_is_a_cold_start() {
-    let world = World::start().await;
-    world.connect(USER, None).await;
-    let use_case = world.use_case_with(&world.aws);
+    let app = TestApp::start().await;
+    app.connect(USER, None).await;
+    let use_case = app.use_case_with(&app.aws);
     let handler = nectr_disconnect::http::Handler::new(&use_case, metric_settings());
 
     let (logs, _guard) = capture();

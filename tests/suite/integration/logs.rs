@@ -9,35 +9,34 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::support::events::http_api_event;
 use crate::support::logs::capture;
-use crate::support::world::{Seed, World};
+use crate::support::test_app::{Seed, TestApp};
 
 #[tokio::test]
 async fn no_secret_reaches_the_logs_on_any_path() {
-    let world = World::start().await;
+    let app = TestApp::start().await;
     let oauth_token = "gho_logscantoken0123456789";
-    let ciphertext = world.seed_user("user-1", oauth_token).await;
-    let foreign = world
+    let ciphertext = app.seed_user("user-1", oauth_token).await;
+    let foreign = app
         .encrypt_for("user-2", "gho_foreigntoken0123456789")
         .await;
-    world.put_user("user-3", Some(&foreign)).await;
+    app.put_user("user-3", Some(&foreign)).await;
     for (user, repo) in [
         ("user-1", "ok"),
         ("user-1", "github-fails"),
         ("user-3", "ok"),
     ] {
-        world
-            .seed_installation(Seed {
-                user,
-                repo_full_name: &format!("acme/{repo}"),
-                installation_id: "inst",
-                webhook_id: Some(7),
-                is_active: true,
-            })
-            .await;
+        app.seed_installation(Seed {
+            user,
+            repo_full_name: &format!("acme/{repo}"),
+            installation_id: "inst",
+            webhook_id: Some(7),
+            is_active: true,
+        })
+        .await;
     }
     Mock::given(method("DELETE"))
         .respond_with(ResponseTemplate::new(403))
-        .mount(&world.github)
+        .mount(&app.github)
         .await;
     let good = hs256(FIXTURE_KEY, &claims("user-1"));
     let forged = hs256(b"attacker-guessed-key", &claims("user-1"));
@@ -58,11 +57,11 @@ async fn no_secret_reaches_the_logs_on_any_path() {
             &path(repo),
             &[("authorization", &format!("Bearer {token}"))],
         );
-        statuses.push(world.send(request).await.status);
+        statuses.push(app.send(request).await.status);
     }
     let cookie = format!("access_token={good}");
     let request = http_api_event("DELETE", &path("never"), &[("cookie", &cookie)]);
-    statuses.push(world.send(request).await.status);
+    statuses.push(app.send(request).await.status);
 
     assert_eq!(statuses, [200, 200, 401, 401, 404], "every path was taken");
     let text = logs.text();

@@ -10,7 +10,7 @@ use crate::support::emf;
 use crate::support::events::invocation;
 use crate::support::logged_invocations::{log_of_a_disconnect, log_of_a_refused_request};
 use crate::support::logs::{capture, capture_at, log_lines, metric_documents};
-use crate::support::world::{World, delete_as, unreachable_clients};
+use crate::support::test_app::{TestApp, delete_as, unreachable_clients};
 
 fn only_document(text: &str) -> Value {
     let documents = metric_documents(text);
@@ -113,12 +113,12 @@ async fn a_refused_request_counts_under_its_status_class_without_a_webhook_outco
 
 #[tokio::test]
 async fn an_unreachable_dependency_counts_as_5xx_with_the_time_the_call_took() {
-    let world = World::start().await;
+    let app = TestApp::start().await;
     let aws = unreachable_clients().await;
 
     let (logs, _guard) = capture();
     let request = invocation(delete_as(USER, "acme", "my-backend"), "req-503");
-    assert_eq!(world.send_with(&aws, request).await.status, 503);
+    assert_eq!(app.send_with(&aws, request).await.status, 503);
 
     let document = only_document(&logs.text());
     assert_eq!(document["status_class"], "5xx");
@@ -130,12 +130,12 @@ async fn an_unreachable_dependency_counts_as_5xx_with_the_time_the_call_took() {
 
 #[tokio::test]
 async fn metrics_are_written_whatever_the_log_level() {
-    let world = World::start().await;
-    world.connect(USER, None).await;
+    let app = TestApp::start().await;
+    app.connect(USER, None).await;
 
     let (logs, _guard) = capture_at(LevelFilter::ERROR);
     let request = invocation(delete_as(USER, "acme", "my-backend"), "req-quiet");
-    assert_eq!(world.send(request).await.status, 200);
+    assert_eq!(app.send(request).await.status, 200);
 
     let text = logs.text();
     assert_eq!(log_lines(&text).len(), 0, "no INFO line at ERROR: {text}");

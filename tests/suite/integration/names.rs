@@ -6,11 +6,11 @@ use serde_json::json;
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
 use crate::support::events::http_api_event;
-use crate::support::world::{World, unreachable_clients};
+use crate::support::test_app::{TestApp, unreachable_clients};
 
 #[tokio::test]
 async fn malformed_names_are_404_without_touching_any_backend() {
-    let world = World::start().await;
+    let app = TestApp::start().await;
     let aws = unreachable_clients().await;
     let authorization = format!("Bearer {}", hs256(FIXTURE_KEY, &claims("user-1")));
     let long_owner = "o".repeat(40);
@@ -35,7 +35,7 @@ async fn malformed_names_are_404_without_touching_any_backend() {
         ("%2D%2D", "my-backend"),
     ] {
         let path = format!("/api/v1/repos/{owner}/{repo}/install");
-        let answer = world
+        let answer = app
             .send_with(
                 &aws,
                 http_api_event("DELETE", &path, &[("authorization", &authorization)]),
@@ -49,5 +49,5 @@ async fn malformed_names_are_404_without_touching_any_backend() {
             "{path}"
         );
     }
-    assert!(world.github.received_requests().await.unwrap().is_empty());
+    assert!(app.github.received_requests().await.unwrap().is_empty());
 }

@@ -15,34 +15,34 @@ use wiremock::ResponseTemplate;
 use crate::support::acting_user::USER;
 use crate::support::events::{Answer, http_api_event};
 use crate::support::handler::handle;
+use crate::support::test_app::{ItemKey, TestApp, delete_as, sdk_config};
 use crate::support::tls;
-use crate::support::world::{ItemKey, World, delete_as, sdk_config};
 
 const PAST_THE_TTL: Duration = Duration::from_millis(1_100);
 
 /// One execution environment: a use case whose Secrets Manager calls go
 /// through `proxy`, its signing keys fetched as the init warm-up does.
 struct Environment {
-    world: World,
+    app: TestApp,
     key: ItemKey,
     proxy: FaultProxy,
     use_case: Production,
 }
 
 async fn warmed_up() -> Environment {
-    let mut world = World::start().await;
-    world.env.insert("JWT_KEY_TTL_SECONDS", "1".into());
-    let key = world.connect(USER, Some(42)).await;
-    world.github_answers(ResponseTemplate::new(204)).await;
-    let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
+    let mut app = TestApp::start().await;
+    app.env.insert("JWT_KEY_TTL_SECONDS", "1".into());
+    let key = app.connect(USER, Some(42)).await;
+    app.github_answers(ResponseTemplate::new(204)).await;
+    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
     let aws = AwsClients {
         secrets_manager: aws_sdk_secretsmanager::Client::new(&sdk_config(&proxy.endpoint).await),
-        ..world.aws.clone()
+        ..app.aws.clone()
     };
-    let use_case = world.use_case_with(&aws);
+    let use_case = app.use_case_with(&aws);
     use_case.prefetch_signing_keys().await.unwrap();
     Environment {
-        world,
+        app,
         key,
         proxy,
         use_case,
@@ -91,7 +91,7 @@ async fn an_outage_after_the_warm_up_still_disconnects() {
 
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
-        env.world.item(&env.key).await["is_active"],
+        env.app.item(&env.key).await["is_active"],
         AttributeValue::Bool(false)
     );
     assert!(env.secret_fetches() > before, "a refresh was tried");
@@ -119,7 +119,7 @@ async fn an_outage_and_a_flood_of_garbage_tokens_cost_one_refresh() {
 async fn a_key_rotated_during_an_outage_is_picked_up_once_secrets_manager_is_back() {
     let env = warmed_up().await;
     env.outage();
-    env.world
+    env.app
         .rotate_signing_key("nectr-rotated-signing-key")
         .await;
     let rotated = hs256(b"nectr-rotated-signing-key", &claims(USER));

@@ -1,4 +1,4 @@
-//! TLS on every hop (CONTRACT §8). The world's endpoints speak TLS with
+//! TLS on every hop (CONTRACT §8). The app's endpoints speak TLS with
 //! certificates from the run's CA, which the function trusts only through
 //! `SSL_CERT_FILE` (support/tls.rs), as an operator trusts a private CA in
 //! Lambda. Every hop must refuse an endpoint it cannot trust, and never fall
@@ -14,8 +14,8 @@ use test_world::tls::{BadCertificate, TlsTerminator};
 use wiremock::ResponseTemplate;
 
 use crate::support::acting_user::USER;
+use crate::support::test_app::{ItemKey, Seed, TestApp, delete_as, sdk_config};
 use crate::support::tls;
-use crate::support::world::{ItemKey, Seed, World, delete_as, sdk_config};
 
 /// Seeds what every graph test reads: one repository with two files.
 const GRAPH: &str = "
@@ -59,26 +59,24 @@ fn no_handshake_completed(terminator: &Option<TlsTerminator>, how: Untrustworthy
 
 /// A fresh active installation of acme/my-backend with webhook 42, so that
 /// each case of a test disconnects one of its own.
-async fn install(world: &World, case: usize) -> ItemKey {
-    world
-        .seed_installation(Seed {
-            user: USER,
-            repo_full_name: "acme/my-backend",
-            installation_id: &format!("inst-{case}"),
-            webhook_id: Some(42),
-            is_active: true,
-        })
-        .await
+async fn install(app: &TestApp, case: usize) -> ItemKey {
+    app.seed_installation(Seed {
+        user: USER,
+        repo_full_name: "acme/my-backend",
+        installation_id: &format!("inst-{case}"),
+        webhook_id: Some(42),
+        is_active: true,
+    })
+    .await
 }
 
-async fn world_with_graph(arcadedb: &ArcadeDb) -> World {
-    let mut world = World::start().await;
-    world.seed_user(USER, "gho_tlstoken").await;
-    world.github_answers(ResponseTemplate::new(204)).await;
-    world
-        .use_graph(&arcadedb.uri, USERNAME, &arcadedb.password)
+async fn app_with_graph(arcadedb: &ArcadeDb) -> TestApp {
+    let mut app = TestApp::start().await;
+    app.seed_user(USER, "gho_tlstoken").await;
+    app.github_answers(ResponseTemplate::new(204)).await;
+    app.use_graph(&arcadedb.uri, USERNAME, &arcadedb.password)
         .await;
-    world
+    app
 }
 
 fn disconnected(webhook: &str, graph: Option<Value>) -> Value {
@@ -93,7 +91,7 @@ fn disconnected(webhook: &str, graph: Option<Value>) -> Value {
 async fn the_graph_is_read_over_tls_with_each_uri_form_neo4j_hands_out() {
     let arcadedb = ArcadeDb::start().await;
     arcadedb.write(GRAPH).await;
-    let mut world = world_with_graph(&arcadedb).await;
+    let mut app = app_with_graph(&arcadedb).await;
     let bolt = tls::address(&arcadedb.uri);
     let self_signed = tls::bad_front(bolt, BadCertificate::SelfSigned).await;
     let trusted = tls::front(bolt).await;
@@ -106,12 +104,11 @@ async fn the_graph_is_read_over_tls_with_each_uri_form_neo4j_hands_out() {
     .into_iter()
     .enumerate()
     {
-        let key = install(&world, case).await;
-        world
-            .env
+        let key = install(&app, case).await;
+        app.env
             .insert("NEO4J_URI", format!("{scheme}://{}", terminator.addr));
 
-        let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+        let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
         assert_eq!(answer.status, 200, "{scheme}: {}", answer.body);
         let graph = json!({"files": 2, "pull_requests": 0, "developers": 0});
@@ -121,7 +118,7 @@ async fn the_graph_is_read_over_tls_with_each_uri_form_neo4j_hands_out() {
             "{scheme}"
         );
         assert_eq!(
-            world.item(&key).await["is_active"],
+            app.item(&key).await["is_active"],
             AttributeValue::Bool(false)
         );
     }
@@ -132,17 +129,17 @@ async fn the_graph_is_read_over_tls_with_each_uri_form_neo4j_hands_out() {
 async fn bolt_s_refuses_an_untrustworthy_graph_and_the_disconnect_leaves_the_graph_out() {
     let arcadedb = ArcadeDb::start().await;
     arcadedb.write(GRAPH).await;
-    let mut world = world_with_graph(&arcadedb).await;
+    let mut app = app_with_graph(&arcadedb).await;
 
     let mut case = 0;
     for how in UNTRUSTWORTHY {
         let (graph, terminator) = behind(tls::address(&arcadedb.uri), how).await;
         for scheme in ["bolt+s", "neo4j+s"] {
-            let key = install(&world, case).await;
+            let key = install(&app, case).await;
             case += 1;
-            world.env.insert("NEO4J_URI", format!("{scheme}://{graph}"));
+            app.env.insert("NEO4J_URI", format!("{scheme}://{graph}"));
 
-            let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+            let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
             assert_eq!(answer.status, 200, "{scheme} {how:?}: {}", answer.body);
             assert_eq!(
@@ -151,7 +148,7 @@ async fn bolt_s_refuses_an_untrustworthy_graph_and_the_disconnect_leaves_the_gra
                 "{scheme} {how:?}"
             );
             assert_eq!(
-                world.item(&key).await["is_active"],
+                app.item(&key).await["is_active"],
                 AttributeValue::Bool(false)
             );
         }
@@ -163,33 +160,33 @@ async fn bolt_s_refuses_an_untrustworthy_graph_and_the_disconnect_leaves_the_gra
 async fn bolt_ssc_still_refuses_plain_text() {
     let arcadedb = ArcadeDb::start().await;
     arcadedb.write(GRAPH).await;
-    let mut world = world_with_graph(&arcadedb).await;
-    let key = install(&world, 0).await;
+    let mut app = app_with_graph(&arcadedb).await;
+    let key = install(&app, 0).await;
     let plain = tls::address(&arcadedb.uri);
-    world.env.insert("NEO4J_URI", format!("bolt+ssc://{plain}"));
+    app.env.insert("NEO4J_URI", format!("bolt+ssc://{plain}"));
 
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body, disconnected("removed", None));
     assert_eq!(
-        world.item(&key).await["is_active"],
+        app.item(&key).await["is_active"],
         AttributeValue::Bool(false)
     );
 }
 
 #[tokio::test]
 async fn aws_behind_an_untrustworthy_endpoint_is_503_and_changes_nothing() {
-    let world = World::start().await;
-    world.connect(USER, Some(42)).await;
-    world.github_answers(ResponseTemplate::new(204)).await;
-    let before = world.items().await;
+    let app = TestApp::start().await;
+    app.connect(USER, Some(42)).await;
+    app.github_answers(ResponseTemplate::new(204)).await;
+    let before = app.items().await;
 
     for how in UNTRUSTWORTHY {
-        let (aws, terminator) = behind(tls::address(&world.moto_endpoint()), how).await;
+        let (aws, terminator) = behind(tls::address(&app.moto_endpoint()), how).await;
         let clients = AwsClients::new(&sdk_config(&format!("https://{aws}")).await);
 
-        let answer = world
+        let answer = app
             .send_with(&clients, delete_as(USER, "acme", "my-backend"))
             .await;
 
@@ -200,34 +197,33 @@ async fn aws_behind_an_untrustworthy_endpoint_is_503_and_changes_nothing() {
         );
         no_handshake_completed(&terminator, how);
     }
-    assert_eq!(world.items().await, before);
-    assert!(world.github.received_requests().await.unwrap().is_empty());
+    assert_eq!(app.items().await, before);
+    assert!(app.github.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn github_behind_an_untrustworthy_endpoint_never_gets_the_token_and_the_webhook_failed() {
-    let mut world = World::start().await;
-    world.seed_user(USER, "gho_tlstoken").await;
-    world.github_answers(ResponseTemplate::new(204)).await;
+    let mut app = TestApp::start().await;
+    app.seed_user(USER, "gho_tlstoken").await;
+    app.github_answers(ResponseTemplate::new(204)).await;
 
     for (case, how) in UNTRUSTWORTHY.into_iter().enumerate() {
-        let key = install(&world, case).await;
-        let (github, terminator) = behind(*world.github.address(), how).await;
-        world
-            .env
+        let key = install(&app, case).await;
+        let (github, terminator) = behind(*app.github.address(), how).await;
+        app.env
             .insert("GITHUB_API_URL", format!("https://{github}"));
 
-        let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+        let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
         assert_eq!(answer.status, 200, "{how:?}: {}", answer.body);
-        assert_eq!(answer.body, world.disconnected_body("failed"), "{how:?}");
+        assert_eq!(answer.body, app.disconnected_body("failed"), "{how:?}");
         assert_eq!(
-            world.item(&key).await["is_active"],
+            app.item(&key).await["is_active"],
             AttributeValue::Bool(false)
         );
         no_handshake_completed(&terminator, how);
     }
-    let received = world.github.received_requests().await.unwrap();
+    let received = app.github.received_requests().await.unwrap();
     let deletes = received.iter().filter(|r| r.method.as_str() == "DELETE");
     assert_eq!(
         deletes.count(),

@@ -6,7 +6,7 @@ use serde_json::json;
 use wiremock::MockServer;
 
 use crate::support::acting_user::USER;
-use crate::support::world::{World, aws_answering, sdk_config, unreachable_clients};
+use crate::support::test_app::{TestApp, aws_answering, sdk_config, unreachable_clients};
 
 #[derive(Clone, Copy, Debug)]
 enum Service {
@@ -26,25 +26,25 @@ async fn secrets_manager_or_dynamodb_unreachable_throttled_or_failing_is_503() {
         ),
         (Service::DynamoDb, Some((500, "InternalServerError"))),
     ] {
-        let (world, _) = World::connected().await;
-        let (aws, _stub) = broken(&world, service, error).await;
+        let (app, _) = TestApp::connected().await;
+        let (aws, _stub) = broken(&app, service, error).await;
         let broken = match error {
             None => format!("{service:?} unreachable"),
             Some((status, code)) => format!("{service:?} answering {status} {code}"),
         };
-        world.assert_unavailable_through(&aws, &broken).await;
+        app.assert_unavailable_through(&aws, &broken).await;
     }
 }
 
-/// The world's clients with `service`'s unreachable (no `error`) or
+/// The app's clients with `service`'s unreachable (no `error`) or
 /// answering every call with that status and AWS error code; the stub
 /// answers as long as it is kept.
 async fn broken(
-    world: &World,
+    app: &TestApp,
     service: Service,
     error: Option<(u16, &str)>,
 ) -> (AwsClients, Option<MockServer>) {
-    let mut aws = world.aws.clone();
+    let mut aws = app.aws.clone();
     let Some((status, code)) = error else {
         let unreachable = unreachable_clients().await;
         match service {
@@ -72,13 +72,13 @@ async fn broken(
 
 #[tokio::test]
 async fn a_missing_table_is_500_without_internal_detail() {
-    let (mut world, _) = World::connected().await;
-    world.env.insert("TABLE_NAME", "no-such-table".into());
-    let before = world.items().await;
+    let (mut app, _) = TestApp::connected().await;
+    app.env.insert("TABLE_NAME", "no-such-table".into());
+    let before = app.items().await;
 
-    let answer = world.disconnect_as(USER, "acme", "my-backend").await;
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 500);
     assert_eq!(answer.body, json!({"detail": "Internal Server Error"}));
-    assert_eq!(world.items().await, before);
+    assert_eq!(app.items().await, before);
 }

@@ -15,31 +15,30 @@ use crate::support::acting_user::USER;
 use crate::support::events::Answer;
 use crate::support::handler::handle;
 use crate::support::logs::{capture, log_lines};
+use crate::support::test_app::{ItemKey, TestApp, delete_as, sdk_config};
 use crate::support::tls;
-use crate::support::world::{ItemKey, World, delete_as, sdk_config};
 
-/// A connected world whose AWS calls go through one proxy and whose GitHub
+/// A connected app whose AWS calls go through one proxy and whose GitHub
 /// calls go through another.
 struct Proxied {
-    world: World,
+    app: TestApp,
     key: ItemKey,
     aws_proxy: FaultProxy,
     github_proxy: FaultProxy,
     aws: AwsClients,
 }
 
-async fn world_behind_proxies() -> Proxied {
-    let mut world = World::start().await;
-    let key = world.connect(USER, Some(42)).await;
-    world.github_answers(ResponseTemplate::new(204)).await;
-    let aws_proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
-    let github_proxy = FaultProxy::start(&world.github.uri(), &tls::ca().server()).await;
-    world
-        .env
+async fn app_behind_proxies() -> Proxied {
+    let mut app = TestApp::start().await;
+    let key = app.connect(USER, Some(42)).await;
+    app.github_answers(ResponseTemplate::new(204)).await;
+    let aws_proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
+    let github_proxy = FaultProxy::start(&app.github.uri(), &tls::ca().server()).await;
+    app.env
         .insert("GITHUB_API_URL", github_proxy.endpoint.clone());
     let aws = AwsClients::new(&sdk_config(&aws_proxy.endpoint).await);
     Proxied {
-        world,
+        app,
         key,
         aws_proxy,
         github_proxy,
@@ -50,13 +49,13 @@ async fn world_behind_proxies() -> Proxied {
 impl Proxied {
     /// The use case and the GitHub client it uses, wired as `main` does.
     fn use_case(&self) -> (Production, GitHubWebhooks) {
-        let github = wiring::github(&self.world.config()).unwrap();
-        let use_case = wiring::production(&self.world.config(), &self.aws, github.clone());
+        let github = wiring::github(&self.app.config()).unwrap();
+        let use_case = wiring::production(&self.app.config(), &self.aws, github.clone());
         (use_case, github)
     }
 
     async fn warm_up(&self, use_case: &Production, github: &GitHubWebhooks) {
-        warm_up(use_case, github, &self.world.config(), &self.aws).await;
+        warm_up(use_case, github, &self.app.config(), &self.aws).await;
     }
 
     async fn disconnect(&self, use_case: &Production) -> Answer {
@@ -68,7 +67,7 @@ impl Proxied {
         let answer = self.disconnect(use_case).await;
         assert_eq!(answer.status, 200, "{}", answer.body);
         assert_eq!(
-            self.world.item(&self.key).await["is_active"],
+            self.app.item(&self.key).await["is_active"],
             AttributeValue::Bool(false)
         );
         answer
@@ -96,7 +95,7 @@ fn operations(proxy: &FaultProxy, from: usize) -> Vec<(String, Option<u16>)> {
 
 #[tokio::test]
 async fn warm_up_fetches_the_signing_keys_and_opens_dynamodb_kms_and_github_connections() {
-    let proxied = world_behind_proxies().await;
+    let proxied = app_behind_proxies().await;
     let (use_case, github) = proxied.use_case();
 
     proxied.warm_up(&use_case, &github).await;
@@ -120,7 +119,7 @@ async fn warm_up_fetches_the_signing_keys_and_opens_dynamodb_kms_and_github_conn
 
 #[tokio::test]
 async fn after_the_warm_up_the_first_request_fetches_no_key_and_opens_no_connection() {
-    let proxied = world_behind_proxies().await;
+    let proxied = app_behind_proxies().await;
     let (use_case, github) = proxied.use_case();
     proxied.warm_up(&use_case, &github).await;
     let calls = proxied.aws_proxy.calls().len();
@@ -155,7 +154,7 @@ async fn after_the_warm_up_the_first_request_fetches_no_key_and_opens_no_connect
 /// The warm-up of an environment whose every AWS call meets `aws` and every
 /// GitHub call `github`; the faults are gone once it returns.
 async fn warmed_up_through(aws: Fault, github: Fault) -> (Proxied, Production) {
-    let proxied = world_behind_proxies().await;
+    let proxied = app_behind_proxies().await;
     let (use_case, github_client) = proxied.use_case();
     proxied.fail_every_call(aws, github);
     // A bound on the test, not a timing claim: a warm-up that waited for a
@@ -213,7 +212,7 @@ fn misconfigurations(text: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn a_denied_or_missing_dependency_is_an_error_at_cold_start() {
-    let proxied = world_behind_proxies().await;
+    let proxied = app_behind_proxies().await;
     let (use_case, github) = proxied.use_case();
     let denied = AwsError {
         status: 400,
@@ -249,14 +248,14 @@ async fn a_denied_or_missing_dependency_is_an_error_at_cold_start() {
 
 #[tokio::test]
 async fn a_disabled_key_is_an_error_at_cold_start() {
-    let proxied = world_behind_proxies().await;
+    let proxied = app_behind_proxies().await;
     let (use_case, github) = proxied.use_case();
     proxied
-        .world
+        .app
         .aws
         .kms
         .disable_key()
-        .key_id(&proxied.world.key_id)
+        .key_id(&proxied.app.key_id)
         .send()
         .await
         .expect("moto disables the key");
@@ -272,7 +271,7 @@ async fn a_disabled_key_is_an_error_at_cold_start() {
 
 #[tokio::test]
 async fn a_healthy_deployment_logs_no_error_at_cold_start() {
-    let proxied = world_behind_proxies().await;
+    let proxied = app_behind_proxies().await;
     let (use_case, github) = proxied.use_case();
 
     let (logs, _guard) = capture();

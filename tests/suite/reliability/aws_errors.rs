@@ -28,8 +28,8 @@ use wiremock::ResponseTemplate;
 
 use crate::support::events::within_deadline;
 use crate::support::logs::{capture, log_lines, metric_documents};
+use crate::support::test_app::{TestApp, delete_as, sdk_config};
 use crate::support::tls;
-use crate::support::world::{World, delete_as, sdk_config};
 
 const DEADLINE: Duration = Duration::from_secs(4);
 const CELLS_AT_ONCE: usize = 4;
@@ -321,8 +321,8 @@ struct Cell {
 
 #[tokio::test]
 async fn every_documented_aws_error_means_what_the_contract_says() {
-    let world = World::start().await;
-    world.github_answers(ResponseTemplate::new(204)).await;
+    let app = TestApp::start().await;
+    app.github_answers(ResponseTemplate::new(204)).await;
     let (logs, _guard) = capture();
     let rows = documented();
     let cases: Vec<(usize, Call)> = rows
@@ -334,7 +334,7 @@ async fn every_documented_aws_error_means_what_the_contract_says() {
         cases
             .iter()
             .enumerate()
-            .map(|(n, (row, call))| run_cell(&world, n, *row, &rows[*row], *call)),
+            .map(|(n, (row, call))| run_cell(&app, n, *row, &rows[*row], *call)),
     )
     .buffer_unordered(CELLS_AT_ONCE)
     .collect()
@@ -358,18 +358,18 @@ async fn every_documented_aws_error_means_what_the_contract_says() {
 }
 
 async fn run_cell(
-    world: &World,
+    app: &TestApp,
     n: usize,
     row: usize,
     documented: &Documented,
     call: Call,
 ) -> Cell {
     let user = format!("aws-error-{n}");
-    world.connect(&user, Some(42)).await;
-    let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
+    app.connect(&user, Some(42)).await;
+    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
     proxy.inject(Some(call.operation()), Fault::Aws(documented.error));
     let broken = sdk_config(&proxy.endpoint).await;
-    let mut aws: AwsClients = world.aws.clone();
+    let mut aws: AwsClients = app.aws.clone();
     match call {
         Call::GetSecretValue => aws.secrets_manager = aws_sdk_secretsmanager::Client::new(&broken),
         Call::GetItem | Call::Query | Call::UpdateItem => {
@@ -379,8 +379,8 @@ async fn run_cell(
     }
 
     let request_id = format!("aws-error-{n}");
-    let before = world.items_of(&user).await;
-    let answer = world
+    let before = app.items_of(&user).await;
+    let answer = app
         .send_with(
             &aws,
             within_deadline(
@@ -390,7 +390,7 @@ async fn run_cell(
             ),
         )
         .await;
-    let after = world.items_of(&user).await;
+    let after = app.items_of(&user).await;
 
     let mut violations = Vec::new();
     let meaning = documented.meaning;

@@ -25,8 +25,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::events::{Answer, within_deadline};
 use crate::support::handler::handle;
+use crate::support::test_app::{TestApp, delete_as, sdk_config};
 use crate::support::tls;
-use crate::support::world::{World, delete_as, sdk_config};
 
 /// The invocation deadline each cell runs under.
 const DEADLINE: Duration = Duration::from_secs(3);
@@ -84,7 +84,7 @@ struct Cell {
 
 #[tokio::test]
 async fn every_dependency_fault_keeps_the_contract() {
-    let world = World::start().await;
+    let app = TestApp::start().await;
     // A few cells at a time: enough to keep the run short, few enough that
     // moto's own speed never decides a cell.
     let cells: Vec<Cell> = futures::stream::iter(
@@ -92,7 +92,7 @@ async fn every_dependency_fault_keeps_the_contract() {
             .iter()
             .flat_map(|t| (0..FAULTS.len()).map(move |column| (*t, column)))
             .enumerate()
-            .map(|(n, (target, column))| run_cell(&world, n, target, column)),
+            .map(|(n, (target, column))| run_cell(&app, n, target, column)),
     )
     .buffer_unordered(CELLS_AT_ONCE)
     .collect()
@@ -109,19 +109,19 @@ async fn every_dependency_fault_keeps_the_contract() {
     super::publish("fault-matrix.md", &render(&cells), &violations);
 }
 
-async fn run_cell(world: &World, n: usize, target: Target, column: usize) -> Cell {
+async fn run_cell(app: &TestApp, n: usize, target: Target, column: usize) -> Cell {
     let fault = FAULTS[column].clone();
     let user = format!("matrix-{n}");
-    let installation_sk = world.connect(&user, Some(42)).await.sk;
+    let installation_sk = app.connect(&user, Some(42)).await.sk;
 
-    let mut aws = world.aws.clone();
+    let mut aws = app.aws.clone();
     let mut proxies = Vec::new();
     let mut github_url = None;
     let github = MockServer::start().await;
     match target {
         Target::GitHub => github_url = Some(github_fault(&github, &fault).await),
         _ => {
-            let (endpoint, proxy) = aws_fault(world, target, &fault).await;
+            let (endpoint, proxy) = aws_fault(app, target, &fault).await;
             proxies.extend(proxy);
             let config = sdk_config(&endpoint).await;
             match target {
@@ -142,12 +142,12 @@ async fn run_cell(world: &World, n: usize, target: Target, column: usize) -> Cel
             .mount(&github)
             .await;
     }
-    let mut config = world.config();
+    let mut config = app.config();
     config.github.api_url = Url::parse(&github_url.unwrap_or_else(|| github.uri())).unwrap();
     config.github.timeout = Duration::from_millis(GITHUB_TIMEOUT_MS.parse().unwrap());
     let use_case = wiring::production(&config, &aws, wiring::github(&config).unwrap());
 
-    let before = world.items_of(&user).await;
+    let before = app.items_of(&user).await;
     let started = Instant::now();
     let answer = Answer::from(
         handle(
@@ -157,7 +157,7 @@ async fn run_cell(world: &World, n: usize, target: Target, column: usize) -> Cel
         .await,
     );
     let elapsed = started.elapsed();
-    let after = world.items_of(&user).await;
+    let after = app.items_of(&user).await;
 
     let mut violations = Vec::new();
     let (status, webhook) = expected(target, &fault);
@@ -204,7 +204,7 @@ async fn run_cell(world: &World, n: usize, target: Target, column: usize) -> Cel
 }
 
 /// The endpoint the broken AWS client should use, and the proxy behind it.
-async fn aws_fault(world: &World, target: Target, fault: &Fault) -> (String, Option<FaultProxy>) {
+async fn aws_fault(app: &TestApp, target: Target, fault: &Fault) -> (String, Option<FaultProxy>) {
     let operation = match target {
         Target::DynamoDbUpdate => Some("UpdateItem"),
         _ => None,
@@ -212,7 +212,7 @@ async fn aws_fault(world: &World, target: Target, fault: &Fault) -> (String, Opt
     if matches!(fault, Fault::Refused) && operation.is_none() {
         return (format!("http://127.0.0.1:{}", free_port()), None);
     }
-    let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
+    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
     proxy.inject(operation, fault.clone());
     (proxy.endpoint.clone(), Some(proxy))
 }

@@ -9,16 +9,16 @@ use tokio::sync::Notify;
 use crate::support::acting_user::USER;
 use crate::support::events::Answer;
 use crate::support::handler::handle;
+use crate::support::test_app::{Seed, TestApp, delete_as, sdk_config};
 use crate::support::tls;
-use crate::support::world::{Seed, World, delete_as, sdk_config};
 
 #[tokio::test]
 async fn fifty_concurrent_disconnects_give_one_200_and_write_disconnected_at_once() {
-    let (world, key) = World::connected().await;
-    let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
-    let mut aws = world.aws.clone();
+    let (app, key) = TestApp::connected().await;
+    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
+    let mut aws = app.aws.clone();
     aws.dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
-    let use_case = world.use_case_with(&aws);
+    let use_case = app.use_case_with(&aws);
 
     let answers = futures::future::join_all(
         (0..50).map(|_| handle(&use_case, delete_as(USER, "acme", "my-backend"))),
@@ -48,15 +48,15 @@ async fn fifty_concurrent_disconnects_give_one_200_and_write_disconnected_at_onc
         applied_updates, 1,
         "disconnected_at is written exactly once"
     );
-    let item = world.item(&key).await;
+    let item = app.item(&key).await;
     assert_eq!(item["is_active"], AttributeValue::Bool(false));
     assert!(item["disconnected_at"].as_s().is_ok());
 }
 
 #[tokio::test]
 async fn a_reconnect_written_mid_flight_stays_active() {
-    let (world, old) = World::connected().await;
-    let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
+    let (app, old) = TestApp::connected().await;
+    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
     let (arrived, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     proxy.inject(
         Some("UpdateItem"),
@@ -65,14 +65,14 @@ async fn a_reconnect_written_mid_flight_stays_active() {
             release: release.clone(),
         },
     );
-    let mut aws = world.aws.clone();
+    let mut aws = app.aws.clone();
     aws.dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
 
     let reconnect = async {
         // The disconnect has looked up the installation and is about to
         // deactivate it: the user reconnects the repository right now.
         arrived.notified().await;
-        let new = world
+        let new = app
             .seed_installation(Seed {
                 user: USER,
                 repo_full_name: "acme/my-backend",
@@ -81,22 +81,22 @@ async fn a_reconnect_written_mid_flight_stays_active() {
                 is_active: true,
             })
             .await;
-        let before = world.item(&new).await;
+        let before = app.item(&new).await;
         release.notify_one();
         (new, before)
     };
     let (answer, (new, new_before)) = tokio::join!(
-        world.send_with(&aws, delete_as(USER, "acme", "my-backend")),
+        app.send_with(&aws, delete_as(USER, "acme", "my-backend")),
         reconnect
     );
 
     assert_eq!(answer.status, 200);
     assert_eq!(
-        world.item(&old).await["is_active"],
+        app.item(&old).await["is_active"],
         AttributeValue::Bool(false)
     );
     assert_eq!(
-        world.item(&new).await,
+        app.item(&new).await,
         new_before,
         "the new installation is untouched"
     );

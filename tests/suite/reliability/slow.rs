@@ -8,22 +8,21 @@ use lambda_http::RequestExt;
 use test_world::fault_proxy::{Fault, FaultProxy};
 use wiremock::ResponseTemplate;
 
+use crate::support::test_app::{TestApp, delete_as, sdk_config};
 use crate::support::tls;
-use crate::support::world::{World, delete_as, sdk_config};
 
 const LATENCY: Duration = Duration::from_millis(300);
 
 #[tokio::test]
 async fn every_dependency_answering_late_within_the_deadline_still_disconnects() {
-    let world = World::start().await;
-    let key = world.connect("user-1", Some(42)).await;
-    world
-        .github_answers(ResponseTemplate::new(204).set_delay(LATENCY))
+    let app = TestApp::start().await;
+    let key = app.connect("user-1", Some(42)).await;
+    app.github_answers(ResponseTemplate::new(204).set_delay(LATENCY))
         .await;
-    let proxy = FaultProxy::start(&world.moto_endpoint(), &tls::ca().server()).await;
+    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
     proxy.inject(None, Fault::Delay(LATENCY));
     let slow = sdk_config(&proxy.endpoint).await;
-    let mut aws = world.aws.clone();
+    let mut aws = app.aws.clone();
     aws.dynamodb = aws_sdk_dynamodb::Client::new(&slow);
     aws.kms = aws_sdk_kms::Client::new(&slow);
     aws.secrets_manager = aws_sdk_secretsmanager::Client::new(&slow);
@@ -31,7 +30,7 @@ async fn every_dependency_answering_late_within_the_deadline_still_disconnects()
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     context.deadline = (now + Duration::from_secs(5)).as_millis() as u64;
 
-    let answer = world
+    let answer = app
         .send_with(
             &aws,
             delete_as("user-1", "acme", "my-backend").with_lambda_context(context),
@@ -41,7 +40,7 @@ async fn every_dependency_answering_late_within_the_deadline_still_disconnects()
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body["webhook"], "removed");
     assert_eq!(
-        world.item(&key).await["is_active"],
+        app.item(&key).await["is_active"],
         AttributeValue::Bool(false)
     );
     let operations: Vec<String> = proxy.calls().into_iter().map(|c| c.operation).collect();

@@ -9,6 +9,6 @@ pub mod logs;
 pub mod openapi;
 pub mod queue;
 pub mod template;
+pub mod test_app;
 pub mod tls;
 pub mod use_case;
-pub mod world;

@@ -1,4 +1,4 @@
-//! The suite's TLS world (CONTRACT §8): one certificate authority for each
+//! The suite's TLS set-up (CONTRACT §8): one certificate authority for each
 //! run of this binary, trusted the way an operator trusts a private CA in
 //! Lambda, through `SSL_CERT_FILE`. It is set before `main`, while the
 //! process has one thread, so every TLS stack in the process (the AWS SDK,

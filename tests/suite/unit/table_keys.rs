@@ -1,6 +1,7 @@
 //! The table's keys as CONTRACT §3 spells them. The one place the suite
-//! writes them out: every other test, the bench and the world seed through
-//! the adapter's own functions, so a wrong format fails here, once.
+//! writes them out: every other test, the bench and `test-world seed` key
+//! their items through the adapter's own functions (test-world's
+//! `seed.rs`), so a wrong format fails here, once.
 
 use nectr_disconnect::adapters::dynamodb::{
     PROFILE_SK, installation_sk, installation_sk_prefix, user_pk,

@@ -1,9 +1,10 @@
-//! The integration world: moto for DynamoDB, KMS and Secrets Manager, a
-//! wiremock server for GitHub, both behind TLS with the run's CA as
-//! production's endpoints are, and the production use case wired to them
-//! through the real SDK clients. Data is seeded the way the rest of Nectr
-//! writes it: KMS `Encrypt` with the encryption context, items with the
-//! attribute names of CONTRACT §3.
+//! `TestApp`, the function as the integration tests run it: moto for
+//! DynamoDB, KMS and Secrets Manager, a wiremock server for GitHub, both
+//! behind TLS with the run's CA as production's endpoints are, and the
+//! production use case wired to them through the real SDK clients. Data is
+//! seeded the way the rest of Nectr writes it (test-world's `seed.rs`): KMS
+//! `Encrypt` with the encryption context, items with the attribute names of
+//! CONTRACT §3.
 
 use std::collections::BTreeMap;
 
@@ -35,7 +36,7 @@ pub const DEAD_LETTER_QUEUE: &str = "nectr-webhook-cleanup-dlq";
 /// When every installation a test seeds was connected.
 const INSTALLED_AT: &str = "2026-01-02T03:04:05Z";
 
-pub struct World {
+pub struct TestApp {
     /// GitHub's stand-in, reached through `github_tls`.
     pub github: MockServer,
     github_tls: TlsTerminator,
@@ -63,7 +64,7 @@ pub async fn unreachable_clients() -> AwsClients {
     AwsClients::new(&sdk_config(&format!("https://127.0.0.1:{}", free_port())).await)
 }
 
-impl World {
+impl TestApp {
     /// Moto with the table, the OAuth-token KMS key and the signing secret
     /// (holding the fixtures' test key) created, and an idle GitHub.
     pub async fn start() -> Self {
@@ -124,7 +125,7 @@ impl World {
         self.send_with(&self.aws, request).await
     }
 
-    /// Sends through a use case wired to `aws` instead of the world's clients.
+    /// Sends through a use case wired to `aws` instead of the app's clients.
     pub async fn send_with(&self, aws: &AwsClients, request: Request) -> Answer {
         Answer::from(handle(&self.use_case_with(aws), request).await)
     }
@@ -183,7 +184,7 @@ impl World {
         (url, dead_letters)
     }
 
-    /// The cleanup worker's configuration in this world.
+    /// The cleanup worker's configuration in this app.
     pub fn worker_config(&self) -> WorkerConfig {
         let config = self.config();
         let vars: BTreeMap<&str, String> = BTreeMap::from([
@@ -198,14 +199,14 @@ impl World {
                 "CLEANUP_QUEUE_URL",
                 config
                     .cleanup_queue_url
-                    .expect("the world has a cleanup queue"),
+                    .expect("the app has a cleanup queue"),
             ),
         ]);
         WorkerConfig::from_lookup(|name| vars.get(name).cloned())
             .expect("a valid worker configuration")
     }
 
-    /// The queue at `url`, through the world's SQS client.
+    /// The queue at `url`, through the app's SQS client.
     pub fn queue(&self, url: &str) -> Queue {
         Queue {
             sqs: self.aws.sqs.clone(),
@@ -246,13 +247,13 @@ impl World {
         self.put(seed::user_item(user, &login, github_token)).await;
     }
 
-    /// A started world in the state most tests start from: USER connected
+    /// A started app in the state most tests start from: USER connected
     /// with webhook 42, which GitHub deletes (204).
     pub async fn connected() -> (Self, ItemKey) {
-        let world = Self::start().await;
-        let key = world.connect(USER, Some(42)).await;
-        world.github_answers(ResponseTemplate::new(204)).await;
-        (world, key)
+        let app = Self::start().await;
+        let key = app.connect(USER, Some(42)).await;
+        app.github_answers(ResponseTemplate::new(204)).await;
+        (app, key)
     }
 
     /// The state most tests start from: `user` has a GitHub token and an
