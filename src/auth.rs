@@ -21,11 +21,11 @@ const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
     /// The reason is for the log only; the caller always sees `Unauthorized`.
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
-    #[error(transparent)]
-    Dependency(#[from] DependencyError),
 }
 
 #[derive(Clone, Debug, Default)]

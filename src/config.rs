@@ -5,22 +5,12 @@ use std::time::Duration;
 use reqwest::Url;
 use url::Host;
 
+use crate::auth::{JwtRules, KeyLifetime};
+
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub table_name: String,
-    pub jwt_secret_id: String,
-    pub kms_key_id: String,
-    pub github: GitHubConfig,
-    pub jwt_issuer: Option<String>,
-    pub jwt_audience: Option<String>,
-    /// The web app's origins, the only ones that may use cookie
-    /// authentication (`ALLOWED_ORIGINS`); empty: not checked.
-    pub allowed_origins: Vec<String>,
-    pub jwt_key_ttl: Duration,
-    /// How long past the TTL the last keys serve while refreshes fail.
-    pub jwt_key_stale: Duration,
-    /// How long after a rotation the previous key still verifies.
-    pub jwt_previous_key: Duration,
+    pub shared: SharedConfig,
+    pub jwt: JwtConfig,
     /// Fetch the signing keys and open connections during Lambda's init
     /// phase (`WARM_UP_ON_INIT`, default true).
     pub warm_up_on_init: bool,
@@ -29,6 +19,27 @@ pub struct Config {
     /// The SQS queue of webhook cleanup jobs (`CLEANUP_QUEUE_URL`); `None`:
     /// a transient GitHub failure is `failed`.
     pub cleanup_queue_url: Option<String>,
+}
+
+/// What both functions read: the table, the key that encrypts OAuth tokens
+/// and GitHub, for the three ports the cleanup worker shares with the
+/// disconnect.
+#[derive(Clone, Debug)]
+pub struct SharedConfig {
+    pub table_name: String,
+    pub kms_key_id: String,
+    pub github: GitHubConfig,
+}
+
+/// How callers are authenticated (CONTRACT §2): where the signing key is,
+/// what a token must say, how long fetched keys serve.
+#[derive(Clone, Debug)]
+pub struct JwtConfig {
+    pub secret_id: String,
+    /// `JWT_ISSUER`, `JWT_AUDIENCE`, and the web app's origins, the only
+    /// ones that may use cookie authentication (`ALLOWED_ORIGINS`).
+    pub rules: JwtRules,
+    pub key_lifetime: KeyLifetime,
 }
 
 /// GitHub's REST API: where it answers and how long one call may take.
@@ -125,18 +136,8 @@ pub trait FromEnvironment: Sized {
 impl FromEnvironment for Config {
     fn read(env: &Variables) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: table_name(env.required("TABLE_NAME")?)?,
-            jwt_secret_id: env.required("JWT_SECRET_ID")?,
-            kms_key_id: env.required("KMS_KEY_ID")?,
-            github: github(env)?,
-            jwt_issuer: env.optional("JWT_ISSUER"),
-            jwt_audience: env.optional("JWT_AUDIENCE"),
-            allowed_origins: origins(env.optional("ALLOWED_ORIGINS"))?,
-            jwt_key_ttl: env.positive_secs("JWT_KEY_TTL_SECONDS", DEFAULT_JWT_KEY_TTL_SECONDS)?,
-            jwt_key_stale: env
-                .non_negative_secs("JWT_KEY_STALE_SECONDS", DEFAULT_JWT_KEY_STALE_SECONDS)?,
-            jwt_previous_key: env
-                .non_negative_secs("JWT_PREVIOUS_KEY_SECONDS", DEFAULT_JWT_PREVIOUS_KEY_SECONDS)?,
+            shared: shared(env)?,
+            jwt: jwt(env)?,
             warm_up_on_init: env.flag("WARM_UP_ON_INIT", true)?,
             cleanup_queue_url: env
                 .optional("CLEANUP_QUEUE_URL")
@@ -158,18 +159,14 @@ impl FromEnvironment for Config {
 /// table, key and GitHub, and the queue it works off.
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
-    pub table_name: String,
-    pub kms_key_id: String,
-    pub github: GitHubConfig,
+    pub shared: SharedConfig,
     pub cleanup_queue_url: String,
 }
 
 impl FromEnvironment for WorkerConfig {
     fn read(env: &Variables) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: table_name(env.required("TABLE_NAME")?)?,
-            kms_key_id: env.required("KMS_KEY_ID")?,
-            github: github(env)?,
+            shared: shared(env)?,
             cleanup_queue_url: queue_url(env.required("CLEANUP_QUEUE_URL")?)?,
         })
     }
@@ -184,6 +181,31 @@ fn table_name(name: String) -> Result<String, ConfigError> {
             reason: "expected 3-255 characters of A-Z a-z 0-9 _ - .",
         })
     }
+}
+
+fn shared(env: &Variables) -> Result<SharedConfig, ConfigError> {
+    Ok(SharedConfig {
+        table_name: table_name(env.required("TABLE_NAME")?)?,
+        kms_key_id: env.required("KMS_KEY_ID")?,
+        github: github(env)?,
+    })
+}
+
+fn jwt(env: &Variables) -> Result<JwtConfig, ConfigError> {
+    Ok(JwtConfig {
+        secret_id: env.required("JWT_SECRET_ID")?,
+        rules: JwtRules {
+            issuer: env.optional("JWT_ISSUER"),
+            audience: env.optional("JWT_AUDIENCE"),
+            allowed_origins: origins(env.optional("ALLOWED_ORIGINS"))?,
+        },
+        key_lifetime: KeyLifetime {
+            ttl: env.positive_secs("JWT_KEY_TTL_SECONDS", DEFAULT_JWT_KEY_TTL_SECONDS)?,
+            stale: env.non_negative_secs("JWT_KEY_STALE_SECONDS", DEFAULT_JWT_KEY_STALE_SECONDS)?,
+            previous: env
+                .non_negative_secs("JWT_PREVIOUS_KEY_SECONDS", DEFAULT_JWT_PREVIOUS_KEY_SECONDS)?,
+        },
+    })
 }
 
 fn github(env: &Variables) -> Result<GitHubConfig, ConfigError> {
@@ -337,13 +359,19 @@ mod tests {
     #[test]
     fn defaults_apply_when_only_required_variables_are_set() {
         let config = config(&REQUIRED).unwrap();
-        assert_eq!(config.github.api_url.as_str(), "https://api.github.com/");
-        assert_eq!(config.github.timeout, Duration::from_millis(3_000));
-        assert_eq!(config.jwt_key_ttl, Duration::from_secs(300));
-        assert_eq!(config.jwt_key_stale, Duration::from_secs(3_600));
-        assert_eq!(config.jwt_previous_key, Duration::from_secs(86_400));
-        assert_eq!(config.jwt_issuer, None);
-        assert_eq!(config.jwt_audience, None);
+        assert_eq!(
+            config.shared.github.api_url.as_str(),
+            "https://api.github.com/"
+        );
+        assert_eq!(config.shared.github.timeout, Duration::from_millis(3_000));
+        assert_eq!(config.jwt.key_lifetime.ttl, Duration::from_secs(300));
+        assert_eq!(config.jwt.key_lifetime.stale, Duration::from_secs(3_600));
+        assert_eq!(
+            config.jwt.key_lifetime.previous,
+            Duration::from_secs(86_400)
+        );
+        assert_eq!(config.jwt.rules.issuer, None);
+        assert_eq!(config.jwt.rules.audience, None);
         assert!(config.warm_up_on_init);
         assert!(config.neo4j.is_none());
         assert!(config.cleanup_queue_url.is_none());
@@ -411,13 +439,16 @@ mod tests {
             ("WARM_UP_ON_INIT", "False"),
         ]);
         let config = config(&vars).unwrap();
-        assert_eq!(config.github.api_url.as_str(), "http://127.0.0.1:9999/");
-        assert_eq!(config.github.timeout, Duration::from_millis(250));
-        assert_eq!(config.jwt_issuer.as_deref(), Some("nectr"));
-        assert_eq!(config.jwt_audience.as_deref(), Some("nectr-api"));
-        assert_eq!(config.jwt_key_ttl, Duration::from_secs(60));
-        assert_eq!(config.jwt_key_stale, Duration::ZERO);
-        assert_eq!(config.jwt_previous_key, Duration::from_secs(600));
+        assert_eq!(
+            config.shared.github.api_url.as_str(),
+            "http://127.0.0.1:9999/"
+        );
+        assert_eq!(config.shared.github.timeout, Duration::from_millis(250));
+        assert_eq!(config.jwt.rules.issuer.as_deref(), Some("nectr"));
+        assert_eq!(config.jwt.rules.audience.as_deref(), Some("nectr-api"));
+        assert_eq!(config.jwt.key_lifetime.ttl, Duration::from_secs(60));
+        assert_eq!(config.jwt.key_lifetime.stale, Duration::ZERO);
+        assert_eq!(config.jwt.key_lifetime.previous, Duration::from_secs(600));
         assert!(!config.warm_up_on_init);
     }
 
@@ -429,10 +460,17 @@ mod tests {
             "https://App.Nectr.ai/, http://localhost:3000 ,",
         ));
         assert_eq!(
-            config(&vars).unwrap().allowed_origins,
+            config(&vars).unwrap().jwt.rules.allowed_origins,
             ["https://app.nectr.ai", "http://localhost:3000"]
         );
-        assert!(config(&REQUIRED).unwrap().allowed_origins.is_empty());
+        assert!(
+            config(&REQUIRED)
+                .unwrap()
+                .jwt
+                .rules
+                .allowed_origins
+                .is_empty()
+        );
     }
 
     #[test]
@@ -491,8 +529,11 @@ mod tests {
             "https://sqs.eu-west-1.amazonaws.com/123456789012/nectr-webhook-cleanup",
         ));
         let config = worker(&vars).unwrap();
-        assert_eq!(config.github.timeout, Duration::from_millis(500));
-        assert_eq!(config.github.api_url.as_str(), "https://api.github.com/");
+        assert_eq!(config.shared.github.timeout, Duration::from_millis(500));
+        assert_eq!(
+            config.shared.github.api_url.as_str(),
+            "https://api.github.com/"
+        );
     }
 
     #[test]

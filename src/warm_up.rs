@@ -27,8 +27,8 @@ pub async fn warm_up(
     config: &Config,
     aws: &AwsClients,
 ) {
-    let dynamodb = DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name);
-    let kms = KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id);
+    let dynamodb = DynamoDbInstallations::new(aws.dynamodb.clone(), &config.shared.table_name);
+    let kms = KmsTokenDecryptor::new(aws.kms.clone(), &config.shared.kms_key_id);
     let (signing_keys, dynamodb, kms, github) = tokio::join!(
         step("signing keys", use_case.prefetch_signing_keys()),
         step("DynamoDB connections", dynamodb.open_connections()),

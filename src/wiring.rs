@@ -8,7 +8,7 @@ use crate::adapters::{
     DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor, Neo4jGraph,
     SecretsManagerSigningKeys, SqsCleanupQueue,
 };
-use crate::auth::{Authenticator, JwtRules, KeyLifetime};
+use crate::auth::Authenticator;
 use crate::cleanup::WebhookCleanup;
 use crate::config::{Config, WorkerConfig};
 use crate::disconnect::DisconnectRepository;
@@ -72,7 +72,7 @@ pub fn aws_config_loader() -> ConfigLoader {
 /// The GitHub client, built once: clones share its connection pool, so the
 /// init warm-up's connection is the one the use case's first call finds.
 pub fn github(config: &Config) -> Result<GitHubWebhooks, reqwest::Error> {
-    GitHubWebhooks::new(&config.github)
+    GitHubWebhooks::new(&config.shared.github)
 }
 
 pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> Production {
@@ -81,20 +81,12 @@ pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> 
     crate::tls::install_crypto_provider();
     DisconnectRepository {
         authenticator: Authenticator::new(
-            SecretsManagerSigningKeys::new(aws.secrets_manager.clone(), &config.jwt_secret_id),
-            JwtRules {
-                issuer: config.jwt_issuer.clone(),
-                audience: config.jwt_audience.clone(),
-                allowed_origins: config.allowed_origins.clone(),
-            },
-            KeyLifetime {
-                ttl: config.jwt_key_ttl,
-                stale: config.jwt_key_stale,
-                previous: config.jwt_previous_key,
-            },
+            SecretsManagerSigningKeys::new(aws.secrets_manager.clone(), &config.jwt.secret_id),
+            config.jwt.rules.clone(),
+            config.jwt.key_lifetime,
         ),
-        installations: DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
-        tokens: KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id),
+        installations: DynamoDbInstallations::new(aws.dynamodb.clone(), &config.shared.table_name),
+        tokens: KmsTokenDecryptor::new(aws.kms.clone(), &config.shared.kms_key_id),
         webhooks: github,
         graph: config
             .neo4j
@@ -114,12 +106,12 @@ pub type WebhookWorker = (WebhookCleanup<ProductionPorts>, SqsCleanupQueue);
 /// disconnect's own adapters.
 pub fn worker(config: &WorkerConfig, aws: &AwsClients) -> Result<WebhookWorker, reqwest::Error> {
     crate::tls::install_crypto_provider();
-    let github = GitHubWebhooks::new(&config.github)?;
+    let github = GitHubWebhooks::new(&config.shared.github)?;
     let cleanup = WebhookCleanup {
-        installations: DynamoDbInstallations::new(aws.dynamodb.clone(), &config.table_name),
-        tokens: KmsTokenDecryptor::new(aws.kms.clone(), &config.kms_key_id),
+        installations: DynamoDbInstallations::new(aws.dynamodb.clone(), &config.shared.table_name),
+        tokens: KmsTokenDecryptor::new(aws.kms.clone(), &config.shared.kms_key_id),
         webhooks: github,
-        time_per_job: timeouts::time_per_cleanup_job(config.github.timeout),
+        time_per_job: timeouts::time_per_cleanup_job(config.shared.github.timeout),
     };
     let queue = SqsCleanupQueue::new(aws.sqs.clone(), &config.cleanup_queue_url);
     Ok((cleanup, queue))

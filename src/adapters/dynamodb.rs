@@ -35,10 +35,8 @@ impl DynamoDbInstallations {
     /// table whose keys are not CONTRACT §3's is a misconfiguration.
     pub async fn open_connections(&self) -> Result<(), DependencyError> {
         let describe = || async {
-            let output = self
-                .client
-                .describe_table()
-                .table_name(&self.table)
+            let request = self.client.describe_table().table_name(&self.table);
+            let output = request
                 .send()
                 .await
                 .map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;

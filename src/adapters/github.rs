@@ -25,6 +25,49 @@ pub struct GitHubWebhooks {
     timeout: Duration,
 }
 
+/// The two requests of a removal.
+#[derive(Clone, Copy)]
+enum Ask {
+    /// `DELETE /repos/{owner}/{repo}/hooks/{id}`.
+    DeleteHook(u64),
+    /// `GET /repos/{owner}/{repo}`, which tells a 404's two meanings apart.
+    Repository,
+}
+
+impl Ask {
+    fn call(self) -> Call {
+        match self {
+            Self::DeleteHook(_) => Call::GitHubDeleteWebhook,
+            Self::Repository => Call::GitHubGetRepository,
+        }
+    }
+
+    fn method(self) -> Method {
+        match self {
+            Self::DeleteHook(_) => Method::DELETE,
+            Self::Repository => Method::GET,
+        }
+    }
+
+    /// Below `/repos/{owner}/{repo}`.
+    fn path(self) -> String {
+        match self {
+            Self::DeleteHook(id) => format!("/hooks/{id}"),
+            Self::Repository => String::new(),
+        }
+    }
+
+    /// What the removal comes to when the request cannot be made or its
+    /// redirect is not followed: the DELETE refused, or no sign that the
+    /// caller administers the repository.
+    fn not_followed(self) -> WebhookRemoval {
+        match self {
+            Self::DeleteHook(_) => WebhookRemoval::Refused,
+            Self::Repository => WebhookRemoval::NoAdminAccess,
+        }
+    }
+}
+
 /// A request that ended without an answer to classify; why is logged
 /// where it ended.
 enum Unanswered {
@@ -162,6 +205,24 @@ impl GitHubWebhooks {
         }
     }
 
+    /// `ask` about `repo`, redirects followed; without an answer to
+    /// classify, what the removal comes to.
+    async fn ask(
+        &self,
+        ask: Ask,
+        repo: &RepoName,
+        token: &OAuthToken,
+        until: Instant,
+    ) -> Result<Response, WebhookRemoval> {
+        let Some(url) = self.repo_url(repo, &ask.path()) else {
+            tracing::error!(repo = %repo, path = ask.path(), "the repository's URL is not a URL");
+            return Err(ask.not_followed());
+        };
+        self.follow_redirects(ask.call(), ask.method(), url, token, until)
+            .await
+            .map_err(|unanswered| unanswered.removal(ask.not_followed()))
+    }
+
     /// GitHub answers 404 both for a hook that is gone and for a token that
     /// may not administer the repository; the repository itself tells which.
     async fn after_not_found(
@@ -170,15 +231,9 @@ impl GitHubWebhooks {
         repo: &RepoName,
         until: Instant,
     ) -> WebhookRemoval {
-        let Some(url) = self.repo_url(repo, "") else {
-            return WebhookRemoval::NoAdminAccess;
-        };
-        let asked = self
-            .follow_redirects(Call::GitHubGetRepository, Method::GET, url, token, until)
-            .await;
-        let response = match asked {
+        let response = match self.ask(Ask::Repository, repo, token, until).await {
             Ok(response) => response,
-            Err(unanswered) => return unanswered.removal(WebhookRemoval::NoAdminAccess),
+            Err(removal) => return removal,
         };
         let status = response.status();
         if let Some(transient) = transient(status, response.headers(), SystemTime::now()) {
@@ -203,16 +258,10 @@ impl GitHubWebhooks {
 impl WebhookRemover for GitHubWebhooks {
     async fn remove(&self, token: &OAuthToken, repo: &RepoName, webhook_id: u64) -> WebhookRemoval {
         let until = timeouts::from_now(self.timeout);
-        let Some(url) = self.repo_url(repo, &format!("/hooks/{webhook_id}")) else {
-            tracing::error!(repo = %repo, webhook_id, "the webhook's URL is not a URL");
-            return WebhookRemoval::Refused;
-        };
-        let asked = self
-            .follow_redirects(Call::GitHubDeleteWebhook, Method::DELETE, url, token, until)
-            .await;
-        let response = match asked {
+        let asked = self.ask(Ask::DeleteHook(webhook_id), repo, token, until);
+        let response = match asked.await {
             Ok(response) => response,
-            Err(unanswered) => return unanswered.removal(WebhookRemoval::Refused),
+            Err(removal) => return removal,
         };
         let status = response.status();
         let removal = match classify(status, response.headers(), SystemTime::now()) {

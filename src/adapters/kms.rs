@@ -27,10 +27,8 @@ impl KmsTokenDecryptor {
     /// reads the key's metadata, never a ciphertext; a key that cannot
     /// decrypt (disabled, pending deletion) is a misconfiguration.
     pub async fn open_connection(&self) -> Result<(), DependencyError> {
-        let output = self
-            .client
-            .describe_key()
-            .key_id(&self.key_id)
+        let request = self.client.describe_key().key_id(&self.key_id);
+        let output = request
             .send()
             .await
             .map_err(|e| classify(Dependency::Kms, &self.key_id, e))?;

@@ -90,10 +90,8 @@ impl Neo4jGraph {
     /// neo4rs connects lazily: this fetches the credentials and builds the
     /// pool; the first query opens the connection.
     async fn connect(&self) -> Result<Graph, Neo4jError> {
-        let secret = self
-            .secrets
-            .get_secret_value()
-            .secret_id(&self.secret_id)
+        let request = self.secrets.get_secret_value().secret_id(&self.secret_id);
+        let secret = request
             .send()
             .await
             .map_err(|e| Neo4jError::Secret(e.into()))?;

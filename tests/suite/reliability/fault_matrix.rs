@@ -143,8 +143,8 @@ async fn run_cell(app: &TestApp, n: usize, target: Target, column: usize) -> Cel
             .await;
     }
     let mut config = app.config();
-    config.github.api_url = Url::parse(&github_url.unwrap_or_else(|| github.uri())).unwrap();
-    config.github.timeout = Duration::from_millis(GITHUB_TIMEOUT_MS.parse().unwrap());
+    config.shared.github.api_url = Url::parse(&github_url.unwrap_or_else(|| github.uri())).unwrap();
+    config.shared.github.timeout = Duration::from_millis(GITHUB_TIMEOUT_MS.parse().unwrap());
     let use_case = wiring::production(&config, &aws, wiring::github(&config).unwrap());
 
     let before = app.items_of(&user).await;

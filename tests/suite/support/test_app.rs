@@ -161,7 +161,13 @@ impl TestApp {
             "status": "disconnected", "repo": "acme/my-backend", "webhook": webhook
         });
         if webhook == "failed" {
-            let github = self.config().github.api_url.origin().ascii_serialization();
+            let github = self
+                .config()
+                .shared
+                .github
+                .api_url
+                .origin()
+                .ascii_serialization();
             body["webhook_settings_url"] =
                 format!("{github}/acme/my-backend/settings/hooks/42").into();
         }
@@ -188,12 +194,12 @@ impl TestApp {
     pub fn worker_config(&self) -> WorkerConfig {
         let config = self.config();
         let vars: BTreeMap<&str, String> = BTreeMap::from([
-            ("TABLE_NAME", config.table_name),
-            ("KMS_KEY_ID", config.kms_key_id),
-            ("GITHUB_API_URL", config.github.api_url.to_string()),
+            ("TABLE_NAME", config.shared.table_name),
+            ("KMS_KEY_ID", config.shared.kms_key_id),
+            ("GITHUB_API_URL", config.shared.github.api_url.to_string()),
             (
                 "GITHUB_TIMEOUT_MS",
-                config.github.timeout.as_millis().to_string(),
+                config.shared.github.timeout.as_millis().to_string(),
             ),
             (
                 "CLEANUP_QUEUE_URL",
