@@ -202,15 +202,9 @@ pub async fn create_cleanup_queues(
         }
     };
     let dead_letters = create(dead_letters, None).await;
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dead_letters)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
+    let arn = queue_attributes(sqs, &dead_letters, QueueAttributeName::QueueArn)
         .await
-        .expect("GetQueueAttributes answers")
-        .attributes
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .remove(&QueueAttributeName::QueueArn)
         .expect("the dead-letter queue has an ARN");
     let redrive = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVES});
     let queue = create(
@@ -219,4 +213,21 @@ pub async fn create_cleanup_queues(
     )
     .await;
     (queue, dead_letters)
+}
+
+/// The attribute `name` of the queue at `url`, or all of them with
+/// `QueueAttributeName::All`.
+pub async fn queue_attributes(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    name: QueueAttributeName,
+) -> HashMap<QueueAttributeName, String> {
+    sqs.get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(name)
+        .send()
+        .await
+        .expect("GetQueueAttributes answers")
+        .attributes
+        .unwrap_or_default()
 }

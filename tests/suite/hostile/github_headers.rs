@@ -25,9 +25,11 @@ use crate::support::use_case::Fakes;
 
 const CASES: u32 = 300;
 
-/// What the stub answers every request with, for the case at hand: a
-/// status and headers.
-type Scripted = Arc<Mutex<(u16, Vec<(&'static str, String)>)>>;
+/// A status and headers.
+type GitHubAnswer = (u16, Vec<(&'static str, String)>);
+
+/// What the stub answers every request with, for the case at hand.
+type Scripted = Arc<Mutex<GitHubAnswer>>;
 
 struct Answers(Scripted);
 
@@ -65,7 +67,7 @@ fn header_value() -> impl Strategy<Value = String> {
 }
 
 /// A rate limit or a failing GitHub, with any of the three headers.
-fn answer() -> impl Strategy<Value = (u16, Vec<(&'static str, String)>)> {
+fn answer() -> impl Strategy<Value = GitHubAnswer> {
     let status = prop_oneof![Just(403u16), Just(429), Just(500), Just(503)];
     let remaining = prop_oneof![Just("0".to_owned()), header_value()];
     (
@@ -113,69 +115,81 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-#[test]
-fn no_github_header_crashes_a_disconnect_or_stretches_its_job_past_its_bound() {
+/// `CASES` answers, each the stub's to every request, through the real
+/// adapter, each to fresh fakes holding USER's installation of
+/// acme/my-backend, active or not: `check` runs a function over them and
+/// judges what it did.
+fn for_each_answer(
+    active: bool,
+    check: impl Fn(
+        &tokio::runtime::Runtime,
+        &GitHubWebhooks,
+        &Fakes,
+        &GitHubAnswer,
+    ) -> Result<(), TestCaseError>,
+) {
     let runtime = runtime();
     let (_server, answers, webhooks) = github(&runtime);
     TestRunner::new(Config::with_cases(CASES))
         .run(&answer(), |answer| {
             *answers.lock().unwrap() = answer.clone();
-            let fakes = Fakes::with_installation("acme/my-backend", true);
-            let use_case = fakes.use_case_over(webhooks.clone());
-            let answered = runtime.block_on(async {
-                Answer::from(handle(&use_case, delete_as(USER, "acme", "my-backend")).await)
-            });
-
-            prop_assert_eq!(answered.status, 200, "{:?}: {}", answer, answered.body);
-            prop_assert!(!fakes.store.installation("inst-1").is_active);
-            let jobs = fakes.cleanup.jobs();
-            match answered.body["webhook"].as_str() {
-                Some("scheduled") => {
-                    prop_assert_eq!(jobs.len(), 1);
-                    prop_assert!(jobs[0].1 <= LONGEST_GITHUB_WAIT, "{:?}", jobs[0].1);
-                }
-                Some("failed") => prop_assert!(jobs.is_empty()),
-                other => prop_assert!(false, "{answer:?}: webhook {other:?}"),
-            }
-            Ok(())
+            let fakes = Fakes::with_installation("acme/my-backend", active);
+            check(&runtime, &webhooks, &fakes, &answer)
         })
         .unwrap();
+}
+
+#[test]
+fn no_github_header_crashes_a_disconnect_or_stretches_its_job_past_its_bound() {
+    for_each_answer(true, |runtime, webhooks, fakes, answer| {
+        let use_case = fakes.use_case_over(webhooks.clone());
+        let answered = runtime.block_on(async {
+            Answer::from(handle(&use_case, delete_as(USER, "acme", "my-backend")).await)
+        });
+
+        prop_assert_eq!(answered.status, 200, "{:?}: {}", answer, answered.body);
+        prop_assert!(!fakes.store.installation("inst-1").is_active);
+        let jobs = fakes.cleanup.jobs();
+        match answered.body["webhook"].as_str() {
+            Some("scheduled") => {
+                prop_assert_eq!(jobs.len(), 1);
+                prop_assert!(jobs[0].1 <= LONGEST_GITHUB_WAIT, "{:?}", jobs[0].1);
+            }
+            Some("failed") => prop_assert!(jobs.is_empty()),
+            other => prop_assert!(false, "{answer:?}: webhook {other:?}"),
+        }
+        Ok(())
+    });
     println!("GitHub's headers through the disconnect: {CASES} cases");
 }
 
 #[test]
 fn no_github_header_crashes_the_worker_or_stretches_its_backoff_past_its_bound() {
-    let runtime = runtime();
-    let (_server, answers, webhooks) = github(&runtime);
-    TestRunner::new(Config::with_cases(CASES))
-        .run(&answer(), |answer| {
-            *answers.lock().unwrap() = answer.clone();
-            let fakes = Fakes::with_installation("acme/my-backend", false);
-            let worker = fakes.cleanup_worker_over(webhooks.clone());
-            let handler = CleanupHandler::new(&worker, &fakes.cleanup, metric_settings());
-            let mut message = SqsMessage::default();
-            message.message_id = Some("m-1".into());
-            message.receipt_handle = Some("receipt-m-1".into());
-            message.body = Some(cleanup_job(DISCONNECTED_AT).to_message());
-            let mut event = SqsEvent::default();
-            event.records = vec![message];
+    for_each_answer(false, |runtime, webhooks, fakes, answer| {
+        let worker = fakes.cleanup_worker_over(webhooks.clone());
+        let handler = CleanupHandler::new(&worker, &fakes.cleanup, metric_settings());
+        let mut message = SqsMessage::default();
+        message.message_id = Some("m-1".into());
+        message.receipt_handle = Some("receipt-m-1".into());
+        message.body = Some(cleanup_job(DISCONNECTED_AT).to_message());
+        let mut event = SqsEvent::default();
+        event.records = vec![message];
 
-            let response =
-                runtime.block_on(handler.handle(LambdaEvent::new(event, Context::default())));
+        let response =
+            runtime.block_on(handler.handle(LambdaEvent::new(event, Context::default())));
 
-            let postponed = fakes.cleanup.postponed();
-            if response.batch_item_failures.is_empty() {
-                prop_assert!(postponed.is_empty(), "{answer:?}");
-            } else {
-                prop_assert_eq!(postponed.len(), 1, "{:?}", answer);
-                prop_assert!(
-                    postponed[0].1 <= LONGEST_GITHUB_WAIT,
-                    "{:?}",
-                    postponed[0].1
-                );
-            }
-            Ok(())
-        })
-        .unwrap();
+        let postponed = fakes.cleanup.postponed();
+        if response.batch_item_failures.is_empty() {
+            prop_assert!(postponed.is_empty(), "{answer:?}");
+        } else {
+            prop_assert_eq!(postponed.len(), 1, "{:?}", answer);
+            prop_assert!(
+                postponed[0].1 <= LONGEST_GITHUB_WAIT,
+                "{:?}",
+                postponed[0].1
+            );
+        }
+        Ok(())
+    });
     println!("GitHub's headers through the cleanup worker: {CASES} cases");
 }

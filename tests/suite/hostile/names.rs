@@ -67,14 +67,19 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn request(method: &str, raw_path: &str) -> lambda_http::Request {
+/// `method` on `raw_path` with user-1's token, through the handler over
+/// fresh, empty fakes: the answer, and the fakes to tell what was called.
+fn handled(runtime: &tokio::runtime::Runtime, method: &str, raw_path: &str) -> (Answer, Fakes) {
     let token = hs256(FIXTURE_KEY, &claims("user-1"));
     let mut request = lambda_http::Request::new(lambda_http::Body::Empty);
     *request.method_mut() = Method::from_bytes(method.as_bytes()).unwrap_or(Method::DELETE);
     request
         .headers_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request.with_raw_http_path(raw_path)
+    let request = request.with_raw_http_path(raw_path);
+    let fakes = Fakes::new();
+    let answer = runtime.block_on(async { Answer::from(handle(&fakes.use_case(), request).await) });
+    (answer, fakes)
 }
 
 #[test]
@@ -98,13 +103,10 @@ fn a_name_github_refuses_is_404_without_touching_any_backend() {
     let mut runner = runner();
     runner
         .run(&(name(), name()), |(owner, repo)| {
-            let fakes = Fakes::new();
             let path = format!("/api/v1/repos/{}/{}/install", encode(&owner), encode(&repo));
-            let answer = runtime.block_on(async {
-                Answer::from(handle(&fakes.use_case(), request("DELETE", &path)).await)
-            });
+            let (answer, fakes) = handled(&runtime, "DELETE", &path);
             if github_accepts(&owner, &repo) {
-                // A valid name goes on to authentication; this app has no
+                // A valid name goes on to authentication; these fakes hold no
                 // user item for the token's user.
                 prop_assert_eq!(answer.status, 401);
             } else {
@@ -134,10 +136,7 @@ fn no_method_and_path_makes_the_handler_panic() {
     ];
     runner
         .run(&(method, path), |(method, path)| {
-            let fakes = Fakes::new();
-            let answer = runtime.block_on(async {
-                Answer::from(handle(&fakes.use_case(), request(&method, &path)).await)
-            });
+            let (answer, _) = handled(&runtime, &method, &path);
             prop_assert!(
                 matches!(answer.status, 401 | 404 | 405),
                 "{} {path:?} → {}",

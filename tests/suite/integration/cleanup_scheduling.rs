@@ -3,7 +3,6 @@
 //! and reports `scheduled`; a refusal, or a job the queue will not take, is
 //! `failed` with the page where the user removes the hook by hand.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use nectr_disconnect::wiring::AwsClients;
 use serde_json::{Value, json};
 use test_world::fault_proxy::{Fault, FaultProxy};
@@ -51,10 +50,7 @@ impl Queued {
             .send_with(&self.aws, delete_as(USER, "acme", "my-backend"))
             .await;
         assert_eq!(answer.status, 200, "{}", answer.body);
-        assert_eq!(
-            self.app.item(&self.key).await["is_active"],
-            AttributeValue::Bool(false)
-        );
+        self.app.assert_inactive(&self.key).await;
         answer
     }
 

@@ -130,6 +130,21 @@ impl Cleanup {
     async fn assert_no_item_changed(&self) {
         assert_eq!(self.app.items().await, self.before, "the worker wrote");
     }
+
+    /// The user connects acme/my-backend again, as `installation_id` with
+    /// `webhook_id`: the state the worker must leave as it is.
+    async fn reconnect(&mut self, installation_id: &str, webhook_id: u64) {
+        self.app
+            .seed_installation(Seed {
+                user: USER,
+                repo_full_name: "acme/my-backend",
+                installation_id,
+                webhook_id: Some(webhook_id),
+                is_active: true,
+            })
+            .await;
+        self.before = self.app.items().await;
+    }
 }
 
 #[tokio::test]
@@ -231,17 +246,7 @@ async fn after_the_attempts_run_out_the_message_is_in_the_dead_letter_queue() {
 async fn a_reconnect_in_between_is_in_use_and_the_hook_is_untouched() {
     let mut cleanup = disconnected_with_a_job().await;
     cleanup.github_answers(ResponseTemplate::new(204)).await;
-    cleanup
-        .app
-        .seed_installation(Seed {
-            user: USER,
-            repo_full_name: "acme/my-backend",
-            installation_id: "inst-2",
-            webhook_id: Some(42),
-            is_active: true,
-        })
-        .await;
-    cleanup.before = cleanup.app.items().await;
+    cleanup.reconnect("inst-2", 42).await;
 
     let (received, failed) = cleanup.attempt().await;
 
@@ -313,17 +318,7 @@ async fn forged_jobs_never_reach_github_and_the_genuine_one_still_removes_its_ho
     let mut cleanup = disconnected_with_a_job().await;
     cleanup.queue.guarded_by_the_templates_policy().await;
     cleanup.github_answers(ResponseTemplate::new(204)).await;
-    cleanup
-        .app
-        .seed_installation(Seed {
-            user: USER,
-            repo_full_name: "acme/my-backend",
-            installation_id: "inst-active",
-            webhook_id: Some(77),
-            is_active: true,
-        })
-        .await;
-    cleanup.before = cleanup.app.items().await;
+    cleanup.reconnect("inst-active", 77).await;
     for (_, job) in forged() {
         cleanup.queue.send(&job.to_message()).await;
     }

@@ -194,10 +194,7 @@ async fn without_a_webhook_github_and_kms_are_never_called() {
 
     assert_eq!(answer.status, 200);
     assert_eq!(answer.body["webhook"], "not_configured");
-    assert_eq!(
-        app.item(&key).await["is_active"],
-        AttributeValue::Bool(false)
-    );
+    app.assert_inactive(&key).await;
     assert!(app.github.received_requests().await.unwrap().is_empty());
 }
 
@@ -234,8 +231,5 @@ async fn a_deadline_that_is_not_an_epoch_time_does_not_cut_the_github_call() {
     let answer = app.send(with_deadline(600_000)).await;
 
     assert_eq!(answer.body["webhook"], "removed");
-    assert_eq!(
-        app.item(&key).await["is_active"],
-        AttributeValue::Bool(false)
-    );
+    app.assert_inactive(&key).await;
 }

@@ -5,14 +5,23 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 use test_world::prism::Prism;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::acting_user::USER;
-use crate::support::test_app::{TestApp, received};
+use crate::support::test_app::{ItemKey, TestApp, received};
+
+/// USER connected with webhook 42, the function's GitHub the `prism`
+/// `started` with it, and the control passed.
+async fn connected_through(started: impl Future<Output = Prism>) -> (TestApp, ItemKey, Prism) {
+    let (mut app, prism) = tokio::join!(TestApp::start(), started);
+    let key = app.connect(USER, Some(42)).await;
+    app.env.insert("GITHUB_API_URL", prism.url.clone());
+    refuses_an_invalid_request(&prism).await;
+    (app, key, prism)
+}
 
 /// The control: Prism refuses a request the description does not allow.
 /// Its log line may come after its answer, so it is drained here, before
@@ -41,20 +50,14 @@ async fn refuses_an_invalid_request(prism: &Prism) {
 
 #[tokio::test]
 async fn the_webhook_delete_is_a_valid_request_by_githubs_openapi_description() {
-    let (mut app, prism) = tokio::join!(TestApp::start(), Prism::github());
-    let key = app.connect(USER, Some(42)).await;
-    app.env.insert("GITHUB_API_URL", prism.url.clone());
-    refuses_an_invalid_request(&prism).await;
+    let (app, key, prism) = connected_through(Prism::github()).await;
 
     let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
     assert_eq!(answer.status, 200);
     // Prism answers a valid request with the description's 204.
     assert_eq!(answer.body["webhook"], "removed", "{}", answer.body);
-    assert_eq!(
-        app.item(&key).await["is_active"],
-        AttributeValue::Bool(false)
-    );
+    app.assert_inactive(&key).await;
     let log = prism.log();
     // Exactly one request, the hook's DELETE, and Prism found it valid.
     for (marker, says) in [
@@ -86,10 +89,7 @@ async fn the_repository_check_after_a_404_is_a_valid_request_by_githubs_openapi_
             .await;
     }
     let upstream_url = upstream.uri();
-    let (mut app, prism) = tokio::join!(TestApp::start(), Prism::github_in_front_of(&upstream_url));
-    let key = app.connect(USER, Some(42)).await;
-    app.env.insert("GITHUB_API_URL", prism.url.clone());
-    refuses_an_invalid_request(&prism).await;
+    let (app, key, prism) = connected_through(Prism::github_in_front_of(&upstream_url)).await;
     assert!(
         upstream.received_requests().await.unwrap().is_empty(),
         "Prism forwarded an invalid request"
@@ -100,10 +100,7 @@ async fn the_repository_check_after_a_404_is_a_valid_request_by_githubs_openapi_
     assert_eq!(answer.status, 200);
     // A 404 for the repository too: the token may not administer it.
     assert_eq!(answer.body["webhook"], "failed", "{}", answer.body);
-    assert_eq!(
-        app.item(&key).await["is_active"],
-        AttributeValue::Bool(false)
-    );
+    app.assert_inactive(&key).await;
     // Prism forwarded both: each passed its validation.
     assert_eq!(
         received(&upstream).await,

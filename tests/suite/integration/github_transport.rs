@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use nectr_disconnect::adapters::GitHubWebhooks;
 use nectr_disconnect::config::GitHubConfig;
 use nectr_disconnect::domain::{OAuthToken, RepoName};
@@ -43,10 +42,7 @@ async fn disconnect_reports(app: &TestApp, key: &ItemKey, webhook: &str) {
 
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body, app.disconnected_body(webhook));
-    assert_eq!(
-        app.item(key).await["is_active"],
-        AttributeValue::Bool(false)
-    );
+    app.assert_inactive(key).await;
 }
 
 #[tokio::test]

@@ -5,7 +5,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::RequestExt;
 use serde_json::json;
 use test_world::arcadedb::{ArcadeDb, USERNAME};
@@ -43,10 +42,7 @@ async fn assert_disconnected_without_graph(app: &TestApp, key: &ItemKey, answer:
         answer.body,
         json!({"status": "disconnected", "repo": "acme/my-backend", "webhook": "removed"})
     );
-    assert_eq!(
-        app.item(key).await["is_active"],
-        AttributeValue::Bool(false)
-    );
+    app.assert_inactive(key).await;
 }
 
 /// `bolt_uri`'s server behind TLS: the `neo4j+s` URI, and the terminator
@@ -109,10 +105,7 @@ async fn disconnect_reports_the_kept_graph_and_changes_no_node_relationship_or_p
             "graph": {"files": 3, "pull_requests": 2, "developers": 2}
         })
     );
-    assert_eq!(
-        app.item(&key).await["is_active"],
-        AttributeValue::Bool(false)
-    );
+    app.assert_inactive(&key).await;
     assert_eq!(arcadedb.dump().await, before);
 }
 

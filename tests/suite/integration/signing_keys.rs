@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use nectr_disconnect::wiring::{AwsClients, Production};
 use test_world::fault_proxy::{Fault, FaultProxy};
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
@@ -90,10 +89,7 @@ async fn an_outage_after_the_warm_up_still_disconnects() {
     let answer = Answer::from(handle(&env.use_case, delete_as(USER, "acme", "my-backend")).await);
 
     assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(
-        env.app.item(&env.key).await["is_active"],
-        AttributeValue::Bool(false)
-    );
+    env.app.assert_inactive(&env.key).await;
     assert!(env.secret_fetches() > before, "a refresh was tried");
 }
 

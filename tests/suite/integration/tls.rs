@@ -6,7 +6,6 @@
 
 use std::net::SocketAddr;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use nectr_disconnect::wiring::AwsClients;
 use serde_json::{Value, json};
 use test_world::arcadedb::{ArcadeDb, USERNAME};
@@ -117,10 +116,7 @@ async fn the_graph_is_read_over_tls_with_each_uri_form_neo4j_hands_out() {
             disconnected("removed", Some(graph)),
             "{scheme}"
         );
-        assert_eq!(
-            app.item(&key).await["is_active"],
-            AttributeValue::Bool(false)
-        );
+        app.assert_inactive(&key).await;
     }
     assert!(self_signed.handshakes() > 0 && trusted.handshakes() > 0);
 }
@@ -147,10 +143,7 @@ async fn bolt_s_refuses_an_untrustworthy_graph_and_the_disconnect_leaves_the_gra
                 disconnected("removed", None),
                 "{scheme} {how:?}"
             );
-            assert_eq!(
-                app.item(&key).await["is_active"],
-                AttributeValue::Bool(false)
-            );
+            app.assert_inactive(&key).await;
         }
         no_handshake_completed(&terminator, how);
     }
@@ -169,10 +162,7 @@ async fn bolt_ssc_still_refuses_plain_text() {
 
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body, disconnected("removed", None));
-    assert_eq!(
-        app.item(&key).await["is_active"],
-        AttributeValue::Bool(false)
-    );
+    app.assert_inactive(&key).await;
 }
 
 #[tokio::test]
@@ -217,10 +207,7 @@ async fn github_behind_an_untrustworthy_endpoint_never_gets_the_token_and_the_we
 
         assert_eq!(answer.status, 200, "{how:?}: {}", answer.body);
         assert_eq!(answer.body, app.disconnected_body("failed"), "{how:?}");
-        assert_eq!(
-            app.item(&key).await["is_active"],
-            AttributeValue::Bool(false)
-        );
+        app.assert_inactive(&key).await;
         no_handshake_completed(&terminator, how);
     }
     let received = app.github.received_requests().await.unwrap();

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use nectr_disconnect::adapters::GitHubWebhooks;
 use nectr_disconnect::warm_up::warm_up;
 use nectr_disconnect::wiring::{self, AwsClients, Production};
@@ -66,10 +65,7 @@ impl Proxied {
     async fn assert_disconnects(&self, use_case: &Production) -> Answer {
         let answer = self.disconnect(use_case).await;
         assert_eq!(answer.status, 200, "{}", answer.body);
-        assert_eq!(
-            self.app.item(&self.key).await["is_active"],
-            AttributeValue::Bool(false)
-        );
+        self.app.assert_inactive(&self.key).await;
         answer
     }
 

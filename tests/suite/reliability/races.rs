@@ -91,10 +91,7 @@ async fn a_reconnect_written_mid_flight_stays_active() {
     );
 
     assert_eq!(answer.status, 200);
-    assert_eq!(
-        app.item(&old).await["is_active"],
-        AttributeValue::Bool(false)
-    );
+    app.assert_inactive(&old).await;
     assert_eq!(
         app.item(&new).await,
         new_before,

@@ -10,6 +10,7 @@ use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use nectr_disconnect::queue::handler::CleanupHandler;
 use nectr_disconnect::wiring::WebhookWorker;
+use test_world::seed::queue_attributes;
 
 use super::handler::metric_settings;
 use super::template;
@@ -144,16 +145,9 @@ impl Queue {
             .send()
             .await
             .expect("moto takes the template's queue policy");
-        let stored = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&self.url)
-            .attribute_names(QueueAttributeName::Policy)
-            .send()
+        let stored = queue_attributes(&self.sqs, &self.url, QueueAttributeName::Policy)
             .await
-            .expect("moto answers GetQueueAttributes")
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::Policy).cloned())
+            .remove(&QueueAttributeName::Policy)
             .expect("the queue has a policy");
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&stored).unwrap(),
@@ -163,16 +157,7 @@ impl Queue {
 
     /// How many messages the queue holds, visible, delayed or in flight.
     pub async fn depth(&self) -> usize {
-        let attributes = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&self.url)
-            .attribute_names(QueueAttributeName::All)
-            .send()
-            .await
-            .expect("moto answers GetQueueAttributes")
-            .attributes
-            .unwrap_or_default();
+        let attributes = queue_attributes(&self.sqs, &self.url, QueueAttributeName::All).await;
         [
             QueueAttributeName::ApproximateNumberOfMessages,
             QueueAttributeName::ApproximateNumberOfMessagesDelayed,

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::Request;
 use nectr_disconnect::config::{Config, FromEnvironment, WorkerConfig};
 use nectr_disconnect::wiring::{self, AwsClients, Production};
@@ -321,6 +322,12 @@ impl TestApp {
             .expect("moto answers GetItem")
             .item
             .expect("the item exists")
+    }
+
+    /// The installation at `key` is inactive, as a 200 leaves it.
+    pub async fn assert_inactive(&self, key: &ItemKey) {
+        let is_active = &self.item(key).await["is_active"];
+        assert_eq!(is_active, &AttributeValue::Bool(false), "{key:?}");
     }
 
     pub async fn user_item(&self, user: &str) -> Item {
