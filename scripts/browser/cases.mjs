@@ -61,7 +61,10 @@ const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
 // A persistent context has no Browser object to ask.
 const version = execFileSync("/usr/bin/chromium", ["--version"]).toString().trim();
 
-async function setCookie(api, token, sameSite) {
+// A case's start: the fixtures' state afresh, and this one cookie in the
+// browser.
+async function startWithCookie(api, token, sameSite) {
+  reseed();
   await browser.clearCookies();
   // Host-only, as the backend's Set-Cookie without Domain makes it.
   await browser.addCookies([{ name: "access_token", value: token, url: api.url, httpOnly: true, secure: true, sameSite }]);
@@ -158,8 +161,7 @@ function expectItem(active) {
 // preflight: the page reads a network error, the console says why, the
 // function is never invoked and the item stays active.
 async function refusedAtPreflight(pageOrigin, path) {
-  reseed();
-  await setCookie(apis.sameSite, env.TOKEN, "Lax");
+  await startWithCookie(apis.sameSite, env.TOKEN, "Lax");
   const before = invocations(apis.sameSite);
   const exchange = await call(pageOrigin, apis.sameSite, path);
   await new Promise((done) => setTimeout(done, 2000));
@@ -177,8 +179,7 @@ const cases = [
   {
     name: "1. same-site app, valid cookie: the page reads 200 and the body, the item inactive, the hook deleted",
     async run() {
-      reseed();
-      await setCookie(apis.sameSite, env.TOKEN, "Lax");
+      await startWithCookie(apis.sameSite, env.TOKEN, "Lax");
       const exchange = await call(SAME_SITE_APP, apis.sameSite);
       await exchange.page.screenshot({ path: env.SCREENSHOT });
       const problems = [
@@ -208,8 +209,7 @@ const cases = [
   {
     name: "3. an expired cookie: the page reads 401 and detail \"Unauthorized\", CORS headers on the error, the item active",
     async run() {
-      reseed();
-      await setCookie(apis.sameSite, env.EXPIRED_TOKEN, "Lax");
+      await startWithCookie(apis.sameSite, env.EXPIRED_TOKEN, "Lax");
       const exchange = await call(SAME_SITE_APP, apis.sameSite);
       return {
         problems: [
@@ -228,8 +228,7 @@ const cases = [
   {
     name: "5. the allowed app origin on another site, SameSite=None; Secure cookie",
     async run() {
-      reseed();
-      await setCookie(apis.otherSite, env.TOKEN, "None");
+      await startWithCookie(apis.otherSite, env.TOKEN, "None");
       const exchange = await call(OTHER_SITE_APP, apis.otherSite);
       // This Chromium's own default decides whether a third-party cookie
       // goes: what it did is stated, and the answer must follow from it.
@@ -250,8 +249,7 @@ const cases = [
   {
     name: "6. the same page with the default SameSite=Lax cookie: not sent, the page reads 401, the item active",
     async run() {
-      reseed();
-      await setCookie(apis.otherSite, env.TOKEN, "Lax");
+      await startWithCookie(apis.otherSite, env.TOKEN, "Lax");
       const exchange = await call(OTHER_SITE_APP, apis.otherSite);
       return {
         seen: [`withheld: ${exchange.withheld.join(", ")}`],

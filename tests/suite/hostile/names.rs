@@ -1,6 +1,8 @@
 //! Property tests over the owner/repo rules and the router: no input
 //! panics, and a name GitHub would refuse is a 404 that touches nothing.
 
+use std::sync::LazyLock;
+
 use lambda_http::RequestExt;
 use lambda_http::http::Method;
 use nectr_disconnect::domain::RepoName;
@@ -56,20 +58,27 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
-fn runner() -> TestRunner {
+/// `check` over `CASES` values of `strategy`, then a line saying what ran.
+fn for_cases<S: Strategy>(
+    what: &str,
+    strategy: S,
+    check: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) {
     TestRunner::new(Config::with_cases(CASES))
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+        .run(&strategy, check)
+        .unwrap();
+    println!("{what}: {CASES} cases");
 }
 
 /// `method` on `raw_path` with user-1's token, through the handler over
 /// fresh, empty fakes: the answer, and the fakes to tell what was called.
-fn handled(runtime: &tokio::runtime::Runtime, method: &str, raw_path: &str) -> (Answer, Fakes) {
+fn handled(method: &str, raw_path: &str) -> (Answer, Fakes) {
+    static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    });
     let token = hs256(FIXTURE_KEY, &claims("user-1"));
     let mut request = lambda_http::Request::new(lambda_http::Body::Empty);
     *request.method_mut() = Method::from_bytes(method.as_bytes()).unwrap_or(Method::DELETE);
@@ -78,33 +87,30 @@ fn handled(runtime: &tokio::runtime::Runtime, method: &str, raw_path: &str) -> (
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
     let request = request.with_raw_http_path(raw_path);
     let fakes = Fakes::new();
-    let answer = runtime.block_on(async { Answer::from(handle(&fakes.use_case(), request).await) });
+    let answer = RUNTIME.block_on(async { Answer::from(handle(&fakes.use_case(), request).await) });
     (answer, fakes)
 }
 
 #[test]
 fn repo_name_accepts_exactly_what_github_accepts() {
-    let mut runner = runner();
-    runner
-        .run(&(name(), name()), |(owner, repo)| {
-            prop_assert_eq!(
-                RepoName::parse(&owner, &repo).is_ok(),
-                github_accepts(&owner, &repo)
-            );
-            Ok(())
-        })
-        .unwrap();
-    println!("RepoName property: {CASES} cases");
+    for_cases("RepoName property", (name(), name()), |(owner, repo)| {
+        prop_assert_eq!(
+            RepoName::parse(&owner, &repo).is_ok(),
+            github_accepts(&owner, &repo)
+        );
+        Ok(())
+    });
 }
 
 #[test]
 fn a_name_github_refuses_is_404_without_touching_any_backend() {
-    let runtime = runtime();
-    let mut runner = runner();
-    runner
-        .run(&(name(), name()), |(owner, repo)| {
+    let names = (name(), name());
+    for_cases(
+        "router + names through the handler",
+        names,
+        |(owner, repo)| {
             let path = format!("/api/v1/repos/{}/{}/install", encode(&owner), encode(&repo));
-            let (answer, fakes) = handled(&runtime, "DELETE", &path);
+            let (answer, fakes) = handled("DELETE", &path);
             if github_accepts(&owner, &repo) {
                 // A valid name goes on to authentication; these fakes hold no
                 // user item for the token's user.
@@ -116,15 +122,12 @@ fn a_name_github_refuses_is_404_without_touching_any_backend() {
                 prop_assert_eq!(fakes.store.calls(), 0);
             }
             Ok(())
-        })
-        .unwrap();
-    println!("router + names through the handler: {CASES} cases");
+        },
+    );
 }
 
 #[test]
 fn no_method_and_path_makes_the_handler_panic() {
-    let runtime = runtime();
-    let mut runner = runner();
     let method = prop_oneof![
         Just("DELETE".to_owned()),
         Just("GET".to_owned()),
@@ -134,9 +137,12 @@ fn no_method_and_path_makes_the_handler_panic() {
         "/(api|v1|repos|install|[^/]{0,12}|%[0-9A-Fa-f]{2}|%|\\.\\.)(/(api|v1|repos|install|[^/]{0,12}|%[0-9A-Fa-f]{2}|%|\\.\\.)){0,8}/?",
         any::<String>(),
     ];
-    runner
-        .run(&(method, path), |(method, path)| {
-            let (answer, _) = handled(&runtime, &method, &path);
+    let requests = (method, path);
+    for_cases(
+        "router over arbitrary methods and paths",
+        requests,
+        |(method, path)| {
+            let (answer, _) = handled(&method, &path);
             prop_assert!(
                 matches!(answer.status, 401 | 404 | 405),
                 "{} {path:?} → {}",
@@ -144,7 +150,6 @@ fn no_method_and_path_makes_the_handler_panic() {
                 answer.status
             );
             Ok(())
-        })
-        .unwrap();
-    println!("router over arbitrary methods and paths: {CASES} cases");
+        },
+    );
 }

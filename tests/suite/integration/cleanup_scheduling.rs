@@ -12,7 +12,6 @@ use wiremock::ResponseTemplate;
 use crate::support::acting_user::USER;
 use crate::support::events::Answer;
 use crate::support::test_app::{ItemKey, TestApp, delete_as, sdk_config};
-use crate::support::tls;
 
 /// A connected user whose disconnects reach SQS through a proxy that
 /// records what they send.
@@ -29,7 +28,7 @@ async fn queued(github: ResponseTemplate) -> Queued {
     let key = app.connect(USER, Some(42)).await;
     app.github_answers(github).await;
     let queue_url = app.use_cleanup_queue().await;
-    let sqs = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
+    let sqs = app.aws_proxy().await;
     let aws = AwsClients {
         sqs: aws_sdk_sqs::Client::new(&sdk_config(&sqs.endpoint).await),
         ..app.aws.clone()

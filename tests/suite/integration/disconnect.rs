@@ -9,13 +9,11 @@ use nectr_disconnect::adapters::{DynamoDbInstallations, dynamodb};
 use nectr_disconnect::domain::{Installation, RepoName, UserId};
 use nectr_disconnect::ports::{Deactivation, Disconnection, InstallationStore};
 use serde_json::json;
-use test_world::fault_proxy::FaultProxy;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::support::acting_user::USER;
 use crate::support::test_app::{Item, ItemKey, Seed, TABLE, TestApp, delete_as, s, sdk_config};
-use crate::support::tls;
 
 const OAUTH_TOKEN: &str = "gho_integrationtoken1";
 
@@ -243,7 +241,7 @@ async fn a_reconnected_repository_disconnects_only_the_active_installation() {
 async fn two_concurrent_disconnects_give_one_200_and_one_404() {
     let (app, key) = connected().await;
     let before = app.item(&key).await;
-    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
+    let proxy = app.aws_proxy().await;
     let mut aws = app.aws.clone();
     aws.dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
     let (first, second) = (app.use_case_with(&aws), app.use_case_with(&aws));

@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use nectr_disconnect::wiring::AwsClients;
 use serde_json::json;
-use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
+use test_world::fault_proxy::{AwsError, Fault};
 use test_world::seed::{create_key, encrypt_token};
 use wiremock::ResponseTemplate;
 
@@ -12,7 +12,6 @@ use crate::support::acting_user::USER;
 use crate::support::test_app::{
     ItemKey, TABLE, TestApp, aws_answering, s, sdk_config, unreachable_clients,
 };
-use crate::support::tls;
 
 async fn app_with_installation() -> TestApp {
     let app = TestApp::start().await;
@@ -63,7 +62,7 @@ async fn a_ciphertext_under_another_key_is_session_expired() {
     let other_key = create_key(&app.aws.kms).await;
     let ciphertext = encrypt_token(&app.aws.kms, &other_key, USER, "gho_otherkey").await;
     app.put_user(USER, Some(&ciphertext)).await;
-    let kms = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
+    let kms = app.aws_proxy().await;
     kms.inject(
         Some("Decrypt"),
         Fault::Aws(AwsError {

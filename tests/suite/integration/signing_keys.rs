@@ -9,13 +9,11 @@ use std::time::Duration;
 use nectr_disconnect::wiring::{AwsClients, Production};
 use test_world::fault_proxy::{Fault, FaultProxy};
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
-use wiremock::ResponseTemplate;
 
 use crate::support::acting_user::USER;
 use crate::support::events::{Answer, http_api_event};
 use crate::support::handler::handle;
 use crate::support::test_app::{ItemKey, TestApp, delete_as, sdk_config};
-use crate::support::tls;
 
 const PAST_THE_TTL: Duration = Duration::from_millis(1_100);
 
@@ -29,11 +27,9 @@ struct Environment {
 }
 
 async fn warmed_up() -> Environment {
-    let mut app = TestApp::start().await;
+    let (mut app, key) = TestApp::connected().await;
     app.env.insert("JWT_KEY_TTL_SECONDS", "1".into());
-    let key = app.connect(USER, Some(42)).await;
-    app.github_answers(ResponseTemplate::new(204)).await;
-    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
+    let proxy = app.aws_proxy().await;
     let aws = AwsClients {
         secrets_manager: aws_sdk_secretsmanager::Client::new(&sdk_config(&proxy.endpoint).await),
         ..app.aws.clone()

@@ -2,13 +2,13 @@
 //! when a dependency fails or stays silent it leaves that work to the first
 //! request instead of failing init.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use nectr_disconnect::adapters::GitHubWebhooks;
 use nectr_disconnect::warm_up::warm_up;
 use nectr_disconnect::wiring::{self, AwsClients, Production};
 use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
-use wiremock::ResponseTemplate;
 
 use crate::support::acting_user::USER;
 use crate::support::events::Answer;
@@ -28,10 +28,8 @@ struct Proxied {
 }
 
 async fn app_behind_proxies() -> Proxied {
-    let mut app = TestApp::start().await;
-    let key = app.connect(USER, Some(42)).await;
-    app.github_answers(ResponseTemplate::new(204)).await;
-    let aws_proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
+    let (mut app, key) = TestApp::connected().await;
+    let aws_proxy = app.aws_proxy().await;
     let github_proxy = FaultProxy::start(&app.github.uri(), &tls::ca().server()).await;
     app.env
         .insert("GITHUB_API_URL", github_proxy.endpoint.clone());
@@ -182,9 +180,10 @@ async fn a_silent_dependency_does_not_hold_init() {
     proxied.assert_disconnects(&use_case).await;
 }
 
-/// The ERROR lines a warm-up wrote, as (service, AWS error code).
+/// The ERROR lines a warm-up wrote, as (service, AWS error code), each
+/// once, in order.
 fn misconfigurations(text: &str) -> Vec<(String, String)> {
-    let mut found: Vec<_> = log_lines(text)
+    let found: BTreeSet<_> = log_lines(text)
         .into_iter()
         .filter(|line| line["level"] == "ERROR")
         .map(|line| {
@@ -192,18 +191,11 @@ fn misconfigurations(text: &str) -> Vec<(String, String)> {
                 line["resource"].as_str().is_some_and(|r| !r.is_empty()),
                 "{line:?}"
             );
-            (
-                line["aws_service"].as_str().unwrap_or_default().to_owned(),
-                line["aws_error_code"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
+            let field = |name: &str| line[name].as_str().unwrap_or_default().to_owned();
+            (field("aws_service"), field("aws_error_code"))
         })
         .collect();
-    found.sort();
-    found.dedup();
-    found
+    found.into_iter().collect()
 }
 
 #[tokio::test]

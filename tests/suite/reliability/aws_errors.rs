@@ -23,13 +23,12 @@ use std::time::Duration;
 use futures::StreamExt;
 use nectr_disconnect::wiring::AwsClients;
 use serde_json::{Value, json};
-use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
+use test_world::fault_proxy::{AwsError, Fault};
 use wiremock::ResponseTemplate;
 
 use crate::support::events::within_deadline;
 use crate::support::logs::{capture, log_lines, metric_documents};
 use crate::support::test_app::{TestApp, delete_as, sdk_config};
-use crate::support::tls;
 
 const DEADLINE: Duration = Duration::from_secs(4);
 const CELLS_AT_ONCE: usize = 4;
@@ -366,7 +365,7 @@ async fn run_cell(
 ) -> Cell {
     let user = format!("aws-error-{n}");
     app.connect(&user, Some(42)).await;
-    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
+    let proxy = app.aws_proxy().await;
     proxy.inject(Some(call.operation()), Fault::Aws(documented.error));
     let broken = sdk_config(&proxy.endpoint).await;
     let mut aws: AwsClients = app.aws.clone();

@@ -26,7 +26,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::support::events::{Answer, within_deadline};
 use crate::support::handler::handle;
 use crate::support::test_app::{TestApp, delete_as, sdk_config};
-use crate::support::tls;
 
 /// The invocation deadline each cell runs under.
 const DEADLINE: Duration = Duration::from_secs(3);
@@ -212,7 +211,7 @@ async fn aws_fault(app: &TestApp, target: Target, fault: &Fault) -> (String, Opt
     if matches!(fault, Fault::Refused) && operation.is_none() {
         return (format!("http://127.0.0.1:{}", free_port()), None);
     }
-    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
+    let proxy = app.aws_proxy().await;
     proxy.inject(operation, fault.clone());
     (proxy.endpoint.clone(), Some(proxy))
 }

@@ -3,19 +3,18 @@
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use test_world::fault_proxy::{Fault, FaultProxy};
+use test_world::fault_proxy::Fault;
 use tokio::sync::Notify;
 
 use crate::support::acting_user::USER;
 use crate::support::events::Answer;
 use crate::support::handler::handle;
 use crate::support::test_app::{Seed, TestApp, delete_as, sdk_config};
-use crate::support::tls;
 
 #[tokio::test]
 async fn fifty_concurrent_disconnects_give_one_200_and_write_disconnected_at_once() {
     let (app, key) = TestApp::connected().await;
-    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
+    let proxy = app.aws_proxy().await;
     let mut aws = app.aws.clone();
     aws.dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
     let use_case = app.use_case_with(&aws);
@@ -56,7 +55,7 @@ async fn fifty_concurrent_disconnects_give_one_200_and_write_disconnected_at_onc
 #[tokio::test]
 async fn a_reconnect_written_mid_flight_stays_active() {
     let (app, old) = TestApp::connected().await;
-    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
+    let proxy = app.aws_proxy().await;
     let (arrived, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     proxy.inject(
         Some("UpdateItem"),

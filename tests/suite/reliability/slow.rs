@@ -4,11 +4,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_http::RequestExt;
-use test_world::fault_proxy::{Fault, FaultProxy};
+use test_world::fault_proxy::Fault;
 use wiremock::ResponseTemplate;
 
 use crate::support::test_app::{TestApp, delete_as, sdk_config};
-use crate::support::tls;
 
 const LATENCY: Duration = Duration::from_millis(300);
 
@@ -18,7 +17,7 @@ async fn every_dependency_answering_late_within_the_deadline_still_disconnects()
     let key = app.connect("user-1", Some(42)).await;
     app.github_answers(ResponseTemplate::new(204).set_delay(LATENCY))
         .await;
-    let proxy = FaultProxy::start(&app.moto_endpoint(), &tls::ca().server()).await;
+    let proxy = app.aws_proxy().await;
     proxy.inject(None, Fault::Delay(LATENCY));
     let slow = sdk_config(&proxy.endpoint).await;
     let mut aws = app.aws.clone();

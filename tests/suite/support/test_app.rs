@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::Request;
 use nectr_disconnect::config::{Config, FromEnvironment, WorkerConfig};
 use nectr_disconnect::wiring::{self, AwsClients, Production};
+use test_world::fault_proxy::FaultProxy;
 use test_world::free_port;
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 use test_world::moto::Moto;
@@ -97,6 +98,13 @@ impl TestApp {
     /// between the function and AWS.
     pub fn moto_endpoint(&self) -> String {
         self.moto.endpoint.clone()
+    }
+
+    /// A fault proxy in front of moto, serving TLS with the run's CA as
+    /// AWS's endpoints do: point a client at it to fail or slow that
+    /// client's calls.
+    pub async fn aws_proxy(&self) -> FaultProxy {
+        FaultProxy::start(&self.moto.endpoint, &tls::ca().server()).await
     }
 
     /// The `https://` GitHub API URL the function is configured with.

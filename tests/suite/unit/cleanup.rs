@@ -38,6 +38,15 @@ fn job() -> CleanupJob {
     cleanup_job(DISCONNECTED_AT)
 }
 
+/// A job about another hook than its installation carries: one no
+/// disconnect wrote.
+fn job_for_another_hook() -> CleanupJob {
+    CleanupJob {
+        webhook_id: 77,
+        ..job()
+    }
+}
+
 async fn clean(fakes: &Fakes) -> CleanupOutcome {
     fakes
         .cleanup_worker()
@@ -138,10 +147,7 @@ async fn a_refusal_or_a_missing_user_or_token_is_left_behind() {
 
 #[tokio::test]
 async fn a_job_its_installation_does_not_vouch_for_is_invalid_and_github_is_never_called() {
-    let another_hook = CleanupJob {
-        webhook_id: 77,
-        ..job()
-    };
+    let another_hook = job_for_another_hook();
     let another_disconnect = cleanup_job("2026-12-01T00:00:00.000000Z");
     let another_installation = CleanupJob {
         installation_id: "inst-forged".into(),
@@ -356,10 +362,7 @@ async fn a_batch_of_hanging_hooks_stops_taking_jobs_before_the_deadline() {
 #[tokio::test]
 async fn an_invalid_job_is_dropped_not_retried() {
     let fakes = disconnected();
-    let forged = CleanupJob {
-        webhook_id: 77,
-        ..job()
-    };
+    let forged = job_for_another_hook();
 
     let failures = handle_batch(&fakes, vec![message("forged", &forged.to_message(), 1)]).await;
 
@@ -376,14 +379,17 @@ async fn done_and_left_behind_jobs_are_not_reported() {
     assert!(fakes.cleanup.postponed().is_empty());
 }
 
-/// The one line the worker wrote about a message, and its metric's outcome.
-fn line_and_outcome(text: &str) -> (serde_json::Map<String, serde_json::Value>, String) {
+/// The one line the worker wrote about a message, checked to be an ERROR
+/// and the message's one metric to have `outcome`.
+fn error_line(text: &str, outcome: &str) -> serde_json::Map<String, serde_json::Value> {
     let lines = log_lines(text);
     assert_eq!(lines.len(), 1, "one line per message: {text}");
     let documents = metric_documents(text);
     assert_eq!(documents.len(), 1, "one metric per message: {text}");
-    let outcome = documents[0]["outcome"].as_str().unwrap().to_owned();
-    (lines.into_iter().next().unwrap(), outcome)
+    assert_eq!(documents[0]["outcome"], outcome, "{text}");
+    let line = lines.into_iter().next().unwrap();
+    assert_eq!(line["level"], "ERROR", "{text}");
+    line
 }
 
 #[tokio::test]
@@ -397,34 +403,27 @@ async fn a_malformed_message_is_logged_by_field_and_mistake_never_by_its_content
     let failures = handle_batch(&fakes, vec![message("m-1", &body, 1)]).await;
 
     assert!(failures.is_empty(), "dropped, not retried");
-    let (line, outcome) = line_and_outcome(&logs.text());
-    assert_eq!(line["level"], "ERROR");
+    let line = error_line(&logs.text(), "malformed");
     assert_eq!(
         line["message"],
         "not a cleanup job: webhook_id is not a whole number; dropped"
     );
-    assert_eq!(outcome, "malformed");
 }
 
 #[tokio::test]
 async fn an_invalid_job_is_an_error_line_and_an_invalid_metric() {
     let fakes = disconnected();
-    let forged = CleanupJob {
-        webhook_id: 77,
-        ..job()
-    };
+    let forged = job_for_another_hook();
     let (logs, _guard) = capture();
 
     handle_batch(&fakes, vec![message("m-1", &forged.to_message(), 1)]).await;
 
-    let (line, outcome) = line_and_outcome(&logs.text());
-    assert_eq!(line["level"], "ERROR");
+    let line = error_line(&logs.text(), "invalid");
     assert_eq!(line["outcome"], "invalid");
     assert_eq!(
         line["reason"],
         "the job's installation carries another webhook"
     );
-    assert_eq!(outcome, "invalid");
 }
 
 #[tokio::test]
