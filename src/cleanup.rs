@@ -10,7 +10,7 @@ use crate::ports::{
     CleanupPorts, DecryptError, Dependency, DependencyError, InstallationStore, Misconfiguration,
     TokenDecryptor, WebhookRemoval, WebhookRemover,
 };
-use crate::timeouts::{FIRST_RETRY, LONGEST_RETRY, before, within};
+use crate::timeouts::{FIRST_RETRY, LONGEST_RETRY, before, removal_cut_short, within};
 
 /// What became of one job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,8 +94,9 @@ impl<P: CleanupPorts> WebhookCleanup<P> {
             deadline,
             self.webhooks.remove(&token, &repo, job.webhook_id),
         )
-        .await;
-        Ok(outcome_of(removal.unwrap_or(WebhookRemoval::UNANSWERED)))
+        .await
+        .unwrap_or_else(|_| removal_cut_short(&repo, job.webhook_id));
+        Ok(outcome_of(removal))
     }
 
     /// The job's own installation, read consistently, exists, is inactive,

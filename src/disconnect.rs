@@ -17,7 +17,9 @@ use crate::ports::{
     WebhookRemover,
 };
 use crate::speculative_read::SpeculativeRead;
-use crate::timeouts::{DeadlineReached, FIRST_CLEANUP_DELAY, READ_BACK_RESERVE, before, within};
+use crate::timeouts::{
+    DeadlineReached, FIRST_CLEANUP_DELAY, READ_BACK_RESERVE, before, removal_cut_short, within,
+};
 
 /// Why a disconnect did not happen. Mapped to HTTP in exactly one place,
 /// `http::response`.
@@ -301,8 +303,10 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
             return WebhookOutcome::NotConfigured;
         };
         let repo = installation.github_repo(disconnection.repo);
-        let removal = before(deadline, self.webhooks.remove(token, &repo, webhook_id)).await;
-        match removal.unwrap_or(WebhookRemoval::UNANSWERED) {
+        let removal = before(deadline, self.webhooks.remove(token, &repo, webhook_id))
+            .await
+            .unwrap_or_else(|_| removal_cut_short(&repo, webhook_id));
+        match removal {
             WebhookRemoval::Removed => WebhookOutcome::Removed,
             WebhookRemoval::AlreadyGone => WebhookOutcome::AlreadyGone,
             WebhookRemoval::NoAdminAccess | WebhookRemoval::Refused => WebhookOutcome::Failed,

@@ -246,8 +246,7 @@ pub enum WebhookRemoval {
 }
 
 impl WebhookRemoval {
-    /// No answer in time: what a removal the caller's deadline cut short
-    /// comes to.
+    /// No answer in time, and no word from GitHub on when to ask again.
     pub const UNANSWERED: Self = Self::Transient { retry_after: None };
 }
 

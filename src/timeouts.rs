@@ -26,7 +26,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use lambda_http::Context;
 use tokio::time::Timeout;
 
-use crate::ports::{Dependency, DependencyError};
+use crate::domain::RepoName;
+use crate::ports::{Dependency, DependencyError, WebhookRemoval};
 
 /// Time kept back from the invocation deadline for writing the answer.
 pub const ANSWER_MARGIN: Duration = Duration::from_millis(250);
@@ -94,6 +95,19 @@ fn time_left(context: Option<&Context>) -> Duration {
     deadline
         .duration_since(SystemTime::now())
         .unwrap_or(Duration::ZERO)
+}
+
+/// What a webhook removal the deadline cut short comes to: no answer,
+/// worth asking again. Logged as the GitHub adapter logs GitHub's own
+/// silence, so the operator sees the one as the other.
+pub fn removal_cut_short(repo: &RepoName, webhook_id: u64) -> WebhookRemoval {
+    tracing::warn!(
+        repo = %repo,
+        webhook_id,
+        cause = %DeadlineReached,
+        "GitHub did not answer"
+    );
+    WebhookRemoval::UNANSWERED
 }
 
 /// `timeout` from now: when a call with that bound must have given up. A

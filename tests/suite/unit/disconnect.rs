@@ -8,6 +8,7 @@ use nectr_disconnect::ports::{DependencyError, WebhookRemoval};
 
 use crate::support::acting_user::{CIPHERTEXT, OAUTH_TOKEN, USER};
 use crate::support::fakes::{Fault, StoredInstallation, TRANSIENT, WebhookCall};
+use crate::support::logs::{capture, log_lines};
 use crate::support::use_case::{Fakes, disconnect_with, token_for, webhook_removed};
 
 /// `Fakes::connected()`, and USER's installation `inst-0` of `repo_full_name`
@@ -367,6 +368,7 @@ async fn a_removal_that_outlasts_the_deadline_is_failed_and_the_installation_is_
     let fakes = Fakes::connected();
     fakes.webhooks.hang(Duration::from_secs(600));
     let started = tokio::time::Instant::now();
+    let (logs, _guard) = capture();
 
     let outcome = disconnect_as(&fakes, USER, "acme", "my-backend")
         .await
@@ -382,6 +384,13 @@ async fn a_removal_that_outlasts_the_deadline_is_failed_and_the_installation_is_
     assert_eq!(outcome.webhook, WebhookOutcome::Failed);
     assert_eq!(outcome.webhook_settings_url.as_deref(), Some(SETTINGS_URL));
     assert_inactive(&fakes.store.installation("inst-1"));
+    let silence: Vec<_> = log_lines(&logs.text())
+        .into_iter()
+        .filter(|line| line["message"] == "GitHub did not answer")
+        .collect();
+    assert_eq!(silence.len(), 1, "{}", logs.text());
+    assert_eq!(silence[0]["level"], "WARN");
+    assert_eq!(silence[0]["cause"], "the invocation deadline was reached");
 }
 
 async fn disconnect_with_cleanup(fakes: &Fakes) -> Disconnected {
