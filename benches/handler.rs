@@ -53,6 +53,10 @@ impl InstallationStore for AnswerAtOnce {
         }])
     }
 
+    async fn webhook_in_use(&self, _: &UserId, _: u64) -> Result<bool, DependencyError> {
+        Ok(false)
+    }
+
     async fn find_installation(
         &self,
         _: &UserId,

@@ -17,8 +17,8 @@ use crate::timeouts::{FIRST_RETRY, LONGEST_RETRY, before, removal_cut_short, wit
 pub enum CleanupOutcome {
     Removed,
     AlreadyGone,
-    /// An active installation of the same user and repository carries the
-    /// hook again: it is not this job's to remove.
+    /// An active installation of the same user, under any repository
+    /// name, carries the hook again: it is not this job's to remove.
     InUse,
     /// It can never be removed by this worker (GitHub refused, the user or
     /// their token is gone); the reason is for the log.
@@ -84,12 +84,10 @@ impl<P: CleanupPorts> WebhookCleanup<P> {
             .map_err(|_| CleanupOutcome::Invalid("the job's repository is not a GitHub name"))?;
         let user = UserId::new(job.user_id.clone());
         self.vouched_for(job, &user, &repo, deadline).await?;
-        self.not_in_use(&user, &repo, job.webhook_id, deadline)
-            .await?;
+        self.not_in_use(&user, job.webhook_id, deadline).await?;
         let token = self.token(&user, deadline).await?;
         // A reconnect may have landed while the token was fetched.
-        self.not_in_use(&user, &repo, job.webhook_id, deadline)
-            .await?;
+        self.not_in_use(&user, job.webhook_id, deadline).await?;
         let removal = before(
             deadline,
             self.webhooks.remove(&token, &repo, job.webhook_id),
@@ -129,21 +127,17 @@ impl<P: CleanupPorts> WebhookCleanup<P> {
         Err(CleanupOutcome::Invalid(refusal))
     }
 
-    async fn not_in_use(
-        &self,
-        user: &UserId,
-        repo: &RepoName,
-        webhook_id: u64,
-        deadline: Instant,
-    ) -> Step<()> {
-        let active = within(
+    /// No active installation of the user carries the hook, under any
+    /// repository name.
+    async fn not_in_use(&self, user: &UserId, webhook_id: u64, deadline: Instant) -> Step<()> {
+        let in_use = within(
             deadline,
             Dependency::DynamoDb,
-            self.installations.find_active_installations(user, repo),
+            self.installations.webhook_in_use(user, webhook_id),
         )
         .await
         .map_err(|e| retry_after_failure(&e))?;
-        if active.iter().any(|i| i.webhook_id == Some(webhook_id)) {
+        if in_use {
             return Err(CleanupOutcome::InUse);
         }
         Ok(())

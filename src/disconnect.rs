@@ -142,11 +142,23 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
                 installation,
                 at: disconnected_at,
             };
-            let (webhook, deactivation) = tokio::join!(
+            let (removal, deactivation) = tokio::join!(
                 self.remove_webhook(&disconnection, token.as_ref(), deadline),
                 self.deactivate(&disconnection, deadline),
             );
+            // Only the invocation that deactivated the item queues its job:
+            // the loser of a double click finds it inactive and queues none.
             if deactivation? == Deactivation::Deactivated {
+                let webhook = match removal {
+                    Removal::Settled(webhook) => webhook,
+                    Removal::Transient {
+                        webhook_id,
+                        retry_after,
+                    } => {
+                        self.schedule_cleanup(&disconnection, webhook_id, retry_after, deadline)
+                            .await
+                    }
+                };
                 deactivated.push((installation, webhook));
             }
         }
@@ -290,31 +302,34 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
         }
     }
 
-    /// Removes the installation's webhook; when GitHub fails transiently,
-    /// leaves it to the cleanup worker (CONTRACT §9) before answering.
+    /// Removes the installation's webhook. A transient failure is left to
+    /// the caller, which queues a cleanup job only once the installation is
+    /// known to be this disconnect's.
     async fn remove_webhook(
         &self,
         disconnection: &Disconnection<'_>,
         token: Option<&OAuthToken>,
         deadline: Instant,
-    ) -> WebhookOutcome {
+    ) -> Removal {
         let installation = disconnection.installation;
         let (Some(webhook_id), Some(token)) = (installation.webhook_id, token) else {
-            return WebhookOutcome::NotConfigured;
+            return Removal::Settled(WebhookOutcome::NotConfigured);
         };
         let repo = installation.github_repo(disconnection.repo);
         let removal = before(deadline, self.webhooks.remove(token, &repo, webhook_id))
             .await
             .unwrap_or_else(|_| removal_cut_short(&repo, webhook_id));
-        match removal {
+        Removal::Settled(match removal {
             WebhookRemoval::Removed => WebhookOutcome::Removed,
             WebhookRemoval::AlreadyGone => WebhookOutcome::AlreadyGone,
             WebhookRemoval::NoAdminAccess | WebhookRemoval::Refused => WebhookOutcome::Failed,
             WebhookRemoval::Transient { retry_after } => {
-                self.schedule_cleanup(disconnection, webhook_id, retry_after, deadline)
-                    .await
+                return Removal::Transient {
+                    webhook_id,
+                    retry_after,
+                };
             }
-        }
+        })
     }
 
     /// GitHub failed transiently: a cleanup job removes the hook later
@@ -331,6 +346,16 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
             return WebhookOutcome::Failed;
         };
         let installation = disconnection.installation;
+        // The worker finds the job's item by the key its `repo` names; a job
+        // it would find no item for would only ever be `invalid`.
+        if !installation.stored_name_names_its_key() {
+            tracing::warn!(
+                repo = %installation.github_repo(disconnection.repo),
+                webhook_id,
+                "the installation's stored repo_full_name does not name its own key, so no cleanup job can find it; the user removes the hook by hand"
+            );
+            return WebhookOutcome::Failed;
+        }
         let job = CleanupJob {
             user_id: disconnection.user.to_string(),
             repo: installation.repo_full_name.clone(),
@@ -354,6 +379,18 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
             }
         }
     }
+}
+
+/// What a webhook removal came to before the installation's deactivation
+/// is known.
+enum Removal {
+    Settled(WebhookOutcome),
+    /// GitHub failed transiently: a cleanup job is due if this disconnect
+    /// deactivated the installation.
+    Transient {
+        webhook_id: u64,
+        retry_after: Option<Duration>,
+    },
 }
 
 /// The current time, strictly later than any this process returned before.

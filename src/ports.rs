@@ -184,6 +184,15 @@ pub trait InstallationStore: Send + Sync {
         repo: &RepoName,
     ) -> impl Future<Output = Result<Vec<Installation>, DependencyError>> + Send;
 
+    /// Whether any active installation of `user`, of any repository,
+    /// carries the hook `webhook_id`: a renamed repository keeps its hooks,
+    /// and GitHub's hook ids are unique.
+    fn webhook_in_use(
+        &self,
+        user: &UserId,
+        webhook_id: u64,
+    ) -> impl Future<Output = Result<bool, DependencyError>> + Send;
+
     /// The installation `installation_id` of `repo` owned by `user`,
     /// active or not, read consistently.
     fn find_installation(

@@ -18,7 +18,8 @@
 //! | a signing-key refresh after a bad signature or a failure | once per `KEY_REFRESH_INTERVAL` | below |
 //! | a cleanup job's first try, its retries | `FIRST_CLEANUP_DELAY`; `FIRST_RETRY` doubling to `LONGEST_RETRY` | below |
 //! | a wait GitHub asks for in a header | at most `LONGEST_GITHUB_WAIT` | below |
-//! | one cleanup job, GitHub's timeout and its AWS calls | `time_per_cleanup_job` | below |
+//! | one cleanup job, GitHub's timeout and its six AWS calls at theirs | `time_per_cleanup_job` | below |
+//! | a retried job's next delivery | what is left of SQS's 12 h from its receipt | `visibility_left` |
 
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -54,17 +55,26 @@ pub const FIRST_RETRY: Duration = Duration::from_secs(60);
 /// ... but never longer than this (before jitter, and unless GitHub asks
 /// for longer).
 pub const LONGEST_RETRY: Duration = Duration::from_secs(3_600);
-/// What one cleanup job's AWS calls may take beside GitHub's removal: its
-/// installation, the in-use checks, the user item, the decryption and
-/// the postponement, each a few milliseconds when AWS is healthy.
-pub const CLEANUP_JOB_AWS_CALLS: Duration = Duration::from_secs(1);
+/// The AWS calls one cleanup job makes at most: its installation, the
+/// in-use check before and after the token, the user item, the decryption
+/// and the postponement. Each is a few milliseconds when AWS is healthy,
+/// but each may take `AWS_OPERATION_TIMEOUT`, and the budget is the worst.
+pub const CLEANUP_JOB_AWS_CALLS: u32 = 6;
 /// The longest wait a GitHub header (`Retry-After`, `X-RateLimit-Reset`)
 /// can ask for: SQS's longest visibility timeout. The queue's longest
-/// delivery delay, 15 min, bounds a first try further.
-pub const LONGEST_GITHUB_WAIT: Duration = Duration::from_secs(12 * 3_600);
-/// Used when the event carries no Lambda deadline (local tools, tests); the
-/// GitHub adapter's own timeout still applies.
-const DEFAULT_TIME_LEFT: Duration = Duration::from_secs(30);
+/// delivery delay, 15 min, bounds a first try further, and what is left of
+/// the visibility a retry.
+pub const LONGEST_GITHUB_WAIT: Duration = LONGEST_VISIBILITY;
+/// SQS's longest visibility timeout, counted from the message's receipt:
+/// `ChangeMessageVisibility` past it fails.
+pub const LONGEST_VISIBILITY: Duration = Duration::from_secs(12 * 3_600);
+/// Kept back from it: the event source mapping received the batch before
+/// the invocation began, how long before no event says.
+pub const RECEIPT_MARGIN: Duration = Duration::from_secs(300);
+/// Used when the event carries no Lambda deadline (local tools, tests):
+/// every call's own bound still applies, and a cleanup batch, whose jobs
+/// are each begun only with their worst case left, is not handed back.
+const DEFAULT_TIME_LEFT: Duration = LONGEST_INVOCATION;
 /// Lambda's longest timeout: no deadline an event carries is later.
 const LONGEST_INVOCATION: Duration = Duration::from_secs(900);
 /// 2020-01-01 in epoch milliseconds. Lambda's deadline is an epoch time;
@@ -116,11 +126,28 @@ pub fn from_now(timeout: Duration) -> Instant {
     Instant::now() + timeout.min(LONGEST_INVOCATION)
 }
 
-/// The time one cleanup job needs at worst: GitHub's removal timing out,
-/// and the AWS calls around it. The worker's timeout is sized from it
-/// (template.yaml), and a batch takes no job with less time left.
+/// The time one cleanup job needs at worst: each of its AWS calls taking
+/// the SDK's whole operation timeout, and GitHub's removal timing out. The
+/// worker's timeout is sized from it (template.yaml), and a batch takes no
+/// job with less time left.
 pub fn time_per_cleanup_job(github_timeout: Duration) -> Duration {
-    github_timeout.saturating_add(CLEANUP_JOB_AWS_CALLS)
+    worst_cleanup_job(AWS_OPERATION_TIMEOUT, github_timeout)
+}
+
+/// One cleanup job when every AWS call takes `aws_call` and GitHub
+/// `github`.
+pub fn worst_cleanup_job(aws_call: Duration, github: Duration) -> Duration {
+    aws_call
+        .saturating_mul(CLEANUP_JOB_AWS_CALLS)
+        .saturating_add(github)
+}
+
+/// How long a message received no later than `invoked` may still be kept
+/// invisible from now: what is left of SQS's 12 hours, less the margin.
+pub fn visibility_left(invoked: Instant) -> Duration {
+    LONGEST_VISIBILITY
+        .saturating_sub(RECEIPT_MARGIN)
+        .saturating_sub(invoked.elapsed())
 }
 
 /// Why a call was abandoned.

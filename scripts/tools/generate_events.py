@@ -191,7 +191,7 @@ FIXTURES = {
     "http-api-wrong-method": http_api("GET", path("acme", "my-backend"), BEARER, route_key="$default"),
     "http-api-unknown-path": http_api("DELETE", "/api/v1/repos/acme/my-backend", BEARER, route_key="$default"),
     "http-api-malformed-owner": http_api(
-        "DELETE", path("-acme", "my-backend"), BEARER, path_params={"owner": "-acme", "repo": "my-backend"}
+        "DELETE", path("ac.me", "my-backend"), BEARER, path_params={"owner": "ac.me", "repo": "my-backend"}
     ),
     "http-api-encoded-slash": http_api(
         "DELETE", path("acme", "my%2Fbackend"), BEARER, path_params={"owner": "acme", "repo": "my/backend"}

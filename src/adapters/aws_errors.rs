@@ -83,6 +83,11 @@ pub(crate) fn meaning(status: u16, code: Option<&str>, message: Option<&str>) ->
             "KMS: the ciphertext's key is not one this function may use",
         );
     }
+    // KMS's answer for a ciphertext outside its limits: "1 validation error
+    // detected: Value at 'ciphertextBlob' failed to satisfy constraint: …".
+    if code == "ValidationException" && message.contains("ciphertextblob") {
+        return Meaning::CiphertextRefused("KMS: the ciphertext is outside KMS's limits");
+    }
     if DEPLOYMENT_CODES.contains(&code)
         || (code == "ValidationException"
             && message.contains("key element does not match the schema"))
@@ -159,6 +164,15 @@ mod tests {
             (
                 "AccessDeniedException",
                 "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.",
+            ),
+            // KMS Decrypt's CiphertextBlob takes 1 to 6144 bytes.
+            (
+                "ValidationException",
+                "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length greater than or equal to 1",
+            ),
+            (
+                "ValidationException",
+                "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length less than or equal to 6144",
             ),
         ] {
             assert!(

@@ -11,6 +11,7 @@ use super::aws_errors::classify;
 use crate::domain::{
     Ciphertext, Installation, InstallationRecord, RepoName, User, UserId, rfc3339,
 };
+pub use crate::domain::{installation_sk, installation_sk_prefix};
 use crate::metrics::{self, Call};
 use crate::ports::{Deactivation, Dependency, DependencyError, Disconnection, InstallationStore};
 
@@ -70,15 +71,8 @@ pub fn user_pk(user: &UserId) -> String {
 
 pub const PROFILE_SK: &str = "PROFILE";
 
-/// The sort-key prefix shared by every installation of `repo`; `#` cannot
-/// occur in a valid name, so the prefix matches exactly one repository.
-pub fn installation_sk_prefix(repo: &RepoName) -> String {
-    format!("INSTALL#{}#", repo.lowercase_full_name())
-}
-
-pub fn installation_sk(repo: &RepoName, installation_id: &str) -> String {
-    format!("{}{installation_id}", installation_sk_prefix(repo))
-}
+/// What every installation's sort key starts with (CONTRACT §3).
+const INSTALLATION_SK_PREFIX: &str = "INSTALL#";
 
 /// The key of the item a disconnection addresses: the one the Query found,
 /// by its own sort key, never one rebuilt from the request.
@@ -165,6 +159,41 @@ impl InstallationStore for DynamoDbInstallations {
             }
         }
         Ok(installations)
+    }
+
+    async fn webhook_in_use(
+        &self,
+        user: &UserId,
+        webhook_id: u64,
+    ) -> Result<bool, DependencyError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :installations)")
+            .filter_expression("is_active = :active AND webhook_id = :hook")
+            .projection_expression("pk")
+            .expression_attribute_values(":pk", AttributeValue::S(user_pk(user)))
+            .expression_attribute_values(
+                ":installations",
+                AttributeValue::S(INSTALLATION_SK_PREFIX.into()),
+            )
+            .expression_attribute_values(":active", AttributeValue::Bool(true))
+            .expression_attribute_values(":hook", AttributeValue::N(webhook_id.to_string()))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        loop {
+            let started = Instant::now();
+            let Some(page) = pages.next().await else {
+                return Ok(false);
+            };
+            metrics::record(Call::DynamoDbQuery, started.elapsed());
+            let page = page.map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;
+            if page.count > 0 {
+                return Ok(true);
+            }
+        }
     }
 
     async fn find_installation(

@@ -17,6 +17,8 @@ const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VE
 const API_VERSION: &str = "2022-11-28";
 /// How many redirects of a renamed or transferred repository are followed.
 const MAX_REDIRECTS: usize = 3;
+/// No answer is read past this (CONTRACT §5).
+const LONGEST_ANSWER: usize = 1024 * 1024;
 
 #[derive(Clone)]
 pub struct GitHubWebhooks {
@@ -242,14 +244,18 @@ impl GitHubWebhooks {
         if status != StatusCode::OK {
             return WebhookRemoval::NoAdminAccess;
         }
-        // Bounded by the request's timeout, which covers the body.
-        match response.bytes().await {
-            Ok(body) if administers(&body) => WebhookRemoval::AlreadyGone,
+        let scopes = response
+            .headers()
+            .get("x-oauth-scopes")
+            .map(|scopes| scopes.to_str().unwrap_or_default().to_owned());
+        // Bounded by the request's timeout, which covers the body, and by
+        // its size.
+        match read_at_most(response, LONGEST_ANSWER).await {
+            Ok(body) if may_delete_hooks(&body, scopes.as_deref()) => WebhookRemoval::AlreadyGone,
             Ok(_) => WebhookRemoval::NoAdminAccess,
-            Err(e) => {
-                let cause = unanswered(&e);
+            Err(cause) => {
                 tracing::warn!(repo = %repo, cause, "GitHub's answer about the repository did not arrive");
-                WebhookRemoval::Transient { retry_after: None }
+                WebhookRemoval::UNANSWERED
             }
         }
     }
@@ -361,20 +367,53 @@ fn seconds(value: &str) -> Option<f64> {
     numeric.then(|| value.parse().ok()).flatten()
 }
 
-/// Whether a repository answered for the token says it may administer it.
-fn administers(body: &[u8]) -> bool {
+/// The body of an answer, when it is no longer than `limit` bytes: a
+/// misbehaving server cannot make the function hold more; why not, in the
+/// log's words.
+async fn read_at_most(mut response: Response, limit: usize) -> Result<Vec<u8>, &'static str> {
+    const TOO_LONG: &str = "the answer is longer than 1 MiB";
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(TOO_LONG);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| unanswered(&e))? {
+        if body.len() + chunk.len() > limit {
+            return Err(TOO_LONG);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Whether the repository, as answered for the token, says the hook may be
+/// deleted with it: the user administers it, and the token's scopes, where
+/// GitHub reports them (OAuth and classic tokens), include one that may
+/// delete hooks. A user's role says nothing of what the token may do.
+fn may_delete_hooks(body: &[u8], scopes: Option<&str>) -> bool {
     #[derive(Deserialize)]
     struct Repository {
         permissions: Option<Permissions>,
+        private: Option<bool>,
     }
     #[derive(Deserialize)]
     struct Permissions {
         admin: Option<bool>,
     }
-    serde_json::from_slice::<Repository>(body)
-        .ok()
-        .and_then(|repository| repository.permissions?.admin)
-        .unwrap_or(false)
+    let Ok(repository) = serde_json::from_slice::<Repository>(body) else {
+        return false;
+    };
+    let admin = repository
+        .permissions
+        .and_then(|permissions| permissions.admin)
+        .unwrap_or(false);
+    let public = repository.private == Some(false);
+    let scope_allows = |scope: &str| {
+        matches!(scope, "repo" | "admin:repo_hook") || (scope == "public_repo" && public)
+    };
+    admin && scopes.is_none_or(|scopes| scopes.split(',').map(str::trim).any(scope_allows))
 }
 
 /// Why GitHub gave no answer, in the log's words.
@@ -526,7 +565,30 @@ mod tests {
             (r#"{"full_name": "acme/web"}"#, false),
             ("not json", false),
         ] {
-            assert_eq!(administers(body.as_bytes()), admin, "{body}");
+            assert_eq!(may_delete_hooks(body.as_bytes(), None), admin, "{body}");
         }
+    }
+
+    /// GitHub's OAuth scopes (docs: "Scopes for OAuth apps"): `repo` and
+    /// `admin:repo_hook` may delete a hook, `public_repo` only a public
+    /// repository's; `write:repo_hook` and `read:repo_hook` may not.
+    #[test]
+    fn where_github_reports_scopes_one_must_delete_hooks() {
+        let private = br#"{"private": true, "permissions": {"admin": true}}"#;
+        let public = br#"{"private": false, "permissions": {"admin": true}}"#;
+        for (body, scopes, may) in [
+            (&private[..], "repo", true),
+            (&private[..], "read:org, repo", true),
+            (&private[..], "admin:repo_hook", true),
+            (&private[..], "public_repo", false),
+            (&public[..], "public_repo, read:user", true),
+            (&private[..], "write:repo_hook, read:repo_hook", false),
+            (&public[..], "read:org", false),
+            (&private[..], "", false),
+        ] {
+            assert_eq!(may_delete_hooks(body, Some(scopes)), may, "{scopes:?}");
+        }
+        let not_admin = br#"{"private": false, "permissions": {"admin": false}}"#;
+        assert!(!may_delete_hooks(not_admin, Some("repo")));
     }
 }

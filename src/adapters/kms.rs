@@ -44,6 +44,9 @@ impl KmsTokenDecryptor {
     }
 }
 
+/// The `CiphertextBlob` lengths KMS `Decrypt` takes (its API reference).
+const CIPHERTEXT_LENGTHS: std::ops::RangeInclusive<usize> = 1..=6144;
+
 /// The encryption context every OAuth-token ciphertext is bound to.
 pub const ENCRYPTION_CONTEXT_KEY: &str = "user_id";
 
@@ -61,6 +64,13 @@ impl TokenDecryptor for KmsTokenDecryptor {
         user: &UserId,
         ciphertext: &Ciphertext,
     ) -> Result<OAuthToken, DecryptError> {
+        // KMS answers ValidationException for these, which would otherwise
+        // read as our error; the user's stored token is what is wrong.
+        if !CIPHERTEXT_LENGTHS.contains(&ciphertext.as_bytes().len()) {
+            return Err(DecryptError::Undecryptable(
+                "KMS: the ciphertext is empty or longer than 6144 bytes",
+            ));
+        }
         let output = metrics::timed(
             Call::KmsDecrypt,
             self.client

@@ -76,10 +76,20 @@ impl SigningKeySource for SecretsManagerSigningKeys {
     async fn fetch(&self) -> Result<SigningKeys, DependencyError> {
         let (current, previous) = tokio::join!(self.version(CURRENT), self.version(PREVIOUS));
         let (current, current_created) = current?.ok_or_else(|| missing(CURRENT))?;
+        // The current key alone verifies every token signed since the
+        // rotation: a failed previous read must not turn a cold start into
+        // 503s. The next refresh reads both again.
+        let previous = previous.unwrap_or_else(|e| {
+            tracing::warn!(
+                cause = %crate::logging::chain(&e),
+                "the previous signing key (AWSPREVIOUS) was not read; the current key alone verifies until the next refresh"
+            );
+            None
+        });
         Ok(SigningKeys {
             current,
             current_created,
-            previous: previous?.map(|(key, _)| key),
+            previous: previous.map(|(key, _)| key),
         })
     }
 }

@@ -55,6 +55,28 @@ impl Installation {
     }
 }
 
+/// The sort-key prefix shared by every installation of `repo` (CONTRACT
+/// §3); `#` cannot occur in a valid name, so the prefix matches exactly one
+/// repository.
+pub fn installation_sk_prefix(repo: &RepoName) -> String {
+    format!("INSTALL#{}#", repo.lowercase_full_name())
+}
+
+/// The sort key of installation `installation_id` of `repo`.
+pub fn installation_sk(repo: &RepoName, installation_id: &str) -> String {
+    format!("{}{installation_id}", installation_sk_prefix(repo))
+}
+
+impl Installation {
+    /// Whether the stored `repo_full_name` and `installation_id` give back
+    /// the item's own sort key: what a cleanup job, which names the item by
+    /// them, needs.
+    pub fn stored_name_names_its_key(&self) -> bool {
+        RepoName::parse_full_name(&self.repo_full_name)
+            .is_ok_and(|repo| installation_sk(&repo, &self.installation_id) == self.sort_key)
+    }
+}
+
 /// An installation as the store holds it, active or not: what the cleanup
 /// worker checks a job against (CONTRACT §9).
 #[derive(Clone, Debug, PartialEq, Eq)]

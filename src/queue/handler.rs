@@ -25,6 +25,14 @@ pub struct CleanupHandler<'a, P: CleanupPorts, Q: Redelivery> {
     invoked: AtomicBool,
 }
 
+/// When the invocation began (the batch was received shortly before) and
+/// when every call must have given up.
+#[derive(Clone, Copy)]
+struct Times {
+    invoked: Instant,
+    deadline: Instant,
+}
+
 /// What became of one message.
 struct Handled {
     outcome: &'static str,
@@ -62,6 +70,7 @@ impl<'a, P: CleanupPorts, Q: Redelivery> CleanupHandler<'a, P, Q> {
     /// secondary rate limits punish bursts. A message reached with less
     /// time left than one job needs is handed back untried.
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> SqsBatchResponse {
+        let invoked = Instant::now();
         let cold_start = !self.invoked.swap(true, Ordering::Relaxed);
         let deadline = timeouts::deadline(Some(&event.context));
         let xray_trace_id = event
@@ -86,7 +95,8 @@ impl<'a, P: CleanupPorts, Q: Redelivery> CleanupHandler<'a, P, Q> {
                 message_id = id
             );
             let handled = if self.time_left_for_a_job(deadline) {
-                self.handle_message(id, message, deadline)
+                let times = Times { invoked, deadline };
+                self.handle_message(id, message, times)
                     .instrument(span)
                     .await
             } else {
@@ -111,13 +121,14 @@ impl<'a, P: CleanupPorts, Q: Redelivery> CleanupHandler<'a, P, Q> {
         deadline.saturating_duration_since(Instant::now()) >= self.cleanup.time_per_job
     }
 
-    async fn handle_message(&self, id: &str, message: &SqsMessage, deadline: Instant) -> Handled {
+    async fn handle_message(&self, id: &str, message: &SqsMessage, times: Times) -> Handled {
         let attempt = attempt(message);
         let job = match CleanupJob::from_message(message.body.as_deref().unwrap_or_default()) {
             Ok(job) => job,
+            // Never a job a disconnect wrote: `invalid`, as a forged one is.
             Err(e @ JobError::Malformed(_)) => {
-                tracing::error!(attempt, outcome = "malformed", "{e}; dropped");
-                return Handled::done("malformed");
+                tracing::error!(attempt, outcome = "invalid", "{e}; dropped");
+                return Handled::done("invalid");
             }
             Err(e @ JobError::UnknownVersion(_)) => {
                 tracing::warn!(
@@ -125,16 +136,16 @@ impl<'a, P: CleanupPorts, Q: Redelivery> CleanupHandler<'a, P, Q> {
                     outcome = "unknown_version",
                     "{e}; left for a worker that knows it"
                 );
-                self.postpone(id, message, backoff(attempt, None, jitter(id)), deadline)
+                self.postpone(id, message, backoff(attempt, None, jitter(id)), times)
                     .await;
                 return Handled::again("unknown_version");
             }
         };
-        let outcome = self.cleanup.clean(&job, deadline).await;
+        let outcome = self.cleanup.clean(&job, times.deadline).await;
         log_outcome(&job, outcome, attempt);
         match outcome {
             CleanupOutcome::Retry { after } => {
-                self.postpone(id, message, backoff(attempt, after, jitter(id)), deadline)
+                self.postpone(id, message, backoff(attempt, after, jitter(id)), times)
                     .await;
                 Handled::again(outcome.as_str())
             }
@@ -147,10 +158,12 @@ impl<'a, P: CleanupPorts, Q: Redelivery> CleanupHandler<'a, P, Q> {
     }
 
     /// Pushes the message's next delivery back by `delay`, within the
-    /// deadline. When that fails the message still comes back, after the
-    /// queue's own visibility timeout: logged, and reported as a failure
-    /// all the same.
-    async fn postpone(&self, id: &str, message: &SqsMessage, delay: Duration, deadline: Instant) {
+    /// deadline and within what SQS allows: 12 hours from the receipt, so
+    /// a wait GitHub asked for near that is cut to what is left. When it
+    /// fails the message still comes back, after the queue's own
+    /// visibility timeout: logged, and reported as a failure all the same.
+    async fn postpone(&self, id: &str, message: &SqsMessage, delay: Duration, times: Times) {
+        let delay = delay.min(timeouts::visibility_left(times.invoked));
         let Some(receipt) = message.receipt_handle.as_deref() else {
             tracing::warn!(
                 message_id = id,
@@ -159,7 +172,7 @@ impl<'a, P: CleanupPorts, Q: Redelivery> CleanupHandler<'a, P, Q> {
             return;
         };
         let postpone = self.queue.postpone(receipt, delay);
-        match within(deadline, Dependency::Sqs, postpone).await {
+        match within(times.deadline, Dependency::Sqs, postpone).await {
             Ok(()) => tracing::debug!(delay_s = delay.as_secs(), "next attempt postponed"),
             Err(e) => tracing::warn!(
                 cause = %crate::logging::chain(&e),

@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use crate::support::iam::{Request, allowed, key_allows};
 use crate::support::template::{
-    CLEANUP_ROLE, DISCONNECT_ROLE, cleanup_queue_policy, oauth_token_key_policy, template,
+    CLEANUP_ROLE, DISCONNECT_ROLE, cleanup_dead_letter_queue_policy, cleanup_queue_policy,
+    oauth_token_key_policy, template,
 };
 
 /// CONTRACT §7 without the AWS SDK's own variables, and the names of the
@@ -129,6 +130,100 @@ fn only_the_disconnects_role_may_queue_cleanup_jobs_and_only_over_tls() {
     ] {
         assert_eq!(allowed(&policy, &request), expected, "{case}");
     }
+}
+
+#[test]
+fn the_dead_letter_queue_refuses_every_request_without_tls() {
+    let template = template();
+    let queues = &template["Resources"]["CleanupDeadLetterQueuePolicy"]["Properties"]["Queues"];
+    assert_eq!(
+        serde_norway::to_string(queues).unwrap().trim(),
+        "- !Ref CleanupDeadLetterQueue",
+        "the policy is the dead-letter queue's"
+    );
+    let policy = cleanup_dead_letter_queue_policy();
+    let operator = |action| Request {
+        iam_allows: true,
+        ..request(ADMIN, action)
+    };
+    for (case, request, expected) in [
+        (
+            "an operator reading over TLS",
+            operator("sqs:ReceiveMessage"),
+            true,
+        ),
+        (
+            "an operator reading without TLS",
+            Request {
+                tls: false,
+                ..operator("sqs:ReceiveMessage")
+            },
+            false,
+        ),
+        (
+            "a redrive without TLS",
+            Request {
+                tls: false,
+                ..operator("sqs:StartMessageMoveTask")
+            },
+            false,
+        ),
+        (
+            "the queue's own redrive, sending without TLS",
+            Request {
+                tls: false,
+                ..operator("sqs:SendMessage")
+            },
+            false,
+        ),
+    ] {
+        assert_eq!(allowed(&policy, &request), expected, "{case}");
+    }
+}
+
+/// Both queues hold jobs for hooks still on GitHub (CONTRACT §9).
+#[test]
+fn both_cleanup_queues_outlive_the_stack() {
+    let template = template();
+    for queue in ["CleanupQueue", "CleanupDeadLetterQueue"] {
+        for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+            assert_eq!(
+                template["Resources"][queue][policy].as_str(),
+                Some("Retain"),
+                "{queue} {policy}"
+            );
+        }
+    }
+}
+
+/// A replaced signing key verifies for at most a week after the rotation.
+#[test]
+fn the_previous_signing_key_may_live_at_most_seven_days() {
+    let template = template();
+    let longest = template["Parameters"]["JwtPreviousKeySeconds"]["MaxValue"]
+        .as_u64()
+        .expect("JwtPreviousKeySeconds has a maximum");
+    assert!(longest <= 7 * 24 * 3_600, "{longest} s");
+    let default = template["Parameters"]["JwtPreviousKeySeconds"]["Default"]
+        .as_u64()
+        .expect("a default");
+    assert!(default <= longest);
+}
+
+/// Another method than DELETE reaches the function, whose 405 carries
+/// `Allow` (CONTRACT §1); API Gateway answers CORS preflights itself.
+#[test]
+fn every_method_of_the_endpoint_reaches_the_function() {
+    let template = template();
+    let event = &template["Resources"]["DisconnectFunction"]["Properties"]["Events"]["Disconnect"]
+        ["Properties"];
+    assert_eq!(event["Method"].as_str(), Some("ANY"));
+    assert_eq!(
+        event["Path"].as_str(),
+        Some("/api/v1/repos/{owner}/{repo}/install")
+    );
+    let cors = &template["Resources"]["Api"]["Properties"]["CorsConfiguration"];
+    assert!(cors.is_mapping(), "CORS preflights are the API's");
 }
 
 #[test]

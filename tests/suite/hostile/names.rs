@@ -16,12 +16,25 @@ use crate::support::use_case::Fakes;
 
 const CASES: u32 = 2_000;
 
-/// GitHub's rules, written independently of `RepoName`.
+/// GitHub's rules (CONTRACT §1, `RepoName`'s comments give the sources),
+/// written independently of `RepoName`: a github.com or Enterprise Server
+/// login, or an Enterprise Managed User's `HANDLE_SHORTCODE`.
 fn github_accepts(owner: &str, repo: &str) -> bool {
-    let owner_ok = !owner.is_empty()
-        && owner.chars().count() <= 39
-        && !owner.starts_with('-')
-        && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let alphanumeric = |c: char| c.is_ascii_alphanumeric();
+    let login =
+        |s: &str| s.chars().any(alphanumeric) && s.chars().all(|c| alphanumeric(c) || c == '-');
+    let emu = |s: &str| {
+        let Some((handle, shortcode)) = s.split_once('_') else {
+            return false;
+        };
+        login(handle)
+            && !handle.starts_with('-')
+            && !handle.ends_with('-')
+            && !handle.contains("--")
+            && (3..=8).contains(&shortcode.chars().count())
+            && shortcode.chars().all(alphanumeric)
+    };
+    let owner_ok = owner.chars().count() <= 39 && (login(owner) || emu(owner));
     let repo_ok = !repo.is_empty()
         && repo.chars().count() <= 100
         && repo != "."
@@ -37,6 +50,7 @@ fn name() -> impl Strategy<Value = String> {
     prop_oneof![
         "[A-Za-z0-9._-]{0,105}",
         "-?[A-Za-z0-9-]{0,42}",
+        "-?[A-Za-z0-9-]{0,32}_[A-Za-z0-9_-]{0,9}",
         Just(".".to_owned()),
         Just("..".to_owned()),
         any::<String>(),

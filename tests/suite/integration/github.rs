@@ -127,6 +127,67 @@ async fn a_404_is_already_gone_only_when_the_caller_still_administers_the_reposi
     }
 }
 
+/// `repository(true)` for a token whose scopes GitHub reports in
+/// `X-OAuth-Scopes`, of a repository that is private or not.
+fn repository_for_scopes(scopes: &str, private: bool) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("x-oauth-scopes", scopes)
+        .set_body_json(json!({
+            "full_name": "acme/my-backend",
+            "private": private,
+            "permissions": {"admin": true, "maintain": true, "push": true, "triage": true, "pull": true}
+        }))
+}
+
+/// The user's role says nothing of what the token may do: where GitHub
+/// reports the token's scopes, `already_gone` also needs one that may
+/// delete hooks (CONTRACT §5).
+#[tokio::test]
+async fn a_404_is_already_gone_only_when_the_tokens_scopes_may_delete_hooks() {
+    for (scopes, private, webhook) in [
+        ("repo, read:org", true, "already_gone"),
+        ("admin:repo_hook", true, "already_gone"),
+        ("public_repo", false, "already_gone"),
+        ("public_repo", true, "failed"),
+        ("read:org, write:repo_hook", true, "failed"),
+        ("", false, "failed"),
+    ] {
+        let (app, key) = connected_app(Some(42)).await;
+        github_answers(&app, ResponseTemplate::new(404)).await;
+        repository_answers(&app, repository_for_scopes(scopes, private)).await;
+
+        let answer = app.disconnect_as(USER, "acme", "my-backend").await;
+
+        assert_eq!(answer.status, 200, "{scopes:?}");
+        assert_eq!(answer.body, app.disconnected_body(webhook), "{scopes:?}");
+        app.assert_inactive(&key).await;
+    }
+}
+
+/// No GitHub answer is read past 1 MiB: a longer one is a transient
+/// failure, the job queued.
+#[tokio::test]
+async fn a_repository_answer_longer_than_a_mebibyte_is_a_transient_failure() {
+    let (mut app, key) = connected_app(Some(42)).await;
+    app.use_cleanup_queue().await;
+    github_answers(&app, ResponseTemplate::new(404)).await;
+    let padding = "x".repeat(1024 * 1024);
+    repository_answers(
+        &app,
+        ResponseTemplate::new(200).set_body_json(json!({
+            "permissions": {"admin": true},
+            "description": padding
+        })),
+    )
+    .await;
+
+    let answer = app.disconnect_as(USER, "acme", "my-backend").await;
+
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body, app.disconnected_body("scheduled"));
+    app.assert_inactive(&key).await;
+}
+
 #[tokio::test]
 async fn only_a_404_costs_the_repository_check() {
     let (app, key) = connected_app(Some(42)).await;

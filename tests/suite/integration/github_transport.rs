@@ -216,3 +216,59 @@ async fn a_403_without_rate_limit_headers_is_a_refusal() {
 async fn a_502_is_transient() {
     assert_eq!(removal(ResponseTemplate::new(502)).await, transient(None));
 }
+
+/// A server that answers the DELETE 404 and streams the repository check
+/// chunk after chunk with no length, for as long as it is read: a
+/// misbehaving Enterprise Server. The adapter stops reading past 1 MiB and
+/// counts it as a transient failure (CONTRACT §5).
+#[tokio::test]
+async fn an_endless_repository_answer_is_cut_at_a_mebibyte_and_transient() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let streamed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = streamed.clone();
+    let server = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut client, _)) = listener.accept().await {
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                let mut head = [0u8; 4096];
+                let read = client.read(&mut head).await.unwrap_or(0);
+                if head[..read].starts_with(b"DELETE") {
+                    let _ = client
+                        .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .await;
+                    return;
+                }
+                let _ = client
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
+                    .await;
+                let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, " ".repeat(64 * 1024));
+                // At most 64 MiB, so that the test ends whatever the adapter does.
+                for _ in 0..1024 {
+                    if client.write_all(chunk.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    counted.fetch_add(64 * 1024, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    let webhooks = GitHubWebhooks::new(&GitHubConfig {
+        api_url: Url::parse(&format!("http://{address}")).unwrap(),
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap();
+    let token = "gho_streamedtoken";
+    secrets::register(token);
+    let repo = RepoName::parse("acme", "my-backend").unwrap();
+
+    let removal = webhooks
+        .remove(&OAuthToken::new(token.into()), &repo, 42)
+        .await;
+
+    assert_eq!(removal, transient(None));
+    let sent = streamed.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(sent < 16 * 1024 * 1024, "{sent} bytes were streamed");
+    server.abort();
+}

@@ -76,6 +76,52 @@ async fn a_ciphertext_under_another_key_is_session_expired() {
     assert_session_expired_and_nothing_changed(&app).await;
 }
 
+/// `ciphertext` as the user's token, KMS reached through the fault proxy:
+/// Session expired, nothing changed, and the calls KMS received.
+async fn session_expired_with(ciphertext: &[u8], kms_answer: Option<AwsError>) -> Vec<String> {
+    let mut app = app_with_installation().await;
+    app.put_user(USER, Some(ciphertext)).await;
+    let kms = app.aws_proxy().await;
+    if let Some(answer) = kms_answer {
+        kms.inject(Some("Decrypt"), Fault::Aws(answer));
+    }
+    app.aws.kms = aws_sdk_kms::Client::new(&sdk_config(&kms.endpoint).await);
+
+    assert_session_expired_and_nothing_changed(&app).await;
+    kms.calls().into_iter().map(|call| call.operation).collect()
+}
+
+/// DynamoDB keeps an empty binary attribute outside the key; KMS's Decrypt
+/// takes 1 to 6144 bytes and answers anything else ValidationException.
+#[tokio::test]
+async fn an_empty_github_token_is_session_expired_without_asking_kms() {
+    let asked = session_expired_with(b"", None).await;
+
+    assert!(asked.is_empty(), "{asked:?}");
+}
+
+#[tokio::test]
+async fn a_github_token_longer_than_kms_takes_is_session_expired_without_asking_kms() {
+    let asked = session_expired_with(&[7u8; 6145], None).await;
+
+    assert!(asked.is_empty(), "{asked:?}");
+}
+
+#[tokio::test]
+async fn a_ciphertext_kms_answers_validation_exception_for_is_session_expired() {
+    let asked = session_expired_with(
+        b"a ciphertext KMS finds out of bounds",
+        Some(AwsError {
+            status: 400,
+            code: "ValidationException",
+            message: "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length less than or equal to 6144",
+        }),
+    )
+    .await;
+
+    assert_eq!(asked, ["Decrypt"]);
+}
+
 #[tokio::test]
 async fn a_user_without_a_github_token_is_session_expired() {
     let app = app_with_installation().await;

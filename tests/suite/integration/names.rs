@@ -17,7 +17,7 @@ async fn malformed_names_are_404_without_touching_any_backend() {
     let long_repo = "r".repeat(101);
 
     for (owner, repo) in [
-        ("-acme", "my-backend"),
+        ("_acme", "my-backend"),
         ("ac_me", "my-backend"),
         ("ac.me", "my-backend"),
         (long_owner.as_str(), "my-backend"),

@@ -13,6 +13,7 @@ use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 use crate::support::acting_user::USER;
 use crate::support::events::{Answer, http_api_event};
 use crate::support::handler::handle;
+use crate::support::logs::{capture, log_lines};
 use crate::support::test_app::{ItemKey, TestApp, delete_as, sdk_config};
 
 const PAST_THE_TTL: Duration = Duration::from_millis(1_100);
@@ -129,4 +130,48 @@ async fn a_key_rotated_during_an_outage_is_picked_up_once_secrets_manager_is_bac
 
     let answer = env.send_token(&rotated, "my-backend").await;
     assert_eq!(answer.status, 200, "{}", answer.body);
+}
+
+/// After a rotation, Secrets Manager throttles every `AWSPREVIOUS` read of
+/// a cold start: the current key alone verifies (a WARN says so), and the
+/// previous key is read again with the next refresh (CONTRACT §2).
+#[tokio::test]
+async fn a_throttled_previous_key_read_leaves_the_current_key_verifying() {
+    let (mut app, key) = TestApp::connected().await;
+    app.env.insert("JWT_KEY_TTL_SECONDS", "1".into());
+    app.rotate_signing_key("nectr-rotated-signing-key").await;
+    let proxy = app.aws_proxy().await;
+    proxy.inject_when("GetSecretValue", "AWSPREVIOUS", Fault::Throttled);
+    let aws = AwsClients {
+        secrets_manager: aws_sdk_secretsmanager::Client::new(&sdk_config(&proxy.endpoint).await),
+        ..app.aws.clone()
+    };
+    let (logs, _guard) = capture();
+    let use_case = app.use_case_with(&aws);
+    let env = Environment {
+        app,
+        key,
+        proxy,
+        use_case,
+    };
+    let current = hs256(b"nectr-rotated-signing-key", &claims(USER));
+    let previous = hs256(FIXTURE_KEY, &claims(USER));
+
+    env.use_case.prefetch_signing_keys().await.unwrap();
+    // 404: authenticated, and no installation of that repository.
+    assert_eq!(env.send_token(&current, "not-connected").await.status, 404);
+    assert_eq!(env.send_token(&previous, "not-connected").await.status, 401);
+    let warning = log_lines(&logs.text())
+        .into_iter()
+        .find(|line| {
+            line["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("AWSPREVIOUS"))
+        })
+        .expect("a line about the previous key");
+    assert_eq!(warning["level"], "WARN");
+
+    env.proxy.clear();
+    tokio::time::sleep(PAST_THE_TTL).await;
+    assert_eq!(env.send_token(&previous, "not-connected").await.status, 404);
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use nectr_disconnect::adapters::dynamodb;
 use nectr_disconnect::domain::{
@@ -16,6 +16,7 @@ use nectr_disconnect::ports::{
     Disconnection, GraphError, InstallationStore, Redelivery, SigningKeySource, TokenDecryptor,
     WebhookRemoval, WebhookRemover,
 };
+use nectr_disconnect::timeouts::LONGEST_VISIBILITY;
 use test_world::secrets;
 
 use super::acting_user::DISCONNECTED_AT;
@@ -78,6 +79,8 @@ struct StoreState {
     fault: Option<Fault>,
     updates_hang: bool,
     updates_lose_their_answer: bool,
+    /// How long every call takes.
+    latency: Duration,
     /// Installations a concurrent disconnect deactivates between this
     /// function's query and its update.
     deactivated_behind_our_back: Vec<String>,
@@ -141,6 +144,16 @@ impl FakeStore {
         });
     }
 
+    /// Rewrites an installation's stored `repo_full_name` and nothing
+    /// else, its key included.
+    pub fn rename(&self, installation_id: &str, repo_full_name: &str) {
+        for stored in lock(&self.0).installations.iter_mut() {
+            if stored.installation.installation_id == installation_id {
+                stored.installation.repo_full_name = repo_full_name.into();
+            }
+        }
+    }
+
     pub fn installations(&self) -> Vec<StoredInstallation> {
         lock(&self.0).installations.clone()
     }
@@ -158,6 +171,16 @@ impl FakeStore {
 
     pub fn fail_with(&self, fault: Fault) {
         lock(&self.0).fault = Some(fault);
+    }
+
+    /// Every call takes `latency` before it answers.
+    pub fn slow(&self, latency: Duration) {
+        lock(&self.0).latency = latency;
+    }
+
+    async fn wait(&self) {
+        let latency = lock(&self.0).latency;
+        tokio::time::sleep(latency).await;
     }
 
     /// `deactivate` never answers, not even by the deadline.
@@ -189,6 +212,7 @@ impl FakeStore {
 
 impl InstallationStore for FakeStore {
     async fn find_user(&self, user: &UserId) -> Result<Option<User>, DependencyError> {
+        self.wait().await;
         Ok(self.call()?.users.get(user).cloned())
     }
 
@@ -207,12 +231,24 @@ impl InstallationStore for FakeStore {
             .collect())
     }
 
+    async fn webhook_in_use(
+        &self,
+        user: &UserId,
+        webhook_id: u64,
+    ) -> Result<bool, DependencyError> {
+        self.wait().await;
+        Ok(self.call()?.installations.iter().any(|i| {
+            &i.user == user && i.is_active && i.installation.webhook_id == Some(webhook_id)
+        }))
+    }
+
     async fn find_installation(
         &self,
         user: &UserId,
         repo: &RepoName,
         installation_id: &str,
     ) -> Result<Option<InstallationRecord>, DependencyError> {
+        self.wait().await;
         let key = repo.lowercase_full_name();
         Ok(self
             .call()?
@@ -287,6 +323,7 @@ struct TokensState {
     calls: usize,
     fault: Option<Fault>,
     meanwhile: Option<Meanwhile>,
+    latency: Duration,
 }
 
 #[derive(Clone, Default)]
@@ -309,6 +346,11 @@ impl FakeTokens {
         lock(&self.0).fault = Some(fault);
     }
 
+    /// Every decryption takes `latency` before it answers.
+    pub fn slow(&self, latency: Duration) {
+        lock(&self.0).latency = latency;
+    }
+
     /// `meanwhile` happens while a token is being decrypted.
     pub fn while_decrypting(&self, meanwhile: impl Fn() + Send + Sync + 'static) {
         lock(&self.0).meanwhile = Some(Arc::new(meanwhile));
@@ -321,7 +363,11 @@ impl TokenDecryptor for FakeTokens {
         user: &UserId,
         ciphertext: &Ciphertext,
     ) -> Result<OAuthToken, DecryptError> {
-        let meanwhile = lock(&self.0).meanwhile.clone();
+        let (meanwhile, latency) = {
+            let state = lock(&self.0);
+            (state.meanwhile.clone(), state.latency)
+        };
+        tokio::time::sleep(latency).await;
         if let Some(meanwhile) = meanwhile {
             meanwhile();
         }
@@ -490,7 +536,18 @@ struct CleanupState {
     jobs: Vec<(CleanupJob, Duration)>,
     postponed: Vec<(String, Duration)>,
     fault: Option<Fault>,
+    latency: Duration,
+    /// When the batch the worker postpones was received.
+    received: Option<Instant>,
 }
+
+/// SQS's answer to a visibility past its limit (ChangeMessageVisibility's
+/// API reference: 12 hours, counted from the message's receipt).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "InvalidParameterValue: Value {0} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]"
+)]
+struct BeyondTheVisibilityLimit(u64);
 
 /// A cleanup queue that keeps what it is sent, or refuses it.
 #[derive(Clone, Default)]
@@ -503,6 +560,17 @@ impl FakeCleanup {
 
     pub fn fail_with(&self, fault: Fault) {
         lock(&self.0).fault = Some(fault);
+    }
+
+    /// Every postponement takes `latency` before it answers.
+    pub fn slow(&self, latency: Duration) {
+        lock(&self.0).latency = latency;
+    }
+
+    /// The batch is received now: a postponement past SQS's 12 hours from
+    /// now is refused, as SQS refuses it.
+    pub fn receive_now(&self) {
+        lock(&self.0).received = Some(Instant::now());
     }
 
     /// Every receipt the worker pushed back, and by how long.
@@ -521,7 +589,16 @@ impl FakeCleanup {
 
 impl Redelivery for FakeCleanup {
     async fn postpone(&self, receipt: &str, delay: Duration) -> Result<(), DependencyError> {
-        self.call()?.postponed.push((receipt.to_owned(), delay));
+        let latency = lock(&self.0).latency;
+        tokio::time::sleep(latency).await;
+        let mut state = self.call()?;
+        if let Some(received) = state.received
+            && received.elapsed() + delay > LONGEST_VISIBILITY
+        {
+            let refusal = BeyondTheVisibilityLimit(delay.as_secs());
+            return Err(DependencyError::failed(Dependency::Sqs, refusal));
+        }
+        state.postponed.push((receipt.to_owned(), delay));
         Ok(())
     }
 }

@@ -83,8 +83,8 @@ impl Queue {
     /// source mapping does: the messages not reported are deleted. Returns
     /// the ids reported as failures.
     pub async fn deliver(&self, worker: &WebhookWorker, messages: Vec<SqsMessage>) -> Vec<String> {
-        self.deliver_within(worker, messages, Duration::from_secs(30))
-            .await
+        let time_left = worker.0.time_per_job * 2;
+        self.deliver_within(worker, messages, time_left).await
     }
 
     /// `deliver`, with `time_left` until Lambda's deadline.

@@ -12,6 +12,8 @@ pub const ACCOUNT: &str = "123456789012";
 pub const DISCONNECT_ROLE: &str = "arn:aws:iam::123456789012:role/nectr-disconnect";
 pub const CLEANUP_ROLE: &str = "arn:aws:iam::123456789012:role/nectr-webhook-cleanup";
 pub const CLEANUP_QUEUE: &str = "arn:aws:sqs:us-east-1:123456789012:nectr-webhook-cleanup";
+pub const CLEANUP_DEAD_LETTER_QUEUE: &str =
+    "arn:aws:sqs:us-east-1:123456789012:nectr-webhook-cleanup-dlq";
 pub const ACCOUNT_ROOT: &str = "arn:aws:iam::123456789012:root";
 
 /// The whole template, intrinsic functions still tagged.
@@ -28,6 +30,10 @@ pub fn property(resource: &str, property: &str) -> Value {
 
 pub fn cleanup_queue_policy() -> Value {
     property("CleanupQueuePolicy", "PolicyDocument")
+}
+
+pub fn cleanup_dead_letter_queue_policy() -> Value {
+    property("CleanupDeadLetterQueuePolicy", "PolicyDocument")
 }
 
 pub fn oauth_token_key_policy() -> Value {
@@ -50,6 +56,7 @@ fn attribute(reference: &str) -> &'static str {
         "DisconnectFunctionRole.Arn" => DISCONNECT_ROLE,
         "CleanupFunctionRole.Arn" => CLEANUP_ROLE,
         "CleanupQueue.Arn" => CLEANUP_QUEUE,
+        "CleanupDeadLetterQueue.Arn" => CLEANUP_DEAD_LETTER_QUEUE,
         other => panic!("no value for {other} in the tests' stack"),
     }
 }

@@ -9,13 +9,18 @@ use nectr_disconnect::cleanup::{CleanupOutcome, WebhookCleanup};
 use nectr_disconnect::domain::CleanupJob;
 use nectr_disconnect::ports::WebhookRemoval;
 use nectr_disconnect::queue::handler::CleanupHandler;
-use nectr_disconnect::timeouts::ANSWER_MARGIN;
+use nectr_disconnect::timeouts::{
+    ANSWER_MARGIN, AWS_OPERATION_TIMEOUT, LONGEST_GITHUB_WAIT, LONGEST_VISIBILITY, RECEIPT_MARGIN,
+    worst_cleanup_job,
+};
+use serde_json::Value;
 use test_world::secrets;
 
 use crate::support::acting_user::{CIPHERTEXT, DISCONNECTED_AT, OAUTH_TOKEN, USER, cleanup_job};
 use crate::support::fakes::{Fault, TRANSIENT, WebhookCall};
 use crate::support::handler::metric_settings;
 use crate::support::logs::{capture, log_lines, metric_documents};
+use crate::support::template::template;
 use crate::support::use_case::{FakePorts, Fakes};
 
 /// USER disconnected acme/my-backend (webhook 42): the installation is
@@ -86,6 +91,29 @@ async fn a_hook_an_active_installation_carries_again_is_in_use_and_untouched() {
     assert_eq!(clean(&fakes).await, CleanupOutcome::InUse);
     assert!(fakes.webhooks.calls().is_empty());
     assert_eq!(fakes.tokens.calls(), 0, "no token is decrypted");
+}
+
+/// A repository renamed on GitHub keeps its hooks; reconnected under its
+/// new name, the same hook is in use again.
+#[tokio::test]
+async fn a_hook_a_renamed_repositorys_installation_carries_is_in_use() {
+    let fakes = disconnected();
+    fakes
+        .store
+        .add_installation(USER, "acme/renamed-backend", "inst-2", Some(42), true);
+
+    assert_eq!(clean(&fakes).await, CleanupOutcome::InUse);
+    assert!(fakes.webhooks.calls().is_empty());
+}
+
+#[tokio::test]
+async fn another_users_installation_with_the_same_hook_id_does_not_keep_it() {
+    let fakes = disconnected();
+    fakes
+        .store
+        .add_installation("user-2", "acme/my-backend", "inst-9", Some(42), true);
+
+    assert_eq!(clean(&fakes).await, CleanupOutcome::Removed);
 }
 
 #[tokio::test]
@@ -239,7 +267,8 @@ fn message(id: &str, body: &str, receive_count: u32) -> SqsMessage {
 
 async fn handle_batch(fakes: &Fakes, messages: Vec<SqsMessage>) -> Vec<String> {
     let worker = fakes.cleanup_worker();
-    handle_batch_with(&worker, fakes, messages, Duration::from_secs(30)).await
+    let time_left = worker.time_per_job * 2;
+    handle_batch_with(&worker, fakes, messages, time_left).await
 }
 
 /// One invocation with `time_left` until Lambda's deadline; the ids
@@ -269,6 +298,7 @@ async fn a_batch_reports_exactly_the_unknown_version_and_the_transient_failure()
     let fakes = disconnected();
     fakes.webhooks.answer(TRANSIENT);
     let newer = job().to_message().replace("\"v\":1", "\"v\":2");
+    let (logs, _guard) = capture();
 
     let failures = handle_batch(
         &fakes,
@@ -281,6 +311,11 @@ async fn a_batch_reports_exactly_the_unknown_version_and_the_transient_failure()
     .await;
 
     assert_eq!(failures, ["newer", "transient"]);
+    let outcomes: Vec<Value> = metric_documents(&logs.text())
+        .into_iter()
+        .map(|document| document["outcome"].clone())
+        .collect();
+    assert_eq!(outcomes, ["invalid", "unknown_version", "retry"]);
     let postponed = fakes.cleanup.postponed();
     let receipts: Vec<&str> = postponed.iter().map(|(r, _)| r.as_str()).collect();
     assert_eq!(receipts, ["receipt-newer", "receipt-transient"]);
@@ -303,12 +338,10 @@ async fn a_failing_postponement_still_reports_the_failure() {
     assert_eq!(failures, ["m-1"]);
 }
 
-#[tokio::test]
-async fn a_batch_of_hanging_hooks_stops_taking_jobs_before_the_deadline() {
-    let fakes = Fakes::new();
-    fakes.store.add_user(USER, Some(CIPHERTEXT));
-    fakes.tokens.add(USER, CIPHERTEXT, OAUTH_TOKEN);
-    let jobs: Vec<SqsMessage> = (1..=5)
+/// `count` installations of USER's, disconnected, with hooks 1, 2, …, and
+/// a message for each: m-1, m-2, ….
+fn disconnected_jobs(fakes: &Fakes, count: u64) -> Vec<SqsMessage> {
+    (1..=count)
         .map(|n| {
             let installation_id = format!("inst-{n}");
             fakes
@@ -321,7 +354,15 @@ async fn a_batch_of_hanging_hooks_stops_taking_jobs_before_the_deadline() {
             };
             message(&format!("m-{n}"), &job.to_message(), 1)
         })
-        .collect();
+        .collect()
+}
+
+#[tokio::test]
+async fn a_batch_of_hanging_hooks_stops_taking_jobs_before_the_deadline() {
+    let fakes = Fakes::new();
+    fakes.store.add_user(USER, Some(CIPHERTEXT));
+    fakes.tokens.add(USER, CIPHERTEXT, OAUTH_TOKEN);
+    let jobs = disconnected_jobs(&fakes, 5);
     fakes.webhooks.hang(Duration::from_millis(300));
     let worker = WebhookCleanup {
         time_per_job: Duration::from_millis(600),
@@ -359,6 +400,82 @@ async fn a_batch_of_hanging_hooks_stops_taking_jobs_before_the_deadline() {
     );
 }
 
+/// GitHub asks for 12 hours, the most its headers may say. SQS counts its
+/// 12-hour visibility limit from the message's receipt, so the push back
+/// is what is left of those hours: the queue takes it.
+#[tokio::test]
+async fn a_wait_of_twelve_hours_is_cut_to_what_is_left_of_them_since_the_receipt() {
+    let fakes = disconnected();
+    fakes.webhooks.answer(WebhookRemoval::Transient {
+        retry_after: Some(LONGEST_GITHUB_WAIT),
+    });
+    fakes.cleanup.receive_now();
+
+    let failures = handle_batch(&fakes, vec![message("m-1", &job().to_message(), 1)]).await;
+
+    assert_eq!(failures, ["m-1"]);
+    let postponed = fakes.cleanup.postponed();
+    let [(receipt, delay)] = postponed.as_slice() else {
+        panic!("one postponement: {postponed:?}");
+    };
+    assert_eq!(receipt, "receipt-m-1");
+    let most = LONGEST_VISIBILITY - RECEIPT_MARGIN;
+    assert!(
+        (most - Duration::from_secs(60)..=most).contains(delay),
+        "{delay:?}"
+    );
+}
+
+/// AWS at its slowest: every call takes the SDK's whole operation timeout
+/// and GitHub its longest timeout, with the template's batch size and
+/// worker timeout, all scaled down tenfold so the batch runs in 20 s. Every
+/// job of the batch still gets its GitHub attempt before the deadline, so
+/// each receive the redrive policy counts is an attempt, and no job
+/// reaches the dead-letter queue with fewer than 8.
+#[tokio::test]
+async fn under_aws_slowness_every_job_of_a_full_batch_is_attempted() {
+    const SCALE: u32 = 10;
+    let template = template();
+    let worker = &template["Resources"]["CleanupFunction"]["Properties"];
+    let timeout = Duration::from_secs(worker["Timeout"].as_u64().expect("a timeout"));
+    let batch = worker["Events"]["CleanupJobs"]["Properties"]["BatchSize"]
+        .as_u64()
+        .expect("a batch size");
+    let slowest_github = template["Parameters"]["GitHubTimeoutMs"]["MaxValue"]
+        .as_u64()
+        .expect("GitHubTimeoutMs has a maximum");
+    let receives =
+        template["Resources"]["CleanupQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+            .as_u64()
+            .expect("a redrive policy");
+    let aws_call = AWS_OPERATION_TIMEOUT / SCALE;
+    let github = Duration::from_millis(slowest_github) / SCALE;
+    let fakes = Fakes::new();
+    fakes.store.add_user(USER, Some(CIPHERTEXT));
+    fakes.tokens.add(USER, CIPHERTEXT, OAUTH_TOKEN);
+    let jobs = disconnected_jobs(&fakes, batch);
+    fakes.store.slow(aws_call);
+    fakes.tokens.slow(aws_call);
+    fakes.cleanup.slow(aws_call);
+    fakes.webhooks.hang(github);
+    let worker = WebhookCleanup {
+        time_per_job: worst_cleanup_job(aws_call, github),
+        ..fakes.cleanup_worker()
+    };
+
+    let failures = handle_batch_with(&worker, &fakes, jobs, timeout / SCALE).await;
+
+    let all: Vec<u64> = (1..=batch).collect();
+    assert_eq!(
+        fakes.webhooks.webhook_ids(),
+        all,
+        "every job reached GitHub"
+    );
+    assert_eq!(failures.len() as u64, batch, "every job comes back");
+    assert_eq!(fakes.cleanup.postponed().len() as u64, batch);
+    assert!(receives >= 8, "{receives} receives, each an attempt");
+}
+
 #[tokio::test]
 async fn an_invalid_job_is_dropped_not_retried() {
     let fakes = disconnected();
@@ -393,7 +510,7 @@ fn error_line(text: &str, outcome: &str) -> serde_json::Map<String, serde_json::
 }
 
 #[tokio::test]
-async fn a_malformed_message_is_logged_by_field_and_mistake_never_by_its_content() {
+async fn a_malformed_message_is_invalid_and_logged_by_field_and_mistake_never_by_its_content() {
     let fakes = disconnected();
     let content = "gho_SentByWhoeverMaySendToTheQueue";
     secrets::register(content);
@@ -403,7 +520,8 @@ async fn a_malformed_message_is_logged_by_field_and_mistake_never_by_its_content
     let failures = handle_batch(&fakes, vec![message("m-1", &body, 1)]).await;
 
     assert!(failures.is_empty(), "dropped, not retried");
-    let line = error_line(&logs.text(), "malformed");
+    let line = error_line(&logs.text(), "invalid");
+    assert_eq!(line["outcome"], "invalid");
     assert_eq!(
         line["message"],
         "not a cleanup job: webhook_id is not a whole number; dropped"

@@ -207,8 +207,9 @@ async fn malformed_names_are_not_found_without_calling_any_dependency() {
     let long_owner = "o".repeat(40);
     let long_repo = "r".repeat(101);
     for (owner, repo) in [
-        ("-acme", "my-backend"),
+        ("ac.me", "my-backend"),
         ("ac_me", "my-backend"),
+        ("--", "my-backend"),
         ("", "my-backend"),
         (long_owner.as_str(), "my-backend"),
         ("acme", ""),
@@ -445,6 +446,56 @@ async fn a_rate_limited_removal_is_scheduled_after_githubs_retry_time() {
     disconnect_with_cleanup(&fakes).await;
 
     assert_eq!(fakes.cleanup.jobs()[0].1, Duration::from_secs(600));
+}
+
+/// A double click during a GitHub outage: the other invocation deactivates
+/// the item between this one's lookup and its update. This one answers 404
+/// and queues nothing, so the worker never meets a job no disconnect of its
+/// item wrote.
+#[tokio::test]
+async fn the_loser_of_a_double_click_during_a_github_outage_queues_no_job() {
+    let fakes = Fakes::connected();
+    fakes.webhooks.answer(TRANSIENT);
+    fakes.store.deactivate_before_update("inst-1");
+
+    let result = disconnect_with(
+        &fakes.use_case_with_cleanup(),
+        Some(&token_for(USER)),
+        "acme",
+        "my-backend",
+    )
+    .await;
+
+    assert!(
+        matches!(result, Err(DisconnectError::InstallationNotFound)),
+        "{result:?}"
+    );
+    assert!(
+        fakes.cleanup.jobs().is_empty(),
+        "{:?}",
+        fakes.cleanup.jobs()
+    );
+}
+
+/// The worker finds a job's item by the key its `repo` names; when the
+/// stored `repo_full_name` no longer names the item's own key, no job is
+/// promised and the user gets the page to remove the hook by hand.
+#[tokio::test]
+async fn a_stored_name_that_does_not_name_its_key_is_failed_not_scheduled() {
+    let fakes = Fakes::connected();
+    fakes.store.rename("inst-1", "acme/my-backend-renamed");
+    fakes.webhooks.answer(TRANSIENT);
+
+    let outcome = disconnect_with_cleanup(&fakes).await;
+
+    assert_eq!(outcome.webhook, WebhookOutcome::Failed);
+    assert_eq!(outcome.webhook_settings_url.as_deref(), Some(SETTINGS_URL));
+    assert!(
+        fakes.cleanup.jobs().is_empty(),
+        "{:?}",
+        fakes.cleanup.jobs()
+    );
+    assert_inactive(&fakes.store.installation("inst-1"));
 }
 
 /// The cleanup queue as a disconnect finds it.

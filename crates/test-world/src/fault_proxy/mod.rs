@@ -80,6 +80,8 @@ pub struct Call {
 
 struct Rule {
     operation: Option<&'static str>,
+    /// Only calls whose body holds this text.
+    body_holds: Option<&'static str>,
     fault: Fault,
 }
 
@@ -152,11 +154,25 @@ impl FaultProxy {
 
     /// Breaks every call to `operation` (every call when `None`) with `fault`.
     pub fn inject(&self, operation: Option<&'static str>, fault: Fault) {
-        self.state
-            .lock()
-            .unwrap()
-            .rules
-            .push(Rule { operation, fault });
+        self.push(Rule {
+            operation,
+            body_holds: None,
+            fault,
+        });
+    }
+
+    /// Breaks the calls to `operation` whose body holds `text` (one version
+    /// stage of a secret, say) with `fault`.
+    pub fn inject_when(&self, operation: &'static str, text: &'static str, fault: Fault) {
+        self.push(Rule {
+            operation: Some(operation),
+            body_holds: Some(text),
+            fault,
+        });
+    }
+
+    fn push(&self, rule: Rule) {
+        self.state.lock().unwrap().rules.push(rule);
     }
 
     /// What opening a connection costs on a real network (TCP and TLS
@@ -224,7 +240,12 @@ async fn answer<C: AsyncRead + AsyncWrite + Unpin>(
         state
             .rules
             .iter()
-            .find(|rule| rule.operation.is_none_or(|op| op == operation))
+            .find(|rule| {
+                rule.operation.is_none_or(|op| op == operation)
+                    && rule
+                        .body_holds
+                        .is_none_or(|text| find(&request.body, text.as_bytes()).is_some())
+            })
             .map(|rule| rule.fault.clone())
     };
     let _one_write_at_a_time = if WRITES.contains(&operation.as_str()) {
