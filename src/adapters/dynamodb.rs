@@ -1,9 +1,11 @@
 //! `InstallationStore` over the DynamoDB table of CONTRACT §3.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeyType, ReturnValuesOnConditionCheckFailure};
 
@@ -115,6 +117,44 @@ impl DynamoDbInstallations {
     }
 }
 
+impl DynamoDbInstallations {
+    /// A consistent Query of the user's installations whose sort key
+    /// starts with `prefix`; the caller's filter keeps the active ones
+    /// (`:active`).
+    fn active_installations(&self, user: &UserId, prefix: String) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(user_pk(user)))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix))
+            .expression_attribute_values(":active", AttributeValue::Bool(true))
+            .consistent_read(true)
+    }
+
+    /// Hands `take` the items of each page of `query` in turn, until it
+    /// breaks or the pages end, timing each page that came (the
+    /// paginator's final `None` is no call).
+    async fn each_page(
+        &self,
+        query: QueryFluentBuilder,
+        mut take: impl FnMut(Vec<Item>) -> Result<ControlFlow<()>, DependencyError>,
+    ) -> Result<(), DependencyError> {
+        let mut pages = query.into_paginator().send();
+        loop {
+            let started = Instant::now();
+            let Some(page) = pages.next().await else {
+                return Ok(());
+            };
+            metrics::record(Call::DynamoDbQuery, started.elapsed());
+            let page = page.map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;
+            if take(page.items.unwrap_or_default())?.is_break() {
+                return Ok(());
+            }
+        }
+    }
+}
+
 impl InstallationStore for DynamoDbInstallations {
     async fn find_user(&self, user: &UserId) -> Result<Option<User>, DependencyError> {
         let item = self
@@ -133,31 +173,17 @@ impl InstallationStore for DynamoDbInstallations {
         user: &UserId,
         repo: &RepoName,
     ) -> Result<Vec<Installation>, DependencyError> {
+        let query = self
+            .active_installations(user, installation_sk_prefix(repo))
+            .filter_expression("is_active = :active");
         let mut installations = Vec::new();
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .filter_expression("is_active = :active")
-            .expression_attribute_values(":pk", AttributeValue::S(user_pk(user)))
-            .expression_attribute_values(":prefix", AttributeValue::S(installation_sk_prefix(repo)))
-            .expression_attribute_values(":active", AttributeValue::Bool(true))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        // Timed per page that came: the paginator's final `None` is no call.
-        loop {
-            let started = Instant::now();
-            let Some(page) = pages.next().await else {
-                break;
-            };
-            metrics::record(Call::DynamoDbQuery, started.elapsed());
-            let page = page.map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;
-            for item in page.items.unwrap_or_default() {
+        self.each_page(query, |items| {
+            for item in items {
                 installations.push(to_installation(&item)?);
             }
-        }
+            Ok(ControlFlow::Continue(()))
+        })
+        .await?;
         Ok(installations)
     }
 
@@ -166,34 +192,22 @@ impl InstallationStore for DynamoDbInstallations {
         user: &UserId,
         webhook_id: u64,
     ) -> Result<bool, DependencyError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :installations)")
+        let query = self
+            .active_installations(user, INSTALLATION_SK_PREFIX.into())
             .filter_expression("is_active = :active AND webhook_id = :hook")
-            .projection_expression("pk")
-            .expression_attribute_values(":pk", AttributeValue::S(user_pk(user)))
-            .expression_attribute_values(
-                ":installations",
-                AttributeValue::S(INSTALLATION_SK_PREFIX.into()),
-            )
-            .expression_attribute_values(":active", AttributeValue::Bool(true))
             .expression_attribute_values(":hook", AttributeValue::N(webhook_id.to_string()))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        loop {
-            let started = Instant::now();
-            let Some(page) = pages.next().await else {
-                return Ok(false);
-            };
-            metrics::record(Call::DynamoDbQuery, started.elapsed());
-            let page = page.map_err(|e| classify(Dependency::DynamoDb, &self.table, e))?;
-            if page.count > 0 {
-                return Ok(true);
-            }
-        }
+            .projection_expression("pk");
+        let mut in_use = false;
+        self.each_page(query, |items| {
+            in_use = !items.is_empty();
+            Ok(if in_use {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })
+        .await?;
+        Ok(in_use)
     }
 
     async fn find_installation(

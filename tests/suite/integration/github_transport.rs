@@ -145,22 +145,23 @@ async fn removal(answer: ResponseTemplate) -> WebhookRemoval {
     let github = MockServer::start().await;
     let front = tls::front(*github.address()).await;
     answers(&github, HOOK, answer).await;
-    let api_url = Url::parse(&format!("https://{}", front.addr)).unwrap();
-    let webhooks = GitHubWebhooks::new(&GitHubConfig {
-        api_url,
-        timeout: Duration::from_secs(3),
-    })
-    .unwrap();
-    let token = "gho_transporttoken";
-    secrets::register(token);
-    let repo = RepoName::parse("acme", "my-backend").unwrap();
-
-    let removal = webhooks
-        .remove(&OAuthToken::new(token.into()), &repo, 42)
-        .await;
+    let removal = remove_hook_at(&format!("https://{}", front.addr), Duration::from_secs(3)).await;
 
     assert_eq!(received(&github).await, [format!("DELETE {HOOK}")]);
     removal
+}
+
+/// The adapter for the API at `api_url`, bounded by `timeout`, removes
+/// acme/my-backend's hook 42 with a token the log check knows.
+async fn remove_hook_at(api_url: &str, timeout: Duration) -> WebhookRemoval {
+    let api_url = Url::parse(api_url).unwrap();
+    let webhooks = GitHubWebhooks::new(&GitHubConfig { api_url, timeout }).unwrap();
+    let token = "gho_transporttoken";
+    secrets::register(token);
+    let repo = RepoName::parse("acme", "my-backend").unwrap();
+    webhooks
+        .remove(&OAuthToken::new(token.into()), &repo, 42)
+        .await
 }
 
 fn transient(seconds: Option<u64>) -> WebhookRemoval {
@@ -254,18 +255,8 @@ async fn an_endless_repository_answer_is_cut_at_a_mebibyte_and_transient() {
             });
         }
     });
-    let webhooks = GitHubWebhooks::new(&GitHubConfig {
-        api_url: Url::parse(&format!("http://{address}")).unwrap(),
-        timeout: Duration::from_secs(10),
-    })
-    .unwrap();
-    let token = "gho_streamedtoken";
-    secrets::register(token);
-    let repo = RepoName::parse("acme", "my-backend").unwrap();
 
-    let removal = webhooks
-        .remove(&OAuthToken::new(token.into()), &repo, 42)
-        .await;
+    let removal = remove_hook_at(&format!("http://{address}"), Duration::from_secs(10)).await;
 
     assert_eq!(removal, transient(None));
     let sent = streamed.load(std::sync::atomic::Ordering::Relaxed);
