@@ -30,13 +30,16 @@ cargo-checks: bootstrap docs-match-spec
 	cargo clippy --workspace --all-targets -- -D warnings
 	rm -rf target/test-logs target/reliability
 	cargo test
+	cargo test --test suite -- --ignored alarms::
 	@cat target/reliability/fault-matrix.md target/reliability/aws-errors.md
 	@echo "Log lines the suite emitted, every one checked for secrets: $$(cat target/test-logs/*.log | wc -l)"
 
-## docs/ is the contract (../shared/spec/) as this repository holds it.
+## docs/ holds the contract (../shared/spec/) as this repository has it,
+## beside the project's own pages.
 docs-match-spec:
 	@if [ -d ../shared/spec ]; then \
-	  diff -r ../shared/spec docs && echo "docs/ matches ../shared/spec/"; \
+	  for spec in ../shared/spec/*; do diff "$$spec" "docs/$$(basename "$$spec")" || exit 1; done \
+	    && echo "docs/ holds ../shared/spec/ unchanged"; \
 	else \
 	  echo "docs/: ../shared/spec/ is not here, so the copy is not checked"; \
 	fi
@@ -49,9 +52,9 @@ invoke-fixtures: bootstrap
 api-conformance: bootstrap
 	bash scripts/check/api_conformance.sh
 
-## cfn-lint and sam validate --lint, offline.
+## cfn-lint with AWS's serverless rules, and sam validate --lint, offline.
 lint-template: bootstrap
-	$(TOOLS) cfn-lint template.yaml
+	$(TOOLS) cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
 	$(TOOLS) $(OFFLINE_AWS) sam validate --lint
 
 ## sam build through cargo-lambda; checks the arm64 bootstrap it produces.

@@ -8,12 +8,10 @@ use lambda_http::lambda_runtime::{self, service_fn};
 use nectr_disconnect::config::{FromEnvironment, WorkerConfig};
 use nectr_disconnect::logging::{self, LogSettings};
 use nectr_disconnect::metrics::MetricsSettings;
+use nectr_disconnect::queue::SERVICE;
 use nectr_disconnect::queue::handler::CleanupHandler;
 use nectr_disconnect::tls;
 use nectr_disconnect::wiring::{self, AwsClients};
-
-/// `service` on its lines and metrics when `POWERTOOLS_SERVICE_NAME` is unset.
-const SERVICE: &str = "nectr-webhook-cleanup";
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

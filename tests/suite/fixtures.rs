@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::support::events::Answer;
 use crate::support::handler::handle;
-use crate::support::handler::metric_settings;
+use crate::support::handler::worker_metric_settings;
 use crate::support::use_case::Fakes;
 
 /// The fixture user's OAuth token as the fakes store it.
@@ -101,7 +101,7 @@ async fn every_sqs_batch_gets_the_batch_response_expected() {
         let fakes = seeded_fakes();
         let before = fakes.store.installations();
         let worker = fakes.cleanup_worker();
-        let handler = CleanupHandler::new(&worker, &fakes.cleanup, metric_settings());
+        let handler = CleanupHandler::new(&worker, &fakes.cleanup, worker_metric_settings());
 
         let response = handler
             .handle(LambdaEvent::new(event, Context::default()))

@@ -1,4 +1,4 @@
-//! The whole test suite in one binary (one link of the AWS SDKs), in six
+//! The whole test suite in one binary (one link of the AWS SDKs), in seven
 //! parts:
 //! - `unit`: the use case, the cleanup worker and the JWT rules over
 //!   in-memory fakes;
@@ -8,11 +8,13 @@
 //! - `reliability`: the fault and AWS-error matrices, races, slow
 //!   dependencies;
 //! - `hostile`: the JWT, request and name corpora;
-//! - `deploy`: the deployment files against the configuration.
+//! - `deploy`: the deployment files against the configuration;
+//! - `alarms`: every alarm of the template against what is published.
 //!
 //! Helpers are in `support/`; the servers, proxies and certificates in
 //! `crates/test-world`.
 
+mod alarms;
 mod deploy;
 mod fixtures;
 mod hostile;

@@ -19,7 +19,7 @@ use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 use crate::support::acting_user::{DISCONNECTED_AT, USER, cleanup_job};
 use crate::support::events::Answer;
-use crate::support::handler::{handle, metric_settings};
+use crate::support::handler::{handle, worker_metric_settings};
 use crate::support::test_app::delete_as;
 use crate::support::use_case::Fakes;
 
@@ -167,7 +167,7 @@ fn no_github_header_crashes_a_disconnect_or_stretches_its_job_past_its_bound() {
 fn no_github_header_crashes_the_worker_or_stretches_its_backoff_past_its_bound() {
     for_each_answer(false, |runtime, webhooks, fakes, answer| {
         let worker = fakes.cleanup_worker_over(webhooks.clone());
-        let handler = CleanupHandler::new(&worker, &fakes.cleanup, metric_settings());
+        let handler = CleanupHandler::new(&worker, &fakes.cleanup, worker_metric_settings());
         let mut message = SqsMessage::default();
         message.message_id = Some("m-1".into());
         message.receipt_handle = Some("receipt-m-1".into());

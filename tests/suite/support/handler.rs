@@ -15,6 +15,11 @@ pub fn metric_settings() -> MetricsSettings {
     MetricsSettings::from_lookup(|_| None, nectr_disconnect::logging::DEFAULT_SERVICE)
 }
 
+/// The cleanup worker's, as its binary sets them: its own `service`.
+pub fn worker_metric_settings() -> MetricsSettings {
+    MetricsSettings::from_lookup(|_| None, nectr_disconnect::queue::SERVICE)
+}
+
 pub async fn handle<P: DisconnectPorts>(
     use_case: &DisconnectRepository<P>,
     request: Request,

@@ -12,7 +12,7 @@ use nectr_disconnect::queue::handler::CleanupHandler;
 use nectr_disconnect::wiring::WebhookWorker;
 use test_world::seed::queue_attributes;
 
-use super::handler::metric_settings;
+use super::handler::worker_metric_settings;
 use super::template;
 
 pub struct Queue {
@@ -95,7 +95,7 @@ impl Queue {
         time_left: Duration,
     ) -> Vec<String> {
         let (cleanup, queue) = worker;
-        let handler = CleanupHandler::new(cleanup, queue, metric_settings());
+        let handler = CleanupHandler::new(cleanup, queue, worker_metric_settings());
         let mut event = SqsEvent::default();
         event.records = messages.clone();
         let mut context = Context::default();

@@ -18,7 +18,7 @@ use test_world::secrets;
 
 use crate::support::acting_user::{CIPHERTEXT, DISCONNECTED_AT, OAUTH_TOKEN, USER, cleanup_job};
 use crate::support::fakes::{Fault, TRANSIENT, WebhookCall};
-use crate::support::handler::metric_settings;
+use crate::support::handler::worker_metric_settings;
 use crate::support::logs::{capture, log_lines, metric_documents};
 use crate::support::template::template;
 use crate::support::use_case::{FakePorts, Fakes};
@@ -284,7 +284,7 @@ async fn handle_batch_with(
     let mut context = Context::default();
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     context.deadline = (now + time_left).as_millis() as u64;
-    let handler = CleanupHandler::new(worker, &fakes.cleanup, metric_settings());
+    let handler = CleanupHandler::new(worker, &fakes.cleanup, worker_metric_settings());
     let response = handler.handle(LambdaEvent::new(event, context)).await;
     response
         .batch_item_failures

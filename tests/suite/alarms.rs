@@ -1,0 +1,318 @@
+//! Every alarm of the template watches a metric that is really published
+//! with exactly the dimensions it names (CONTRACT §11): CloudWatch matches
+//! a metric by its whole dimension set, so an alarm on `DependencyErrors`
+//! with `[service]` never fires while the function publishes
+//! `[service, cause]`. The functions' own metrics are looked up in the EMF
+//! documents the suite's runs emitted (`target/test-logs`), AWS's in what
+//! AWS documents.
+//!
+//! The check over the suite's documents needs the whole suite to have run
+//! first, so `make test` runs it after `cargo test`:
+//! `cargo test --test suite -- --ignored alarms::`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use nectr_disconnect::domain::WebhookOutcome;
+use nectr_disconnect::metrics::{self, Invocation, MetricsSettings};
+use serde_json::Value;
+use serde_norway::Value as Yaml;
+
+use crate::support::logs::metric_documents;
+use crate::support::template::template;
+
+/// The functions' namespace (`POWERTOOLS_METRICS_NAMESPACE` in the template).
+const NAMESPACE: &str = "Nectr";
+
+/// AWS's metrics the template may alarm on, each with the dimension sets
+/// AWS publishes it under.
+fn aws_metrics(namespace: &str) -> Option<(&'static [&'static str], Vec<Vec<&'static str>>)> {
+    match namespace {
+        // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+        // (metrics) and monitoring-metrics.html#monitoring-metrics-dimensions.
+        "AWS/Lambda" => Some((
+            &[
+                "Errors",
+                "Throttles",
+                "Duration",
+                "Invocations",
+                "ConcurrentExecutions",
+            ],
+            vec![
+                vec!["FunctionName"],
+                vec!["FunctionName", "Resource"],
+                vec!["ExecutedVersion", "FunctionName", "Resource"],
+            ],
+        )),
+        // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html
+        "AWS/ApiGateway" => Some((
+            &[
+                "4xx",
+                "5xx",
+                "Count",
+                "IntegrationLatency",
+                "Latency",
+                "DataProcessed",
+            ],
+            vec![
+                vec!["ApiId"],
+                vec!["ApiId", "Stage"],
+                vec!["ApiId", "Method", "Resource", "Stage"],
+            ],
+        )),
+        // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+        "AWS/SQS" => Some((
+            &[
+                "ApproximateAgeOfOldestMessage",
+                "ApproximateNumberOfMessagesVisible",
+                "ApproximateNumberOfMessagesNotVisible",
+                "NumberOfMessagesSent",
+            ],
+            vec![vec!["QueueName"]],
+        )),
+        _ => None,
+    }
+}
+
+/// An alarm's metric: its namespace, name and dimensions (values as the
+/// template writes them; an intrinsic reads as its YAML).
+#[derive(Clone, Debug)]
+struct Watched {
+    alarm: String,
+    namespace: String,
+    metric: String,
+    dimensions: BTreeMap<String, String>,
+}
+
+fn text(yaml: &Yaml) -> String {
+    match yaml.as_str() {
+        Some(text) => text.to_owned(),
+        None => serde_norway::to_string(yaml).unwrap().trim().to_owned(),
+    }
+}
+
+/// Every `AWS::CloudWatch::Alarm` of the template.
+fn alarms() -> Vec<Watched> {
+    let template = template();
+    let resources = template["Resources"]
+        .as_mapping()
+        .expect("the template has resources");
+    resources
+        .iter()
+        .filter(|(_, resource)| resource["Type"] == "AWS::CloudWatch::Alarm")
+        .map(|(name, resource)| {
+            let properties = &resource["Properties"];
+            Watched {
+                alarm: text(name),
+                namespace: text(&properties["Namespace"]),
+                metric: text(&properties["MetricName"]),
+                dimensions: properties["Dimensions"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .map(|dimension| (text(&dimension["Name"]), text(&dimension["Value"])))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Each metric the documents publish: namespace, name and the dimensions
+/// of each of its sets, with the values the document gives them.
+fn published(documents: &[Value]) -> BTreeSet<(String, String, BTreeMap<String, String>)> {
+    let mut published = BTreeSet::new();
+    for document in documents {
+        for directive in document["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let namespace = directive["Namespace"].as_str().unwrap_or_default();
+            for set in directive["Dimensions"].as_array().into_iter().flatten() {
+                let dimensions: BTreeMap<String, String> = set
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(|name| {
+                        let value = match &document[name] {
+                            Value::String(text) => text.clone(),
+                            other => other.to_string(),
+                        };
+                        (name.to_owned(), value)
+                    })
+                    .collect();
+                for metric in directive["Metrics"].as_array().into_iter().flatten() {
+                    let name = metric["Name"].as_str().unwrap_or_default();
+                    published.insert((namespace.to_owned(), name.to_owned(), dimensions.clone()));
+                }
+            }
+        }
+    }
+    published
+}
+
+/// What is wrong with `watched` given what the functions publish; `None`
+/// when CloudWatch will find its metric.
+fn problem(
+    watched: &Watched,
+    published: &BTreeSet<(String, String, BTreeMap<String, String>)>,
+) -> Option<String> {
+    let Watched {
+        alarm,
+        namespace,
+        metric,
+        dimensions,
+    } = watched;
+    if namespace == NAMESPACE {
+        let found = published
+            .iter()
+            .any(|(ns, name, dims)| ns == namespace && name == metric && dims == dimensions);
+        return (!found).then(|| {
+            let sets: Vec<_> = published
+                .iter()
+                .filter(|(_, name, _)| name == metric)
+                .map(|(_, _, dims)| dims)
+                .collect();
+            format!("{alarm}: {metric} {dimensions:?} is never published; published: {sets:?}")
+        });
+    }
+    let Some((metrics, sets)) = aws_metrics(namespace) else {
+        return Some(format!("{alarm}: no documented metrics for {namespace}"));
+    };
+    if !metrics.contains(&metric.as_str()) {
+        return Some(format!("{alarm}: {namespace} publishes no {metric}"));
+    }
+    let names: Vec<&str> = dimensions.keys().map(String::as_str).collect();
+    (!sets.contains(&names))
+        .then(|| format!("{alarm}: {namespace} publishes {metric} under {sets:?}, not {names:?}"))
+}
+
+/// The anchors GitHub gives the headings of `docs/OPERATIONS.md`.
+fn runbook_sections() -> BTreeSet<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/OPERATIONS.md");
+    std::fs::read_to_string(path)
+        .expect("docs/OPERATIONS.md")
+        .lines()
+        .filter_map(|line| line.strip_prefix('#'))
+        .map(|heading| {
+            heading
+                .trim_start_matches('#')
+                .trim()
+                .to_lowercase()
+                .chars()
+                .filter_map(|c| match c {
+                    ' ' => Some('-'),
+                    c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Every alarm tells the stack's topic, or the one given as a parameter,
+/// when it fires and when it recovers, and its description links the
+/// section of `docs/OPERATIONS.md` that says what to do.
+#[test]
+fn every_alarm_notifies_on_alarm_and_ok_and_links_its_runbook_section() {
+    let template = template();
+    let topic = "- !If\n  - CreateAlarmTopic\n  - !Ref AlarmTopic\n  - !Ref AlarmTopicArn";
+    let sections = runbook_sections();
+    for Watched { alarm, .. } in alarms() {
+        let properties = &template["Resources"][alarm.as_str()]["Properties"];
+        for actions in ["AlarmActions", "OKActions"] {
+            assert_eq!(text(&properties[actions]), topic, "{alarm} {actions}");
+        }
+        let description = text(&properties["AlarmDescription"]);
+        let section = description
+            .split("docs/OPERATIONS.md#")
+            .nth(1)
+            .map(|rest| rest.split_whitespace().next().unwrap_or_default())
+            .unwrap_or_else(|| panic!("{alarm} names no runbook section: {description}"));
+        assert!(sections.contains(section), "{alarm}: no section #{section}");
+    }
+}
+
+/// The EMF documents every `suite-*.log` of `target/test-logs` holds.
+fn documents_the_suite_emitted() -> Vec<Value> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
+    let mut documents = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("target/test-logs: run the suite first") {
+        let path = entry.unwrap().path();
+        documents.extend(metric_documents(&std::fs::read_to_string(path).unwrap()));
+    }
+    documents
+}
+
+#[test]
+#[ignore = "reads the documents the whole suite emitted: run after it (make test does)"]
+fn every_alarm_watches_a_metric_the_functions_or_aws_publish() {
+    let published = published(&documents_the_suite_emitted());
+    let alarms = alarms();
+    assert!(alarms.len() >= 12, "CONTRACT §11's alarms: {alarms:?}");
+
+    let problems: Vec<String> = alarms
+        .iter()
+        .filter_map(|alarm| problem(alarm, &published))
+        .collect();
+
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// The check itself: an alarm that names one dimension fewer than the
+/// function publishes, or another value, or one AWS does not publish, is
+/// refused. The documents here are the function's own, built by the code
+/// that writes them.
+#[test]
+fn an_alarm_on_a_dimension_set_nobody_publishes_is_refused() {
+    let settings = MetricsSettings {
+        namespace: NAMESPACE.into(),
+        service: "nectr-disconnect".into(),
+    };
+    let misconfigured = Invocation {
+        status: 500,
+        webhook: None::<WebhookOutcome>,
+        cause: Some("misconfiguration"),
+        cold_start: false,
+        calls: &[],
+        request_id: None,
+        xray_trace_id: None,
+    }
+    .document(&settings, std::time::SystemTime::now());
+    let published = published(&[misconfigured]);
+    let alarm = alarms()
+        .into_iter()
+        .find(|alarm| alarm.alarm == "MisconfigurationAlarm")
+        .expect("the template has MisconfigurationAlarm");
+    assert_eq!(problem(&alarm, &published), None);
+
+    let mut service_only = alarm.clone();
+    service_only.dimensions.remove("cause");
+    let mut another_cause = alarm.clone();
+    another_cause
+        .dimensions
+        .insert("cause".into(), "misconfigured".into());
+    let mut lambda_by_queue = alarm.clone();
+    lambda_by_queue.namespace = "AWS/Lambda".into();
+    lambda_by_queue.metric = "Errors".into();
+    lambda_by_queue.dimensions = BTreeMap::from([("QueueName".into(), "q".into())]);
+    for wrong in [service_only, another_cause, lambda_by_queue] {
+        assert!(problem(&wrong, &published).is_some(), "{wrong:?}");
+    }
+    let cleanup = metrics::cleanup_document(
+        &MetricsSettings {
+            namespace: NAMESPACE.into(),
+            service: "nectr-webhook-cleanup".into(),
+        },
+        "invalid",
+        None,
+        std::time::SystemTime::now(),
+    );
+    let invalid = alarms()
+        .into_iter()
+        .find(|alarm| alarm.alarm == "CleanupInvalidJobAlarm")
+        .expect("the template has CleanupInvalidJobAlarm");
+    assert!(problem(&invalid, &published).is_some());
+    assert_eq!(problem(&invalid, &self::published(&[cleanup])), None);
+}
