@@ -1,4 +1,4 @@
-//! Every alarm of the template watches a metric that is really published
+//! Every alarm and dashboard widget of the template watches a metric that is really published
 //! with exactly the dimensions it names (CONTRACT §11): CloudWatch matches
 //! a metric by its whole dimension set, so an alarm on `DependencyErrors`
 //! with `[service]` never fires while the function publishes
@@ -315,4 +315,103 @@ fn an_alarm_on_a_dimension_set_nobody_publishes_is_refused() {
         .expect("the template has CleanupInvalidJobAlarm");
     assert!(problem(&invalid, &published).is_some());
     assert_eq!(problem(&invalid, &self::published(&[cleanup])), None);
+}
+
+/// Each metric the dashboard's widgets draw: namespace, name, dimensions.
+fn dashboard_metrics() -> Vec<Watched> {
+    let template = template();
+    let body = text(&template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]);
+    let body = body
+        .strip_prefix("!Sub |")
+        .or_else(|| body.strip_prefix("!Sub"))
+        .unwrap_or(&body);
+    // `${…}` are the stack's names; their values do not matter here.
+    let mut plain = String::new();
+    let mut rest = body;
+    while let Some(start) = rest.find("${") {
+        plain.push_str(&rest[..start]);
+        plain.push('x');
+        rest = &rest[start + rest[start..].find('}').expect("a closed ${") + 1..];
+    }
+    plain.push_str(rest);
+    let body: Value = serde_json::from_str(&plain).expect("the dashboard body is JSON");
+    let mut watched = Vec::new();
+    for widget in body["widgets"].as_array().expect("widgets") {
+        let title = widget["properties"]["title"].as_str().unwrap_or_default();
+        for metric in widget["properties"]["metrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let parts: Vec<&str> = metric
+                .as_array()
+                .expect("a metric is an array")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            let [namespace, name, dimensions @ ..] = parts.as_slice() else {
+                panic!("{title}: {metric}");
+            };
+            watched.push(Watched {
+                alarm: format!("widget {title:?}"),
+                namespace: (*namespace).to_owned(),
+                metric: (*name).to_owned(),
+                dimensions: dimensions
+                    .chunks(2)
+                    .map(|pair| (pair[0].to_owned(), pair.get(1).unwrap_or(&"").to_string()))
+                    .collect(),
+            });
+        }
+    }
+    watched
+}
+
+#[test]
+#[ignore = "reads the documents the whole suite emitted: run after it (make test does)"]
+fn every_metric_a_dashboard_widget_draws_is_published() {
+    let published = published(&documents_the_suite_emitted());
+    let drawn = dashboard_metrics();
+    assert!(drawn.len() >= 30, "{drawn:?}");
+
+    let problems: Vec<String> = drawn
+        .iter()
+        .filter_map(|metric| problem(metric, &published))
+        .collect();
+
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// The Logs Insights queries the runbook gives are the ones the stack
+/// saves, word for word.
+#[test]
+fn the_saved_queries_are_the_runbooks() {
+    let template = template();
+    let runbook =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/OPERATIONS.md"))
+            .unwrap();
+    let section = runbook
+        .split("### Saved queries")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("docs/OPERATIONS.md has saved queries");
+    let given: BTreeSet<String> = section
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .map(|block| block.trim().to_owned())
+        .collect();
+    let saved: BTreeSet<String> = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|resource| resource["Type"] == "AWS::Logs::QueryDefinition")
+        .map(|resource| {
+            text(&resource["Properties"]["QueryString"])
+                .trim()
+                .to_owned()
+        })
+        .collect();
+
+    assert!(!saved.is_empty(), "the stack saves no query");
+    assert_eq!(saved, given);
 }

@@ -488,6 +488,23 @@ async fn an_invalid_job_is_dropped_not_retried() {
     assert!(fakes.webhooks.calls().is_empty());
 }
 
+/// One metric per message, by outcome: a hook GitHub no longer has is
+/// done, and counted `already_gone`.
+#[tokio::test]
+async fn a_hook_already_gone_is_done_and_counted_as_such() {
+    let fakes = disconnected();
+    fakes.webhooks.answer(WebhookRemoval::AlreadyGone);
+    let (logs, _guard) = capture();
+
+    let failures = handle_batch(&fakes, vec![message("m-1", &job().to_message(), 1)]).await;
+
+    assert!(failures.is_empty());
+    let documents = metric_documents(&logs.text());
+    let outcomes: Vec<&Value> = documents.iter().map(|d| &d["outcome"]).collect();
+    assert_eq!(outcomes, ["already_gone"]);
+    assert_eq!(documents[0]["service"], "nectr-webhook-cleanup");
+}
+
 #[tokio::test]
 async fn done_and_left_behind_jobs_are_not_reported() {
     let fakes = disconnected();
