@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeyType, ReturnValuesOnConditionCheckFailure};
 
 use super::aws_errors::classify;
+use crate::domain::INSTALLATION_SK_PREFIX;
 use crate::domain::{
     Ciphertext, Installation, InstallationRecord, RepoName, User, UserId, rfc3339,
 };
@@ -72,9 +73,6 @@ pub fn user_pk(user: &UserId) -> String {
 }
 
 pub const PROFILE_SK: &str = "PROFILE";
-
-/// What every installation's sort key starts with (CONTRACT §3).
-const INSTALLATION_SK_PREFIX: &str = "INSTALL#";
 
 /// The key of the item a disconnection addresses: the one the Query found,
 /// by its own sort key, never one rebuilt from the request.

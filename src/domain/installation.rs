@@ -59,8 +59,11 @@ impl Installation {
 /// §3); `#` cannot occur in a valid name, so the prefix matches exactly one
 /// repository.
 pub fn installation_sk_prefix(repo: &RepoName) -> String {
-    format!("INSTALL#{}#", repo.lowercase_full_name())
+    format!("{INSTALLATION_SK_PREFIX}{}#", repo.lowercase_full_name())
 }
+
+/// What every installation's sort key starts with (CONTRACT §3).
+pub const INSTALLATION_SK_PREFIX: &str = "INSTALL#";
 
 /// The sort key of installation `installation_id` of `repo`.
 pub fn installation_sk(repo: &RepoName, installation_id: &str) -> String {

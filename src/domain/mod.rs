@@ -8,8 +8,8 @@ mod secrets;
 
 pub use cleanup_job::{CLEANUP_JOB_VERSION, CleanupJob, JobError, Mistake, rfc3339};
 pub use installation::{
-    Disconnected, Installation, InstallationRecord, User, UserId, WebhookOutcome, installation_sk,
-    installation_sk_prefix,
+    Disconnected, INSTALLATION_SK_PREFIX, Installation, InstallationRecord, User, UserId,
+    WebhookOutcome, installation_sk, installation_sk_prefix,
 };
 pub use kept_graph::GraphCounts;
 pub use repo_name::{InvalidRepoName, RepoName};
