@@ -6,6 +6,7 @@ use reqwest::Url;
 use url::Host;
 
 use crate::auth::{JwtRules, KeyLifetime};
+use crate::pre_traffic::Probed;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -168,6 +169,34 @@ impl FromEnvironment for WorkerConfig {
         Ok(Self {
             shared: shared(env)?,
             cleanup_queue_url: queue_url(env.required("CLEANUP_QUEUE_URL")?)?,
+        })
+    }
+}
+
+/// The pre-traffic hook's configuration (CONTRACT §11): which function it
+/// checks, and the version the deployment is about to send traffic to.
+#[derive(Clone, Debug)]
+pub struct HookConfig {
+    pub probed: Probed,
+    /// The new version's ARN, as the template's `Function.Version` gives it.
+    pub new_version: String,
+}
+
+impl FromEnvironment for HookConfig {
+    fn read(env: &Variables) -> Result<Self, ConfigError> {
+        let probed = match env.required("PROBED_FUNCTION")?.as_str() {
+            "disconnect" => Probed::Disconnect,
+            "cleanup" => Probed::Cleanup,
+            _ => {
+                return Err(ConfigError::Malformed {
+                    name: "PROBED_FUNCTION",
+                    reason: "expected disconnect or cleanup",
+                });
+            }
+        };
+        Ok(Self {
+            probed,
+            new_version: env.required("NEW_VERSION")?,
         })
     }
 }

@@ -207,10 +207,14 @@ impl Invocation<'_> {
 }
 
 /// The cleanup worker's document for one message: `WebhookCleanup` by
-/// `outcome` (CONTRACT §9).
+/// `outcome` (CONTRACT §9). A message the pre-traffic check sent (`source`)
+/// is published under `[service, outcome, source]` instead: counted, but
+/// apart from the queue's, so a deploy never looks like a forged job to
+/// the alarms and the dashboard.
 pub fn cleanup_document(
     settings: &MetricsSettings,
     outcome: &str,
+    source: Option<&str>,
     request_id: Option<&str>,
     at: SystemTime,
 ) -> Value {
@@ -218,12 +222,19 @@ pub fn cleanup_document(
     root.insert("service".into(), settings.service.as_str().into());
     root.insert("outcome".into(), outcome.into());
     root.insert("WebhookCleanup".into(), 1.into());
+    let dimensions = match source {
+        Some(source) => {
+            root.insert("source".into(), source.into());
+            json!([["service", "outcome", "source"]])
+        }
+        None => json!([["service", "outcome"]]),
+    };
     if let Some(id) = request_id {
         root.insert("function_request_id".into(), id.into());
     }
     let directive = json!({
         "Namespace": settings.namespace,
-        "Dimensions": [["service", "outcome"]],
+        "Dimensions": dimensions,
         "Metrics": [{"Name": "WebhookCleanup", "Unit": "Count"}],
     });
     enveloped(root, vec![directive], at)

@@ -1,6 +1,7 @@
-//! The capabilities the two use cases need from the outside world, one
-//! small trait each. Adapters implement them for AWS and GitHub; tests
-//! implement them in memory. No port takes a deadline: the caller bounds
+//! The capabilities the use cases (the disconnect, the cleanup worker, the
+//! pre-traffic check) need from the outside world, one small trait each.
+//! Adapters implement them for AWS and GitHub; tests implement them in
+//! memory. No port takes a deadline: the caller bounds
 //! every call by the invocation's (`timeouts::within`, `timeouts::before`).
 
 use std::future::Future;
@@ -309,6 +310,43 @@ pub trait Redelivery: Send + Sync {
         receipt: &str,
         delay: Duration,
     ) -> impl Future<Output = Result<(), DependencyError>> + Send;
+}
+
+/// What a function version answered to a synchronous invocation: its
+/// payload, and Lambda's `X-Amz-Function-Error` when the invocation failed
+/// (the function crashed, or its init did).
+#[derive(Clone, Debug, Default)]
+pub struct Invoked {
+    pub function_error: Option<String>,
+    pub payload: Vec<u8>,
+}
+
+/// Invokes one version of a function: how the pre-traffic check reaches a
+/// version before it takes traffic (CONTRACT §11).
+pub trait FunctionInvoker: Send + Sync {
+    fn invoke(
+        &self,
+        function: &str,
+        payload: Vec<u8>,
+    ) -> impl Future<Output = Result<Invoked, BoxError>> + Send;
+}
+
+/// A lifecycle hook's verdict, as CodeDeploy takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookStatus {
+    Succeeded,
+    Failed,
+}
+
+/// Where the pre-traffic check reports its verdict: the deployment goes on
+/// only after `Succeeded`.
+pub trait DeploymentReporter: Send + Sync {
+    fn report(
+        &self,
+        deployment_id: &str,
+        execution_id: &str,
+        status: HookStatus,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
 }
 
 /// The adapters the disconnect runs over, named once: production's

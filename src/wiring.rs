@@ -5,14 +5,15 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 
 use crate::adapters::{
-    DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor, Neo4jGraph,
-    SecretsManagerSigningKeys, SqsCleanupQueue,
+    CodeDeployReporter, DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor, LambdaInvoker,
+    Neo4jGraph, SecretsManagerSigningKeys, SqsCleanupQueue,
 };
 use crate::auth::Authenticator;
 use crate::cleanup::WebhookCleanup;
-use crate::config::{Config, WorkerConfig};
+use crate::config::{Config, HookConfig, WorkerConfig};
 use crate::disconnect::DisconnectRepository;
 use crate::ports::{CleanupPorts, DisconnectPorts};
+use crate::pre_traffic::PreTrafficCheck;
 use crate::timeouts;
 
 /// The adapters of the deployed functions.
@@ -115,4 +116,31 @@ pub fn worker(config: &WorkerConfig, aws: &AwsClients) -> Result<WebhookWorker, 
     };
     let queue = SqsCleanupQueue::new(aws.sqs.clone(), &config.cleanup_queue_url);
     Ok((cleanup, queue))
+}
+
+/// The pre-traffic check of one function's new version.
+pub type PreTraffic = PreTrafficCheck<LambdaInvoker, CodeDeployReporter>;
+
+/// The pre-traffic check, built once per cold start.
+pub fn pre_traffic(config: &HookConfig, sdk: &SdkConfig) -> PreTraffic {
+    PreTrafficCheck {
+        invoker: lambda_invoker(sdk),
+        reporter: CodeDeployReporter::new(aws_sdk_codedeploy::Client::new(sdk)),
+        probed: config.probed,
+        new_version: config.new_version.clone(),
+    }
+}
+
+/// The check's Lambda client keeps only the connect timeout: a new
+/// version's cold start may take seconds, and the check bounds each
+/// invocation by the hook's own deadline.
+pub fn lambda_invoker(sdk: &SdkConfig) -> LambdaInvoker {
+    let config = aws_sdk_lambda::config::Builder::from(sdk)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(timeouts::AWS_CONNECT_TIMEOUT)
+                .build(),
+        )
+        .build();
+    LambdaInvoker::new(aws_sdk_lambda::Client::from_conf(config))
 }

@@ -313,6 +313,7 @@ fn an_alarm_on_a_dimension_set_nobody_publishes_is_refused() {
         },
         "invalid",
         None,
+        None,
         std::time::SystemTime::now(),
     );
     let invalid = alarms()

@@ -1,4 +1,4 @@
-//! The whole test suite in one binary (one link of the AWS SDKs), in seven
+//! The whole test suite in one binary (one link of the AWS SDKs), in eight
 //! parts:
 //! - `unit`: the use case, the cleanup worker and the JWT rules over
 //!   in-memory fakes;
@@ -9,7 +9,8 @@
 //!   dependencies;
 //! - `hostile`: the JWT, request and name corpora;
 //! - `deploy`: the deployment files against the configuration;
-//! - `alarms`: every alarm of the template against what is published.
+//! - `alarms`: every alarm of the template against what is published;
+//! - `pre_traffic`: the deployment's check of a new version, both verdicts.
 //!
 //! Helpers are in `support/`; the servers, proxies and certificates in
 //! `crates/test-world`.
@@ -19,6 +20,7 @@ mod deploy;
 mod fixtures;
 mod hostile;
 mod integration;
+mod pre_traffic;
 mod reliability;
 mod support;
 mod unit;

@@ -1,0 +1,234 @@
+//! The pre-traffic check (CONTRACT §11): before CodeDeploy moves any traffic
+//! to a new version, invoke that version with requests that need no user and
+//! no data, and report `Succeeded` only when each gets the contract's answer.
+//! A version that cannot start, answers otherwise, or does not answer in
+//! time is `Failed`, and CodeDeploy never sends it traffic.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::logging::chain;
+use crate::ports::{DeploymentReporter, FunctionInvoker, HookStatus};
+use crate::timeouts::AWS_OPERATION_TIMEOUT;
+
+/// Kept back from the hook's own deadline for the report: a hook that
+/// never reports holds the deployment until CodeDeploy gives up on it, an
+/// hour later.
+pub const REPORT_MARGIN: Duration = AWS_OPERATION_TIMEOUT.saturating_add(Duration::from_secs(1));
+
+/// Which function's new version the hook checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probed {
+    Disconnect,
+    Cleanup,
+}
+
+/// One request to the new version, and the answer the contract gives it.
+pub struct Probe {
+    pub name: &'static str,
+    pub event: Value,
+    expect: fn(&Value) -> Result<(), String>,
+}
+
+impl Probe {
+    pub fn check(&self, answer: &Value) -> Result<(), String> {
+        (self.expect)(answer)
+    }
+}
+
+/// The requests of CONTRACT §11: for the disconnect, no credentials (401
+/// with §1's body and `WWW-Authenticate`) and another method (405 with
+/// `Allow`); for the worker, a batch whose one message is malformed, which
+/// it must drop rather than hand back.
+pub fn probes(probed: Probed) -> Vec<Probe> {
+    match probed {
+        Probed::Disconnect => vec![
+            Probe {
+                name: "DELETE without credentials",
+                event: http_api_event("DELETE"),
+                expect: |answer| {
+                    http_answer(answer, 401, "Unauthorized", ("www-authenticate", "Bearer"))
+                },
+            },
+            Probe {
+                name: "GET",
+                event: http_api_event("GET"),
+                expect: |answer| {
+                    http_answer(answer, 405, "Method Not Allowed", ("allow", "DELETE"))
+                },
+            },
+        ],
+        Probed::Cleanup => vec![Probe {
+            name: "a malformed cleanup job",
+            event: malformed_job_batch(),
+            expect: |answer| match answer.get("batchItemFailures").and_then(Value::as_array) {
+                Some(failures) if failures.is_empty() => Ok(()),
+                _ => Err(format!(
+                    "expected no batch item failure, the worker answered {answer}"
+                )),
+            },
+        }],
+    }
+}
+
+/// A request to the route as API Gateway's HTTP API hands it to the
+/// function (payload format 2.0), for a repository no user has.
+fn http_api_event(method: &str) -> Value {
+    let path = "/api/v1/repos/nectr-pre-traffic/check/install";
+    json!({
+        "version": "2.0",
+        "routeKey": "ANY /api/v1/repos/{owner}/{repo}/install",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"user-agent": "nectr-pre-traffic", "x-forwarded-proto": "https"},
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "pre-traffic",
+            "domainName": "pre-traffic.invalid",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "nectr-pre-traffic"
+            },
+            "requestId": "pre-traffic-check",
+            "routeKey": "ANY /api/v1/repos/{owner}/{repo}/install",
+            "stage": "$default",
+            "time": "01/Jan/2026:00:00:00 +0000",
+            "timeEpoch": 1_767_225_600_000_u64
+        },
+        "isBase64Encoded": false,
+        "pathParameters": {"owner": "nectr-pre-traffic", "repo": "check"}
+    })
+}
+
+/// An SQS batch of one message that is no cleanup job. Its `eventSource`
+/// is not SQS's, so the worker counts it apart from the forged jobs its
+/// alarm watches (`queue::handler`).
+fn malformed_job_batch() -> Value {
+    json!({"Records": [{
+        "messageId": "pre-traffic-check",
+        "receiptHandle": "",
+        "body": "a pre-traffic check, not a cleanup job",
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": crate::queue::PRE_TRAFFIC_EVENT_SOURCE,
+        "eventSourceARN": "",
+        "awsRegion": ""
+    }]})
+}
+
+/// An HTTP API answer (`statusCode`, `headers`, a JSON `body`) with this
+/// status, `{"detail": detail}` and this header.
+fn http_answer(
+    answer: &Value,
+    status: u16,
+    detail: &str,
+    (header, value): (&str, &str),
+) -> Result<(), String> {
+    let got = answer.get("statusCode").and_then(Value::as_u64);
+    if got != Some(u64::from(status)) {
+        return Err(format!(
+            "expected status {status}, the version answered {answer}"
+        ));
+    }
+    let header_value = answer
+        .get("headers")
+        .and_then(Value::as_object)
+        .and_then(|headers| {
+            headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(header))
+        })
+        .and_then(|(_, value)| value.as_str());
+    if header_value != Some(value) {
+        return Err(format!(
+            "expected {header}: {value}, the version answered {answer}"
+        ));
+    }
+    let body = answer
+        .get("body")
+        .and_then(Value::as_str)
+        .and_then(|body| serde_json::from_str::<Value>(body).ok());
+    if body != Some(json!({"detail": detail})) {
+        return Err(format!(
+            "expected the body {{\"detail\": \"{detail}\"}}, the version answered {answer}"
+        ));
+    }
+    Ok(())
+}
+
+/// The check of one function's new version, built once per cold start.
+pub struct PreTrafficCheck<I, R> {
+    pub invoker: I,
+    pub reporter: R,
+    pub probed: Probed,
+    pub new_version: String,
+}
+
+impl<I: FunctionInvoker, R: DeploymentReporter> PreTrafficCheck<I, R> {
+    /// Checks the new version, then reports the verdict to CodeDeploy, all
+    /// before `deadline`. Errs only when the report itself failed.
+    pub async fn run(
+        &self,
+        deployment_id: &str,
+        execution_id: &str,
+        deadline: Instant,
+    ) -> Result<HookStatus, crate::ports::BoxError> {
+        let status = match self.verdict(deadline - REPORT_MARGIN).await {
+            Ok(()) => {
+                tracing::info!(
+                    deployment_id,
+                    version = self.new_version,
+                    status = "Succeeded",
+                    "pre-traffic check passed"
+                );
+                HookStatus::Succeeded
+            }
+            Err(reason) => {
+                tracing::error!(
+                    deployment_id,
+                    version = self.new_version,
+                    status = "Failed",
+                    reason,
+                    "pre-traffic check failed; the version takes no traffic"
+                );
+                HookStatus::Failed
+            }
+        };
+        let report = self.reporter.report(deployment_id, execution_id, status);
+        match tokio::time::timeout_at(deadline.into(), report).await {
+            Ok(Ok(())) => Ok(status),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err("CodeDeploy did not take the report before the hook's deadline".into()),
+        }
+    }
+
+    /// `Ok` when every probe got the contract's answer before `by`;
+    /// otherwise why not.
+    pub async fn verdict(&self, by: Instant) -> Result<(), String> {
+        for probe in probes(self.probed) {
+            let payload = serde_json::to_vec(&probe.event).map_err(|e| e.to_string())?;
+            let invoke = self.invoker.invoke(&self.new_version, payload);
+            let invoked = tokio::time::timeout_at(by.into(), invoke)
+                .await
+                .map_err(|_| format!("{}: no answer before the hook's deadline", probe.name))?
+                .map_err(|e| format!("{}: the invocation failed: {}", probe.name, chain(&*e)))?;
+            if let Some(error) = invoked.function_error {
+                return Err(format!(
+                    "{}: the version failed ({error}): {}",
+                    probe.name,
+                    String::from_utf8_lossy(&invoked.payload)
+                ));
+            }
+            let answer: Value = serde_json::from_slice(&invoked.payload)
+                .map_err(|e| format!("{}: the answer is not JSON: {e}", probe.name))?;
+            probe
+                .check(&answer)
+                .map_err(|e| format!("{}: {e}", probe.name))?;
+        }
+        Ok(())
+    }
+}
