@@ -52,16 +52,20 @@ invoke-fixtures: bootstrap
 api-conformance: bootstrap
 	bash scripts/check/api_conformance.sh
 
-## cfn-lint with AWS's serverless rules, and sam validate --lint, offline.
+## cfn-lint with AWS's serverless rules, sam validate --lint, and the
+## deployment (aliases, CodeDeploy, hooks' permissions) as SAM transforms it; offline.
 lint-template: bootstrap
 	$(TOOLS) cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
 	$(TOOLS) $(OFFLINE_AWS) sam validate --lint
+	.venv/bin/python scripts/check/check_deployment.py template.yaml
 
 ## sam build through cargo-lambda; checks the arm64 bootstrap it produces.
 check-deploy: lint-template
 	$(TOOLS) sam build
 	python3 scripts/check/check_bootstrap.py .aws-sam/build/DisconnectFunction/bootstrap
 	python3 scripts/check/check_bootstrap.py .aws-sam/build/CleanupFunction/bootstrap
+	python3 scripts/check/check_bootstrap.py .aws-sam/build/DisconnectPreTrafficHook/bootstrap
+	python3 scripts/check/check_bootstrap.py .aws-sam/build/CleanupPreTrafficHook/bootstrap
 
 ## The template run by AWS SAM's emulation (CONTRACT §10): every fixture
 ## through `sam local invoke`, the HTTP API through `sam local start-api`
@@ -74,11 +78,12 @@ sam-local: bootstrap
 browser: bootstrap
 	$(TOOLS) bash scripts/browser/browser.sh
 
-## Release build for Lambda arm64: target/lambda/{nectr-disconnect,nectr-webhook-cleanup}/bootstrap.
+## Release build for Lambda arm64: target/lambda/{nectr-disconnect,nectr-webhook-cleanup,nectr-pre-traffic}/bootstrap.
 build: bootstrap
 	$(TOOLS) cargo lambda build --release --arm64
 	python3 scripts/check/check_bootstrap.py target/lambda/nectr-disconnect/bootstrap
 	python3 scripts/check/check_bootstrap.py target/lambda/nectr-webhook-cleanup/bootstrap
+	python3 scripts/check/check_bootstrap.py target/lambda/nectr-pre-traffic/bootstrap
 
 ## Handler overhead (criterion) and the release binary under a local Lambda
 ## runtime: warm latency per injected latency L, cold start, memory.

@@ -11,6 +11,7 @@
 #    taken from the template, checked with curl (check_start_api.py): a
 #    real disconnect, the same again, the web app's CORS preflight, a
 #    foreign one, a path without a route.
+# 3. The pre-traffic hook against `sam local start-lambda` (below).
 #
 # Ends with one line `sam local: …` giving the counts, and exits non-zero
 # when any check fails. The container engine is the machine's Docker, or
@@ -53,9 +54,38 @@ wait_for "sam local start-api" "$api_port"
 reseed
 python3 scripts/sam/check_start_api.py "https://localhost:$api_port" "$local_ca" "$github_url" \
   "$work/start-api.log" | tee "$work/start-api.checks"
+# 3. The pre-traffic hook (CONTRACT §11) against the template's functions
+#    under `sam local start-lambda`: this build, and one whose disconnect
+#    cannot start (TABLE_NAME missing). The suite's test runs the hook and
+#    records what it reports to CodeDeploy.
+python3 -c 'import json, sys; env = json.load(open(sys.argv[1])); env["DisconnectFunction"]["TABLE_NAME"] = ""; json.dump(env, sys.stdout)' \
+  "$work/sam-env.json" >"$work/sam-env-broken.json"
+broken_options=()
+for option in "${sam_options[@]}"; do
+  [ "$option" = "$work/sam-env.json" ] && option=$work/sam-env-broken.json
+  broken_options+=("$option")
+done
+lambda_port=$(free_port)
+sam local start-lambda "${sam_options[@]}" --host 127.0.0.1 --port "$lambda_port" \
+  >"$work/start-lambda.log" 2>&1 &
+pids+=($!)
+broken_port=$(free_port)
+sam local start-lambda "${broken_options[@]}" --host 127.0.0.1 --port "$broken_port" \
+  >"$work/start-lambda-broken.log" 2>&1 &
+pids+=($!)
+wait_for "sam local start-lambda" "$lambda_port"
+wait_for "sam local start-lambda (broken build)" "$broken_port"
+if SAM_START_LAMBDA_URL=http://127.0.0.1:$lambda_port SAM_START_LAMBDA_BROKEN_URL=http://127.0.0.1:$broken_port \
+  cargo test --test suite -- --ignored pre_traffic::under_sam_local >"$work/pre-traffic.log" 2>&1; then
+  echo "ok   pre-traffic hook under sam local start-lambda: Succeeded for this build, Failed for one that cannot start" \
+    | tee -a "$work/start-api.checks"
+else
+  tail -30 "$work/pre-traffic.log" >&2
+  echo "FAIL pre-traffic hook under sam local start-lambda (log: $work/pre-traffic.log)" | tee -a "$work/start-api.checks"
+fi
 checks=$(grep -c '^\(ok  \|FAIL\)' "$work/start-api.checks" || true)
 checks_failed=$(grep -c '^FAIL' "$work/start-api.checks" || true)
 
 echo "sam local: $((invoked - invoke_failed)) of $invoked fixtures through sam local invoke," \
-  "$((checks - checks_failed)) of $checks checks through sam local start-api ($engine, $invoke_image)"
+  "$((checks - checks_failed)) of $checks checks through sam local start-api and start-lambda ($engine, $invoke_image)"
 [ "$invoke_failed" -eq 0 ] && [ "$log_failed" -eq 0 ] && [ "$checks" -gt 0 ] && [ "$checks_failed" -eq 0 ]

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use nectr_disconnect::config::{Config, FromEnvironment};
+use nectr_disconnect::pre_traffic::REPORT_MARGIN;
 use nectr_disconnect::timeouts::{ANSWER_MARGIN, time_per_cleanup_job};
 use serde_json::Value;
 
@@ -332,4 +333,47 @@ fn the_workers_timeout_covers_a_batch_at_its_worst_bounds() {
     );
     // AWS: at least six times the function's timeout for an SQS event source.
     assert!(visibility >= timeout * 6, "{visibility:?} for {timeout:?}");
+}
+
+#[test]
+fn deploys_are_gradual_by_default_and_all_at_once_is_allowed() {
+    let template = template();
+    let parameter = &template["Parameters"]["DeploymentType"];
+    let allowed: Vec<&str> = parameter["AllowedValues"]
+        .as_sequence()
+        .expect("DeploymentType lists its values")
+        .iter()
+        .filter_map(|value| value.as_str())
+        .collect();
+
+    let default = parameter["Default"].as_str().expect("a default type");
+
+    assert!(
+        default.starts_with("Canary") || default.starts_with("Linear"),
+        "{default}"
+    );
+    assert!(allowed.contains(&"AllAtOnce"), "{allowed:?}");
+    for function in ["DisconnectFunction", "CleanupFunction"] {
+        let properties = &template["Resources"][function]["Properties"];
+        assert_eq!(properties["AutoPublishAlias"], "live", "{function}");
+        assert_eq!(
+            serde_norway::to_string(&properties["DeploymentPreference"]["Type"])
+                .unwrap()
+                .trim(),
+            "!Ref DeploymentType",
+            "{function}"
+        );
+    }
+}
+
+#[test]
+fn each_hook_has_time_to_check_its_version_and_still_report() {
+    for hook in ["DisconnectPreTrafficHook", "CleanupPreTrafficHook"] {
+        let timeout = Duration::from_secs(number(hook, "Timeout"));
+
+        let checking = timeout.saturating_sub(REPORT_MARGIN + ANSWER_MARGIN);
+
+        // A new version's cold start and its answers take a few seconds.
+        assert!(checking >= Duration::from_secs(30), "{hook}: {checking:?}");
+    }
 }

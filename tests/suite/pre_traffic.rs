@@ -390,8 +390,10 @@ async fn under_sam_local_a_healthy_build_is_succeeded_and_one_that_cannot_start_
             .mount(&codedeploy)
             .await;
         let hook = hook_over(lambda, &codedeploy.uri(), probed, function).await;
+        // SAM starts a container for each invocation: slower than Lambda.
+        let deadline = Instant::now() + Duration::from_secs(180);
 
-        let status = hook.run(DEPLOYMENT_ID, EXECUTION_ID, in_a_minute()).await;
+        let status = hook.run(DEPLOYMENT_ID, EXECUTION_ID, deadline).await;
 
         assert!(status.is_ok(), "{function}: {status:?}");
         assert_eq!(
