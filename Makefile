@@ -74,7 +74,7 @@ sam-local: bootstrap
 	$(TOOLS) bash scripts/sam/sam_local.sh
 
 ## The web app's own call in headless Chromium (Debian's, by playwright-core)
-## against `sam local start-api` over HTTPS: six cases, a screenshot in target/browser/.
+## against `sam local start-api` over HTTPS: seven cases, a screenshot in target/browser/.
 browser: bootstrap
 	$(TOOLS) bash scripts/browser/browser.sh
 

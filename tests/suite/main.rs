@@ -1,4 +1,4 @@
-//! The whole test suite in one binary (one link of the AWS SDKs), in eight
+//! The whole test suite in one binary (one link of the AWS SDKs), in nine
 //! parts:
 //! - `unit`: the use case, the cleanup worker and the JWT rules over
 //!   in-memory fakes;
@@ -9,6 +9,7 @@
 //!   dependencies;
 //! - `hostile`: the JWT, request and name corpora;
 //! - `deploy`: the deployment files against the configuration;
+//! - `docs`: every path the Markdown pages name exists;
 //! - `alarms`: every alarm of the template against what is published;
 //! - `pre_traffic`: the deployment's check of a new version, both verdicts.
 //!
@@ -17,6 +18,7 @@
 
 mod alarms;
 mod deploy;
+mod docs;
 mod fixtures;
 mod hostile;
 mod integration;

@@ -1,0 +1,157 @@
+//! No page of the repository names a path that does not exist: every
+//! repository path a Markdown file gives in backticks (from the
+//! repository's root) or as a link (from the page's folder) is there, so a
+//! rename that forgets the docs fails `make test`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Copies of `../shared/spec/`, the contract as the rest of Nectr wrote it:
+/// not this repository's to edit.
+const NOT_OURS: [&str; 1] = ["docs/CONTRACT.md"];
+
+/// Made by builds and runs, never committed: named by the docs as places
+/// where output lands.
+const GENERATED: [&str; 6] = [
+    "target",
+    ".aws-sam",
+    ".tools",
+    ".venv",
+    "node_modules",
+    ".git",
+];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Markdown pages of the repository, generated folders left out.
+fn pages(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).expect("the folder is readable") {
+        let path = entry.expect("an entry").path();
+        let relative = path.strip_prefix(root()).unwrap();
+        if GENERATED.iter().any(|g| relative.starts_with(g)) {
+            continue;
+        }
+        if path.is_dir() {
+            pages(&path, found);
+        } else if path.extension().is_some_and(|e| e == "md")
+            && !NOT_OURS.iter().any(|p| relative == Path::new(p))
+        {
+            found.push(path);
+        }
+    }
+}
+
+/// The names at the repository's root: a backticked token is a path of
+/// the repository when it starts with one of them.
+fn top_level() -> Vec<String> {
+    fs::read_dir(root())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !GENERATED.contains(&name.as_str()))
+        .collect()
+}
+
+/// Placeholders and patterns (`<stack>`, `*`, `{a,b}`, `…`) name no one file.
+fn is_literal(token: &str) -> bool {
+    !token.is_empty()
+        && !token
+            .chars()
+            .any(|c| c.is_whitespace() || "<>*{}…$?=:@,".contains(c))
+}
+
+/// The backticked tokens of a page and its link targets, outside fenced
+/// code blocks (commands and output there are not references).
+fn references(text: &str) -> (Vec<String>, Vec<String>) {
+    let mut ticked = Vec::new();
+    let mut linked = Vec::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        ticked.extend(line.split('`').skip(1).step_by(2).map(str::to_owned));
+        let mut rest = line;
+        while let Some(start) = rest.find("](") {
+            rest = &rest[start + 2..];
+            if let Some(end) = rest.find(')') {
+                linked.push(rest[..end].to_owned());
+                rest = &rest[end..];
+            }
+        }
+    }
+    (ticked, linked)
+}
+
+fn missing_paths(page: &Path, top_level: &[String]) -> Vec<String> {
+    let text = fs::read_to_string(page).unwrap();
+    let (ticked, linked) = references(&text);
+    let mut missing = Vec::new();
+    for token in ticked {
+        let path = token.trim_end_matches('/');
+        let first = path.split('/').next().unwrap_or_default();
+        if is_literal(path)
+            && top_level.iter().any(|name| name == first)
+            && !root().join(path).exists()
+        {
+            missing.push(format!("`{token}`"));
+        }
+    }
+    for target in linked {
+        let path = target.split('#').next().unwrap_or_default();
+        if path.is_empty() || path.contains("://") || path.starts_with("mailto:") {
+            continue;
+        }
+        if is_literal(path) && !page.parent().unwrap().join(path).exists() {
+            missing.push(format!("({target})"));
+        }
+    }
+    missing
+}
+
+#[test]
+fn every_path_the_docs_name_exists() {
+    let mut found = Vec::new();
+    pages(root(), &mut found);
+    let top_level = top_level();
+    assert!(found.len() >= 4, "{found:?}");
+
+    let missing: Vec<String> = found
+        .iter()
+        .flat_map(|page| {
+            let name = page.strip_prefix(root()).unwrap().display().to_string();
+            missing_paths(page, &top_level)
+                .into_iter()
+                .map(move |path| format!("{name}: {path}"))
+        })
+        .collect();
+
+    assert!(
+        missing.is_empty(),
+        "paths that do not exist:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn a_page_naming_a_renamed_file_is_caught() {
+    let page = std::env::temp_dir().join(format!("docs-check-{}.md", std::process::id()));
+    fs::write(
+        &page,
+        "See `tests/suite/support/fault_proxy.rs`, `src/lib.rs` and [a link](nowhere.md#x).\n",
+    )
+    .unwrap();
+
+    let missing = missing_paths(&page, &top_level());
+
+    fs::remove_file(&page).unwrap();
+    assert_eq!(
+        missing,
+        ["`tests/suite/support/fault_proxy.rs`", "(nowhere.md#x)"]
+    );
+}
