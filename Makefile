@@ -5,7 +5,7 @@ TOOLS := PATH="$(CURDIR)/.venv/bin:$$PATH"
 OFFLINE_AWS := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test check docs-match-spec cargo-checks invoke-fixtures api-conformance lint-template check-deploy sam-local browser build bench fuzz bootstrap fixtures
+.PHONY: demo serve test check unit docs-match-spec cargo-checks invoke-fixtures api-conformance lint-template check-deploy sam-local browser build bench fuzz bootstrap fixtures
 
 ## A real disconnect on this machine, printed (moto + GitHub stub + cargo lambda watch).
 demo:
@@ -21,7 +21,20 @@ serve:
 ## exactly this.
 test: check demo check-deploy sam-local browser
 
-## The quick loop: formatting, lints, all three test layers, every fixture
+## The edit loop, under a minute on a warm tree: formatting, clippy, and
+## every test that needs no emulator (no bootstrap either): the library's,
+## and the suite's use cases and worker over fakes, handlers, fixtures,
+## hostile inputs, deployment files, docs, alarms and the pre-traffic check.
+unit:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --lib
+	@# The worker's budget under slow AWS calls waits out its bounds in real
+	@# time (about 40 s): `make check` runs it.
+	cargo test --test suite -- unit:: fixtures:: hostile:: deploy:: docs:: alarms:: pre_traffic:: \
+	  --skip unit::cleanup::under_aws_slowness_every_job_of_a_full_batch_is_attempted
+
+## The integration loop: formatting, lints, all three test layers, every fixture
 ## through `cargo lambda invoke`, schemathesis against openapi.yaml, template lint.
 check: cargo-checks invoke-fixtures api-conformance lint-template
 
