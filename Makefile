@@ -18,8 +18,9 @@ serve:
 ## Everything CI checks: `check`, the demo (it fails on an answer the
 ## contract does not give), the deploy build, the template under AWS SAM's
 ## own emulation, then the web app's call in a browser. `.ci/run` calls
-## exactly this.
-test: check demo check-deploy sam-local browser
+## exactly this. Prints each stage's time at the end.
+test:
+	@bash scripts/tools/timed.sh check demo check-deploy sam-local browser
 
 ## The edit loop, under a minute on a warm tree: formatting, clippy, and
 ## every test that needs no emulator (no bootstrap either): the library's,
