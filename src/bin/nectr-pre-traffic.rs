@@ -12,12 +12,9 @@ use nectr_disconnect::{timeouts, tls, wiring};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     tls::install_crypto_provider();
-    let env = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .or_else(|| (name == "POWERTOOLS_SERVICE_NAME").then(|| "nectr-pre-traffic".to_owned()))
-    };
-    logging::init(&LogSettings::from_lookup(env));
+    logging::init(&LogSettings::from_lookup(logging::environment_of(
+        "nectr-pre-traffic",
+    )));
     let config = match HookConfig::from_env() {
         Ok(config) => config,
         Err(e) => {

@@ -16,11 +16,7 @@ use nectr_disconnect::wiring::{self, AwsClients};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     tls::install_crypto_provider();
-    let env = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .or_else(|| (name == "POWERTOOLS_SERVICE_NAME").then(|| SERVICE.to_owned()))
-    };
+    let env = logging::environment_of(SERVICE);
     let log_settings = LogSettings::from_lookup(env);
     logging::init(&log_settings);
     let metrics = MetricsSettings::from_lookup(env, &log_settings.service);

@@ -84,6 +84,17 @@ pub fn filter(level: LevelFilter) -> FilterFn<impl Fn(&Metadata<'_>) -> bool> {
     })
 }
 
+/// The process environment as a binary other than the disconnect reads it:
+/// `POWERTOOLS_SERVICE_NAME`, when unset, is that binary's `service`, the
+/// name its lines, metrics and alarms use.
+pub fn environment_of(service: &'static str) -> impl Fn(&str) -> Option<String> + Copy {
+    move |name| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| (name == "POWERTOOLS_SERVICE_NAME").then(|| service.to_owned()))
+    }
+}
+
 /// An error and its causes on one line, for the operator's log.
 pub fn chain(error: &dyn Error) -> String {
     let mut text = error.to_string();

@@ -141,7 +141,11 @@ struct World {
 }
 
 impl World {
-    async fn start(lambda: FakeLambda) -> Self {
+    async fn start(lambda: impl Respond + 'static) -> Self {
+        Self::with_codedeploy(lambda, ResponseTemplate::new(200).set_body_json(json!({}))).await
+    }
+
+    async fn with_codedeploy(lambda: impl Respond + 'static, codedeploy: ResponseTemplate) -> Self {
         let world = Self {
             lambda: MockServer::start().await,
             codedeploy: MockServer::start().await,
@@ -152,7 +156,7 @@ impl World {
             .mount(&world.lambda)
             .await;
         Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+            .respond_with(codedeploy)
             .mount(&world.codedeploy)
             .await;
         world
@@ -208,6 +212,20 @@ fn in_a_minute() -> Instant {
     Instant::now() + Duration::from_secs(60)
 }
 
+/// The hook's verdict on a version that answers as `lambda` does, and the
+/// statuses CodeDeploy was sent.
+async fn checked(lambda: impl Respond + 'static, probed: Probed) -> (HookStatus, Vec<String>) {
+    let world = World::start(lambda).await;
+    let hook = world.hook(probed).await;
+
+    let status = hook.run(DEPLOYMENT_ID, EXECUTION_ID, in_a_minute()).await;
+
+    (
+        status.expect("the report was taken"),
+        world.reported().await,
+    )
+}
+
 #[tokio::test]
 async fn a_disconnect_version_that_answers_as_the_contract_says_is_succeeded() {
     let world = World::start(FakeLambda(healthy_disconnect)).await;
@@ -237,26 +255,23 @@ async fn a_disconnect_version_that_answers_as_the_contract_says_is_succeeded() {
 
 #[tokio::test]
 async fn a_disconnect_version_that_answers_the_wrong_status_is_failed() {
-    let world = World::start(FakeLambda(|_| {
+    let wrong_status = FakeLambda(|_| {
         (
             None,
             json!({"statusCode": 200, "headers": {}, "body": "{\"detail\":\"Unauthorized\"}"}),
         )
-    }))
-    .await;
-    let hook = world.hook(Probed::Disconnect).await;
+    });
 
-    let status = hook.run(DEPLOYMENT_ID, EXECUTION_ID, in_a_minute()).await;
+    let verdict = checked(wrong_status, Probed::Disconnect).await;
 
-    assert_eq!(status.unwrap(), HookStatus::Failed);
-    assert_eq!(world.reported().await, ["Failed"]);
+    assert_eq!(verdict, (HookStatus::Failed, vec!["Failed".to_owned()]));
 }
 
 #[tokio::test]
 async fn a_version_that_cannot_start_is_failed() {
     // What Lambda answers when the function's init exits (a required
     // variable missing, say): 200, with the function error and its report.
-    let world = World::start(FakeLambda(|_| {
+    let exits_at_init = FakeLambda(|_| {
         (
             Some("Unhandled"),
             json!({
@@ -264,30 +279,16 @@ async fn a_version_that_cannot_start_is_failed() {
                 "errorMessage": "RequestId: 1 Error: Runtime exited with error: exit status 1"
             }),
         )
-    }))
-    .await;
-    let hook = world.hook(Probed::Disconnect).await;
+    });
 
-    let status = hook.run(DEPLOYMENT_ID, EXECUTION_ID, in_a_minute()).await;
+    let verdict = checked(exits_at_init, Probed::Disconnect).await;
 
-    assert_eq!(status.unwrap(), HookStatus::Failed);
-    assert_eq!(world.reported().await, ["Failed"]);
+    assert_eq!(verdict, (HookStatus::Failed, vec!["Failed".to_owned()]));
 }
 
 #[tokio::test]
 async fn a_silent_version_is_failed_and_reported_before_the_hooks_deadline() {
-    let world = World {
-        lambda: MockServer::start().await,
-        codedeploy: MockServer::start().await,
-    };
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(600)))
-        .mount(&world.lambda)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
-        .mount(&world.codedeploy)
-        .await;
+    let world = World::start(ResponseTemplate::new(200).set_delay(Duration::from_secs(600))).await;
     let hook = world.hook(Probed::Disconnect).await;
     let deadline = Instant::now() + REPORT_MARGIN + Duration::from_millis(500);
 
@@ -304,49 +305,40 @@ async fn a_silent_version_is_failed_and_reported_before_the_hooks_deadline() {
 
 #[tokio::test]
 async fn a_worker_version_that_drops_the_malformed_message_is_succeeded() {
-    let world = World::start(FakeLambda(|_| (None, json!({"batchItemFailures": []})))).await;
-    let hook = world.hook(Probed::Cleanup).await;
+    let drops_it = FakeLambda(|_| (None, json!({"batchItemFailures": []})));
 
-    let status = hook.run(DEPLOYMENT_ID, EXECUTION_ID, in_a_minute()).await;
+    let verdict = checked(drops_it, Probed::Cleanup).await;
 
-    assert_eq!(status.unwrap(), HookStatus::Succeeded);
-    assert_eq!(world.reported().await, ["Succeeded"]);
+    assert_eq!(
+        verdict,
+        (HookStatus::Succeeded, vec!["Succeeded".to_owned()])
+    );
 }
 
 #[tokio::test]
 async fn a_worker_version_that_hands_the_malformed_message_back_is_failed() {
-    let world = World::start(FakeLambda(|_| {
+    let hands_it_back = FakeLambda(|_| {
         (
             None,
             json!({"batchItemFailures": [{"itemIdentifier": "pre-traffic-check"}]}),
         )
-    }))
-    .await;
-    let hook = world.hook(Probed::Cleanup).await;
+    });
 
-    let status = hook.run(DEPLOYMENT_ID, EXECUTION_ID, in_a_minute()).await;
+    let verdict = checked(hands_it_back, Probed::Cleanup).await;
 
-    assert_eq!(status.unwrap(), HookStatus::Failed);
-    assert_eq!(world.reported().await, ["Failed"]);
+    assert_eq!(verdict, (HookStatus::Failed, vec!["Failed".to_owned()]));
 }
 
 #[tokio::test]
 async fn a_report_codedeploy_refuses_fails_the_hooks_invocation() {
-    let world = World {
-        lambda: MockServer::start().await,
-        codedeploy: MockServer::start().await,
-    };
-    Mock::given(method("POST"))
-        .respond_with(FakeLambda(healthy_disconnect))
-        .mount(&world.lambda)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+    let world = World::with_codedeploy(
+        FakeLambda(healthy_disconnect),
+        ResponseTemplate::new(400).set_body_json(json!({
             "__type": "LifecycleEventAlreadyCompletedException",
             "message": "The lifecycle event is already completed"
-        })))
-        .mount(&world.codedeploy)
-        .await;
+        })),
+    )
+    .await;
     let hook = world.hook(Probed::Disconnect).await;
 
     let result = hook.run(DEPLOYMENT_ID, EXECUTION_ID, in_a_minute()).await;
