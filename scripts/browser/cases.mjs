@@ -26,8 +26,8 @@ const apis = {
   otherSite: { url: env.API_OTHER_SITE, log: env.API_OTHER_SITE_LOG },
 };
 
-function local(args) {
-  return execFileSync("python3", ["local_aws.py", ...args], { cwd: join(ROOT, "scripts/local") }).toString();
+function world(args) {
+  return execFileSync(join(ROOT, "target/debug/test-world"), args).toString();
 }
 
 function curlGithub(path, method = "GET") {
@@ -35,11 +35,11 @@ function curlGithub(path, method = "GET") {
 }
 
 function reseed() {
-  local(["reset"]);
+  world(["reset"]);
   curlGithub("/_reset", "POST");
 }
 
-const isActive = () => JSON.parse(local(["item", `${OWNER}/${REPO}`, INSTALLATION])).is_active?.BOOL;
+const isActive = () => JSON.parse(world(["item", `${OWNER}/${REPO}`, INSTALLATION])).is_active?.BOOL;
 const githubDeletes = () =>
   JSON.parse(curlGithub("/_received")).filter((r) => r.method === "DELETE").map((r) => r.path);
 // START lines of the runtime, written as an invocation begins.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every event in events/ through `cargo lambda invoke --data-file`: the real
-# binaries under `cargo lambda watch` (API Gateway events to nectr-disconnect,
+# binaries on cargo lambda's runtime API (API Gateway events to nectr-disconnect,
 # SQS batches, `sqs-*`, to nectr-webhook-cleanup), against moto and the
 # GitHub stub, re-seeded before each event. Each answer must match its entry
 # in tests/expected-responses.json, as in the handler-level fixture test;
@@ -12,7 +12,7 @@ source "$(dirname "$0")/../local/local_env.sh"
 failed=0
 for event in events/*.json; do
   name=$(basename "$event" .json)
-  (cd scripts/local && python3 local_aws.py reset)
+  "$world" reset
   "${curl_github[@]}" -X POST "$github_url/_reset"
   function=nectr-disconnect
   case $name in sqs-*) function=nectr-webhook-cleanup ;; esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The function's main job, end to end on this machine: a real disconnect
-# through `cargo lambda watch`, against moto and a GitHub stub on loopback.
+# through cargo lambda's runtime API, against moto and a GitHub stub on loopback.
 # Prints the request, the response, the installation item before and after
 # and what GitHub received; then sends the same request again to show the
 # 404. Then the durable cleanup (CONTRACT §9): a second disconnect while
@@ -13,7 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/local_env.sh"
 
 section() { printf '\n\033[1m== %s\033[0m\n' "$1"; }
-token=$(target/debug/test-world mint-jwt)
+token=$("$world" mint-jwt)
 url="http://127.0.0.1:$lambda_port/lambda-url/nectr-disconnect/api/v1/repos/acme/my-backend/install"
 unexpected=0
 disconnect() { # the body the contract gives this request
@@ -31,7 +31,7 @@ section "Where the function reaches its dependencies"
 grep -E '^(AWS_ENDPOINT_URL|GITHUB_API_URL|NEO4J_URI|SSL_CERT_FILE)=' "$work/function.env"
 
 section "Installation item before"
-(cd scripts/local && python3 local_aws.py item acme/my-backend inst-backend)
+"$world" item acme/my-backend inst-backend
 
 section "Request"
 echo "DELETE $url"
@@ -41,7 +41,7 @@ section "Response"
 disconnect '{"status":"disconnected","repo":"acme/my-backend","webhook":"removed","graph":{"files":3,"pull_requests":2,"developers":2}}'
 
 section "Installation item after"
-(cd scripts/local && python3 local_aws.py item acme/my-backend inst-backend)
+"$world" item acme/my-backend inst-backend
 
 section "What the GitHub stub received"
 "${curl_github[@]}" "$github_url/_received"
@@ -56,8 +56,8 @@ url="http://127.0.0.1:$lambda_port/lambda-url/nectr-disconnect/api/v1/repos/acme
 disconnect '{"status":"disconnected","repo":"acme/my-frontend","webhook":"scheduled","graph":{"files":0,"pull_requests":0,"developers":0}}'
 
 section "The cleanup job on the queue (delayed 60 s before the worker's first try)"
-(cd scripts/local && python3 local_aws.py depth && python3 local_aws.py receive "$OLDPWD/$work/cleanup-event.json" 120)
-python3 -c 'import json, sys; [print(r["body"]) for r in json.load(open(sys.argv[1]))["Records"]]' "$work/cleanup-event.json"
+"$world" queue-depth
+"$world" queue-receive "$work/cleanup-event.json" 120
 
 section "The cleanup worker: cargo lambda invoke nectr-webhook-cleanup with that SQS event"
 cargo lambda invoke nectr-webhook-cleanup --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
@@ -70,7 +70,7 @@ if [ "$(tr -d ' \n' <"$work/cleanup-response.json")" != '{"batchItemFailures":[]
 fi
 # What the event source mapping does with a message the worker did not
 # report: it deletes it.
-(cd scripts/local && python3 local_aws.py settle "$OLDPWD/$work/cleanup-event.json" "$OLDPWD/$work/cleanup-response.json")
+"$world" queue-settle "$work/cleanup-event.json" "$work/cleanup-response.json"
 
 section "What the GitHub stub received since (the 502, then the worker's DELETE)"
 "${curl_github[@]}" "$github_url/_received" | python3 -c 'import json, sys
@@ -78,7 +78,7 @@ for r in json.load(sys.stdin)[1:]:
     print(r["method"], r["path"], r["headers"].get("authorization", ""), "->", r["answered"])'
 
 section "The queues afterwards"
-(cd scripts/local && python3 local_aws.py depth) | tee "$work/depth"
+"$world" queue-depth | tee "$work/depth"
 grep -q "nectr-webhook-cleanup: 0 job" "$work/depth" || { echo "demo: the queue is not empty" >&2; unexpected=1; }
 
 section "Function log (JSON lines and one CloudWatch EMF document per invocation)"

@@ -1,8 +1,17 @@
 # Sourced by demo.sh and serve.sh: starts the local world on free loopback
-# ports — moto (DynamoDB, KMS, Secrets Manager), the GitHub stub, ArcadeDB as
-# the Bolt code graph and the function under `cargo lambda watch` — seeded by
-# local_aws.py and local_graph.py, and stops it all when the sourcing script
-# exits, however it exits.
+# ports — moto (DynamoDB, KMS, Secrets Manager, SQS), the GitHub stub,
+# ArcadeDB as the Bolt code graph, and both functions on the Lambda runtime
+# API of `cargo lambda watch` — seeded by the test-world CLI
+# (crates/test-world), and stops it all when the sourcing script exits,
+# however it exits.
+#
+# The functions are the test suite's own build: `cargo build --bins
+# --tests` resolves the features `cargo test` does, so after `cargo test`
+# nothing is compiled again. `cargo lambda watch --only-lambda-apis` serves
+# the runtime API and the invoke and function-URL endpoints; this script
+# starts the two binaries against it, as cargo lambda would with `cargo run`
+# (whose build would leave out the tests' features and compile the AWS SDK
+# a second time).
 #
 # TLS on every hop, as in production (CONTRACT §8): a CA made for this run
 # (crates/test-world, `test-world tls-ca`) issues the loopback certificate
@@ -16,7 +25,7 @@
 # the Bolt listener use.
 # The function's configuration is env.json's, with the endpoints rewritten.
 #
-# Sets: work, moto_port, github_port, bolt_port, lambda_port, github_url,
+# Sets: work, world (the test-world CLI), cleanup_queue_url, moto_port, github_port, bolt_port, lambda_port, github_url,
 # curl_github (curl with what it needs to trust the stub) and local_ca (the
 # run's CA, empty in plain text).
 
@@ -34,7 +43,7 @@ stop_local_env() {
 }
 trap stop_local_env EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { "$world" free-port; }
 wait_for() { # name port
   for _ in $(seq 1 600); do
     (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
@@ -44,8 +53,9 @@ wait_for() { # name port
   return 1
 }
 
-echo "local: building the function" >&2
-cargo build --quiet -p nectr-disconnect -p test-world --bin nectr-disconnect --bin nectr-webhook-cleanup --bin test-world
+echo "local: building the functions and test-world" >&2
+cargo build --quiet --workspace --bins --tests
+world=target/debug/test-world
 
 moto_port=${MOTO_PORT:-$(free_port)}
 github_port=${GITHUB_PORT:-$(free_port)}
@@ -57,9 +67,9 @@ bind=${LOCAL_BIND:-127.0.0.1}
 case ${LOCAL_TLS:-on} in
   on)
     tls=$PWD/$work/tls
-    target/debug/test-world tls-ca "$tls"
-    # The function trusts it through SSL_CERT_FILE (in function.env below),
-    # boto3 in local_aws.py through AWS_CA_BUNDLE.
+    "$world" tls-ca "$tls"
+    # The functions trust it through SSL_CERT_FILE (in function.env below),
+    # test-world through AWS_CA_BUNDLE.
     local_ca=$tls/ca.pem
     export AWS_CA_BUNDLE="$local_ca"
     https=https bolt_scheme=neo4j+s
@@ -82,7 +92,7 @@ pids+=($!)
 python3 scripts/local/github_stub.py "$github_port" "$bind" "${stub_tls[@]}" >"$work/github.log" 2>&1 &
 pids+=($!)
 arcadedb=$PWD/$(echo .venv/lib/python3*/site-packages/arcadedb_embedded)
-graph_password=$(cd scripts/local && python3 -c 'import local_graph; print(local_graph.PASSWORD)')
+graph_password=$("$world" graph-password)
 mkdir -p "$work/arcadedb"
 # From its own directory: it writes its log files to ./log.
 (cd "$work/arcadedb" && exec "$arcadedb/jre/bin/java" -Xmx256m -cp "$arcadedb/jars/*" \
@@ -98,23 +108,32 @@ wait_for "GitHub stub" "$github_port"
 # The Bolt port opens before the database exists; this line comes after.
 for _ in $(seq 1 1200); do grep -q "ArcadeDB Server started" "$work/arcadedb.log" && break; sleep 0.1; done
 grep -q "ArcadeDB Server started" "$work/arcadedb.log" || { echo "local: ArcadeDB did not start; see $work/arcadedb.log" >&2; exit 1; }
-(cd scripts/local && python3 local_graph.py seed "http://127.0.0.1:$arcadedb_http_port")
+"$world" seed-graph "bolt://127.0.0.1:$bolt_listen"
 if [ "$bolt_listen" != "$bolt_port" ]; then
-  target/debug/test-world tls-terminate "$tls" "$bind:$bolt_port" "127.0.0.1:$bolt_listen" \
+  "$world" tls-terminate "$tls" "$bind:$bolt_port" "127.0.0.1:$bolt_listen" \
     >"$work/bolt-tls.log" 2>&1 &
   pids+=($!)
   wait_for "Bolt TLS terminator" "$bolt_port"
 fi
 
-# boto3 reads AWS_DEFAULT_REGION, the Rust SDK AWS_REGION.
+# The Rust SDK reads AWS_REGION; SAM CLI (sam_world.sh) AWS_DEFAULT_REGION.
 export AWS_ENDPOINT_URL="$https://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
   AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
-(cd scripts/local && python3 local_aws.py setup)
-cleanup_queue_url=$(cd scripts/local && python3 local_aws.py queue-url)
+"$world" seed
+"$world" function-env "$github_url" "$bolt_scheme://127.0.0.1:$bolt_port" "$local_ca" \
+  >"$work/function.env"
+cleanup_queue_url=$(sed -n 's/^CLEANUP_QUEUE_URL=//p' "$work/function.env")
 
-python3 scripts/local/function_env.py "$AWS_ENDPOINT_URL" "$github_url" "$bolt_scheme://127.0.0.1:$bolt_port" \
-  "$cleanup_queue_url" "$local_ca" >"$work/function.env"
-cargo lambda watch --quiet --ignore-changes -A 127.0.0.1 -P "$lambda_port" \
-  --env-file "$work/function.env" >"$work/lambda.log" 2>&1 &
+cargo lambda watch --only-lambda-apis --quiet -A 127.0.0.1 -P "$lambda_port" \
+  >"$work/lambda-apis.log" 2>&1 &
 pids+=($!)
 wait_for "cargo lambda watch" "$lambda_port"
+mapfile -t function_env <"$work/function.env"
+# What Lambda gives a function beside its own variables; the memory is the
+# template's.
+for function in nectr-disconnect nectr-webhook-cleanup; do
+  env "${function_env[@]}" AWS_LAMBDA_FUNCTION_NAME="$function" AWS_LAMBDA_FUNCTION_VERSION=1 \
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$lambda_port/.rt/$function" \
+    "target/debug/$function" >>"$work/lambda.log" 2>&1 &
+  pids+=($!)
+done

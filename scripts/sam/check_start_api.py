@@ -70,8 +70,8 @@ def exchange(method, path, status, headers, body, show=("content-type",)):
 
 def installation():
     item = subprocess.run(
-        [sys.executable, "local_aws.py", "item", "acme/my-backend", "inst-backend"],
-        cwd=ROOT / "scripts/local", check=True, capture_output=True, text=True,
+        [ROOT / "target/debug/test-world", "item", "acme/my-backend", "inst-backend"],
+        check=True, capture_output=True, text=True,
     ).stdout
     return json.loads(item)
 

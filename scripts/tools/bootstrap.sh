@@ -6,8 +6,9 @@
 #   with every transitive package pinned by scripts/tools/constraints.txt;
 # - into the git-ignored node_modules: Prism and GitHub's OpenAPI
 #   description (@octokit/openapi), playwright-core and axios for the
-#   browser cases, as package-lock.json pins them;
-# - the aarch64 rustup target `sam build` cross-compiles the functions to.
+#   browser cases, as package-lock.json pins them.
+# The aarch64 rustup target is the deploy build's (the Makefile's
+# aarch64-target).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -34,10 +35,3 @@ if [ ! -f "$node_stamp" ] || [ "$(cat "$node_stamp")" != "$node_wanted" ]; then
   echo "$node_wanted" > "$node_stamp"
 fi
 
-# cargo-lambda adds it itself when it is missing, but `sam build` builds both
-# functions in parallel, and two installs of one target race: one fails.
-arm64=aarch64-unknown-linux-gnu
-if ! rustup target list --installed | grep -qx "$arm64"; then
-  echo "bootstrap: installing the rustup target $arm64" >&2
-  rustup target add "$arm64"
-fi

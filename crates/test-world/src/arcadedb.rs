@@ -17,6 +17,9 @@ const STARTUP_LIMIT: Duration = Duration::from_secs(120);
 /// Printed once the default database exists; the Bolt port opens earlier.
 const STARTED: &str = "ArcadeDB Server started";
 pub const USERNAME: &str = "root";
+/// The demo's and the scripts' server's password: local-only, like the
+/// fixtures' signing key (jwt.rs). The suite's servers each make their own.
+pub const LOCAL_PASSWORD: &str = "nectr-local-graph-password";
 
 pub struct ArcadeDb {
     child: Child,
@@ -93,20 +96,11 @@ impl ArcadeDb {
 
     /// A driver logged in as the administrator, for seeding and dumping.
     pub fn admin(&self) -> Graph {
-        let config = ConfigBuilder::default()
-            .uri(&self.uri)
-            .user(USERNAME)
-            .password(&self.password)
-            .build()
-            .expect("a valid driver configuration");
-        Graph::connect(config).expect("the driver builds")
+        admin(&self.uri, &self.password)
     }
 
     pub async fn write(&self, cypher: &str) {
-        self.admin()
-            .run(query(cypher))
-            .await
-            .unwrap_or_else(|e| panic!("ArcadeDB runs {cypher}: {e}"));
+        write(&self.uri, &self.password, cypher).await;
     }
 
     /// Every node and relationship with its labels or type, endpoints and
@@ -138,6 +132,25 @@ impl ArcadeDb {
         lines.sort();
         lines
     }
+}
+
+/// A driver logged in as the administrator of the server at `uri`.
+pub fn admin(uri: &str, password: &str) -> Graph {
+    let config = ConfigBuilder::default()
+        .uri(uri)
+        .user(USERNAME)
+        .password(password)
+        .build()
+        .expect("a valid driver configuration");
+    Graph::connect(config).expect("the driver builds")
+}
+
+/// Runs `cypher` as the administrator of the server at `uri`.
+pub async fn write(uri: &str, password: &str, cypher: &str) {
+    admin(uri, password)
+        .run(query(cypher))
+        .await
+        .unwrap_or_else(|e| panic!("ArcadeDB runs {cypher}: {e}"));
 }
 
 impl Drop for ArcadeDb {

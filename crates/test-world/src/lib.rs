@@ -5,6 +5,7 @@
 
 pub mod arcadedb;
 pub mod bolt_proxy;
+pub mod cleanup_queue;
 pub mod fault_proxy;
 pub mod fixture_state;
 pub mod jwt;

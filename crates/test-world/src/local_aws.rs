@@ -22,13 +22,22 @@ pub struct LocalAws {
     pub dead_letter_queue: String,
 }
 
+/// env.json's variables of the disconnect, in its order.
+pub fn disconnect_env() -> serde_json::Map<String, Value> {
+    let env: Value =
+        serde_json::from_str(include_str!("../../../env.json")).expect("env.json is JSON");
+    match &env["DisconnectFunction"] {
+        Value::Object(variables) => variables.clone(),
+        _ => panic!("env.json has DisconnectFunction's variables"),
+    }
+}
+
 impl LocalAws {
     pub fn from_env_json() -> Self {
-        let env: Value =
-            serde_json::from_str(include_str!("../../../env.json")).expect("env.json is JSON");
+        let env = disconnect_env();
         let variable = |name: &str| {
-            env["DisconnectFunction"][name]
-                .as_str()
+            env.get(name)
+                .and_then(Value::as_str)
                 .unwrap_or_else(|| panic!("env.json's DisconnectFunction sets {name}"))
                 .to_owned()
         };
@@ -102,6 +111,25 @@ impl LocalAws {
             seed::put(&dynamodb, &self.table, item).await;
         }
         cleanup_queue_url
+    }
+
+    /// The URLs of the cleanup queue and its dead-letter queue, once seeded.
+    pub async fn queue_urls(&self, config: &SdkConfig) -> (String, String) {
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let mut urls = Vec::new();
+        for name in [&self.cleanup_queue, &self.dead_letter_queue] {
+            let url = sqs
+                .get_queue_url()
+                .queue_name(name)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("queue {name}: {e:?}"))
+                .queue_url
+                .expect("GetQueueUrl answers with a URL");
+            urls.push(url);
+        }
+        let dead_letters = urls.pop().expect("two URLs");
+        (urls.pop().expect("two URLs"), dead_letters)
     }
 
     /// The fixtures' user's installation `installation_id` of `repo`, read

@@ -63,6 +63,18 @@ impl Moto {
     }
 }
 
+/// Empties the moto at `endpoint` (`POST /moto-api/reset`): every table,
+/// key, secret and queue is gone.
+pub async fn reset(endpoint: &str) -> Result<(), String> {
+    reqwest::Client::new()
+        .post(format!("{endpoint}/moto-api/reset"))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map(drop)
+        .map_err(|e| format!("moto at {endpoint} did not reset: {e}"))
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -1,15 +1,14 @@
-//! The cleanup queue as the Lambda event source mapping works it: receive
-//! a batch from moto's SQS, hand it to the worker as the SQS event Lambda
-//! would, delete what the worker did not report as a failure.
+//! The cleanup queue as the Lambda event source mapping works it
+//! (test-world's `cleanup_queue`), with the worker in the suite's hands.
 
-use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use nectr_disconnect::queue::handler::CleanupHandler;
 use nectr_disconnect::wiring::WebhookWorker;
+use test_world::cleanup_queue;
 use test_world::seed::queue_attributes;
 
 use super::handler::worker_metric_settings;
@@ -36,33 +35,7 @@ impl Queue {
 
     /// What a receive gets now, as Lambda's SQS event carries it.
     pub async fn receive(&self) -> Vec<SqsMessage> {
-        let received = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.url)
-            .max_number_of_messages(10)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await
-            .expect("moto answers ReceiveMessage");
-        received
-            .messages
-            .unwrap_or_default()
-            .into_iter()
-            .map(|message| {
-                let mut event = SqsMessage::default();
-                event.message_id = message.message_id;
-                event.receipt_handle = message.receipt_handle;
-                event.body = message.body;
-                event.attributes = message
-                    .attributes
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(name, value)| (name.as_str().to_owned(), value))
-                    .collect::<HashMap<_, _>>();
-                event
-            })
-            .collect()
+        cleanup_queue::receive(&self.sqs, &self.url).await
     }
 
     /// The `count` messages the queue holds, over as many receives as moto
@@ -107,17 +80,7 @@ impl Queue {
             .into_iter()
             .map(|failure| failure.item_identifier)
             .collect();
-        for message in messages {
-            if !failed.contains(message.message_id.as_ref().unwrap()) {
-                self.sqs
-                    .delete_message()
-                    .queue_url(&self.url)
-                    .receipt_handle(message.receipt_handle.unwrap())
-                    .send()
-                    .await
-                    .expect("moto deletes the message");
-            }
-        }
+        cleanup_queue::settle(&self.sqs, &self.url, &messages, &failed).await;
         failed
     }
 
@@ -157,14 +120,6 @@ impl Queue {
 
     /// How many messages the queue holds, visible, delayed or in flight.
     pub async fn depth(&self) -> usize {
-        let attributes = queue_attributes(&self.sqs, &self.url, QueueAttributeName::All).await;
-        [
-            QueueAttributeName::ApproximateNumberOfMessages,
-            QueueAttributeName::ApproximateNumberOfMessagesDelayed,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-        ]
-        .iter()
-        .filter_map(|name| attributes.get(name)?.parse::<usize>().ok())
-        .sum()
+        cleanup_queue::depth(&self.sqs, &self.url).await
     }
 }
