@@ -25,9 +25,10 @@
 # the Bolt listener use.
 # The function's configuration is env.json's, with the endpoints rewritten.
 #
-# Sets: work, world (the test-world CLI), cleanup_queue_url, moto_port, github_port, bolt_port, lambda_port, github_url,
-# curl_github (curl with what it needs to trust the stub) and local_ca (the
-# run's CA, empty in plain text).
+# Sets: work, world (the test-world CLI), cleanup_queue_url, moto_port,
+# github_port, bolt_port, lambda_port, github_url, curl_github (curl with
+# what it needs to trust the stub) and local_ca (the run's CA, empty in
+# plain text).
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 bash scripts/tools/bootstrap.sh
