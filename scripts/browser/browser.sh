@@ -47,8 +47,7 @@ wait_for "the web app's page server" "$app_port"
 start_api() {
   local name=$1 origin=$2 port
   port=$(free_port)
-  python3 scripts/sam/env_vars.py "$moto_port" "$github_port" "$bolt_port" "$cleanup_queue_url" "$origin" \
-    >"$work/browser-env-$name.json"
+  "$world" sam-env "$moto_port" "$github_port" "$bolt_port" --origin "$origin" >"$work/browser-env-$name.json"
   sam local start-api "${sam_options[@]}" --env-vars "$work/browser-env-$name.json" \
     --parameter-overrides "$sam_parameters WebAppOrigin=$origin" --host 127.0.0.1 --port "$port" \
     --ssl-cert-file "$tls/server.pem" --ssl-key-file "$tls/server.key" >"$work/browser-api-$name.log" 2>&1 &
@@ -60,8 +59,8 @@ start_api other_site "https://app.nectr-web.test:$app_port"
 wait_for "sam local start-api (same-site app)" "$same_site_port"
 wait_for "sam local start-api (app on another site)" "$other_site_port"
 
-token=$(target/debug/test-world mint-jwt)
-expired=$(target/debug/test-world mint-jwt --iat $(($(date +%s) - 7200)) --exp $(($(date +%s) - 3600)))
+token=$("$world" mint-jwt)
+expired=$("$world" mint-jwt --iat $(($(date +%s) - 7200)) --exp $(($(date +%s) - 3600)))
 rm -f "$out/case-1.png"
 set +e
 APP_PORT=$app_port \

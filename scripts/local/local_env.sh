@@ -25,10 +25,9 @@
 # the Bolt listener use.
 # The function's configuration is env.json's, with the endpoints rewritten.
 #
-# Sets: work, world (the test-world CLI), cleanup_queue_url, moto_port,
-# github_port, bolt_port, lambda_port, github_url, curl_github (curl with
-# what it needs to trust the stub) and local_ca (the run's CA, empty in
-# plain text).
+# Sets: work, world (the test-world CLI), moto_port, github_port,
+# bolt_port, lambda_port, github_url, curl_github (curl with what it needs
+# to trust the stub) and local_ca (the run's CA, empty in plain text).
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 bash scripts/tools/bootstrap.sh
@@ -123,7 +122,6 @@ export AWS_ENDPOINT_URL="$https://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
 "$world" seed
 "$world" function-env "$github_url" "$bolt_scheme://127.0.0.1:$bolt_port" "$local_ca" \
   >"$work/function.env"
-cleanup_queue_url=$(sed -n 's/^CLEANUP_QUEUE_URL=//p' "$work/function.env")
 
 cargo lambda watch --only-lambda-apis --quiet -A 127.0.0.1 -P "$lambda_port" \
   >"$work/lambda-apis.log" 2>&1 &

@@ -22,8 +22,7 @@ cd "$(dirname "$0")/../.."
 
 source scripts/sam/sam_world.sh
 
-python3 scripts/sam/env_vars.py "$moto_port" "$github_port" "$bolt_port" "$cleanup_queue_url" \
-  >"$work/sam-env.json"
+"$world" sam-env "$moto_port" "$github_port" "$bolt_port" >"$work/sam-env.json"
 sam_options+=(--env-vars "$work/sam-env.json" --parameter-overrides "$sam_parameters")
 
 invoked=0 invoke_failed=0 log_failed=0
@@ -58,8 +57,7 @@ python3 scripts/sam/check_start_api.py "https://localhost:$api_port" "$local_ca"
 #    under `sam local start-lambda`: this build, and one whose disconnect
 #    cannot start (TABLE_NAME missing). The suite's test runs the hook and
 #    records what it reports to CodeDeploy.
-python3 -c 'import json, sys; env = json.load(open(sys.argv[1])); env["DisconnectFunction"]["TABLE_NAME"] = ""; json.dump(env, sys.stdout)' \
-  "$work/sam-env.json" >"$work/sam-env-broken.json"
+"$world" sam-env "$moto_port" "$github_port" "$bolt_port" --empty TABLE_NAME >"$work/sam-env-broken.json"
 broken_options=()
 for option in "${sam_options[@]}"; do
   [ "$option" = "$work/sam-env.json" ] && option=$work/sam-env-broken.json

@@ -6,7 +6,7 @@
 #
 # Sets, beside what local_env.sh sets: arch, build, kept_log, sam_options
 # and sam_parameters (for `sam local invoke` and `sam local
-# start-api`, with an env.json from env_vars.py), reseed (the world as
+# start-api`, with an env.json from `test-world sam-env`), reseed (the world as
 # the fixtures expect it). Its EXIT trap stops everything it started.
 
 # Reached from the containers through the engine's bridge, not loopback.

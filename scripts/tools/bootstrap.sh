@@ -16,12 +16,17 @@ venv=.venv
 requirements=scripts/tools/requirements.txt
 constraints=scripts/tools/constraints.txt
 stamp="$venv/.requirements.sha256"
-wanted=$(cat "$requirements" "$constraints" | sha256sum | cut -d' ' -f1)
+wanted=$(cat "$requirements" "$constraints" "$0" | sha256sum | cut -d' ' -f1)
+
+# uv installs the pinned set in seconds where pip takes 85 s here, most of
+# it compiling every module to bytecode; the installed set is the same.
+uv=uv==0.13.9
 
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   echo "bootstrap: installing $(grep -v '^#' "$requirements" | xargs) into $venv" >&2
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$uv"
+  "$venv/bin/uv" pip install --quiet --python "$venv/bin/python" \
     -r "$requirements" -c "$constraints"
   echo "$wanted" > "$stamp"
 fi

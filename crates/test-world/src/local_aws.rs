@@ -22,12 +22,18 @@ pub struct LocalAws {
     pub dead_letter_queue: String,
 }
 
+/// env.json: each function's variables, as `sam local --env-vars` reads it.
+pub fn env_json() -> serde_json::Map<String, Value> {
+    match serde_json::from_str(include_str!("../../../env.json")) {
+        Ok(Value::Object(functions)) => functions,
+        _ => panic!("env.json maps each function to its variables"),
+    }
+}
+
 /// env.json's variables of the disconnect, in its order.
 pub fn disconnect_env() -> serde_json::Map<String, Value> {
-    let env: Value =
-        serde_json::from_str(include_str!("../../../env.json")).expect("env.json is JSON");
-    match &env["DisconnectFunction"] {
-        Value::Object(variables) => variables.clone(),
+    match env_json().remove("DisconnectFunction") {
+        Some(Value::Object(variables)) => variables,
         _ => panic!("env.json has DisconnectFunction's variables"),
     }
 }

@@ -29,6 +29,13 @@
 //!         env.json's variables of the disconnect, NAME=value per line, with
 //!         this run's endpoints (AWS_ENDPOINT_URL's, the seeded queue's) and
 //!         SSL_CERT_FILE=CA_FILE, left out without one
+//!     test-world sam-env MOTO_PORT GITHUB_PORT BOLT_PORT [--origin ORIGIN] [--empty NAME]
+//!         env.json for `sam local --env-vars`: the local world's endpoints at
+//!         these ports, reached from the containers as host.docker.internal
+//!         (the run's CA covers that name); with --origin, the disconnect's
+//!         ALLOWED_ORIGINS, as the template's WebAppOrigin sets it; with
+//!         --empty, the disconnect's variable NAME empty, a deploy that
+//!         cannot start
 //!     test-world item REPO INSTALLATION_ID
 //!         the fixtures' user's installation item, in DynamoDB's JSON
 //!     test-world queue-receive FILE [SECONDS]
@@ -64,6 +71,7 @@ const USAGE: &str = "usage: test-world free-port | tls-ca DIR | tls-terminate DI
                      | mint-jwt [SUB] [--iat N] [--exp N] | fixture-key | graph-password \
                      | seed-graph BOLT_URI | seed | reset \
                      | function-env GITHUB_API_URL NEO4J_URI [CA_FILE] \
+                     | sam-env MOTO_PORT GITHUB_PORT BOLT_PORT [--origin O] [--empty NAME] \
                      | item REPO INSTALLATION_ID | queue-receive FILE [SECONDS] \
                      | queue-settle EVENT RESPONSE | queue-depth";
 
@@ -114,6 +122,7 @@ async fn run(args: &[&str]) -> Result<(), String> {
         ["function-env", github, neo4j, ca @ ..] if ca.len() <= 1 => {
             function_env(github, neo4j, ca.first().copied()).await
         }
+        ["sam-env", moto, github, bolt, options @ ..] => sam_env(moto, github, bolt, options).await,
         ["item", repo, installation_id] => LocalAws::from_env_json()
             .installation(&aws().await, repo, installation_id)
             .await
@@ -171,6 +180,51 @@ async fn function_env(github: &str, neo4j: &str, ca: Option<&str>) -> Result<(),
     for (name, value) in variables {
         println!("{name}={}", value.as_str().unwrap_or_default());
     }
+    Ok(())
+}
+
+async fn sam_env(moto: &str, github: &str, bolt: &str, options: &[&str]) -> Result<(), String> {
+    const HOST: &str = "host.docker.internal";
+    let (queue_url, _) = LocalAws::from_env_json().queue_urls(&aws().await).await;
+    let queue_path = queue_url
+        .splitn(4, '/')
+        .nth(3)
+        .ok_or_else(|| format!("{queue_url} has no path"))?;
+    let endpoints = [
+        ("AWS_ENDPOINT_URL", format!("https://{HOST}:{moto}")),
+        ("GITHUB_API_URL", format!("https://{HOST}:{github}")),
+        ("NEO4J_URI", format!("neo4j+s://{HOST}:{bolt}")),
+        (
+            "CLEANUP_QUEUE_URL",
+            format!("https://{HOST}:{moto}/{queue_path}"),
+        ),
+    ];
+    let (mut origin, mut empty) = (None, None);
+    match options {
+        [] => {}
+        ["--origin", value] => origin = Some(*value),
+        ["--empty", name] => empty = Some(*name),
+        _ => return Err(USAGE.into()),
+    }
+    let mut functions = test_world::local_aws::env_json();
+    for (function, variables) in functions.iter_mut() {
+        let Value::Object(variables) = variables else {
+            return Err(format!("env.json's {function} is not a map of variables"));
+        };
+        for (name, value) in &endpoints {
+            if variables.contains_key(*name) {
+                variables.insert((*name).to_owned(), value.as_str().into());
+            }
+        }
+        if let Some(origin) = origin.filter(|_| variables.contains_key("ALLOWED_ORIGINS")) {
+            variables.insert("ALLOWED_ORIGINS".to_owned(), origin.into());
+        }
+        if let Some(name) = empty.filter(|_| function == "DisconnectFunction") {
+            variables.insert(name.to_owned(), "".into());
+        }
+    }
+    let json = serde_json::to_string_pretty(&functions).map_err(|e| e.to_string())?;
+    println!("{json}");
     Ok(())
 }
 
