@@ -47,8 +47,8 @@ cargo-checks: bootstrap docs-match-spec
 	cargo clippy --workspace --all-targets -- -D warnings
 	rm -rf target/test-logs target/reliability
 	@# Most of the suite's time is spent waiting on servers (Prism, moto,
-	@# ArcadeDB) and bounded waits: six at once use 2 cores better.
-	RUST_TEST_THREADS=6 cargo test
+	@# ArcadeDB) and bounded waits: four at once use 2 cores better.
+	RUST_TEST_THREADS=4 cargo test
 	cargo test --test suite -- --ignored alarms::
 	@cat target/reliability/fault-matrix.md target/reliability/aws-errors.md
 	@echo "Log lines the suite emitted, every one checked for secrets: $$(cat target/test-logs/*.log | wc -l)"

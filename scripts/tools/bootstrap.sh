@@ -18,15 +18,17 @@ constraints=scripts/tools/constraints.txt
 stamp="$venv/.requirements.sha256"
 wanted=$(cat "$requirements" "$constraints" "$0" | sha256sum | cut -d' ' -f1)
 
-# uv installs the pinned set in seconds where pip takes 85 s here, most of
-# it compiling every module to bytecode; the installed set is the same.
+# uv installs the pinned set, compiled to bytecode in parallel, in 17 s
+# where pip takes 85 s here; the installed set is the same. Compiled up
+# front, so that the suite's many moto servers do not each compile moto on
+# first import.
 uv=uv==0.13.9
 
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   echo "bootstrap: installing $(grep -v '^#' "$requirements" | xargs) into $venv" >&2
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$uv"
-  "$venv/bin/uv" pip install --quiet --python "$venv/bin/python" \
+  "$venv/bin/uv" pip install --quiet --compile-bytecode --python "$venv/bin/python" \
     -r "$requirements" -c "$constraints"
   echo "$wanted" > "$stamp"
 fi
