@@ -30,7 +30,7 @@ pub fn env_json() -> serde_json::Map<String, Value> {
     }
 }
 
-/// env.json's variables of the disconnect, in its order.
+/// env.json's variables of the disconnect, by name.
 pub fn disconnect_env() -> serde_json::Map<String, Value> {
     match env_json().remove("DisconnectFunction") {
         Some(Value::Object(variables)) => variables,
@@ -122,20 +122,19 @@ impl LocalAws {
     /// The URLs of the cleanup queue and its dead-letter queue, once seeded.
     pub async fn queue_urls(&self, config: &SdkConfig) -> (String, String) {
         let sqs = aws_sdk_sqs::Client::new(config);
-        let mut urls = Vec::new();
-        for name in [&self.cleanup_queue, &self.dead_letter_queue] {
-            let url = sqs
-                .get_queue_url()
+        let url = async |name: &str| {
+            sqs.get_queue_url()
                 .queue_name(name)
                 .send()
                 .await
                 .unwrap_or_else(|e| panic!("queue {name}: {e:?}"))
                 .queue_url
-                .expect("GetQueueUrl answers with a URL");
-            urls.push(url);
-        }
-        let dead_letters = urls.pop().expect("two URLs");
-        (urls.pop().expect("two URLs"), dead_letters)
+                .expect("GetQueueUrl answers with a URL")
+        };
+        (
+            url(&self.cleanup_queue).await,
+            url(&self.dead_letter_queue).await,
+        )
     }
 
     /// The fixtures' user's installation `installation_id` of `repo`, read
