@@ -321,14 +321,27 @@ pub struct Invoked {
     pub payload: Vec<u8>,
 }
 
+/// Why an invocation gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    /// Lambda refused to run it for now (`TooManyRequestsException`): the
+    /// version never saw it, so it may be sent again.
+    #[error("Lambda throttled the invocation")]
+    Throttled(#[source] BoxError),
+    /// Anything else: the version may have run, or may still be running.
+    #[error("the invocation failed")]
+    Failed(#[source] BoxError),
+}
+
 /// Invokes one version of a function: how the pre-traffic check reaches a
-/// version before it takes traffic (CONTRACT §11).
+/// version before it takes traffic (CONTRACT §11). An invocation is never
+/// cut short and never repeated here; the caller bounds it by its deadline.
 pub trait FunctionInvoker: Send + Sync {
     fn invoke(
         &self,
         function: &str,
         payload: Vec<u8>,
-    ) -> impl Future<Output = Result<Invoked, BoxError>> + Send;
+    ) -> impl Future<Output = Result<Invoked, InvokeError>> + Send;
 }
 
 /// A lifecycle hook's verdict, as CodeDeploy takes it.

@@ -9,13 +9,18 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::logging::chain;
-use crate::ports::{DeploymentReporter, FunctionInvoker, HookStatus};
+use crate::ports::{DeploymentReporter, FunctionInvoker, HookStatus, InvokeError, Invoked};
 use crate::timeouts::AWS_OPERATION_TIMEOUT;
 
 /// Kept back from the hook's own deadline for the report: a hook that
 /// never reports holds the deployment until CodeDeploy gives up on it, an
 /// hour later.
 pub const REPORT_MARGIN: Duration = AWS_OPERATION_TIMEOUT.saturating_add(Duration::from_secs(1));
+
+/// A throttled probe is sent again after this, each next time after twice
+/// as long, up to `LONGEST_THROTTLED_WAIT`.
+const FIRST_THROTTLED_WAIT: Duration = Duration::from_millis(500);
+const LONGEST_THROTTLED_WAIT: Duration = Duration::from_secs(4);
 
 /// Which function's new version the hook checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,12 +215,7 @@ impl<I: FunctionInvoker, R: DeploymentReporter> PreTrafficCheck<I, R> {
     /// otherwise why not.
     pub async fn verdict(&self, by: Instant) -> Result<(), String> {
         for probe in probes(self.probed) {
-            let payload = serde_json::to_vec(&probe.event).map_err(|e| e.to_string())?;
-            let invoke = self.invoker.invoke(&self.new_version, payload);
-            let invoked = tokio::time::timeout_at(by.into(), invoke)
-                .await
-                .map_err(|_| format!("{}: no answer before the hook's deadline", probe.name))?
-                .map_err(|e| format!("{}: the invocation failed: {}", probe.name, chain(&*e)))?;
+            let invoked = self.invoke(&probe, by).await?;
             if let Some(error) = invoked.function_error {
                 return Err(format!(
                     "{}: the version failed ({error}): {}",
@@ -230,5 +230,39 @@ impl<I: FunctionInvoker, R: DeploymentReporter> PreTrafficCheck<I, R> {
                 .map_err(|e| format!("{}: {e}", probe.name))?;
         }
         Ok(())
+    }
+
+    /// One invocation of the new version with the probe, bounded by `by`
+    /// alone: a cold start may take seconds. Sent again only after Lambda
+    /// throttled it, which means the version never saw it, so no two
+    /// invocations of one probe ever overlap.
+    async fn invoke(&self, probe: &Probe, by: Instant) -> Result<Invoked, String> {
+        let payload = serde_json::to_vec(&probe.event).map_err(|e| e.to_string())?;
+        let mut wait = FIRST_THROTTLED_WAIT;
+        loop {
+            let invoke = self.invoker.invoke(&self.new_version, payload.clone());
+            match tokio::time::timeout_at(by.into(), invoke).await {
+                Err(_) => {
+                    return Err(format!(
+                        "{}: no answer before the hook's deadline",
+                        probe.name
+                    ));
+                }
+                Ok(Ok(invoked)) => return Ok(invoked),
+                Ok(Err(throttled @ InvokeError::Throttled(_))) => {
+                    tracing::warn!(
+                        probe = probe.name,
+                        cause = %chain(&throttled),
+                        wait_ms = wait.as_millis() as u64,
+                        "Lambda throttled the probe; sent again"
+                    );
+                    tokio::time::sleep_until(by.min(Instant::now() + wait).into()).await;
+                    wait = (wait * 2).min(LONGEST_THROTTLED_WAIT);
+                }
+                Ok(Err(e @ InvokeError::Failed(_))) => {
+                    return Err(format!("{}: {}", probe.name, chain(&e)));
+                }
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Wiring: the production use case from configuration and AWS clients,
 //! built once per cold start.
 
+use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 
@@ -131,16 +132,22 @@ pub fn pre_traffic(config: &HookConfig, sdk: &SdkConfig) -> PreTraffic {
     }
 }
 
-/// The check's Lambda client keeps only the connect timeout: a new
-/// version's cold start may take seconds, and the check bounds each
-/// invocation by the hook's own deadline.
+/// The check's Lambda client keeps only the connect timeout and never
+/// retries: a new version's cold start may take seconds, so the check
+/// bounds each invocation by the hook's own deadline, and an attempt cut
+/// short and retried would start the version again beside itself. The
+/// shared configuration's attempt and operation timeouts are disabled
+/// explicitly: a client built from it keeps every field it does not set.
 pub fn lambda_invoker(sdk: &SdkConfig) -> LambdaInvoker {
     let config = aws_sdk_lambda::config::Builder::from(sdk)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(timeouts::AWS_CONNECT_TIMEOUT)
+                .disable_operation_attempt_timeout()
+                .disable_operation_timeout()
                 .build(),
         )
+        .retry_config(RetryConfig::disabled())
         .build();
     LambdaInvoker::new(aws_sdk_lambda::Client::from_conf(config))
 }

@@ -4,6 +4,7 @@
 //! starts `sam local start-lambda` (ignored here), the hook against the
 //! template's own functions.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::sqs::SqsEvent;
@@ -114,6 +115,27 @@ impl Respond for FakeLambda {
         match function_error {
             Some(error) => answer.insert_header("x-amz-function-error", error),
             None => answer,
+        }
+    }
+}
+
+/// `answer`, after `delay`.
+struct Slow<R>(R, Duration);
+
+impl<R: Respond> Respond for Slow<R> {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.0.respond(request).set_delay(self.1)
+    }
+}
+
+/// `first` to the first request, then what `then` answers.
+struct FirstThen<R>(ResponseTemplate, R, AtomicUsize);
+
+impl<R: Respond> Respond for FirstThen<R> {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        match self.2.fetch_add(1, Ordering::SeqCst) {
+            0 => self.0.clone(),
+            _ => self.1.respond(request),
         }
     }
 }
@@ -251,6 +273,76 @@ async fn a_disconnect_version_that_answers_as_the_contract_says_is_succeeded() {
         "the new version, not the alias: {:?}",
         invoked[0].url
     );
+}
+
+/// A version whose cold start takes longer than any AWS call's own bound
+/// (the SDK's 2 s attempt, 5 s operation): the check waits for it.
+#[tokio::test]
+async fn a_version_that_starts_slowly_is_succeeded_after_one_invocation_per_probe() {
+    let slow_start = Duration::from_secs(6);
+    let world = World::start(Slow(FakeLambda(healthy_disconnect), slow_start)).await;
+    let hook = world.hook(Probed::Disconnect).await;
+
+    let status = hook.run(DEPLOYMENT_ID, EXECUTION_ID, in_a_minute()).await;
+
+    assert_eq!(status.unwrap(), HookStatus::Succeeded);
+    assert_eq!(world.reported().await, ["Succeeded"]);
+    let invocations = world.lambda.received_requests().await.unwrap();
+    assert_eq!(invocations.len(), probes(Probed::Disconnect).len());
+}
+
+/// Lambda's answer when the function's concurrency is used up: the
+/// version never ran the probe.
+fn throttled() -> ResponseTemplate {
+    ResponseTemplate::new(429)
+        .insert_header("x-amzn-errortype", "TooManyRequestsException")
+        .set_body_json(json!({
+            "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+            "Type": "User",
+            "message": "Rate Exceeded."
+        }))
+}
+
+#[tokio::test]
+async fn a_throttled_probe_is_sent_again_and_the_version_is_succeeded() {
+    let throttled_first = FirstThen(
+        throttled(),
+        FakeLambda(healthy_disconnect),
+        AtomicUsize::new(0),
+    );
+    let world = World::start(throttled_first).await;
+    let hook = world.hook(Probed::Disconnect).await;
+
+    let status = hook.run(DEPLOYMENT_ID, EXECUTION_ID, in_a_minute()).await;
+
+    assert_eq!(status.unwrap(), HookStatus::Succeeded);
+    let invocations = world.lambda.received_requests().await.unwrap();
+    assert_eq!(invocations.len(), probes(Probed::Disconnect).len() + 1);
+}
+
+#[tokio::test]
+async fn a_report_codedeploy_throttles_once_is_delivered_once() {
+    let codedeploy_throttles_once = FirstThen(
+        ResponseTemplate::new(400).set_body_json(json!({
+            "__type": "ThrottlingException",
+            "message": "Rate exceeded"
+        })),
+        ResponseTemplate::new(200).set_body_json(json!({})),
+        AtomicUsize::new(0),
+    );
+    let world = World::start(FakeLambda(healthy_disconnect)).await;
+    Mock::given(method("POST"))
+        .respond_with(codedeploy_throttles_once)
+        .with_priority(1)
+        .mount(&world.codedeploy)
+        .await;
+    let hook = world.hook(Probed::Disconnect).await;
+
+    let status = hook.run(DEPLOYMENT_ID, EXECUTION_ID, in_a_minute()).await;
+
+    assert_eq!(status.unwrap(), HookStatus::Succeeded);
+    // Sent twice, taken once: the throttled one was refused.
+    assert_eq!(world.reported().await, ["Succeeded", "Succeeded"]);
 }
 
 #[tokio::test]
