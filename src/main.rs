@@ -22,8 +22,10 @@ async fn main() -> Result<(), lambda_http::Error> {
 
     // Init belongs to the cold start, and its lines say so. Boxed: unboxed,
     // main's future type nests past the compiler's default query depth.
-    let use_case =
-        Box::pin(init(started).instrument(tracing::info_span!("init", cold_start = true))).await?;
+    let use_case = Box::pin(
+        init(started, &metrics).instrument(tracing::info_span!("init", cold_start = true)),
+    )
+    .await?;
 
     // lambda_http::run, with the event sanitized before it becomes a request.
     let handler = Handler::new(&use_case, metrics);
@@ -32,7 +34,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_runtime::run(Sanitized(Adapter::from(handler))).await
 }
 
-async fn init(started: Instant) -> Result<Production, lambda_http::Error> {
+async fn init(
+    started: Instant,
+    metrics: &MetricsSettings,
+) -> Result<Production, lambda_http::Error> {
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -50,7 +55,7 @@ async fn init(started: Instant) -> Result<Production, lambda_http::Error> {
     let use_case = wiring::production(&config, &aws, github.clone());
     let clients_built = started.elapsed();
     if config.warm_up_on_init {
-        warm_up(&use_case, &github, &config, &aws).await;
+        warm_up(&use_case, &github, &config, &aws, metrics).await;
     }
     tracing::info!(
         sdk_config_ms = millis(sdk_config_loaded),

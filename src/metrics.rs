@@ -20,6 +20,13 @@ pub const TARGET: &str = "nectr_disconnect::metrics";
 pub const DOCUMENT_FIELD: &str = "emf";
 /// `Namespace` when `POWERTOOLS_METRICS_NAMESPACE` is unset.
 pub const DEFAULT_NAMESPACE: &str = "Nectr";
+/// The dimension that scopes a metric to one published version of the
+/// function, so that a deployment's rollback alarms judge the version
+/// being deployed alone (CONTRACT §11).
+pub const VERSION_DIMENSION: &str = "function_version";
+/// What Lambda calls a function that is not a published version, and so
+/// what `AWS_LAMBDA_FUNCTION_VERSION` says outside Lambda too.
+const UNPUBLISHED_VERSION: &str = "$LATEST";
 
 /// Each dependency call whose latency is measured, one metric each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,17 +109,84 @@ pub fn record(call: Call, took: Duration) {
 pub struct MetricsSettings {
     pub namespace: String,
     pub service: String,
+    /// The version running, from Lambda's `AWS_LAMBDA_FUNCTION_VERSION`.
+    pub function_version: String,
 }
 
 impl MetricsSettings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, service: &str) -> Self {
+        let set = |name| lookup(name).filter(|value: &String| !value.is_empty());
         Self {
-            namespace: lookup("POWERTOOLS_METRICS_NAMESPACE")
-                .filter(|namespace| !namespace.is_empty())
+            namespace: set("POWERTOOLS_METRICS_NAMESPACE")
                 .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned()),
             service: service.to_owned(),
+            function_version: set("AWS_LAMBDA_FUNCTION_VERSION")
+                .unwrap_or_else(|| UNPUBLISHED_VERSION.to_owned()),
         }
     }
+
+    /// The document's root with `service` and `function_version`.
+    fn root(&self) -> Map<String, Value> {
+        let mut root = Map::new();
+        root.insert("service".into(), self.service.as_str().into());
+        root.insert(
+            VERSION_DIMENSION.into(),
+            self.function_version.as_str().into(),
+        );
+        root
+    }
+
+    /// A directive for `metrics` under `[service, dimension]` and, for a
+    /// rollback alarm, also under `[service, dimension, function_version]`.
+    fn directive(&self, dimension: Option<&str>, scope: Scope, metrics: Vec<Value>) -> Value {
+        let mut dimensions = vec!["service"];
+        dimensions.extend(dimension);
+        let sets = match scope {
+            Scope::Service => vec![dimensions],
+            Scope::AlsoPerVersion => {
+                let per_version = [dimensions.as_slice(), &[VERSION_DIMENSION]].concat();
+                vec![dimensions, per_version]
+            }
+        };
+        json!({"Namespace": self.namespace, "Dimensions": sets, "Metrics": metrics})
+    }
+}
+
+/// The dimension sets a metric is published under.
+#[derive(Clone, Copy)]
+enum Scope {
+    Service,
+    /// Also per version: what a deployment's rollback alarm watches.
+    AlsoPerVersion,
+}
+
+fn count(name: &str) -> Value {
+    json!({"Name": name, "Unit": "Count"})
+}
+
+/// `DependencyErrors` by `cause` (`unavailable`, `misconfiguration`,
+/// `unexpected`), per version too: the same document whether a request or
+/// the init warm-up met the failure, so one alarm sees both.
+fn dependency_errors(
+    settings: &MetricsSettings,
+    root: &mut Map<String, Value>,
+    cause: &str,
+) -> Value {
+    root.insert("cause".into(), cause.into());
+    root.insert("DependencyErrors".into(), 1.into());
+    settings.directive(
+        Some("cause"),
+        Scope::AlsoPerVersion,
+        vec![count("DependencyErrors")],
+    )
+}
+
+/// The document of a dependency failure met outside any request: the
+/// init warm-up's deployment mistakes.
+pub fn dependency_error_document(settings: &MetricsSettings, cause: &str, at: SystemTime) -> Value {
+    let mut root = settings.root();
+    let directive = dependency_errors(settings, &mut root, cause);
+    enveloped(root, vec![directive], at)
 }
 
 /// What one invocation reports.
@@ -129,39 +203,37 @@ pub struct Invocation<'a> {
 }
 
 impl Invocation<'_> {
-    /// The EMF document: `Disconnects` by status class, `WebhookRemoval` by
+    /// The EMF document: `Disconnects` by status class (per version too,
+    /// so a version answering 5xx is rolled back), `WebhookRemoval` by
     /// outcome, `DependencyErrors` by cause, `ColdStart`, and the latency
     /// of each call in milliseconds (an array when a call was made more
     /// than once).
     pub fn document(&self, settings: &MetricsSettings, at: SystemTime) -> Value {
-        let namespace = settings.namespace.as_str();
-        let directive = |dimension: Option<&str>, metrics: Vec<Value>| {
-            let mut dimensions = vec!["service"];
-            dimensions.extend(dimension);
-            json!({"Namespace": namespace, "Dimensions": [dimensions], "Metrics": metrics})
-        };
-        let count = |name: &str| json!({"Name": name, "Unit": "Count"});
-
-        let mut root = Map::new();
-        root.insert("service".into(), settings.service.as_str().into());
+        let mut root = settings.root();
         root.insert("status".into(), self.status.into());
         root.insert(
             "status_class".into(),
             format!("{}xx", self.status / 100).into(),
         );
         root.insert("Disconnects".into(), 1.into());
-        let mut directives = vec![directive(Some("status_class"), vec![count("Disconnects")])];
+        let mut directives = vec![settings.directive(
+            Some("status_class"),
+            Scope::AlsoPerVersion,
+            vec![count("Disconnects")],
+        )];
 
         if let Some(webhook) = self.webhook {
             root.insert("webhook".into(), webhook.as_str().into());
             root.insert("WebhookRemoval".into(), 1.into());
-            directives.push(directive(Some("webhook"), vec![count("WebhookRemoval")]));
+            directives.push(settings.directive(
+                Some("webhook"),
+                Scope::Service,
+                vec![count("WebhookRemoval")],
+            ));
         }
 
         if let Some(cause) = self.cause {
-            root.insert("cause".into(), cause.into());
-            root.insert("DependencyErrors".into(), 1.into());
-            directives.push(directive(Some("cause"), vec![count("DependencyErrors")]));
+            directives.push(dependency_errors(settings, &mut root, cause));
         }
 
         let mut by_service = Vec::new();
@@ -174,7 +246,7 @@ impl Invocation<'_> {
             by_service.push(json!({"Name": name, "Unit": "Milliseconds"}));
         }
         if !by_service.is_empty() {
-            directives.push(directive(None, by_service));
+            directives.push(settings.directive(None, Scope::Service, by_service));
         }
 
         if let Some(id) = self.request_id {
@@ -207,36 +279,36 @@ impl Invocation<'_> {
 }
 
 /// The cleanup worker's document for one message: `WebhookCleanup` by
-/// `outcome` (CONTRACT §9). A message the pre-traffic check sent (`source`)
-/// is published under `[service, outcome, source]` instead: counted, but
-/// apart from the queue's, so a deploy never looks like a forged job to
-/// the alarms and the dashboard.
+/// `outcome` (CONTRACT §9), per version too, so a version that drops good
+/// jobs as `invalid` is rolled back. The pre-traffic check's own probe
+/// message (`probe`) is published under `[service, outcome, source]`
+/// alone: counted, but apart from the queue's, so a deploy never looks
+/// like a forged job to the alarms and the dashboard.
 pub fn cleanup_document(
     settings: &MetricsSettings,
     outcome: &str,
-    source: Option<&str>,
+    probe: Option<&str>,
     request_id: Option<&str>,
     at: SystemTime,
 ) -> Value {
-    let mut root = Map::new();
-    root.insert("service".into(), settings.service.as_str().into());
+    let mut root = settings.root();
     root.insert("outcome".into(), outcome.into());
     root.insert("WebhookCleanup".into(), 1.into());
-    let dimensions = match source {
+    let metrics = vec![count("WebhookCleanup")];
+    let directive = match probe {
         Some(source) => {
             root.insert("source".into(), source.into());
-            json!([["service", "outcome", "source"]])
+            json!({
+                "Namespace": settings.namespace,
+                "Dimensions": [["service", "outcome", "source"]],
+                "Metrics": metrics,
+            })
         }
-        None => json!([["service", "outcome"]]),
+        None => settings.directive(Some("outcome"), Scope::AlsoPerVersion, metrics),
     };
     if let Some(id) = request_id {
         root.insert("function_request_id".into(), id.into());
     }
-    let directive = json!({
-        "Namespace": settings.namespace,
-        "Dimensions": dimensions,
-        "Metrics": [{"Name": "WebhookCleanup", "Unit": "Count"}],
-    });
     enveloped(root, vec![directive], at)
 }
 

@@ -97,6 +97,16 @@ impl DependencyError {
         }
     }
 
+    /// How the metrics name the cause (`DependencyErrors` by `cause`): one
+    /// alarm per cause.
+    pub fn metric_cause(&self) -> &'static str {
+        match self {
+            Self::Unavailable { .. } => "unavailable",
+            Self::Misconfigured { .. } => Misconfiguration::METRIC_CAUSE,
+            Self::Failed { .. } => "unexpected",
+        }
+    }
+
     /// The service, AWS error code and resource of a deployment mistake.
     pub fn misconfiguration(&self) -> Option<Misconfiguration<'_>> {
         match self {
@@ -125,6 +135,9 @@ pub struct Misconfiguration<'a> {
 }
 
 impl Misconfiguration<'_> {
+    /// The metrics' cause of every deployment mistake, wherever it is met.
+    pub const METRIC_CAUSE: &'static str = "misconfiguration";
+
     /// The ERROR line of a deployment mistake, wherever it is met (a
     /// request, a cleanup job, the warm-up): the same three fields, so one
     /// log query and one alarm find them all; `status` and `cause` when the

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::logging::chain;
 use crate::ports::{DeploymentReporter, FunctionInvoker, HookStatus, InvokeError, Invoked};
+use crate::queue;
 use crate::timeouts::AWS_OPERATION_TIMEOUT;
 
 /// Kept back from the hook's own deadline for the report: a hook that
@@ -109,17 +110,17 @@ fn http_api_event(method: &str) -> Value {
     })
 }
 
-/// An SQS batch of one message that is no cleanup job. Its `eventSource`
-/// is not SQS's, so the worker counts it apart from the forged jobs its
-/// alarm watches (`queue::handler`).
+/// An SQS batch of one message that is no cleanup job: the worker's probe
+/// (`queue::is_pre_traffic_probe`), counted apart from the forged jobs its
+/// alarm watches.
 fn malformed_job_batch() -> Value {
     json!({"Records": [{
-        "messageId": "pre-traffic-check",
+        "messageId": queue::PRE_TRAFFIC_MESSAGE_ID,
         "receiptHandle": "",
-        "body": "a pre-traffic check, not a cleanup job",
+        "body": queue::PRE_TRAFFIC_BODY,
         "attributes": {"ApproximateReceiveCount": "1"},
         "messageAttributes": {},
-        "eventSource": crate::queue::PRE_TRAFFIC_EVENT_SOURCE,
+        "eventSource": queue::PRE_TRAFFIC_EVENT_SOURCE,
         "eventSourceARN": "",
         "awsRegion": ""
     }]})

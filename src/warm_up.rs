@@ -6,11 +6,11 @@
 
 use std::fmt::Display;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::adapters::{DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor};
 use crate::config::Config;
-use crate::metrics::millis;
+use crate::metrics::{self, MetricsSettings, millis};
 use crate::ports::{DependencyError, Misconfiguration};
 use crate::timeouts::WARM_UP_STEP;
 use crate::wiring::{AwsClients, Production};
@@ -18,7 +18,9 @@ use crate::wiring::{AwsClients, Production};
 /// Runs every step and logs what each cost. A step that fails only logs a
 /// warning: the request path does the same work again and maps its errors;
 /// but a deployment mistake (denied, disabled, missing) is an ERROR here
-/// already, so the alarm fires before the first user meets it.
+/// already, with the metric a request meeting it would publish, so the
+/// alarm fires (and a new version is rolled back) before the first user
+/// meets it.
 /// `github` is a clone of the use case's own client (the two share their
 /// pool); the AWS clients are shared by cloning them too.
 pub async fn warm_up(
@@ -26,14 +28,19 @@ pub async fn warm_up(
     github: &GitHubWebhooks,
     config: &Config,
     aws: &AwsClients,
+    settings: &MetricsSettings,
 ) {
     let dynamodb = DynamoDbInstallations::new(aws.dynamodb.clone(), &config.shared.table_name);
     let kms = KmsTokenDecryptor::new(aws.kms.clone(), &config.shared.kms_key_id);
     let (signing_keys, dynamodb, kms, github) = tokio::join!(
-        step("signing keys", use_case.prefetch_signing_keys()),
-        step("DynamoDB connections", dynamodb.open_connections()),
-        step("KMS connection", kms.open_connection()),
-        step("GitHub connection", github.open_connection()),
+        step("signing keys", use_case.prefetch_signing_keys(), settings),
+        step(
+            "DynamoDB connections",
+            dynamodb.open_connections(),
+            settings
+        ),
+        step("KMS connection", kms.open_connection(), settings),
+        step("GitHub connection", github.open_connection(), settings),
     );
     tracing::info!(
         signing_keys_ms = millis(signing_keys),
@@ -64,18 +71,26 @@ impl StepError for reqwest::Error {
 async fn step<E: StepError>(
     name: &'static str,
     work: impl Future<Output = Result<(), E>>,
+    settings: &MetricsSettings,
 ) -> Duration {
     let started = Instant::now();
     match tokio::time::timeout(WARM_UP_STEP, work).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => match e.misconfiguration() {
-            Some(misconfiguration) => misconfiguration.log(
-                None,
-                None,
-                &format!(
-                    "warm-up: {name}: the deployment is misconfigured, every request will fail: {e}"
-                ),
-            ),
+            Some(misconfiguration) => {
+                misconfiguration.log(
+                    None,
+                    None,
+                    &format!(
+                        "warm-up: {name}: the deployment is misconfigured, every request will fail: {e}"
+                    ),
+                );
+                metrics::emit(&metrics::dependency_error_document(
+                    settings,
+                    Misconfiguration::METRIC_CAUSE,
+                    SystemTime::now(),
+                ));
+            }
             None => tracing::warn!("warm-up: {name} failed, left to the first request: {e}"),
         },
         Err(_) => tracing::warn!("warm-up: {name} timed out, left to the first request"),

@@ -7,7 +7,10 @@ the aliases, versions, deployment groups and permissions exist only there:
   function's `live` alias, never the function itself;
 - each function's alias moves by CodeDeploy, behind its pre-traffic hook,
   with automatic rollback on its rollback alarms;
-- the errors alarm among them watches the very version being deployed;
+- every rollback alarm watches the very version being deployed (Lambda's
+  `ExecutedVersion`, or the `function_version` the functions publish), so
+  the old version's trouble never rolls back the deploy that fixes it, and
+  the errors alarm among them watches invocations through the alias;
 - each hook may invoke only that version and report only to that
   function's deployment group, and is named so that SAM's CodeDeploy
   service role (AWSCodeDeployRoleForLambda) may invoke it.
@@ -25,10 +28,14 @@ FUNCTIONS = {
     # function: (hook, rollback alarms, errors alarm)
     "DisconnectFunction": (
         "DisconnectPreTrafficHook",
-        ["DisconnectErrorsAlarm", "MisconfigurationAlarm"],
+        ["DisconnectErrorsAlarm", "MisconfigurationAlarm", "DisconnectServerErrorsAlarm"],
         "DisconnectErrorsAlarm",
     ),
-    "CleanupFunction": ("CleanupPreTrafficHook", ["CleanupErrorsAlarm"], "CleanupErrorsAlarm"),
+    "CleanupFunction": (
+        "CleanupPreTrafficHook",
+        ["CleanupErrorsAlarm", "CleanupInvalidJobAlarm"],
+        "CleanupErrorsAlarm",
+    ),
 }
 
 
@@ -93,11 +100,14 @@ def check(resources):
             f"{group}: an alarm does not roll the deployment back",
         )
 
+        the_version = {"Fn::GetAtt": [version, "Version"]}
+        for alarm in alarms:
+            scoped = {d["Name"]: d["Value"] for d in resources[alarm]["Properties"]["Dimensions"]}
+            expect(
+                the_version in (scoped.get("ExecutedVersion"), scoped.get("function_version")),
+                f"{alarm}: does not watch the version being deployed ({version})",
+            )
         dimensions = {d["Name"]: d["Value"] for d in resources[errors_alarm]["Properties"]["Dimensions"]}
-        expect(
-            dimensions.get("ExecutedVersion") == {"Fn::GetAtt": [version, "Version"]},
-            f"{errors_alarm}: does not watch the version being deployed ({version})",
-        )
         expect(
             dimensions.get("Resource") == {"Fn::Sub": f"${{{function}}}:live"},
             f"{errors_alarm}: does not watch invocations through the alias",
@@ -163,6 +173,6 @@ if failures:
     sys.exit(1)
 print(
     f"deployment: {', '.join(FUNCTIONS)} called through their live alias, moved by CodeDeploy "
-    "behind their pre-traffic hooks with rollback alarms; each hook invokes only the new version "
-    "and reports only to its deployment group"
+    "behind their pre-traffic hooks with rollback alarms that each watch the new version alone; "
+    "each hook invokes only the new version and reports only to its deployment group"
 )

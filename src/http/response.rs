@@ -128,7 +128,7 @@ fn failure_of(error: &ApiError) -> Failure<'_> {
                 detail: "Service temporarily unavailable",
                 header: Some((header::RETRY_AFTER, RETRY_AFTER_SECONDS)),
                 log: Log::Unavailable(e),
-                cause: Some("unavailable"),
+                cause: Some(e.metric_cause()),
             },
             DependencyError::Misconfigured {
                 dependency,
@@ -147,14 +147,14 @@ fn failure_of(error: &ApiError) -> Failure<'_> {
                     },
                     e,
                 ),
-                cause: Some("misconfiguration"),
+                cause: Some(e.metric_cause()),
             },
             DependencyError::Failed { .. } => Failure {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 detail: "Internal Server Error",
                 header: None,
                 log: Log::Failed(e),
-                cause: Some("unexpected"),
+                cause: Some(e.metric_cause()),
             },
         },
     }

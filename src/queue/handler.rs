@@ -14,7 +14,7 @@ use crate::cleanup::{CleanupOutcome, WebhookCleanup, backoff, jitter};
 use crate::domain::{CleanupJob, JobError};
 use crate::metrics::{self, MetricsSettings};
 use crate::ports::{CleanupPorts, Dependency, Redelivery};
-use crate::queue::PRE_TRAFFIC_EVENT_SOURCE;
+use crate::queue::{PRE_TRAFFIC_EVENT_SOURCE, is_pre_traffic_probe};
 use crate::timeouts::{self, within};
 
 /// One per execution environment, so its first invocation is the cold
@@ -103,11 +103,11 @@ impl<'a, P: CleanupPorts, Q: Redelivery> CleanupHandler<'a, P, Q> {
             } else {
                 span.in_scope(|| untried(message))
             };
-            let source = from_pre_traffic_check(message).then_some(PRE_TRAFFIC_EVENT_SOURCE);
+            let probe = is_pre_traffic_probe(message).then_some(PRE_TRAFFIC_EVENT_SOURCE);
             metrics::emit(&metrics::cleanup_document(
                 &self.metrics,
                 handled.outcome,
-                source,
+                probe,
                 request_id,
                 SystemTime::now(),
             ));
@@ -129,9 +129,9 @@ impl<'a, P: CleanupPorts, Q: Redelivery> CleanupHandler<'a, P, Q> {
         let job = match CleanupJob::from_message(message.body.as_deref().unwrap_or_default()) {
             Ok(job) => job,
             // Never a job a disconnect wrote: `invalid`, as a forged one is,
-            // but only an operator's concern when the queue delivered it.
+            // and an operator's concern unless it is the probe.
             Err(e @ JobError::Malformed(_)) => {
-                if from_pre_traffic_check(message) {
+                if is_pre_traffic_probe(message) {
                     tracing::info!(
                         attempt,
                         outcome = "invalid",
@@ -231,11 +231,6 @@ fn untried(message: &SqsMessage) -> Handled {
         "webhook cleanup not tried; handed back"
     );
     Handled::again("retry")
-}
-
-/// Sent by the pre-traffic check's direct invocation, not by the queue.
-fn from_pre_traffic_check(message: &SqsMessage) -> bool {
-    message.event_source.as_deref() == Some(PRE_TRAFFIC_EVENT_SOURCE)
 }
 
 /// Which delivery of the message this is, as SQS counts them.

@@ -1,6 +1,7 @@
 //! The deployment files agree with the configuration the function reads,
 //! and the template's policies and time limits do what the contract says.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
@@ -375,5 +376,61 @@ fn each_hook_has_time_to_check_its_version_and_still_report() {
 
         // A new version's cold start and its answers take a few seconds.
         assert!(checking >= Duration::from_secs(30), "{hook}: {checking:?}");
+    }
+}
+
+/// The alarms a function's `DeploymentPreference` rolls back on, each with
+/// its metric's name and dimensions.
+fn rollback_alarms(function: &str) -> Vec<(String, String, BTreeMap<String, String>)> {
+    let template = template();
+    let alarms = template["Resources"][function]["Properties"]["DeploymentPreference"]["Alarms"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("{function} rolls back on alarms"));
+    alarms
+        .iter()
+        .map(|alarm| {
+            let name = alarm.as_str().expect("an alarm by !Ref").to_owned();
+            let properties = &template["Resources"][name.as_str()]["Properties"];
+            let dimensions = properties["Dimensions"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .map(|dimension| {
+                    let value = &dimension["Value"];
+                    let value = value
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| serde_norway::to_string(value).unwrap());
+                    (dimension["Name"].as_str().unwrap().to_owned(), value)
+                })
+                .collect();
+            let metric = properties["MetricName"].as_str().unwrap_or_default();
+            (name.clone(), metric.to_owned(), dimensions)
+        })
+        .collect()
+}
+
+/// CONTRACT §11: the old version's trouble never rolls back the deploy
+/// that fixes it, and a version whose failures are all answers (5xx, jobs
+/// dropped as invalid) is rolled back like one that crashes.
+#[test]
+fn every_rollback_alarm_judges_the_version_being_deployed() {
+    for (function, signal, dimension, value) in [
+        ("DisconnectFunction", "Disconnects", "status_class", "5xx"),
+        ("CleanupFunction", "WebhookCleanup", "outcome", "invalid"),
+    ] {
+        let the_new_version = format!("{function}.Version.Version");
+        let alarms = rollback_alarms(function);
+        for (alarm, _, dimensions) in &alarms {
+            let scoped = ["ExecutedVersion", "function_version"]
+                .iter()
+                .any(|name| dimensions.get(*name) == Some(&the_new_version));
+            assert!(scoped, "{function}: {alarm} {dimensions:?}");
+        }
+        assert!(
+            alarms.iter().any(|(_, metric, dimensions)| metric == signal
+                && dimensions.get(dimension).map(String::as_str) == Some(value)),
+            "{function} is not rolled back on {signal} {dimension}={value}: {alarms:?}"
+        );
     }
 }

@@ -101,6 +101,57 @@ async fn the_worker_drops_the_probe_and_publishes_it_apart_from_the_queues_jobs(
     assert!(fakes.cleanup.postponed().is_empty());
 }
 
+/// The marker covers the probe's own message only: the same `eventSource`
+/// on any other record (a forged job, or the probe's body under another
+/// message id) is a job like any the queue delivers, and dropping it as
+/// invalid fires the alarm.
+#[tokio::test]
+async fn a_record_that_copies_the_probes_marker_is_counted_by_the_invalid_job_alarm() {
+    let fakes = Fakes::new();
+    let worker = fakes.cleanup_worker();
+    let handler = CleanupHandler::new(&worker, &fakes.cleanup, worker_metric_settings());
+    let [probe] = &probes(Probed::Cleanup)[..] else {
+        panic!("the worker has one probe");
+    };
+    let probe_record = probe.event["Records"][0].clone();
+    let mut forged_job = probe_record.clone();
+    forged_job["messageId"] = "forged-1".into();
+    forged_job["body"] = json!({
+        "v": 1, "user_id": "user-1", "repo": "acme/web", "installation_id": "inst-9",
+        "webhook_id": 42, "disconnected_at": "2026-01-01T00:00:00Z"
+    })
+    .to_string()
+    .into();
+    let mut probe_body_elsewhere = probe_record;
+    probe_body_elsewhere["messageId"] = "forged-2".into();
+    let event: SqsEvent =
+        serde_json::from_value(json!({"Records": [forged_job, probe_body_elsewhere]})).unwrap();
+    let (logs, _guard) = capture();
+
+    handler
+        .handle(LambdaEvent::new(event, Context::default()))
+        .await;
+
+    let documents = metric_documents(&logs.text());
+    assert_eq!(documents.len(), 2);
+    for document in &documents {
+        assert_eq!(document["outcome"], "invalid");
+        assert_eq!(document.get("source"), None);
+        assert_eq!(
+            document["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([
+                ["service", "outcome"],
+                ["service", "outcome", "function_version"]
+            ])
+        );
+    }
+    let errors = log_lines(&logs.text())
+        .into_iter()
+        .filter(|line| line["level"] == "ERROR")
+        .count();
+    assert_eq!(errors, 2, "{}", logs.text());
+}
+
 /// A Lambda stand-in: answers each invocation with `answer(event)`, the
 /// function error (if any) and the payload.
 struct FakeLambda(fn(&Value) -> (Option<&'static str>, Value));

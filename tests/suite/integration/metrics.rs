@@ -62,6 +62,7 @@ async fn a_disconnect_counts_by_status_class_and_webhook_outcome() {
     assert_eq!(document["WebhookRemoval"], 1);
     assert_eq!(document["ColdStart"], 1);
     assert_eq!(document["function_request_id"], "req-metrics");
+    assert_eq!(document["function_version"], "$LATEST");
     let latencies = [
         "SecretsManagerGetSecretValueLatency",
         "DynamoDBGetItemLatency",
@@ -77,7 +78,10 @@ async fn a_disconnect_counts_by_status_class_and_webhook_outcome() {
         directives(&document),
         [
             (
-                json!([["service", "status_class"]]),
+                json!([
+                    ["service", "status_class"],
+                    ["service", "status_class", "function_version"]
+                ]),
                 vec!["Disconnects".to_owned()]
             ),
             (

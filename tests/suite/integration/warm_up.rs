@@ -8,12 +8,13 @@ use std::time::Duration;
 use nectr_disconnect::adapters::GitHubWebhooks;
 use nectr_disconnect::warm_up::warm_up;
 use nectr_disconnect::wiring::{self, AwsClients, Production};
+use serde_json::json;
 use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
 
 use crate::support::acting_user::USER;
 use crate::support::events::Answer;
-use crate::support::handler::handle;
-use crate::support::logs::{capture, log_lines};
+use crate::support::handler::{handle, metric_settings};
+use crate::support::logs::{capture, log_lines, metric_documents};
 use crate::support::test_app::{ItemKey, TestApp, delete_as, sdk_config};
 use crate::support::tls;
 
@@ -52,7 +53,8 @@ impl Proxied {
     }
 
     async fn warm_up(&self, use_case: &Production, github: &GitHubWebhooks) {
-        warm_up(use_case, github, &self.app.config(), &self.aws).await;
+        let settings = metric_settings();
+        warm_up(use_case, github, &self.app.config(), &self.aws, &settings).await;
     }
 
     async fn disconnect(&self, use_case: &Production) -> Answer {
@@ -182,6 +184,27 @@ async fn a_silent_dependency_does_not_hold_init() {
 
 /// The ERROR lines a warm-up wrote, as (service, AWS error code), each
 /// once, in order.
+/// The metric documents the warm-up published: one `DependencyErrors`
+/// with `cause=misconfiguration` per misconfigured step, by service and
+/// per version, as a request meeting it publishes.
+fn misconfiguration_metrics(text: &str) -> usize {
+    let documents = metric_documents(text);
+    for document in &documents {
+        assert_eq!(document["cause"], "misconfiguration", "{document}");
+        assert_eq!(document["DependencyErrors"], 1, "{document}");
+        assert_eq!(document["function_version"], "$LATEST", "{document}");
+        assert_eq!(
+            document["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([
+                ["service", "cause"],
+                ["service", "cause", "function_version"]
+            ]),
+            "{document}"
+        );
+    }
+    documents.len()
+}
+
 fn misconfigurations(text: &str) -> Vec<(String, String)> {
     let found: BTreeSet<_> = log_lines(text)
         .into_iter()
@@ -232,6 +255,7 @@ async fn a_denied_or_missing_dependency_is_an_error_at_cold_start() {
             ("KMS".to_owned(), "AccessDeniedException".to_owned()),
         ]
     );
+    assert_eq!(misconfiguration_metrics(&logs.text()), 2);
 }
 
 #[tokio::test]
@@ -255,6 +279,7 @@ async fn a_disabled_key_is_an_error_at_cold_start() {
         misconfigurations(&logs.text()),
         [("KMS".to_owned(), "KeyState Disabled".to_owned())]
     );
+    assert_eq!(misconfiguration_metrics(&logs.text()), 1);
 }
 
 #[tokio::test]
@@ -266,4 +291,5 @@ async fn a_healthy_deployment_logs_no_error_at_cold_start() {
     proxied.warm_up(&use_case, &github).await;
 
     assert_eq!(misconfigurations(&logs.text()), []);
+    assert_eq!(misconfiguration_metrics(&logs.text()), 0);
 }

@@ -3,8 +3,10 @@
 
 use std::io;
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use nectr_disconnect::logging::{self, Format, LambdaLines, LogSettings};
+use nectr_disconnect::metrics::{Invocation, MetricsSettings};
 use serde_json::{Value, json};
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 use tracing_subscriber::filter::LevelFilter;
@@ -218,4 +220,45 @@ async fn an_error_line_keeps_the_invocation_keys_when_info_is_filtered_out() {
     assert_eq!(lines[0]["function_request_id"], "req-error");
     assert_eq!(lines[0]["cold_start"], true);
     assert_eq!(lines[0]["status"], 500);
+}
+
+/// The version dimension is Lambda's `AWS_LAMBDA_FUNCTION_VERSION`
+/// (`$LATEST` outside Lambda), and a 5xx answer and its cause are counted
+/// under it: what a deployment's rollback alarms watch (CONTRACT §11).
+#[test]
+fn a_server_error_and_its_cause_are_counted_per_function_version() {
+    let lookup = |name: &str| (name == "AWS_LAMBDA_FUNCTION_VERSION").then(|| "7".to_owned());
+    let settings = MetricsSettings::from_lookup(lookup, "nectr-disconnect");
+    let unavailable = Invocation {
+        status: 503,
+        webhook: None,
+        cause: Some("unavailable"),
+        cold_start: false,
+        calls: &[],
+        request_id: None,
+        xray_trace_id: None,
+    };
+
+    let document = unavailable.document(&settings, SystemTime::now());
+
+    assert_eq!(document["function_version"], "7");
+    let directives = &document["_aws"]["CloudWatchMetrics"];
+    assert_eq!(
+        directives[0]["Dimensions"],
+        json!([
+            ["service", "status_class"],
+            ["service", "status_class", "function_version"]
+        ])
+    );
+    assert_eq!(
+        directives[1]["Dimensions"],
+        json!([
+            ["service", "cause"],
+            ["service", "cause", "function_version"]
+        ])
+    );
+    assert_eq!(
+        MetricsSettings::from_lookup(|_| None, "nectr-disconnect").function_version,
+        "$LATEST"
+    );
 }
