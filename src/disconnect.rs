@@ -18,7 +18,8 @@ use crate::ports::{
 };
 use crate::speculative_read::SpeculativeRead;
 use crate::timeouts::{
-    DeadlineReached, FIRST_CLEANUP_DELAY, READ_BACK_RESERVE, before, removal_cut_short, within,
+    DeadlineReached, FIRST_CLEANUP_DELAY, QUEUE_SEND_RESERVE, READ_BACK_RESERVE, before,
+    removal_cut_short, within,
 };
 
 /// Why a disconnect did not happen. Mapped to HTTP in exactly one place,
@@ -316,6 +317,12 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
             return Removal::Settled(WebhookOutcome::NotConfigured);
         };
         let repo = installation.github_repo(disconnection.repo);
+        // A removal the deadline cuts short is queued like any time-out
+        // (CONTRACT §6): with a queue, its send's time is kept back.
+        let deadline = match self.cleanup {
+            Some(_) => deadline.checked_sub(QUEUE_SEND_RESERVE).unwrap_or(deadline),
+            None => deadline,
+        };
         let removal = before(deadline, self.webhooks.remove(token, &repo, webhook_id))
             .await
             .unwrap_or_else(|_| removal_cut_short(&repo, webhook_id));

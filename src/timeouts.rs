@@ -13,6 +13,7 @@
 //! | the webhook removal, redirects included | `GITHUB_TIMEOUT_MS` (3 s) | `Config` |
 //! | the code graph read, credentials and handshake included | `NEO4J_TIMEOUT_MS` (1 s) | `Config` |
 //! | reading an item back after an unanswered update | `READ_BACK_RESERVE` kept for it | below |
+//! | queueing the cleanup job of a removal the deadline cut short | `QUEUE_SEND_RESERVE` kept for it | below |
 //! | an init warm-up step | `WARM_UP_STEP` | below |
 //! | signing keys | `JWT_KEY_TTL_SECONDS` (300 s), `JWT_KEY_STALE_SECONDS` (3600 s) | `Config` |
 //! | a signing-key refresh after a bad signature or a failure | once per `KEY_REFRESH_INTERVAL` | below |
@@ -40,6 +41,12 @@ pub const AWS_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
 /// Kept back from the deadline to read an item back after an update that
 /// ended without an answer.
 pub const READ_BACK_RESERVE: Duration = Duration::from_millis(300);
+/// Kept back from the deadline, when a cleanup queue is configured, to send
+/// the job of a webhook removal the deadline cut short: it is a time-out
+/// like any other, and `scheduled`, not `failed` (CONTRACT §6, §9). A
+/// `SendMessage` in the function's region takes tens of milliseconds, a
+/// new TLS connection included.
+pub const QUEUE_SEND_RESERVE: Duration = Duration::from_millis(500);
 /// Init must not hang on a silent dependency: past this a warm-up step is
 /// left to the first request, which retries it under its own deadline.
 pub const WARM_UP_STEP: Duration = Duration::from_secs(2);

@@ -3,6 +3,8 @@
 //! and reports `scheduled`; a refusal, or a job the queue will not take, is
 //! `failed` with the page where the user removes the hook by hand.
 
+use std::time::Duration;
+
 use nectr_disconnect::wiring::AwsClients;
 use serde_json::{Value, json};
 use test_world::fault_proxy::{Fault, FaultProxy};
@@ -10,7 +12,7 @@ use test_world::secrets;
 use wiremock::ResponseTemplate;
 
 use crate::support::acting_user::USER;
-use crate::support::events::Answer;
+use crate::support::events::{Answer, within_deadline};
 use crate::support::test_app::{ItemKey, TestApp, delete_as, sdk_config};
 
 /// A connected user whose disconnects reach SQS through a proxy that
@@ -105,6 +107,30 @@ async fn a_rate_limit_queues_the_job_after_githubs_retry_time() {
 
     assert_eq!(answer.body["webhook"], "scheduled");
     assert_eq!(queued.sent()[0]["DelaySeconds"], 300);
+}
+
+/// CONTRACT §6: GitHub silent past the invocation's own deadline is a
+/// time-out like any other. The time the SendMessage needs was kept back
+/// from the removal, so the job is queued and the hook `scheduled`.
+#[tokio::test]
+async fn github_silent_until_the_invocations_deadline_is_scheduled_with_one_job() {
+    let queued = queued(ResponseTemplate::new(204).set_delay(Duration::from_secs(30))).await;
+    let request = within_deadline(
+        delete_as(USER, "acme", "my-backend"),
+        Duration::from_millis(2_500),
+        "req-github-past-the-deadline",
+    );
+
+    let answer = queued.app.send_with(&queued.aws, request).await;
+
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.body,
+        json!({"status": "disconnected", "repo": "acme/my-backend", "webhook": "scheduled"})
+    );
+    queued.app.assert_inactive(&queued.key).await;
+    assert_eq!(queued.sent().len(), 1);
+    assert_eq!(queued.app.queue(&queued.queue_url).depth().await, 1);
 }
 
 #[tokio::test]

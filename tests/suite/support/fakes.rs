@@ -562,7 +562,8 @@ impl FakeCleanup {
         lock(&self.0).fault = Some(fault);
     }
 
-    /// Every postponement takes `latency` before it answers.
+    /// Every job sent and every postponement takes `latency` before it
+    /// answers.
     pub fn slow(&self, latency: Duration) {
         lock(&self.0).latency = latency;
     }
@@ -605,6 +606,8 @@ impl Redelivery for FakeCleanup {
 
 impl CleanupQueue for FakeCleanup {
     async fn schedule(&self, job: &CleanupJob, delay: Duration) -> Result<(), DependencyError> {
+        let latency = lock(&self.0).latency;
+        tokio::time::sleep(latency).await;
         self.call()?.jobs.push((job.clone(), delay));
         Ok(())
     }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use nectr_disconnect::disconnect::DisconnectError;
 use nectr_disconnect::domain::{Disconnected, WebhookOutcome};
 use nectr_disconnect::ports::{DependencyError, WebhookRemoval};
+use nectr_disconnect::timeouts::QUEUE_SEND_RESERVE;
 
 use crate::support::acting_user::{CIPHERTEXT, OAUTH_TOKEN, USER};
 use crate::support::fakes::{Fault, StoredInstallation, TRANSIENT, WebhookCall};
@@ -363,9 +364,10 @@ async fn an_update_that_never_answers_is_unavailable_by_the_deadline_and_changes
 const SETTINGS_URL: &str = "https://github.test/acme/my-backend/settings/hooks/42";
 
 /// The use case bounds the removal by the deadline, whatever the adapter
-/// does: with no time left to queue a job, the hook is the user's to remove.
+/// does: without a queue to take the job, the hook is the user's to remove.
 #[tokio::test(start_paused = true)]
-async fn a_removal_that_outlasts_the_deadline_is_failed_and_the_installation_is_inactive() {
+async fn without_a_queue_a_removal_that_outlasts_the_deadline_is_failed_and_the_installation_is_inactive()
+ {
     let fakes = Fakes::connected();
     fakes.webhooks.hang(Duration::from_secs(600));
     let started = tokio::time::Instant::now();
@@ -392,6 +394,27 @@ async fn a_removal_that_outlasts_the_deadline_is_failed_and_the_installation_is_
     assert_eq!(silence.len(), 1, "{}", logs.text());
     assert_eq!(silence[0]["level"], "WARN");
     assert_eq!(silence[0]["cause"], "the invocation deadline was reached");
+}
+
+/// A removal the deadline cuts short is a time-out like any other: with a
+/// queue, the time its job's send needs is kept back from GitHub's call,
+/// so the job is queued before the deadline even when the send is slow.
+#[tokio::test(start_paused = true)]
+async fn a_removal_the_deadline_cuts_short_is_scheduled_with_one_job_queued() {
+    let fakes = Fakes::connected();
+    fakes.webhooks.hang(Duration::from_secs(600));
+    fakes
+        .cleanup
+        .slow(QUEUE_SEND_RESERVE - Duration::from_millis(100));
+
+    let outcome = disconnect_with_cleanup(&fakes).await;
+
+    assert_eq!(outcome.webhook, WebhookOutcome::Scheduled);
+    assert_eq!(outcome.webhook_settings_url, None);
+    assert_inactive(&fakes.store.installation("inst-1"));
+    let jobs = fakes.cleanup.jobs();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0].0.webhook_id, 42);
 }
 
 async fn disconnect_with_cleanup(fakes: &Fakes) -> Disconnected {
