@@ -278,18 +278,36 @@ impl WebhookRemover for GitHubWebhooks {
         removal
     }
 
-    /// github.com's page for the hook, or a GitHub Enterprise Server's: the
-    /// API's origin without its `/api/v3`.
     fn settings_url(&self, repo: &RepoName, webhook_id: u64) -> String {
-        let web = match self.api_url.host_str() {
-            Some("api.github.com") => "https://github.com".to_owned(),
-            _ => self.api_url.origin().ascii_serialization(),
-        };
         format!(
-            "{web}/{}/{}/settings/hooks/{webhook_id}",
+            "{}/{}/{}/settings/hooks/{webhook_id}",
+            web_origin(&self.api_url),
             repo.owner(),
             repo.name()
         )
+    }
+}
+
+/// Where GitHub's web pages are for this API (CONTRACT §6): github.com for
+/// `api.github.com`; `<tenant>.ghe.com` for GitHub Enterprise Cloud with
+/// data residency's `api.<tenant>.ghe.com`; the API's own origin, without
+/// its `/api/v3`, for GitHub Enterprise Server.
+fn web_origin(api_url: &Url) -> String {
+    let host = api_url.host_str().unwrap_or_default();
+    if host.eq_ignore_ascii_case("api.github.com") {
+        return "https://github.com".to_owned();
+    }
+    let tenant = host
+        .strip_prefix("api.")
+        .filter(|rest| rest.to_ascii_lowercase().ends_with(".ghe.com"));
+    match tenant {
+        Some(web_host) => {
+            let mut web = api_url.clone();
+            // A host `api.` and a dot shorter is still a valid host.
+            let _always_valid = web.set_host(Some(web_host));
+            web.origin().ascii_serialization()
+        }
+        None => api_url.origin().ascii_serialization(),
     }
 }
 
@@ -480,6 +498,33 @@ mod tests {
             403,
             &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", reset)],
         )
+    }
+
+    fn web_page(api_url: &str) -> String {
+        web_origin(&Url::parse(api_url).unwrap())
+    }
+
+    /// A link a browser can open: GitHub's web host, never its API's.
+    #[test]
+    fn the_settings_page_is_on_githubs_web_host() {
+        for (api_url, web) in [
+            ("https://api.github.com", "https://github.com"),
+            ("https://api.github.com/", "https://github.com"),
+            ("https://api.octocorp.ghe.com", "https://octocorp.ghe.com"),
+            ("https://API.Octocorp.GHE.com/", "https://octocorp.ghe.com"),
+            (
+                "https://github.example.com/api/v3",
+                "https://github.example.com",
+            ),
+            (
+                "https://github.example.com:8443/api/v3/",
+                "https://github.example.com:8443",
+            ),
+            ("https://api.example.com/api/v3", "https://api.example.com"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ] {
+            assert_eq!(web_page(api_url), web, "{api_url}");
+        }
     }
 
     #[test]
