@@ -114,9 +114,12 @@ def check(resources):
         )
 
         hook_properties = resources[hook]["Properties"]
+        name = hook_properties["FunctionName"]
+        # `!Sub text` or `!Sub [text, variables]`.
+        text = name.get("Fn::Sub") if isinstance(name, dict) else name
+        text = text[0] if isinstance(text, list) else text
         expect(
-            hook_properties["FunctionName"] == {"Fn::Sub": hook_properties["FunctionName"]["Fn::Sub"]}
-            and hook_properties["FunctionName"]["Fn::Sub"].startswith("CodeDeployHook_"),
+            isinstance(text, str) and text.startswith("CodeDeployHook_"),
             f"{hook}: AWSCodeDeployRoleForLambda may invoke only functions named CodeDeployHook_*",
         )
         expect(

@@ -10,6 +10,7 @@ use nectr_disconnect::config::{Config, FromEnvironment};
 use nectr_disconnect::pre_traffic::REPORT_MARGIN;
 use nectr_disconnect::timeouts::{ANSWER_MARGIN, time_per_cleanup_job};
 use serde_json::Value;
+use serde_norway::Value as Yaml;
 
 use crate::support::iam::{Request, allowed, key_allows};
 use crate::support::template::{
@@ -433,4 +434,135 @@ fn every_rollback_alarm_judges_the_version_being_deployed() {
             "{function} is not rolled back on {signal} {dimension}={value}: {alarms:?}"
         );
     }
+}
+
+/// CloudFormation's longest stack name, and the id of a stack so named.
+fn longest_stack() -> (String, String) {
+    let name = format!("n{}x", "-x".repeat(63));
+    let id = format!(
+        "arn:aws:cloudformation:us-east-1:123456789012:stack/{name}/51af3dc0-da77-11e4-872e-1234567db123"
+    );
+    (name, id)
+}
+
+/// A name the template writes with CloudFormation's intrinsics, as the
+/// stack `(name, id)` gets it: a string, or a list from `!Split`.
+fn evaluated(yaml: &Yaml, stack: &(String, String)) -> Value {
+    let substitute = |text: &str, variables: &[(String, String)]| {
+        let mut text = text
+            .replace("${AWS::StackName}", &stack.0)
+            .replace("${AWS::StackId}", &stack.1)
+            .replace("${AWS::Region}", "us-east-1")
+            .replace("${AWS::AccountId}", "123456789012")
+            .replace("${AWS::Partition}", "aws");
+        for (name, value) in variables {
+            text = text.replace(&format!("${{{name}}}"), value);
+        }
+        assert!(!text.contains("${"), "unresolved: {text}");
+        Value::String(text)
+    };
+    let text = |yaml: &Yaml| match evaluated(yaml, stack) {
+        Value::String(text) => text,
+        other => panic!("not a string: {other}"),
+    };
+    let Yaml::Tagged(tagged) = yaml else {
+        return Value::String(yaml.as_str().expect("a name is a string").to_owned());
+    };
+    let arguments = tagged.value.as_sequence().map(Vec::as_slice);
+    match (tagged.tag.to_string().as_str(), arguments) {
+        ("!Sub", None) => substitute(tagged.value.as_str().unwrap(), &[]),
+        ("!Sub", Some([template, variables])) => {
+            let variables: Vec<(String, String)> = variables
+                .as_mapping()
+                .expect("!Sub's variables")
+                .iter()
+                .map(|(name, value)| (name.as_str().unwrap().to_owned(), text(value)))
+                .collect();
+            substitute(template.as_str().unwrap(), &variables)
+        }
+        ("!Ref", None) => match tagged.value.as_str() {
+            Some("AWS::StackName") => Value::String(stack.0.clone()),
+            Some("AWS::StackId") => Value::String(stack.1.clone()),
+            other => panic!("!Ref {other:?} in a name"),
+        },
+        ("!Split", Some([delimiter, source])) => Value::Array(
+            text(source)
+                .split(delimiter.as_str().unwrap())
+                .map(|part| Value::String(part.to_owned()))
+                .collect(),
+        ),
+        ("!Select", Some([index, list])) => {
+            let index = index.as_u64().expect("!Select's index") as usize;
+            evaluated(list, stack)[index].clone()
+        }
+        ("!Join", Some([delimiter, parts])) => Value::String(
+            parts
+                .as_sequence()
+                .expect("!Join's parts")
+                .iter()
+                .map(text)
+                .collect::<Vec<_>>()
+                .join(delimiter.as_str().unwrap()),
+        ),
+        (tag, _) => panic!("{tag} in a name is not evaluated by the tests"),
+    }
+}
+
+/// AWS's longest value of each name property a template may derive from
+/// its stack.
+fn name_limit(resource_type: &str, property: &str) -> Option<usize> {
+    match (resource_type, property) {
+        // Lambda: "FunctionName ... 1-64 characters".
+        ("AWS::Serverless::Function" | "AWS::Lambda::Function", "FunctionName") => Some(64),
+        ("AWS::Logs::LogGroup", "LogGroupName") => Some(512),
+        ("AWS::CloudWatch::Dashboard", "DashboardName") => Some(255),
+        ("AWS::Logs::QueryDefinition", "Name") => Some(255),
+        ("AWS::KMS::Alias", "AliasName") => Some(256),
+        _ => None,
+    }
+}
+
+/// CONTRACT §11: a stack name of any length CloudFormation accepts (128)
+/// deploys; before, the hooks' `CodeDeployHook_<stack>-…` passed Lambda's
+/// 64 characters from a 39-character stack name on.
+#[test]
+fn every_name_derived_from_the_stack_fits_awss_limits_for_the_longest_stack_name() {
+    let stack = longest_stack();
+    assert_eq!(stack.0.len(), 128);
+    let template = template();
+    let mut checked = 0;
+    for (resource, definition) in template["Resources"].as_mapping().unwrap() {
+        let resource = resource.as_str().unwrap();
+        let resource_type = definition["Type"].as_str().unwrap_or_default();
+        for (property, value) in definition["Properties"].as_mapping().into_iter().flatten() {
+            let property = property.as_str().unwrap();
+            if !serde_norway::to_string(value)
+                .unwrap()
+                .contains("AWS::Stack")
+            {
+                continue;
+            }
+            let Some(limit) = name_limit(resource_type, property) else {
+                continue;
+            };
+            let Value::String(name) = evaluated(value, &stack) else {
+                panic!("{resource}.{property} is not a name");
+            };
+            assert!(
+                name.len() <= limit,
+                "{resource}.{property}: {} characters, AWS allows {limit}: {name}",
+                name.len()
+            );
+            if property == "FunctionName" {
+                assert!(
+                    name.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)),
+                    "{resource}: {name}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    // Two hooks, five log groups, the dashboard, four queries, the alias.
+    assert!(checked >= 13, "{checked} names checked");
 }
