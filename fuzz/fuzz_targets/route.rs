@@ -1,29 +1,21 @@
-//! The router and the owner/repo rules on arbitrary input: "METHOD PATH".
-//! Nothing may panic, and a name that passes must hold only the characters
-//! GitHub allows, so it is safe in a DynamoDB key and a GitHub URL.
+//! The router and the owner/repo rules on arbitrary "METHOD PATH" input,
+//! under libFuzzer: the property of `tests/suite/hostile/route_property.rs`
+//! (nothing panics; a name that passes is safe in a DynamoDB key and a
+//! GitHub URL), which the suite also runs on stable as a proptest in
+//! `make unit`.
+//!
+//! cargo-fuzz needs a nightly toolchain: on a machine that has one,
+//! `make fuzz` (FUZZ_SECONDS, default 60), or from `fuzz/`:
+//! `cargo +nightly fuzz run route ../target/fuzz-corpus/route seeds/route`.
 
 #![no_main]
 
-use lambda_http::http::Method;
 use libfuzzer_sys::fuzz_target;
-use nectr_disconnect::domain::RepoName;
-use nectr_disconnect::http::router::{Route, route};
+
+include!("../../tests/suite/hostile/route_property.rs");
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    let (method, path) = text.split_once(' ').unwrap_or(("DELETE", text));
-    let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::DELETE);
-    let Route::Disconnect { owner, repo } = route(&method, path, Some("prod")) else {
-        return;
-    };
-    if let Ok(name) = RepoName::parse(&owner, &repo) {
-        let owner = name.owner();
-        let repo = name.name();
-        assert!((1..=39).contains(&owner.len()) && !owner.starts_with('-'));
-        assert!(owner.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-        assert!((1..=100).contains(&repo.len()) && repo != "." && repo != "..");
-        assert!(repo.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)));
+    if let Ok(text) = std::str::from_utf8(data) {
+        names_that_pass_are_key_and_url_safe(text);
     }
 });

@@ -10,6 +10,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
+use super::route_property::names_that_pass_are_key_and_url_safe;
 use crate::support::events::Answer;
 use crate::support::handler::handle;
 use crate::support::use_case::Fakes;
@@ -166,4 +167,31 @@ fn no_method_and_path_makes_the_handler_panic() {
             Ok(())
         },
     );
+}
+
+/// `route_property`'s property, on stable: the same one the cargo-fuzz
+/// target checks under libFuzzer on a machine with nightly. Mostly paths
+/// whose names the router decodes and `RepoName` accepts, so the property
+/// meets many passing names, plus anything at all.
+#[test]
+fn a_name_the_router_and_repo_name_pass_is_key_and_url_safe() {
+    let method = prop_oneof![Just("DELETE".to_owned()), "[A-Z]{1,8}"];
+    // Near-valid names with the characters a key or a URL must not take.
+    let risky = || prop_oneof![name(), "[A-Za-z0-9._~#/%?&= -]{1,12}"];
+    let route = (risky(), risky()).prop_map(|(owner, repo)| {
+        format!(
+            "/prod/api/v1/repos/{}/{}/install",
+            encode(&owner),
+            encode(&repo)
+        )
+    });
+    let text = prop_oneof![
+        (method, route).prop_map(|(method, path)| format!("{method} {path}")),
+        "DELETE /api/v1/repos/[^ ]{0,50}/[^ ]{0,110}/install",
+        any::<String>(),
+    ];
+    for_cases("router + RepoName: key- and URL-safe", text, |text| {
+        names_that_pass_are_key_and_url_safe(&text);
+        Ok(())
+    });
 }
