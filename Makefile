@@ -112,7 +112,8 @@ bench: bootstrap
 	cargo bench --bench handler
 	cargo bench --bench lambda
 
-## libFuzzer on the router and the name rules for FUZZ_SECONDS (default 60); needs nightly.
+## libFuzzer on the router and the name rules for FUZZ_SECONDS (default 60); needs
+## nightly. The same property runs on stable in `make unit` (hostile::names).
 fuzz:
 	bash scripts/check/fuzz.sh
 
