@@ -122,8 +122,8 @@ fuzz:
 bootstrap:
 	bash scripts/tools/bootstrap.sh
 
-## cargo-lambda adds the target itself when it is missing, but `sam build`
-## builds the functions in parallel, and two installs of one target race.
+## cargo-lambda adds the target itself when it is missing, once per
+## function `sam build` builds; installed once here instead.
 aarch64-target:
 	rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
 	  || rustup target add aarch64-unknown-linux-gnu
