@@ -136,3 +136,12 @@ for function in nectr-disconnect nectr-webhook-cleanup; do
     "target/debug/$function" >>"$work/lambda.log" 2>&1 &
   pids+=($!)
 done
+# A caller that re-seeds the world (invoke_fixtures.sh) must not do it under
+# the disconnect's warm-up, which would find the table gone and report a
+# misconfiguration: its init line says the warm-up is over.
+for _ in $(seq 1 600); do
+  grep -q '"message":"init","service":"nectr-disconnect"' "$work/lambda.log" && break
+  sleep 0.1
+done
+grep -q '"message":"init","service":"nectr-disconnect"' "$work/lambda.log" \
+  || { echo "local: nectr-disconnect did not finish its init; see $work/lambda.log" >&2; exit 1; }
