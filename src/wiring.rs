@@ -4,6 +4,8 @@
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_smithy_http_client::tls::Provider;
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 
 use crate::adapters::{
     CodeDeployReporter, DynamoDbInstallations, GitHubWebhooks, KmsTokenDecryptor, LambdaInvoker,
@@ -60,15 +62,24 @@ impl AwsClients {
 
 /// The SDK's own configuration chain (region, credentials, and
 /// `AWS_ENDPOINT_URL` for local emulators), with time limits so that a
-/// silent dependency cannot hold an invocation until Lambda kills it.
+/// silent dependency cannot hold an invocation until Lambda kills it, and
+/// one HTTPS client for every AWS client built from it: without one in the
+/// shared configuration, each service client builds its own TLS
+/// configuration from the trust store at a cold start (about a million
+/// instructions each, `make profile`).
 pub fn aws_config_loader() -> ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest()).timeout_config(
-        TimeoutConfig::builder()
-            .connect_timeout(timeouts::AWS_CONNECT_TIMEOUT)
-            .operation_attempt_timeout(timeouts::AWS_ATTEMPT_TIMEOUT)
-            .operation_timeout(timeouts::AWS_OPERATION_TIMEOUT)
-            .build(),
-    )
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .build_https();
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(timeouts::AWS_CONNECT_TIMEOUT)
+                .operation_attempt_timeout(timeouts::AWS_ATTEMPT_TIMEOUT)
+                .operation_timeout(timeouts::AWS_OPERATION_TIMEOUT)
+                .build(),
+        )
 }
 
 /// The GitHub client, built once: clones share its connection pool, so the
