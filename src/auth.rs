@@ -168,6 +168,60 @@ impl<K: SigningKeySource> Authenticator<K> {
         self.keys_younger_than(self.lifetime.ttl).await.map(drop)
     }
 
+    /// The user a token claims to be, read without verifying it, when its
+    /// verification is going to wait for Secrets Manager (no keys held yet,
+    /// or their TTL is over, or a fetch is under way): the disconnect reads
+    /// that user's items meanwhile and drops them unless the token
+    /// verifies. `None` whenever verification needs no fetch, so a forged
+    /// token costs reads only while keys are being fetched, and for any
+    /// token refused before the signature is looked at.
+    pub fn claimed_user_while_keys_are_fetched(&self, credentials: &Credentials) -> Option<UserId> {
+        let token = match credentials {
+            Credentials::Bearer(token) => token,
+            Credentials::Cookie {
+                token,
+                origin,
+                cross_site,
+            } => {
+                self.cookie_allowed(origin.as_deref(), *cross_site).ok()?;
+                token
+            }
+            Credentials::None | Credentials::Unusable(_) => return None,
+        }
+        .expose();
+        if token.len() > MAX_TOKEN_BYTES || !self.verification_fetches_keys() {
+            return None;
+        }
+        if jsonwebtoken::decode_header(token).ok()?.alg != Algorithm::HS256 {
+            return None;
+        }
+        jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(token)
+            .ok()?
+            .sub
+            .and_then(Subject::into_user_id)
+    }
+
+    /// Whether the next verification waits for a fetch. A cache in use is a
+    /// fetch under way: on Lambda one invocation runs at a time, and the
+    /// only other user of the cache is the init's prefetch.
+    fn verification_fetches_keys(&self) -> bool {
+        let Ok(cache) = self.cache.try_lock() else {
+            return true;
+        };
+        let usable = cache.held.as_ref().filter(|held| {
+            held.fetched_at.elapsed() < self.lifetime.ttl.saturating_add(self.lifetime.stale)
+        });
+        match usable {
+            None => true,
+            Some(held) => {
+                held.fetched_at.elapsed() >= self.lifetime.ttl
+                    && cache
+                        .refresh_failed_at
+                        .is_none_or(|failed| failed.elapsed() >= KEY_REFRESH_INTERVAL)
+            }
+        }
+    }
+
     pub async fn authenticate(&self, credentials: &Credentials) -> Result<UserId, AuthError> {
         let token = match credentials {
             Credentials::None => return Err(AuthError::Unauthorized("no token")),

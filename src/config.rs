@@ -15,6 +15,13 @@ pub struct Config {
     /// Fetch the signing keys and open connections during Lambda's init
     /// phase (`WARM_UP_ON_INIT`, default true).
     pub warm_up_on_init: bool,
+    /// Whether Lambda starts this environment ahead of any event
+    /// (`AWS_LAMBDA_INITIALIZATION_TYPE` `provisioned-concurrency`,
+    /// `snap-start` or `lambda-managed-instances`): the warm-up then ends
+    /// within init, off every request's path. On demand (or unset, as in
+    /// local runs), the event that caused the cold start is already
+    /// waiting, and it is served beside the warm-up.
+    pub initialized_ahead: bool,
     /// The Neo4j code graph; `None` when `NEO4J_URI` is not set.
     pub neo4j: Option<Neo4jConfig>,
     /// The SQS queue of webhook cleanup jobs (`CLEANUP_QUEUE_URL`); `None`:
@@ -140,6 +147,10 @@ impl FromEnvironment for Config {
             shared: shared(env)?,
             jwt: jwt(env)?,
             warm_up_on_init: env.flag("WARM_UP_ON_INIT", true)?,
+            initialized_ahead: matches!(
+                env.optional("AWS_LAMBDA_INITIALIZATION_TYPE").as_deref(),
+                Some("provisioned-concurrency" | "snap-start" | "lambda-managed-instances")
+            ),
             cleanup_queue_url: env
                 .optional("CLEANUP_QUEUE_URL")
                 .map(queue_url)
@@ -404,6 +415,25 @@ mod tests {
         assert!(config.warm_up_on_init);
         assert!(config.neo4j.is_none());
         assert!(config.cleanup_queue_url.is_none());
+    }
+
+    #[test]
+    fn only_an_environment_started_ahead_of_events_waits_for_the_warm_up() {
+        for (initialization, ahead) in [
+            (None, false),
+            (Some("on-demand"), false),
+            (Some("provisioned-concurrency"), true),
+            (Some("snap-start"), true),
+            (Some("lambda-managed-instances"), true),
+        ] {
+            let mut vars = REQUIRED.to_vec();
+            vars.extend(initialization.map(|t| ("AWS_LAMBDA_INITIALIZATION_TYPE", t)));
+            assert_eq!(
+                config(&vars).unwrap().initialized_ahead,
+                ahead,
+                "{initialization:?}"
+            );
+        }
     }
 
     #[test]

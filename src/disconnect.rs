@@ -96,18 +96,15 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
             .map_err(|_| DisconnectError::InstallationNotFound)?;
 
         let deadline = request.deadline;
-        let user_id = within(
-            deadline,
-            Dependency::SecretsManager,
-            self.authenticator.authenticate(request.credentials),
-        )
-        .await?;
+        let (user_id, found) = self
+            .authenticate(request.credentials, &repo, deadline)
+            .await?;
 
         // A failed disconnect answers at once: the graph read is dropped.
         let (stored_name, stored_name_received) = oneshot::channel();
         let graph_read = async { Ok(self.kept_graph(&repo, stored_name_received, deadline).await) };
         let (disconnected, graph) = tokio::try_join!(
-            self.disconnect_installations(&user_id, &repo, deadline, stored_name),
+            self.disconnect_installations(&user_id, &repo, deadline, found, stored_name),
             graph_read,
         )?;
         Ok(Disconnected {
@@ -116,17 +113,50 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
         })
     }
 
-    /// Everything a disconnect changes: find, decrypt, then remove each
-    /// webhook while marking its installation inactive. Sends the
-    /// repository's stored name as soon as an installation is found.
+    /// The caller's verified user id. When verifying waits for Secrets
+    /// Manager (a cold start), the user and installation items of the user
+    /// the token claims to be are read meanwhile, so the keys' round trip
+    /// adds no step; they are returned only for a token that verifies as
+    /// that user, and an authentication failure wins over their errors.
+    async fn authenticate(
+        &self,
+        credentials: &Credentials,
+        repo: &RepoName,
+        deadline: Instant,
+    ) -> Result<(UserId, Option<Found>), DisconnectError> {
+        let authenticate = within(
+            deadline,
+            Dependency::SecretsManager,
+            self.authenticator.authenticate(credentials),
+        );
+        let Some(claimed) = self
+            .authenticator
+            .claimed_user_while_keys_are_fetched(credentials)
+        else {
+            return Ok((authenticate.await?, None));
+        };
+        let (user_id, found) = tokio::join!(authenticate, self.find(&claimed, repo, deadline));
+        let user_id = user_id?;
+        let found = (user_id == claimed).then_some(found);
+        Ok((user_id, found))
+    }
+
+    /// Everything a disconnect changes: find (unless authentication found
+    /// already), decrypt, then remove each webhook while marking its
+    /// installation inactive. Sends the repository's stored name as soon as
+    /// an installation is found.
     async fn disconnect_installations(
         &self,
         user_id: &UserId,
         repo: &RepoName,
         deadline: Instant,
+        found: Option<Found>,
         stored_name: oneshot::Sender<String>,
     ) -> Result<Disconnected, DisconnectError> {
-        let (user, installations) = self.find(user_id, repo, deadline).await?;
+        let (user, installations) = match found {
+            Some(found) => found?,
+            None => self.find(user_id, repo, deadline).await?,
+        };
         let _graph_may_be_off = stored_name.send(installations[0].github_repo(repo).to_string());
         // Decrypt before changing anything: a token that cannot be decrypted
         // leaves every item as it was.
@@ -169,12 +199,7 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
 
     /// The user and their active installations of `repo`, read side by
     /// side; at least one installation.
-    async fn find(
-        &self,
-        user_id: &UserId,
-        repo: &RepoName,
-        deadline: Instant,
-    ) -> Result<(User, Vec<Installation>), DisconnectError> {
+    async fn find(&self, user_id: &UserId, repo: &RepoName, deadline: Instant) -> Found {
         let (user, installations) = tokio::join!(
             within(
                 deadline,
@@ -387,6 +412,9 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
         }
     }
 }
+
+/// The user and their active installations of the repository.
+type Found = Result<(User, Vec<Installation>), DisconnectError>;
 
 /// What a webhook removal came to before the installation's deactivation
 /// is known.

@@ -15,6 +15,17 @@ use crate::ports::{DependencyError, Misconfiguration};
 use crate::timeouts::WARM_UP_STEP;
 use crate::wiring::{AwsClients, Production};
 
+/// When the warm-up runs, which decides what it opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moment {
+    /// Within an init ahead of any event: all the first request will use.
+    AheadOfEvents,
+    /// Beside the first event, whose two reads open DynamoDB connections
+    /// of their own meanwhile: one DescribeTable checks the table, and a
+    /// second would only compete with them.
+    BesideFirstEvent,
+}
+
 /// Runs every step and logs what each cost. A step that fails only logs a
 /// warning: the request path does the same work again and maps its errors;
 /// but a deployment mistake (denied, disabled, missing) is an ERROR here
@@ -29,14 +40,19 @@ pub async fn warm_up(
     config: &Config,
     aws: &AwsClients,
     settings: &MetricsSettings,
+    moment: Moment,
 ) {
+    let dynamodb_connections = match moment {
+        Moment::AheadOfEvents => 2,
+        Moment::BesideFirstEvent => 1,
+    };
     let dynamodb = DynamoDbInstallations::new(aws.dynamodb.clone(), &config.shared.table_name);
     let kms = KmsTokenDecryptor::new(aws.kms.clone(), &config.shared.kms_key_id);
     let (signing_keys, dynamodb, kms, github) = tokio::join!(
         step("signing keys", use_case.prefetch_signing_keys(), settings),
         step(
             "DynamoDB connections",
-            dynamodb.open_connections(),
+            dynamodb.open_connections(dynamodb_connections),
             settings
         ),
         step("KMS connection", kms.open_connection(), settings),

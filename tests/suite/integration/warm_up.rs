@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use nectr_disconnect::adapters::GitHubWebhooks;
-use nectr_disconnect::warm_up::warm_up;
+use nectr_disconnect::warm_up::{Moment, warm_up};
 use nectr_disconnect::wiring::{self, AwsClients, Production};
 use serde_json::json;
 use test_world::fault_proxy::{AwsError, Fault, FaultProxy};
@@ -53,8 +53,14 @@ impl Proxied {
     }
 
     async fn warm_up(&self, use_case: &Production, github: &GitHubWebhooks) {
+        self.warm_up_at(use_case, github, Moment::AheadOfEvents)
+            .await;
+    }
+
+    async fn warm_up_at(&self, use_case: &Production, github: &GitHubWebhooks, moment: Moment) {
         let settings = metric_settings();
-        warm_up(use_case, github, &self.app.config(), &self.aws, &settings).await;
+        let config = self.app.config();
+        warm_up(use_case, github, &config, &self.aws, &settings, moment).await;
     }
 
     async fn disconnect(&self, use_case: &Production) -> Answer {
@@ -110,6 +116,26 @@ async fn warm_up_fetches_the_signing_keys_and_opens_dynamodb_kms_and_github_conn
     assert_eq!(
         operations(&proxied.github_proxy, 0),
         [("HEAD".to_owned(), Some(404))]
+    );
+}
+
+#[tokio::test]
+async fn beside_the_first_event_the_warm_up_describes_the_table_once() {
+    let proxied = app_behind_proxies().await;
+    let (use_case, github) = proxied.use_case();
+
+    proxied
+        .warm_up_at(&use_case, &github, Moment::BesideFirstEvent)
+        .await;
+
+    assert_eq!(
+        operations(&proxied.aws_proxy, 0),
+        [
+            ("DescribeKey".to_owned(), Some(200)),
+            ("DescribeTable".to_owned(), Some(200)),
+            ("GetSecretValue".to_owned(), Some(200)),
+            ("GetSecretValue".to_owned(), Some(404)),
+        ]
     );
 }
 

@@ -392,6 +392,7 @@ struct KeysState {
     previous: Option<Vec<u8>>,
     fetches: usize,
     fault: Option<Fault>,
+    latency: Duration,
 }
 
 #[derive(Clone)]
@@ -406,6 +407,7 @@ impl FakeKeys {
             previous: None,
             fetches: 0,
             fault: None,
+            latency: Duration::ZERO,
         })))
     }
 
@@ -440,10 +442,17 @@ impl FakeKeys {
     pub fn heal(&self) {
         lock(&self.0).fault = None;
     }
+
+    /// Every fetch takes `latency` before it answers.
+    pub fn slow(&self, latency: Duration) {
+        lock(&self.0).latency = latency;
+    }
 }
 
 impl SigningKeySource for FakeKeys {
     async fn fetch(&self) -> Result<SigningKeys, DependencyError> {
+        let latency = lock(&self.0).latency;
+        tokio::time::sleep(latency).await;
         let mut state = lock(&self.0);
         state.fetches += 1;
         if let Some(fault) = state.fault {

@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use nectr_disconnect::disconnect::DisconnectError;
-use nectr_disconnect::domain::{Disconnected, WebhookOutcome};
+use nectr_disconnect::domain::{BearerToken, Disconnected, WebhookOutcome};
 use nectr_disconnect::ports::{DependencyError, WebhookRemoval};
 use nectr_disconnect::timeouts::QUEUE_SEND_RESERVE;
+use test_world::jwt::{claims, hs256};
 
 use crate::support::acting_user::{CIPHERTEXT, OAUTH_TOKEN, USER};
 use crate::support::fakes::{Fault, StoredInstallation, TRANSIENT, WebhookCall};
@@ -257,6 +258,78 @@ async fn a_valid_token_of_a_user_without_a_user_item_is_unauthorized() {
 
     assert!(matches!(result, Err(DisconnectError::Unauthorized(_))));
     assert_untouched(&before, &fakes);
+}
+
+/// A cold start: the signing keys are not held yet, and their fetch and the
+/// user's read each take one second.
+fn cold_and_slow() -> Fakes {
+    let fakes = Fakes::connected();
+    fakes.keys.slow(Duration::from_secs(1));
+    fakes.store.slow(Duration::from_secs(1));
+    fakes
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_a_cold_start_the_installation_is_read_while_the_signing_keys_arrive() {
+    let fakes = cold_and_slow();
+    let started = tokio::time::Instant::now();
+
+    let outcome = disconnect_as(&fakes, USER, "acme", "my-backend").await;
+
+    // Keys ‖ user: one second, not two.
+    assert_eq!(started.elapsed(), Duration::from_secs(1));
+    assert_eq!(outcome.unwrap(), webhook_removed(None));
+    assert_inactive(&fakes.store.installation("inst-1"));
+    assert_eq!(fakes.keys.fetches(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_forged_token_on_a_cold_start_is_unauthorized_and_its_reads_are_dropped() {
+    let fakes = cold_and_slow();
+    let before = fakes.store.installations();
+    let forged = BearerToken::new(&hs256(b"attacker-key", &claims(USER)));
+
+    let result = disconnect_with(&fakes.use_case(), Some(&forged), "acme", "my-backend").await;
+
+    assert!(
+        matches!(result, Err(DisconnectError::Unauthorized(_))),
+        "{result:?}"
+    );
+    // The user and the installations were read under the claimed id.
+    assert_eq!(fakes.store.calls(), 2);
+    assert_eq!(fakes.tokens.calls(), 0);
+    assert!(fakes.webhooks.calls().is_empty());
+    assert_untouched(&before, &fakes);
+}
+
+#[tokio::test]
+async fn with_the_keys_held_a_forged_token_reads_nothing() {
+    let fakes = Fakes::connected();
+    let use_case = fakes.use_case();
+    use_case.prefetch_signing_keys().await.unwrap();
+    let forged = BearerToken::new(&hs256(b"attacker-key", &claims(USER)));
+
+    let result = disconnect_with(&use_case, Some(&forged), "acme", "my-backend").await;
+
+    assert!(
+        matches!(result, Err(DisconnectError::Unauthorized(_))),
+        "{result:?}"
+    );
+    assert_eq!(fakes.store.calls(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_a_cold_start_a_failed_read_under_a_token_that_does_not_verify_is_unauthorized() {
+    let fakes = cold_and_slow();
+    fakes.store.fail_with(Fault::Unavailable);
+    let forged = BearerToken::new(&hs256(b"attacker-key", &claims(USER)));
+
+    let result = disconnect_with(&fakes.use_case(), Some(&forged), "acme", "my-backend").await;
+
+    assert!(
+        matches!(result, Err(DisconnectError::Unauthorized(_))),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
