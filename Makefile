@@ -5,7 +5,7 @@ TOOLS := PATH="$(CURDIR)/.venv/bin:$$PATH"
 OFFLINE_AWS := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test check unit docs-match-spec cargo-checks invoke-fixtures api-conformance lint-template check-deploy sam-local browser build bench fuzz bootstrap aarch64-target fixtures
+.PHONY: demo serve test check unit docs-match-spec cargo-checks invoke-fixtures api-conformance lint-template check-deploy sam-local browser build bench profile fuzz bootstrap aarch64-target fixtures
 
 ## A real disconnect on this machine, printed (moto + GitHub stub + cargo lambda watch).
 demo:
@@ -111,6 +111,15 @@ bench: bootstrap
 	$(TOOLS) cargo lambda build --release --lambda-dir target/lambda-bench
 	cargo bench --bench handler
 	cargo bench --bench lambda
+
+## Where a cold start's CPU goes, in instructions: the release build with
+## its symbols under valgrind's callgrind, from process start to the first
+## answer (BENCHMARKS.md, "Profile"). Installs Debian's valgrind if missing.
+profile: bootstrap
+	command -v callgrind_control >/dev/null || { source scripts/tools/apt_install.sh \
+	  && apt_install target/profile-apt.log valgrind; }
+	cargo build --profile profiling --bin nectr-disconnect
+	BENCH_SECTIONS=profile cargo bench --bench lambda
 
 ## libFuzzer on the router and the name rules for FUZZ_SECONDS (default 60); needs
 ## nightly. The same property runs on stable in `make unit` (hostile::names).

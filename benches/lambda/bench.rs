@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
-use test_world::fault_proxy::{Fault, FaultProxy};
+use test_world::fault_proxy::{Call, Fault, FaultProxy};
 use test_world::fixture_state::fixture_state;
 use test_world::local_aws::LocalAws;
 use test_world::moto::Moto;
@@ -121,7 +121,7 @@ impl Bench {
         let cleanup_queue_url = names.seed(&config, "no graph yet").await;
         let ca = LocalCa::generate("nectr-disconnect bench CA");
         let ca_file = root().join("target/bench/ca.pem");
-        std::fs::write(&ca_file, ca.pem()).unwrap();
+        std::fs::write(&ca_file, trust_store(&ca)).unwrap();
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
             secrets_manager: aws_sdk_secretsmanager::Client::new(&config),
@@ -172,6 +172,22 @@ impl Bench {
         window.end - window.start
     }
 
+    /// One batch to the worker, timed from queueing it to the answer; it
+    /// must take every job (no batch item failure).
+    pub async fn invoke_worker(&self, function: &Function, batch: &str) -> Duration {
+        let started = Instant::now();
+        let completion = function.invoke(batch).await;
+        let took = started.elapsed();
+        assert!(!completion.error, "the worker's invocation failed");
+        let answer: Value = serde_json::from_slice(&completion.body).unwrap();
+        assert_eq!(
+            answer,
+            serde_json::json!({"batchItemFailures": []}),
+            "the worker handed a job back"
+        );
+        took
+    }
+
     pub async fn invoke_in(&self, function: &Function, case: &Case) -> Range<Instant> {
         self.invoke_with_graph(function, case, false).await
     }
@@ -202,9 +218,35 @@ impl Bench {
     }
 }
 
-pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
+/// What the function trusts: the machine's public roots and the run's CA,
+/// one file, as a CA layer gives it in production (`CaBundleLayerArn`), so
+/// loading and parsing the roots costs what it costs there (the Lambda
+/// image's bundle holds about as many).
+fn trust_store(ca: &LocalCa) -> String {
+    let system = [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+    ]
+    .iter()
+    .find_map(|path| std::fs::read_to_string(path).ok())
+    .expect("the machine has a CA bundle (Debian's ca-certificates)");
+    format!("{system}\n{}", ca.pem())
+}
+
+/// The worker's batch: the fixtures' first cleanup job, whose hook GitHub
+/// removes (`removed`); the worker changes no item, so it can be sent again.
+pub fn worker_batch() -> String {
+    let text = std::fs::read_to_string(root().join("events/sqs-cleanup-batch.json")).unwrap();
+    let mut batch: Value = serde_json::from_str(&text).unwrap();
+    let first = batch["Records"][0].clone();
+    batch["Records"] = Value::Array(vec![first]);
+    batch.to_string()
+}
+
+/// The region and credentials every function gets; where each AWS service
+/// answers is `Network::endpoints`.
+pub fn aws_env() -> Vec<(&'static str, String)> {
     vec![
-        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),
         ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
         ("AWS_ACCESS_KEY_ID", "local".to_owned()),
@@ -246,6 +288,66 @@ pub enum Transport {
     Tls,
 }
 
+/// What the function talks to: one proxy per AWS service, each its own
+/// endpoint as in a region (a client pooling connections per host must not
+/// reuse one across services, which no region allows), all in front of
+/// moto, and one in front of the GitHub stub.
+pub struct Network {
+    pub dynamodb: FaultProxy,
+    pub kms: FaultProxy,
+    pub secrets_manager: FaultProxy,
+    pub sqs: FaultProxy,
+    pub github: FaultProxy,
+}
+
+impl Network {
+    fn aws(&self) -> [(&'static str, &FaultProxy); 4] {
+        [
+            ("AWS_ENDPOINT_URL_DYNAMODB", &self.dynamodb),
+            ("AWS_ENDPOINT_URL_KMS", &self.kms),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", &self.secrets_manager),
+            ("AWS_ENDPOINT_URL_SQS", &self.sqs),
+        ]
+    }
+
+    /// Each proxy with the service it stands for.
+    pub fn by_service(&self) -> [(&'static str, &FaultProxy); 5] {
+        [
+            ("DynamoDB", &self.dynamodb),
+            ("KMS", &self.kms),
+            ("Secrets Manager", &self.secrets_manager),
+            ("SQS", &self.sqs),
+            ("GitHub", &self.github),
+        ]
+    }
+
+    /// The SDK's service-specific endpoint variables.
+    pub fn endpoints(&self) -> Vec<(&'static str, String)> {
+        self.aws()
+            .into_iter()
+            .map(|(variable, proxy)| (variable, proxy.endpoint.clone()))
+            .collect()
+    }
+
+    /// Every AWS call the proxies saw, in the order they arrived.
+    pub fn aws_calls(&self) -> Vec<Call> {
+        let mut calls: Vec<Call> = self
+            .aws()
+            .into_iter()
+            .flat_map(|(_, proxy)| proxy.calls())
+            .collect();
+        calls.sort_by_key(|call| call.arrived);
+        calls
+    }
+
+    /// Every call, GitHub's included.
+    pub fn calls(&self) -> Vec<Call> {
+        let mut calls = self.aws_calls();
+        calls.extend(self.github.calls());
+        calls
+    }
+}
+
 /// Proxies in front of moto and of the GitHub stub that add `latency` to
 /// every call, and twice that to the first call on a new connection: a
 /// round trip each for the TCP and the TLS handshake. Over TLS the
@@ -255,20 +357,24 @@ pub async fn network(
     github: &str,
     latency: Duration,
     transport: Transport,
-) -> (FaultProxy, FaultProxy) {
-    let (aws, github) = match transport {
-        Transport::Plain => (
-            FaultProxy::plain(&bench.moto.endpoint).await,
-            FaultProxy::plain(github).await,
-        ),
-        Transport::Tls => (
-            FaultProxy::start(&bench.moto.endpoint, &bench.tls).await,
-            FaultProxy::start(github, &bench.tls).await,
-        ),
-    };
-    for proxy in [&aws, &github] {
+) -> Network {
+    let proxy = |upstream: String| async move {
+        let proxy = match transport {
+            Transport::Plain => FaultProxy::plain(&upstream).await,
+            Transport::Tls => FaultProxy::start(&upstream, &bench.tls).await,
+        };
         proxy.inject(None, Fault::Delay(latency));
         proxy.handshake(2 * latency);
+        proxy
+    };
+    let moto = || proxy(bench.moto.endpoint.clone());
+    let (dynamodb, kms, secrets_manager, sqs, github) =
+        tokio::join!(moto(), moto(), moto(), moto(), proxy(github.to_owned()));
+    Network {
+        dynamodb,
+        kms,
+        secrets_manager,
+        sqs,
+        github,
     }
-    (aws, github)
 }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::bench::{Bench, Transport, cases, github, network, root};
-use crate::launch::{Launch, binary};
+use crate::launch::{Lambda, Launch, binary, template_memory_mb};
 use crate::report::section;
 use crate::rie::init_duration;
 use crate::stats::{ms, percentile, sorted};
@@ -36,7 +36,7 @@ pub async fn graph_read_cost(bench: &Bench, report: &mut String) {
     let mut first_rows = String::new();
     for latency_ms in LATENCIES_MS {
         let latency = Duration::from_millis(latency_ms);
-        let (aws, github) = network(bench, &github.uri(), latency, Transport::Plain).await;
+        let net = network(bench, &github.uri(), latency, Transport::Plain).await;
         let bolt = BoltProxy::start(&arcadedb.uri, latency).await;
         let mut samples = vec![[Vec::new(), Vec::new()]; cases.len()];
         let mut firsts = [Vec::new(), Vec::new()];
@@ -45,12 +45,14 @@ pub async fn graph_read_cost(bench: &Bench, report: &mut String) {
                 let log = format!("graph-{latency_ms}ms-{round}-{variant}.log");
                 let function = bench
                     .launch(&Launch {
+                        lambda: Lambda::Disconnect,
                         binary: &binary(),
-                        aws_endpoint: &aws.endpoint,
-                        github: &github.endpoint,
+                        network: &net,
                         log: &log,
                         warm_up: true,
                         graph,
+                        cpu: None,
+                        memory_mb: template_memory_mb(Lambda::Disconnect),
                     })
                     .await;
                 // The instance's first request, less the init the RIE

@@ -12,9 +12,12 @@
 
 mod bench;
 mod cold;
+mod cpu_share;
 mod graph;
 mod launch;
 mod memory;
+mod memory_size;
+mod profile;
 mod report;
 mod rie;
 mod stats;
@@ -22,12 +25,19 @@ mod warm;
 
 use bench::{Bench, root};
 
-/// `BENCH_SECTIONS=warm,graph,cold,memory` (the default: all of them).
+/// `BENCH_SECTIONS=warm,graph,cold,sizes,memory` (the default: all of
+/// them), or `profile` (`make profile`, which builds what it needs).
 fn sections() -> Vec<&'static str> {
     let wanted = std::env::var("BENCH_SECTIONS").unwrap_or_default();
-    ["warm", "graph", "cold", "memory"]
+    ["warm", "graph", "cold", "sizes", "memory", "profile"]
         .into_iter()
-        .filter(|s| wanted.is_empty() || wanted.split(',').any(|w| w.trim() == *s))
+        .filter(|s| {
+            if wanted.is_empty() {
+                *s != "profile"
+            } else {
+                wanted.split(',').any(|w| w.trim() == *s)
+            }
+        })
         .collect()
 }
 
@@ -45,6 +55,12 @@ async fn main() {
     }
     if sections.contains(&"cold") {
         cold::cold_start(&bench, &mut report).await;
+    }
+    if sections.contains(&"sizes") {
+        memory_size::memory_sizes(&bench, &mut report).await;
+    }
+    if sections.contains(&"profile") {
+        profile::profile(&bench, &mut report).await;
     }
     if sections.contains(&"memory") {
         memory::memory(&bench, &mut report).await;

@@ -1,9 +1,10 @@
 //! Memory: one process over many invocations, RSS sampled as it goes.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
-use crate::bench::{Bench, cases, github};
-use crate::launch::{Launch, binary};
+use crate::bench::{Bench, Transport, cases, github, network};
+use crate::launch::{Lambda, Launch, binary, template_memory_mb};
 use crate::report::section;
 
 /// `BENCH_MEMORY_INVOCATIONS` runs longer, to see where RSS settles.
@@ -17,14 +18,17 @@ fn memory_invocations() -> usize {
 pub async fn memory(bench: &Bench, report: &mut String) {
     let github = github().await;
     let case = &cases()[0];
+    let net = network(bench, &github.uri(), Duration::ZERO, Transport::Plain).await;
     let function = bench
         .launch(&Launch {
+            lambda: Lambda::Disconnect,
             binary: &binary(),
-            aws_endpoint: &bench.moto.endpoint,
-            github: &github.uri(),
+            network: &net,
             log: "memory.log",
             warm_up: true,
             graph: None,
+            cpu: None,
+            memory_mb: template_memory_mb(Lambda::Disconnect),
         })
         .await;
     bench.invoke(&function, case).await;
@@ -45,7 +49,7 @@ pub async fn memory(bench: &Bench, report: &mut String) {
         report,
         "Memory",
         &[&format!(
-            "One process, warm-up at init, {invocations} webhook-case invocations at L = 0. RSS (VmRSS) every 100 invocations up to 1,000, then every 1,000, in KiB:"
+            "One process, warm-up at init, {invocations} webhook-case invocations at L = 0 (through the proxies, plain text). RSS (VmRSS) every 100 invocations up to 1,000, then every 1,000, in KiB:"
         )],
         &format!("after | {}", header.join(" | ")),
     );

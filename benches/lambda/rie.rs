@@ -140,3 +140,22 @@ pub fn init_duration(log: &Path) -> Duration {
         .unwrap_or_else(|| panic!("no INIT REPORT in {}: {text}", log.display()));
     Duration::from_secs_f64(millis / 1000.0)
 }
+
+/// What the RIE billed each invocation of the environment whose log is
+/// `log` (`REPORT … Billed Duration: 13 ms`), init apart, in order.
+pub fn billed_durations(log: &Path) -> Vec<Duration> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let (_, rest) = line.split_once("Billed Duration: ")?;
+            rest.split(' ').next()?.trim().parse().ok()
+        })
+        .map(Duration::from_millis)
+        .collect()
+}
+
+/// The first invocation's billed duration; `None` when the RIE printed no
+/// `REPORT` line.
+pub fn billed_duration(log: &Path) -> Option<Duration> {
+    billed_durations(log).first().copied()
+}

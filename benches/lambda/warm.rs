@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use test_world::fault_proxy::{Call, FaultProxy};
 
 use crate::bench::{Bench, Transport, cases, github, network};
-use crate::launch::{Launch, binary};
+use crate::launch::{Lambda, Launch, binary, template_memory_mb};
 use crate::report::section;
 use crate::stats::{MotoTimes, ms, percentile, time_in_calls};
 
@@ -34,15 +34,17 @@ pub async fn warm_latency(bench: &Bench, report: &mut String) {
     let github = github().await;
     for latency_ms in LATENCIES_MS {
         let latency = Duration::from_millis(latency_ms);
-        let (aws, github) = network(bench, &github.uri(), latency, Transport::Plain).await;
+        let net = network(bench, &github.uri(), latency, Transport::Plain).await;
         let function = bench
             .launch(&Launch {
+                lambda: Lambda::Disconnect,
                 binary: &binary(),
-                aws_endpoint: &aws.endpoint,
-                github: &github.endpoint,
+                network: &net,
                 log: &format!("warm-{latency_ms}ms.log"),
                 warm_up: true,
                 graph: None,
+                cpu: None,
+                memory_mb: template_memory_mb(Lambda::Disconnect),
             })
             .await;
         for case in &cases {
@@ -50,17 +52,17 @@ pub async fn warm_latency(bench: &Bench, report: &mut String) {
                 bench.invoke(&function, case).await;
             }
         }
-        let calls_before = aws.calls().len();
-        let secrets_before = secret_fetches(&aws);
+        let calls_before = net.aws_calls().len();
+        let secrets_before = secret_fetches(&net.secrets_manager);
         let mut windows: Vec<Vec<Range<Instant>>> = vec![Vec::new(); cases.len()];
         for _ in 0..WARM_SAMPLES {
             for (case, windows) in cases.iter().zip(&mut windows) {
                 windows.push(bench.invoke_in(&function, case).await);
             }
         }
-        let secret_calls = secret_fetches(&aws) - secrets_before;
-        let calls: Vec<Call> = aws.calls().into_iter().chain(github.calls()).collect();
-        let moto = MotoTimes::of(&aws.calls()[calls_before..]);
+        let secret_calls = secret_fetches(&net.secrets_manager) - secrets_before;
+        let calls: Vec<Call> = net.calls();
+        let moto = MotoTimes::of(&net.aws_calls()[calls_before..]);
         let _ = writeln!(service_times, "| {latency_ms} ms | {} |", moto.describe());
         for (case, windows) in cases.iter().zip(windows) {
             let sorted = |mut v: Vec<Duration>| {
