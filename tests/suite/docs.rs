@@ -1,7 +1,9 @@
 //! No page of the repository names a path that does not exist: every
 //! repository path a Markdown file gives in backticks (from the
-//! repository's root) or as a link (from the page's folder) is there, so a
-//! rename that forgets the docs fails `make test`.
+//! repository's root) or as a link (from the page's folder) is there, and
+//! so is every bare file name it gives (`LOCAL.md`, `wiring.rs`: a file of
+//! that name somewhere in the repository), so a rename that forgets the
+//! docs fails `make test`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -88,10 +90,71 @@ fn references(text: &str) -> (Vec<String>, Vec<String>) {
     (ticked, linked)
 }
 
+/// What a bare file name ends with: the repository's own kinds of file.
+const FILE_KINDS: [&str; 9] = [
+    ".md", ".rs", ".toml", ".yaml", ".json", ".sh", ".py", ".mjs", ".conf",
+];
+
+/// The name of every file of the repository, generated folders left out.
+fn file_names(dir: &Path, found: &mut Vec<String>) {
+    for entry in fs::read_dir(dir).expect("the folder is readable") {
+        let path = entry.expect("an entry").path();
+        let relative = path.strip_prefix(root()).unwrap();
+        if GENERATED.iter().any(|g| relative.starts_with(g)) {
+            continue;
+        }
+        if path.is_dir() {
+            file_names(&path, found);
+        } else {
+            found.push(entry_name(&path));
+        }
+    }
+}
+
+fn entry_name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// The bare file names of a page, outside fenced code blocks: words with
+/// no folder that end like one of the repository's files.
+fn bare_file_names(text: &str) -> Vec<String> {
+    let mut fenced = false;
+    let mut names = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        let words = line.split(|c: char| !(c.is_ascii_alphanumeric() || "_.-/".contains(c)));
+        names.extend(
+            words
+                .map(|word| word.trim_end_matches('.'))
+                .filter(|word| !word.contains('/') && !word.starts_with('.'))
+                .filter(|word| {
+                    FILE_KINDS
+                        .iter()
+                        .any(|kind| word.len() > kind.len() && word.ends_with(kind))
+                })
+                .map(str::to_owned),
+        );
+    }
+    names
+}
+
 fn missing_paths(page: &Path, top_level: &[String]) -> Vec<String> {
     let text = fs::read_to_string(page).unwrap();
     let (ticked, linked) = references(&text);
     let mut missing = Vec::new();
+    let mut names = Vec::new();
+    file_names(root(), &mut names);
+    for name in bare_file_names(&text) {
+        if !names.contains(&name) && !missing.contains(&name) {
+            missing.push(name);
+        }
+    }
     for token in ticked {
         let path = token.trim_end_matches('/');
         let first = path.split('/').next().unwrap_or_default();
@@ -143,7 +206,7 @@ fn a_page_naming_a_renamed_file_is_caught() {
     let page = std::env::temp_dir().join(format!("docs-check-{}.md", std::process::id()));
     fs::write(
         &page,
-        "See `tests/suite/support/fault_proxy.rs`, `src/lib.rs` and [a link](nowhere.md#x).\n",
+        "See `tests/suite/support/fault_proxy.rs`, `src/lib.rs`, TOOLING.md, wiring.rs and [a link](nowhere.md#x).\n",
     )
     .unwrap();
 
@@ -152,6 +215,11 @@ fn a_page_naming_a_renamed_file_is_caught() {
     fs::remove_file(&page).unwrap();
     assert_eq!(
         missing,
-        ["`tests/suite/support/fault_proxy.rs`", "(nowhere.md#x)"]
+        [
+            "TOOLING.md",
+            "nowhere.md",
+            "`tests/suite/support/fault_proxy.rs`",
+            "(nowhere.md#x)"
+        ]
     );
 }
