@@ -371,7 +371,7 @@ fn refresh_failed(held: &CachedKeys, error: &DependencyError) {
     let age_s = held.fetched_at.elapsed().as_secs();
     let cause = crate::logging::chain(error);
     let message = "the signing keys could not be refreshed; the last ones fetched stay in use";
-    if matches!(error, DependencyError::Misconfigured { .. }) {
+    if error.misconfiguration().is_some() {
         tracing::error!(age_s, cause = %cause, "{message}");
     } else {
         tracing::warn!(age_s, cause = %cause, "{message}");

@@ -318,7 +318,7 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
         let update_deadline = deadline.checked_sub(READ_BACK_RESERVE).unwrap_or(deadline);
         let update = self.installations.deactivate(disconnection);
         let outcome = within(update_deadline, Dependency::DynamoDb, update).await;
-        if !matches!(outcome, Err(DependencyError::Unavailable { .. })) {
+        if !outcome.as_ref().is_err_and(DependencyError::is_transient) {
             return outcome;
         }
         let read_back = self.installations.is_deactivated(disconnection);

@@ -107,6 +107,15 @@ impl DependencyError {
         }
     }
 
+    /// Whether the call may go through when tried again (or may have gone
+    /// through unanswered): only then is a write read back, or a job retried.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unavailable { .. } => true,
+            Self::Misconfigured { .. } | Self::Failed { .. } => false,
+        }
+    }
+
     /// The service, AWS error code and resource of a deployment mistake.
     pub fn misconfiguration(&self) -> Option<Misconfiguration<'_>> {
         match self {
