@@ -176,20 +176,8 @@ impl<K: SigningKeySource> Authenticator<K> {
     /// token costs reads only while keys are being fetched, and for any
     /// token refused before the signature is looked at.
     pub fn claimed_user_while_keys_are_fetched(&self, credentials: &Credentials) -> Option<UserId> {
-        let token = match credentials {
-            Credentials::Bearer(token) => token,
-            Credentials::Cookie {
-                token,
-                origin,
-                cross_site,
-            } => {
-                self.cookie_allowed(origin.as_deref(), *cross_site).ok()?;
-                token
-            }
-            Credentials::None | Credentials::Unusable(_) => return None,
-        }
-        .expose();
-        if token.len() > MAX_TOKEN_BYTES || !self.verification_fetches_keys() {
+        let token = self.token_to_verify(credentials).ok()?;
+        if !self.verification_fetches_keys() {
             return None;
         }
         if jsonwebtoken::decode_header(token).ok()?.alg != Algorithm::HS256 {
@@ -223,6 +211,28 @@ impl<K: SigningKeySource> Authenticator<K> {
     }
 
     pub async fn authenticate(&self, credentials: &Credentials) -> Result<UserId, AuthError> {
+        let token = self.token_to_verify(credentials)?;
+        let keys = self.keys_younger_than(self.lifetime.ttl).await?;
+        match self.verify(token, &keys.keys) {
+            Verification::Valid(user) => return Ok(user),
+            Verification::Invalid(reason) => return Err(AuthError::Unauthorized(reason)),
+            Verification::BadSignature if keys.just_fetched => {}
+            Verification::BadSignature => {
+                let keys = self.keys_younger_than(KEY_REFRESH_INTERVAL).await?;
+                if keys.just_fetched
+                    && let Verification::Valid(user) = self.verify(token, &keys.keys)
+                {
+                    return Ok(user);
+                }
+            }
+        }
+        Err(AuthError::Unauthorized("bad signature"))
+    }
+
+    /// The token whose signature decides, once the checks that need no key
+    /// have passed: there is one, its cookie may be used, it is not
+    /// oversized.
+    fn token_to_verify<'c>(&self, credentials: &'c Credentials) -> Result<&'c str, AuthError> {
         let token = match credentials {
             Credentials::None => return Err(AuthError::Unauthorized("no token")),
             Credentials::Unusable(reason) => return Err(AuthError::Unauthorized(reason)),
@@ -240,21 +250,7 @@ impl<K: SigningKeySource> Authenticator<K> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::Unauthorized("token too large"));
         }
-        let keys = self.keys_younger_than(self.lifetime.ttl).await?;
-        match self.verify(token, &keys.keys) {
-            Verification::Valid(user) => return Ok(user),
-            Verification::Invalid(reason) => return Err(AuthError::Unauthorized(reason)),
-            Verification::BadSignature if keys.just_fetched => {}
-            Verification::BadSignature => {
-                let keys = self.keys_younger_than(KEY_REFRESH_INTERVAL).await?;
-                if keys.just_fetched
-                    && let Verification::Valid(user) = self.verify(token, &keys.keys)
-                {
-                    return Ok(user);
-                }
-            }
-        }
-        Err(AuthError::Unauthorized("bad signature"))
+        Ok(token)
     }
 
     /// A cookie is sent by the browser on its own, also on a request another
