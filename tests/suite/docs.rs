@@ -27,8 +27,8 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The Markdown pages of the repository, generated folders left out.
-fn pages(dir: &Path, found: &mut Vec<PathBuf>) {
+/// Every file of the repository, generated folders left out.
+fn files(dir: &Path, found: &mut Vec<PathBuf>) {
     for entry in fs::read_dir(dir).expect("the folder is readable") {
         let path = entry.expect("an entry").path();
         let relative = path.strip_prefix(root()).unwrap();
@@ -36,13 +36,32 @@ fn pages(dir: &Path, found: &mut Vec<PathBuf>) {
             continue;
         }
         if path.is_dir() {
-            pages(&path, found);
-        } else if path.extension().is_some_and(|e| e == "md")
-            && !NOT_OURS.iter().any(|p| relative == Path::new(p))
-        {
+            files(&path, found);
+        } else {
             found.push(path);
         }
     }
+}
+
+/// The Markdown pages among `files`, the contract's copy left out.
+fn pages(files: &[PathBuf]) -> Vec<&PathBuf> {
+    files
+        .iter()
+        .filter(|path| {
+            path.extension().is_some_and(|e| e == "md")
+                && !NOT_OURS
+                    .iter()
+                    .any(|p| path.strip_prefix(root()).unwrap() == Path::new(p))
+        })
+        .collect()
+}
+
+/// The name of each of `files`.
+fn file_names(files: &[PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
 }
 
 /// The names at the repository's root: a backticked token is a path of
@@ -95,26 +114,6 @@ const FILE_KINDS: [&str; 9] = [
     ".md", ".rs", ".toml", ".yaml", ".json", ".sh", ".py", ".mjs", ".conf",
 ];
 
-/// The name of every file of the repository, generated folders left out.
-fn file_names(dir: &Path, found: &mut Vec<String>) {
-    for entry in fs::read_dir(dir).expect("the folder is readable") {
-        let path = entry.expect("an entry").path();
-        let relative = path.strip_prefix(root()).unwrap();
-        if GENERATED.iter().any(|g| relative.starts_with(g)) {
-            continue;
-        }
-        if path.is_dir() {
-            file_names(&path, found);
-        } else {
-            found.push(entry_name(&path));
-        }
-    }
-}
-
-fn entry_name(path: &Path) -> String {
-    path.file_name().unwrap().to_string_lossy().into_owned()
-}
-
 /// The bare file names of a page, outside fenced code blocks: words with
 /// no folder that end like one of the repository's files.
 fn bare_file_names(text: &str) -> Vec<String> {
@@ -144,12 +143,12 @@ fn bare_file_names(text: &str) -> Vec<String> {
     names
 }
 
-fn missing_paths(page: &Path, top_level: &[String]) -> Vec<String> {
+/// What `page` names that is not there: `top_level` are the names at the
+/// repository's root, `names` those of all its files.
+fn missing_paths(page: &Path, top_level: &[String], names: &[String]) -> Vec<String> {
     let text = fs::read_to_string(page).unwrap();
     let (ticked, linked) = references(&text);
     let mut missing = Vec::new();
-    let mut names = Vec::new();
-    file_names(root(), &mut names);
     for name in bare_file_names(&text) {
         if !names.contains(&name) && !missing.contains(&name) {
             missing.push(name);
@@ -179,16 +178,16 @@ fn missing_paths(page: &Path, top_level: &[String]) -> Vec<String> {
 
 #[test]
 fn every_path_the_docs_name_exists() {
-    let mut found = Vec::new();
-    pages(root(), &mut found);
-    let top_level = top_level();
+    let mut all = Vec::new();
+    files(root(), &mut all);
+    let (found, names, top_level) = (pages(&all), file_names(&all), top_level());
     assert!(found.len() >= 4, "{found:?}");
 
     let missing: Vec<String> = found
         .iter()
         .flat_map(|page| {
             let name = page.strip_prefix(root()).unwrap().display().to_string();
-            missing_paths(page, &top_level)
+            missing_paths(page, &top_level, &names)
                 .into_iter()
                 .map(move |path| format!("{name}: {path}"))
         })
@@ -210,7 +209,9 @@ fn a_page_naming_a_renamed_file_is_caught() {
     )
     .unwrap();
 
-    let missing = missing_paths(&page, &top_level());
+    let mut all = Vec::new();
+    files(root(), &mut all);
+    let missing = missing_paths(&page, &top_level(), &file_names(&all));
 
     fs::remove_file(&page).unwrap();
     assert_eq!(
