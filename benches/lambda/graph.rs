@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::bench::{Bench, Transport, cases, github, network, root};
-use crate::launch::{Lambda, Launch, binary, template_memory_mb};
+use crate::launch::{Launch, binary};
 use crate::report::section;
 use crate::rie::init_duration;
 use crate::stats::{ms, percentile, sorted};
@@ -45,14 +45,8 @@ pub async fn graph_read_cost(bench: &Bench, report: &mut String) {
                 let log = format!("graph-{latency_ms}ms-{round}-{variant}.log");
                 let function = bench
                     .launch(&Launch {
-                        lambda: Lambda::Disconnect,
-                        binary: &binary(),
-                        network: &net,
-                        log: &log,
-                        warm_up: true,
                         graph,
-                        cpu: None,
-                        memory_mb: template_memory_mb(Lambda::Disconnect),
+                        ..Launch::disconnect(&binary(), &net, &log)
                     })
                     .await;
                 // The instance's first request, less the init the RIE

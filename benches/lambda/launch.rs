@@ -79,7 +79,22 @@ pub struct Launch<'a> {
     pub memory_mb: u64,
 }
 
-impl Launch<'_> {
+impl<'a> Launch<'a> {
+    /// The disconnect as deployed: warm-up at init, no code graph, the
+    /// template's memory size, the bench's own CPU.
+    pub fn disconnect(binary: &'a Path, network: &'a Network, log: &'a str) -> Self {
+        Self {
+            lambda: Lambda::Disconnect,
+            binary,
+            network,
+            log,
+            warm_up: true,
+            graph: None,
+            cpu: None,
+            memory_mb: template_memory_mb(Lambda::Disconnect),
+        }
+    }
+
     /// The function's own variables, as the template sets them.
     fn variables<'b>(&self, bench: &'b Bench) -> Vec<(&'static str, &'b str)> {
         let names = &bench.names;

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::bench::{Bench, Transport, cases, github, network};
-use crate::launch::{Lambda, Launch, binary, template_memory_mb};
+use crate::launch::{Launch, binary};
 use crate::report::section;
 
 /// `BENCH_MEMORY_INVOCATIONS` runs longer, to see where RSS settles.
@@ -20,16 +20,7 @@ pub async fn memory(bench: &Bench, report: &mut String) {
     let case = &cases()[0];
     let net = network(bench, &github.uri(), Duration::ZERO, Transport::Plain).await;
     let function = bench
-        .launch(&Launch {
-            lambda: Lambda::Disconnect,
-            binary: &binary(),
-            network: &net,
-            log: "memory.log",
-            warm_up: true,
-            graph: None,
-            cpu: None,
-            memory_mb: template_memory_mb(Lambda::Disconnect),
-        })
+        .launch(&Launch::disconnect(&binary(), &net, "memory.log"))
         .await;
     bench.invoke(&function, case).await;
     let pid = function.bootstrap_pid();

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::bench::{Bench, Transport, cases, github, network, root};
-use crate::launch::{Lambda, Launch, template_memory_mb};
+use crate::launch::Launch;
 use crate::report::section;
 
 /// What a cold start spends its instructions on, each the inclusive count
@@ -120,16 +120,7 @@ pub async fn profile(bench: &Bench, report: &mut String) {
     .unwrap();
     make_executable(&launcher);
     let function = bench
-        .launch(&Launch {
-            lambda: Lambda::Disconnect,
-            binary: &launcher,
-            network: &net,
-            log: "profile.log",
-            warm_up: true,
-            graph: None,
-            cpu: None,
-            memory_mb: template_memory_mb(Lambda::Disconnect),
-        })
+        .launch(&Launch::disconnect(&launcher, &net, "profile.log"))
         .await;
     bench.invoke(&function, case).await;
     let pid = function.bootstrap_pid();

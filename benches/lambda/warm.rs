@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use test_world::fault_proxy::{Call, FaultProxy};
 
 use crate::bench::{Bench, Transport, cases, github, network};
-use crate::launch::{Lambda, Launch, binary, template_memory_mb};
+use crate::launch::{Launch, binary};
 use crate::report::section;
 use crate::stats::{MotoTimes, ms, percentile, time_in_calls};
 
@@ -36,16 +36,11 @@ pub async fn warm_latency(bench: &Bench, report: &mut String) {
         let latency = Duration::from_millis(latency_ms);
         let net = network(bench, &github.uri(), latency, Transport::Plain).await;
         let function = bench
-            .launch(&Launch {
-                lambda: Lambda::Disconnect,
-                binary: &binary(),
-                network: &net,
-                log: &format!("warm-{latency_ms}ms.log"),
-                warm_up: true,
-                graph: None,
-                cpu: None,
-                memory_mb: template_memory_mb(Lambda::Disconnect),
-            })
+            .launch(&Launch::disconnect(
+                &binary(),
+                &net,
+                &format!("warm-{latency_ms}ms.log"),
+            ))
             .await;
         for case in &cases {
             for _ in 0..5 {
