@@ -35,6 +35,8 @@ echo "sam local: sam build (debug) for $arch into $build" >&2
 SAM_BUILD_MODE=debug sam build --parameter-overrides "Architecture=$arch" --build-dir "$build" --no-cached \
   >"$work/sam-build.log" 2>&1 \
   || { tail -20 "$work/sam-build.log" >&2; echo "sam local: sam build failed" >&2; exit 1; }
+# env.json's AWS_ENDPOINT_URL, which the production template does not name.
+.venv/bin/python scripts/sam/local_variables.py "$build/template.yaml" env.json
 # env.json's SSL_CERT_FILE: the run's CA where the functions are mounted,
 # as a CA layer puts one at /opt in production.
 for function in DisconnectFunction CleanupFunction; do

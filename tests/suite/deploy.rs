@@ -58,15 +58,61 @@ fn env_json_is_a_valid_configuration_for_the_function() {
     assert!(config.is_ok(), "{config:?}");
 }
 
+/// The variables `function` is given: its own and the `Globals`'.
+fn environment(template: &Yaml, function: &str) -> Vec<String> {
+    [
+        &template["Globals"]["Function"],
+        &template["Resources"][function]["Properties"],
+    ]
+    .into_iter()
+    .filter_map(|properties| properties["Environment"]["Variables"].as_mapping())
+    .flat_map(|variables| variables.keys())
+    .filter_map(|name| name.as_str().map(str::to_owned))
+    .collect()
+}
+
 #[test]
 fn the_template_sets_every_configuration_variable() {
-    let template = read("template.yaml");
+    let template = template();
+    let given = environment(&template, "DisconnectFunction");
     for variable in VARIABLES {
         assert!(
-            template.contains(&format!("          {variable}: ")),
-            "template.yaml does not set {variable}"
+            given.iter().any(|name| name == variable),
+            "template.yaml does not set {variable}: {given:?}"
         );
     }
+}
+
+/// cfn-lint's WS1004 is off for the whole template (`LoggingConfig.LogGroup`
+/// postdates it): what it checked holds here instead.
+#[test]
+fn every_function_logs_to_a_log_group_of_its_own_with_a_retention() {
+    let template = template();
+    let mut groups = Vec::new();
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let group =
+            serde_norway::to_string(&resource["Properties"]["LoggingConfig"]["LogGroup"]).unwrap();
+        let group = group
+            .trim()
+            .strip_prefix("!Ref ")
+            .unwrap_or_else(|| panic!("{name:?} names no log group of the template: {group}"))
+            .to_owned();
+        let log_group = &template["Resources"][group.as_str()];
+        assert_eq!(
+            log_group["Type"], "AWS::Logs::LogGroup",
+            "{name:?}: {group}"
+        );
+        assert!(
+            !log_group["Properties"]["RetentionInDays"].is_null(),
+            "{group} keeps logs forever"
+        );
+        assert!(!groups.contains(&group), "{group} is shared");
+        groups.push(group);
+    }
+    assert_eq!(groups.len(), 4, "{groups:?}");
 }
 
 /// A request of `principal` for `action`.
