@@ -82,20 +82,25 @@ fn is_literal(token: &str) -> bool {
             .any(|c| c.is_whitespace() || "<>*{}…$?=:@,".contains(c))
 }
 
+/// A page's lines outside fenced code blocks (commands and output there
+/// are not references), fences excluded.
+fn prose(text: &str) -> impl Iterator<Item = &str> {
+    let mut fenced = false;
+    text.lines().filter(move |line| {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            return false;
+        }
+        !fenced
+    })
+}
+
 /// The backticked tokens of a page and its link targets, outside fenced
 /// code blocks (commands and output there are not references).
 fn references(text: &str) -> (Vec<String>, Vec<String>) {
     let mut ticked = Vec::new();
     let mut linked = Vec::new();
-    let mut fenced = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
-            continue;
-        }
-        if fenced {
-            continue;
-        }
+    for line in prose(text) {
         ticked.extend(line.split('`').skip(1).step_by(2).map(str::to_owned));
         let mut rest = line;
         while let Some(start) = rest.find("](") {
@@ -117,16 +122,8 @@ const FILE_KINDS: [&str; 9] = [
 /// The bare file names of a page, outside fenced code blocks: words with
 /// no folder that end like one of the repository's files.
 fn bare_file_names(text: &str) -> Vec<String> {
-    let mut fenced = false;
     let mut names = Vec::new();
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
-            continue;
-        }
-        if fenced {
-            continue;
-        }
+    for line in prose(text) {
         let words = line.split(|c: char| !(c.is_ascii_alphanumeric() || "_.-/".contains(c)));
         names.extend(
             words
