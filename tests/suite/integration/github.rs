@@ -21,7 +21,7 @@ const USER_AGENT: &str = concat!("nectr-disconnect/", env!("CARGO_PKG_VERSION"))
 
 async fn connected_app(webhook_id: Option<u64>) -> (TestApp, ItemKey) {
     let mut app = TestApp::start().await;
-    app.env.insert("GITHUB_TIMEOUT_MS", "300".into());
+    app.env.insert("GITHUB_TIMEOUT_MS", "2000".into());
     let key = app.connect(USER, webhook_id).await;
     (app, key)
 }
