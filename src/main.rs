@@ -35,7 +35,8 @@ async fn main() -> Result<(), lambda_http::Error> {
             .instrument(init_span),
     );
 
-    // lambda_http::run, with the event sanitized before it becomes a request.
+    // lambda_http::run, with the event sanitized before it becomes a request;
+    // `Adapter` is hidden in lambda_http (http/lambda_event.rs says why).
     let handler = Handler::new(&built.use_case, metrics.clone());
     let handler =
         service_fn(|request| async { Ok::<_, Infallible>(handler.handle(request).await) });

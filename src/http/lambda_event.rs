@@ -13,6 +13,19 @@
 //! the second over the first, so two `Authorization` headers would arrive
 //! as one; the rules on ambiguous credentials (CONTRACT §2) need them all,
 //! so `multiValueHeaders` decide.
+//!
+//! lambda_http offers no public step between the event and the request:
+//! `lambda_http::run` deserializes and converts in one go. So this module
+//! builds on the two `#[doc(hidden)]` items `run` is made of, which
+//! lambda_http says are not meant for its users: `request::LambdaRequest`
+//! (the event before conversion) and `Adapter` (the conversion as a
+//! `Service`, wrapped in main.rs). Hidden items are outside its semver
+//! promise, so Cargo.toml holds lambda_http to 1.3.x and an upgrade is a
+//! deliberate edit, checked by `tests/suite/hostile/requests.rs`. The
+//! upstream issue this works around is aws-lambda-rust-runtime #515 (the
+//! conversion panics on an invalid URI; open in the issue index searched
+//! on 2026-12-07); once the conversion fails instead of panicking,
+//! `lambda_http::run` replaces `Sanitized(Adapter::from(..))`.
 
 use std::task::{Context, Poll};
 
