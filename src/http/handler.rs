@@ -9,10 +9,10 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use tracing::Instrument;
 
 use super::credentials::credentials;
-use super::response::{ApiError, cause, disconnected, failure};
+use super::response::{ApiError, answer};
 use super::router::{Route, route};
 use crate::disconnect::{DisconnectRepository, DisconnectRequest};
-use crate::domain::WebhookOutcome;
+use crate::domain::Disconnected;
 use crate::metrics::{self, Invocation, MetricsSettings};
 use crate::ports::DisconnectPorts;
 use crate::timeouts;
@@ -54,52 +54,61 @@ impl<'a, P: DisconnectPorts> Handler<'a, P> {
         );
         // Boxed: nested inside lambda_runtime's service, the unboxed future
         // type grows past the compiler's default query depth.
-        let respond = Box::pin(respond(self.use_case, &request).instrument(span));
-        let ((response, webhook, cause), calls) = metrics::measure(respond).await;
+        let respond = Box::pin(respond(self.use_case, &request).instrument(span.clone()));
+        let (result, calls) = metrics::measure(respond).await;
+        let answer = span.in_scope(|| answer(&result));
+        let status = answer.response.status().as_u16();
+        if let Ok(outcome) = &result {
+            span.in_scope(|| log_disconnected(status, outcome));
+        }
         let invocation = Invocation {
-            status: response.status().as_u16(),
-            webhook,
-            cause,
+            status,
+            webhook: answer.webhook,
+            cause: answer.cause,
             cold_start,
             calls: &calls,
             request_id,
             xray_trace_id,
         };
         metrics::emit(&invocation.document(&self.metrics, SystemTime::now()));
-        response
+        answer.response
     }
 }
 
 async fn respond<P: DisconnectPorts>(
     use_case: &DisconnectRepository<P>,
     request: &Request,
-) -> (Response<Body>, Option<WebhookOutcome>, Option<&'static str>) {
+) -> Result<Disconnected, ApiError> {
     let path = match request.raw_http_path() {
         "" => request.uri().path(),
         raw => raw,
     };
     match route(request.method(), path, stage(request)) {
-        Route::NotFound => (failure(&ApiError::RouteNotFound), None, None),
-        Route::MethodNotAllowed => (failure(&ApiError::MethodNotAllowed), None, None),
+        Route::NotFound => Err(ApiError::RouteNotFound),
+        Route::MethodNotAllowed => Err(ApiError::MethodNotAllowed),
         Route::Disconnect { owner, repo } => {
             let credentials = credentials(request.headers());
-            let outcome = use_case
-                .disconnect(DisconnectRequest {
-                    credentials: &credentials,
-                    owner: &owner,
-                    repo: &repo,
-                    deadline: timeouts::deadline(request.lambda_context_ref()),
-                })
-                .await;
-            match outcome {
-                Ok(outcome) => (disconnected(&outcome), Some(outcome.webhook), None),
-                Err(e) => {
-                    let error = ApiError::from(e);
-                    (failure(&error), None, cause(&error))
-                }
-            }
+            let disconnect = use_case.disconnect(DisconnectRequest {
+                credentials: &credentials,
+                owner: &owner,
+                repo: &repo,
+                deadline: timeouts::deadline(request.lambda_context_ref()),
+            });
+            Ok(disconnect.await?)
         }
     }
+}
+
+/// The line operators search for a disconnect by (docs/OPERATIONS.md).
+fn log_disconnected(status: u16, outcome: &Disconnected) {
+    tracing::info!(
+        status,
+        repo = %outcome.repo_full_name,
+        user_id = %outcome.user_id,
+        installation_id = %outcome.installation_ids.join(","),
+        webhook = outcome.webhook.as_str(),
+        "repository disconnected"
+    );
 }
 
 fn stage(request: &Request) -> Option<&str> {

@@ -40,15 +40,37 @@ struct ErrorBody {
     detail: &'static str,
 }
 
-pub fn disconnected(outcome: &Disconnected) -> Response<Body> {
-    tracing::info!(
-        status = StatusCode::OK.as_u16(),
-        repo = %outcome.repo_full_name,
-        user_id = %outcome.user_id,
-        installation_id = %outcome.installation_ids.join(","),
-        webhook = outcome.webhook.as_str(),
-        "repository disconnected"
-    );
+/// A request's answer, rendered once, with what its metric document
+/// reports beside the status.
+pub struct Answer {
+    pub response: Response<Body>,
+    pub webhook: Option<WebhookOutcome>,
+    /// Why a dependency failed, as the metrics report it.
+    pub cause: Option<&'static str>,
+}
+
+/// The one way a request's result becomes its answer. A failure is
+/// logged here, at the level its row of the table gives it.
+pub fn answer(result: &Result<Disconnected, ApiError>) -> Answer {
+    match result {
+        Ok(outcome) => Answer {
+            response: disconnected(outcome),
+            webhook: Some(outcome.webhook),
+            cause: None,
+        },
+        Err(error) => {
+            let failure = failure_of(error);
+            log(error, &failure);
+            Answer {
+                response: failure.response(),
+                webhook: None,
+                cause: failure.cause,
+            }
+        }
+    }
+}
+
+fn disconnected(outcome: &Disconnected) -> Response<Body> {
     json(
         StatusCode::OK,
         &DisconnectedBody {
@@ -160,26 +182,21 @@ fn failure_of(error: &ApiError) -> Failure<'_> {
     }
 }
 
-pub fn failure(error: &ApiError) -> Response<Body> {
-    let failure = failure_of(error);
-    log(error, &failure);
-    let mut response = json(
-        failure.status,
-        &ErrorBody {
-            detail: failure.detail,
-        },
-    );
-    if let Some((name, value)) = failure.header {
+impl Failure<'_> {
+    fn response(&self) -> Response<Body> {
+        let mut response = json(
+            self.status,
+            &ErrorBody {
+                detail: self.detail,
+            },
+        );
+        if let Some((name, value)) = &self.header {
+            response
+                .headers_mut()
+                .insert(name, HeaderValue::from_static(value));
+        }
         response
-            .headers_mut()
-            .insert(name, HeaderValue::from_static(value));
     }
-    response
-}
-
-/// Why a dependency failed, as the metrics report it.
-pub fn cause(error: &ApiError) -> Option<&'static str> {
-    failure_of(error).cause
 }
 
 fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
