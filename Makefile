@@ -49,7 +49,6 @@ cargo-checks: bootstrap docs-match-spec
 	@# Most of the suite's time is spent waiting on servers (Prism, moto,
 	@# ArcadeDB) and bounded waits: four at once use 2 cores better.
 	RUST_TEST_THREADS=4 cargo test
-	cargo test --test suite -- --ignored alarms::
 	@cat target/reliability/fault-matrix.md target/reliability/aws-errors.md
 	@echo "Log lines the suite emitted, every one checked for secrets: $$(cat target/test-logs/*.log | wc -l)"
 

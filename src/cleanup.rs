@@ -33,17 +33,61 @@ pub enum CleanupOutcome {
     },
 }
 
-impl CleanupOutcome {
-    /// The `outcome` of the log line and of the `WebhookCleanup` metric.
+/// What became of one message, as its log line and its `WebhookCleanup`
+/// metric name it (CONTRACT §9): a cleanup's outcome, or a job of a
+/// version this worker cannot read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageOutcome {
+    Removed,
+    AlreadyGone,
+    InUse,
+    LeftBehind,
+    Invalid,
+    Retry,
+    UnknownVersion,
+}
+
+impl MessageOutcome {
+    pub const ALL: [Self; 7] = [
+        Self::Removed,
+        Self::AlreadyGone,
+        Self::InUse,
+        Self::LeftBehind,
+        Self::Invalid,
+        Self::Retry,
+        Self::UnknownVersion,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Removed => "removed",
             Self::AlreadyGone => "already_gone",
             Self::InUse => "in_use",
-            Self::LeftBehind(_) => "left_behind",
-            Self::Invalid(_) => "invalid",
-            Self::Retry { .. } => "retry",
+            Self::LeftBehind => "left_behind",
+            Self::Invalid => "invalid",
+            Self::Retry => "retry",
+            Self::UnknownVersion => "unknown_version",
         }
+    }
+}
+
+impl From<CleanupOutcome> for MessageOutcome {
+    fn from(outcome: CleanupOutcome) -> Self {
+        match outcome {
+            CleanupOutcome::Removed => Self::Removed,
+            CleanupOutcome::AlreadyGone => Self::AlreadyGone,
+            CleanupOutcome::InUse => Self::InUse,
+            CleanupOutcome::LeftBehind(_) => Self::LeftBehind,
+            CleanupOutcome::Invalid(_) => Self::Invalid,
+            CleanupOutcome::Retry { .. } => Self::Retry,
+        }
+    }
+}
+
+impl CleanupOutcome {
+    /// The `outcome` of the log line and of the `WebhookCleanup` metric.
+    pub fn as_str(self) -> &'static str {
+        MessageOutcome::from(self).as_str()
     }
 
     /// Why, for `left_behind` and `invalid`.

@@ -57,7 +57,8 @@ impl Call {
         }
     }
 
-    const ALL: [Self; 9] = [
+    /// Every call, in the order a document lists their latencies.
+    pub const ALL: [Self; 9] = [
         Self::SecretsManagerGetSecretValue,
         Self::DynamoDbGetItem,
         Self::DynamoDbQuery,

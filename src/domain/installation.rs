@@ -103,6 +103,14 @@ pub enum WebhookOutcome {
 }
 
 impl WebhookOutcome {
+    pub const ALL: [Self; 5] = [
+        Self::NotConfigured,
+        Self::Removed,
+        Self::AlreadyGone,
+        Self::Scheduled,
+        Self::Failed,
+    ];
+
     /// How much a caller must know about it: when one disconnect leaves
     /// several hooks, the answer reports the outcome of highest concern, so
     /// a hook left behind is never hidden behind one that was removed.

@@ -13,7 +13,7 @@ use super::response::{ApiError, answer};
 use super::router::{Route, route};
 use crate::disconnect::{DisconnectRepository, DisconnectRequest};
 use crate::domain::Disconnected;
-use crate::metrics::{self, Invocation, MetricsSettings};
+use crate::metrics::{self, MetricsSettings};
 use crate::ports::DisconnectPorts;
 use crate::timeouts;
 
@@ -57,19 +57,10 @@ impl<'a, P: DisconnectPorts> Handler<'a, P> {
         let respond = Box::pin(respond(self.use_case, &request).instrument(span.clone()));
         let (result, calls) = metrics::measure(respond).await;
         let answer = span.in_scope(|| answer(&result));
-        let status = answer.response.status().as_u16();
         if let Ok(outcome) = &result {
-            span.in_scope(|| log_disconnected(status, outcome));
+            span.in_scope(|| log_disconnected(answer.response.status().as_u16(), outcome));
         }
-        let invocation = Invocation {
-            status,
-            webhook: answer.webhook,
-            cause: answer.cause,
-            cold_start,
-            calls: &calls,
-            request_id,
-            xray_trace_id,
-        };
+        let invocation = answer.invocation(cold_start, &calls, request_id, xray_trace_id);
         metrics::emit(&invocation.document(&self.metrics, SystemTime::now()));
         answer.response
     }

@@ -4,7 +4,7 @@
 mod credentials;
 mod handler;
 pub mod lambda_event;
-mod response;
+pub mod response;
 pub mod router;
 
 pub use handler::Handler;

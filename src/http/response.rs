@@ -1,5 +1,7 @@
 //! The one place where outcomes become HTTP responses (CONTRACT §1).
 
+use std::time::Duration;
+
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
@@ -8,6 +10,7 @@ use super::router::ALLOWED_METHOD;
 use crate::disconnect::DisconnectError;
 use crate::domain::{Disconnected, GraphCounts, WebhookOutcome};
 use crate::logging::chain;
+use crate::metrics::{Call, Invocation};
 use crate::ports::{DependencyError, Misconfiguration};
 
 /// Seconds a client should wait before retrying after a 503.
@@ -47,6 +50,28 @@ pub struct Answer {
     pub webhook: Option<WebhookOutcome>,
     /// Why a dependency failed, as the metrics report it.
     pub cause: Option<&'static str>,
+}
+
+impl Answer {
+    /// What the invocation's metric document says of this answer, the
+    /// invocation's own facts beside it.
+    pub fn invocation<'a>(
+        &self,
+        cold_start: bool,
+        calls: &'a [(Call, Duration)],
+        request_id: Option<&'a str>,
+        xray_trace_id: Option<&'a str>,
+    ) -> Invocation<'a> {
+        Invocation {
+            status: self.response.status().as_u16(),
+            webhook: self.webhook,
+            cause: self.cause,
+            cold_start,
+            calls,
+            request_id,
+            xray_trace_id,
+        }
+    }
 }
 
 /// The one way a request's result becomes its answer. A failure is

@@ -10,7 +10,7 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMe
 use lambda_http::lambda_runtime::LambdaEvent;
 use tracing::Instrument;
 
-use crate::cleanup::{CleanupOutcome, WebhookCleanup, backoff, jitter};
+use crate::cleanup::{CleanupOutcome, MessageOutcome, WebhookCleanup, backoff, jitter};
 use crate::domain::{CleanupJob, JobError};
 use crate::metrics::{self, MetricsSettings};
 use crate::ports::{CleanupPorts, Dependency, Redelivery};
@@ -36,22 +36,22 @@ struct Times {
 
 /// What became of one message.
 struct Handled {
-    outcome: &'static str,
+    outcome: MessageOutcome,
     /// Reported as a batch item failure, so SQS delivers it again.
     again: bool,
 }
 
 impl Handled {
-    fn done(outcome: &'static str) -> Self {
+    fn done(outcome: impl Into<MessageOutcome>) -> Self {
         Self {
-            outcome,
+            outcome: outcome.into(),
             again: false,
         }
     }
 
-    fn again(outcome: &'static str) -> Self {
+    fn again(outcome: impl Into<MessageOutcome>) -> Self {
         Self {
-            outcome,
+            outcome: outcome.into(),
             again: true,
         }
     }
@@ -106,7 +106,7 @@ impl<'a, P: CleanupPorts, Q: Redelivery> CleanupHandler<'a, P, Q> {
             let probe = is_pre_traffic_probe(message).then_some(PRE_TRAFFIC_EVENT_SOURCE);
             metrics::emit(&metrics::cleanup_document(
                 &self.metrics,
-                handled.outcome,
+                handled.outcome.as_str(),
                 probe,
                 request_id,
                 SystemTime::now(),
@@ -134,23 +134,27 @@ impl<'a, P: CleanupPorts, Q: Redelivery> CleanupHandler<'a, P, Q> {
                 if is_pre_traffic_probe(message) {
                     tracing::info!(
                         attempt,
-                        outcome = "invalid",
+                        outcome = MessageOutcome::Invalid.as_str(),
                         "{e}; the pre-traffic check's, dropped"
                     );
                 } else {
-                    tracing::error!(attempt, outcome = "invalid", "{e}; dropped");
+                    tracing::error!(
+                        attempt,
+                        outcome = MessageOutcome::Invalid.as_str(),
+                        "{e}; dropped"
+                    );
                 }
-                return Handled::done("invalid");
+                return Handled::done(MessageOutcome::Invalid);
             }
             Err(e @ JobError::UnknownVersion(_)) => {
                 tracing::warn!(
                     attempt,
-                    outcome = "unknown_version",
+                    outcome = MessageOutcome::UnknownVersion.as_str(),
                     "{e}; left for a worker that knows it"
                 );
                 self.postpone(id, message, backoff(attempt, None, jitter(id)), times)
                     .await;
-                return Handled::again("unknown_version");
+                return Handled::again(MessageOutcome::UnknownVersion);
             }
         };
         let outcome = self.cleanup.clean(&job, times.deadline).await;
@@ -159,13 +163,13 @@ impl<'a, P: CleanupPorts, Q: Redelivery> CleanupHandler<'a, P, Q> {
             CleanupOutcome::Retry { after } => {
                 self.postpone(id, message, backoff(attempt, after, jitter(id)), times)
                     .await;
-                Handled::again(outcome.as_str())
+                Handled::again(outcome)
             }
             CleanupOutcome::Removed
             | CleanupOutcome::AlreadyGone
             | CleanupOutcome::InUse
             | CleanupOutcome::LeftBehind(_)
-            | CleanupOutcome::Invalid(_) => Handled::done(outcome.as_str()),
+            | CleanupOutcome::Invalid(_) => Handled::done(outcome),
         }
     }
 
@@ -226,11 +230,11 @@ fn log_outcome(job: &CleanupJob, outcome: CleanupOutcome, attempt: u32) {
 fn untried(message: &SqsMessage) -> Handled {
     tracing::warn!(
         attempt = attempt(message),
-        outcome = "retry",
+        outcome = MessageOutcome::Retry.as_str(),
         reason = "no time left in this invocation",
         "webhook cleanup not tried; handed back"
     );
-    Handled::again("retry")
+    Handled::again(MessageOutcome::Retry)
 }
 
 /// Which delivery of the message this is, as SQS counts them.

@@ -3,22 +3,24 @@
 //! a metric by its whole dimension set, so an alarm on `DependencyErrors`
 //! with `[service]` never fires while the function publishes
 //! `[service, cause]`. The functions' own metrics are looked up in the EMF
-//! documents the suite's runs emitted (`target/test-logs`), AWS's in what
-//! AWS documents.
-//!
-//! The check over the suite's documents needs the whole suite to have run
-//! first, so `make test` runs it after `cargo test`:
-//! `cargo test --test suite -- --ignored alarms::`.
+//! documents their code builds, for every answer, webhook outcome, cause,
+//! call and cleanup outcome it can report; AWS's in what AWS documents.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
-use nectr_disconnect::domain::WebhookOutcome;
-use nectr_disconnect::metrics::{self, Invocation, MetricsSettings};
+use nectr_disconnect::cleanup::MessageOutcome;
+use nectr_disconnect::disconnect::DisconnectError;
+use nectr_disconnect::domain::{Disconnected, UserId, WebhookOutcome};
+use nectr_disconnect::http::response::{ApiError, answer};
+use nectr_disconnect::logging::DEFAULT_SERVICE;
+use nectr_disconnect::metrics::{self, Call, Invocation, MetricsSettings};
+use nectr_disconnect::ports::{Dependency, DependencyError};
+use nectr_disconnect::queue::{PRE_TRAFFIC_EVENT_SOURCE, SERVICE as WORKER_SERVICE};
 use serde_json::Value;
 use serde_norway::Value as Yaml;
 
-use crate::support::logs::metric_documents;
 use crate::support::template::template;
 
 /// The functions' namespace (`POWERTOOLS_METRICS_NAMESPACE` in the template).
@@ -251,22 +253,90 @@ fn every_alarm_notifies_on_alarm_and_ok_and_links_its_runbook_section() {
     }
 }
 
-/// The EMF documents every `suite-*.log` of `target/test-logs` holds.
-fn documents_the_suite_emitted() -> Vec<Value> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
+fn settings(service: &str) -> MetricsSettings {
+    MetricsSettings {
+        namespace: NAMESPACE.into(),
+        service: service.into(),
+        function_version: "7".into(),
+    }
+}
+
+/// A failure of each kind the use case reports: one per `DependencyError`
+/// variant, so each metric cause is among them.
+fn dependency_errors() -> [DependencyError; 3] {
+    [
+        DependencyError::unavailable(Dependency::DynamoDb, "timed out"),
+        DependencyError::misconfigured(Dependency::Kms, "DisabledException", "key", "disabled"),
+        DependencyError::failed(Dependency::DynamoDb, "corrupt"),
+    ]
+}
+
+/// Every request's result the edge answers: a disconnect with each
+/// webhook outcome, and a failure of each kind.
+fn results() -> Vec<Result<Disconnected, ApiError>> {
+    let disconnected = WebhookOutcome::ALL.map(|webhook| {
+        Ok(Disconnected {
+            user_id: UserId::new("user"),
+            repo_full_name: "acme/my-backend".into(),
+            installation_ids: vec!["inst".into()],
+            webhook,
+            webhook_settings_url: None,
+            graph: None,
+        })
+    });
+    let refused = [
+        ApiError::RouteNotFound,
+        ApiError::MethodNotAllowed,
+        DisconnectError::Unauthorized("no token").into(),
+        DisconnectError::SessionExpired("undecryptable").into(),
+        DisconnectError::InstallationNotFound.into(),
+    ];
+    let failed = dependency_errors().map(|e| ApiError::from(DisconnectError::Dependency(e)));
+    disconnected
+        .into_iter()
+        .chain(refused.into_iter().chain(failed).map(Err))
+        .collect()
+}
+
+/// Every EMF document the functions' code builds: the disconnect's for
+/// each result, cold and warm, with every call's latency; the warm-up's
+/// for each cause; the worker's for each message outcome, and its probe's,
+/// which is no job: dropped as invalid, or handed back untried.
+fn documents_the_code_builds() -> Vec<Value> {
+    let at = SystemTime::now();
+    let disconnect = settings(DEFAULT_SERVICE);
+    let calls = Call::ALL.map(|call| (call, Duration::from_millis(1)));
     let mut documents = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("target/test-logs: run the suite first") {
-        let path = entry.unwrap().path();
-        documents.extend(metric_documents(&std::fs::read_to_string(path).unwrap()));
+    for result in results() {
+        let answer = answer(&result);
+        for cold_start in [false, true] {
+            let invocation = answer.invocation(cold_start, &calls, Some("request"), None);
+            documents.push(invocation.document(&disconnect, at));
+        }
+    }
+    for error in dependency_errors() {
+        documents.push(metrics::dependency_error_document(
+            &disconnect,
+            error.metric_cause(),
+            at,
+        ));
+    }
+    let worker = settings(WORKER_SERVICE);
+    let probes = [MessageOutcome::Invalid, MessageOutcome::Retry]
+        .map(|outcome| (outcome, Some(PRE_TRAFFIC_EVENT_SOURCE)));
+    let jobs = MessageOutcome::ALL.map(|outcome| (outcome, None));
+    for (outcome, probe) in jobs.into_iter().chain(probes) {
+        let outcome = outcome.as_str();
+        documents.push(metrics::cleanup_document(&worker, outcome, probe, None, at));
     }
     documents
 }
 
 /// At least `expected` metrics are watched, and every one of them is
-/// published, by the suite's runs or by AWS.
+/// published, by the functions or by AWS.
 fn assert_published(watched: &[Watched], expected: usize) {
     assert!(watched.len() >= expected, "{watched:?}");
-    let published = published(&documents_the_suite_emitted());
+    let published = published(&documents_the_code_builds());
 
     let problems: Vec<String> = watched
         .iter()
@@ -277,7 +347,6 @@ fn assert_published(watched: &[Watched], expected: usize) {
 }
 
 #[test]
-#[ignore = "reads the documents the whole suite emitted: run after it (make test does)"]
 fn every_alarm_watches_a_metric_the_functions_or_aws_publish() {
     // CONTRACT §11's alarms.
     assert_published(&alarms(), 13);
@@ -289,11 +358,6 @@ fn every_alarm_watches_a_metric_the_functions_or_aws_publish() {
 /// that writes them.
 #[test]
 fn an_alarm_on_a_dimension_set_nobody_publishes_is_refused() {
-    let settings = MetricsSettings {
-        namespace: NAMESPACE.into(),
-        service: "nectr-disconnect".into(),
-        function_version: "7".into(),
-    };
     let misconfigured = Invocation {
         status: 500,
         webhook: None::<WebhookOutcome>,
@@ -303,7 +367,7 @@ fn an_alarm_on_a_dimension_set_nobody_publishes_is_refused() {
         request_id: None,
         xray_trace_id: None,
     }
-    .document(&settings, std::time::SystemTime::now());
+    .document(&settings(DEFAULT_SERVICE), SystemTime::now());
     let published = published(&[misconfigured]);
     let alarm = alarms()
         .into_iter()
@@ -329,15 +393,11 @@ fn an_alarm_on_a_dimension_set_nobody_publishes_is_refused() {
         assert!(problem(&wrong, &published).is_some(), "{wrong:?}");
     }
     let cleanup = metrics::cleanup_document(
-        &MetricsSettings {
-            namespace: NAMESPACE.into(),
-            service: "nectr-webhook-cleanup".into(),
-            function_version: "7".into(),
-        },
-        "invalid",
+        &settings(WORKER_SERVICE),
+        MessageOutcome::Invalid.as_str(),
         None,
         None,
-        std::time::SystemTime::now(),
+        SystemTime::now(),
     );
     let invalid = alarms()
         .into_iter()
@@ -397,7 +457,6 @@ fn dashboard_metrics() -> Vec<Watched> {
 }
 
 #[test]
-#[ignore = "reads the documents the whole suite emitted: run after it (make test does)"]
 fn every_metric_a_dashboard_widget_draws_is_published() {
     // The six kinds of CONTRACT §11, every call's latency among them.
     assert_published(&dashboard_metrics(), 30);
