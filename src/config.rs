@@ -8,6 +8,131 @@ use url::Host;
 use crate::auth::{JwtRules, KeyLifetime};
 use crate::pre_traffic::Probed;
 
+/// A variable the functions read, and what it means in a line: DESIGN.md's
+/// table is these lines (`tests/suite/docs.rs`), the template must set
+/// each (`tests/suite/deploy.rs`).
+#[derive(Clone, Copy, Debug)]
+pub struct Variable {
+    pub name: &'static str,
+    /// `yes`, `no`, or when it is.
+    pub required: &'static str,
+    pub means: &'static str,
+}
+
+pub const TABLE_NAME: &str = "TABLE_NAME";
+pub const JWT_SECRET_ID: &str = "JWT_SECRET_ID";
+pub const KMS_KEY_ID: &str = "KMS_KEY_ID";
+pub const GITHUB_API_URL: &str = "GITHUB_API_URL";
+pub const GITHUB_TIMEOUT_MS: &str = "GITHUB_TIMEOUT_MS";
+pub const JWT_ISSUER: &str = "JWT_ISSUER";
+pub const JWT_AUDIENCE: &str = "JWT_AUDIENCE";
+pub const JWT_KEY_TTL_SECONDS: &str = "JWT_KEY_TTL_SECONDS";
+pub const JWT_KEY_STALE_SECONDS: &str = "JWT_KEY_STALE_SECONDS";
+pub const JWT_PREVIOUS_KEY_SECONDS: &str = "JWT_PREVIOUS_KEY_SECONDS";
+pub const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
+pub const CLEANUP_QUEUE_URL: &str = "CLEANUP_QUEUE_URL";
+pub const WARM_UP_ON_INIT: &str = "WARM_UP_ON_INIT";
+pub const NEO4J_URI: &str = "NEO4J_URI";
+pub const NEO4J_SECRET_ID: &str = "NEO4J_SECRET_ID";
+pub const NEO4J_TIMEOUT_MS: &str = "NEO4J_TIMEOUT_MS";
+pub const POWERTOOLS_SERVICE_NAME: &str = "POWERTOOLS_SERVICE_NAME";
+pub const POWERTOOLS_METRICS_NAMESPACE: &str = "POWERTOOLS_METRICS_NAMESPACE";
+
+/// Every variable of CONTRACT §7 the functions read, the AWS SDK's own
+/// and what Lambda sets aside.
+pub const VARIABLES: [Variable; 18] = [
+    Variable {
+        name: TABLE_NAME,
+        required: "yes",
+        means: "the DynamoDB table of users and installations (CONTRACT §3)",
+    },
+    Variable {
+        name: JWT_SECRET_ID,
+        required: "yes",
+        means: "the Secrets Manager secret, id or ARN, whose `SecretString` is the HS256 signing key",
+    },
+    Variable {
+        name: KMS_KEY_ID,
+        required: "yes",
+        means: "the KMS key, id, ARN or alias, that encrypts GitHub OAuth tokens",
+    },
+    Variable {
+        name: GITHUB_API_URL,
+        required: "no",
+        means: "GitHub's REST API, `https://` only (`http://` for a loopback host); default `https://api.github.com`",
+    },
+    Variable {
+        name: GITHUB_TIMEOUT_MS,
+        required: "no",
+        means: "bound on one webhook removal, in ms; default 3000",
+    },
+    Variable {
+        name: JWT_ISSUER,
+        required: "no",
+        means: "the `iss` a token must carry, when set",
+    },
+    Variable {
+        name: JWT_AUDIENCE,
+        required: "no",
+        means: "the `aud` a token must carry, when set",
+    },
+    Variable {
+        name: JWT_KEY_TTL_SECONDS,
+        required: "no",
+        means: "how long fetched signing keys are kept; default 300",
+    },
+    Variable {
+        name: JWT_KEY_STALE_SECONDS,
+        required: "no",
+        means: "how long past the TTL the last keys serve while refreshes fail; default 3600",
+    },
+    Variable {
+        name: JWT_PREVIOUS_KEY_SECONDS,
+        required: "no",
+        means: "how long after a rotation the previous key still verifies; default 86400, `0`: never",
+    },
+    Variable {
+        name: ALLOWED_ORIGINS,
+        required: "no",
+        means: "the web app's origins, comma-separated: the only ones a cookie is accepted from",
+    },
+    Variable {
+        name: CLEANUP_QUEUE_URL,
+        required: "the worker's",
+        means: "the SQS queue of webhook cleanup jobs; unset, a transient GitHub failure is `failed`",
+    },
+    Variable {
+        name: WARM_UP_ON_INIT,
+        required: "no",
+        means: "`true` (default): fetch the keys and open connections during init",
+    },
+    Variable {
+        name: NEO4J_URI,
+        required: "no",
+        means: "the code graph's Bolt URI; unset, answers leave `graph` out",
+    },
+    Variable {
+        name: NEO4J_SECRET_ID,
+        required: "with `NEO4J_URI`",
+        means: "the Secrets Manager secret holding the graph's `username` and `password`",
+    },
+    Variable {
+        name: NEO4J_TIMEOUT_MS,
+        required: "no",
+        means: "bound on the graph read, in ms; default 1000",
+    },
+    Variable {
+        name: POWERTOOLS_SERVICE_NAME,
+        required: "no",
+        means: "`service` on every log line and metric; default `nectr-disconnect`",
+    },
+    Variable {
+        name: POWERTOOLS_METRICS_NAMESPACE,
+        required: "no",
+        means: "the metrics' CloudWatch namespace; default `Nectr`",
+    },
+];
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub shared: SharedConfig,
@@ -95,7 +220,7 @@ const NEO4J_SCHEMES: [&str; 6] = [
 ];
 
 /// The environment as the configuration reads it: a blank variable counts as
-/// unset, and each variable is named once, where it is read.
+/// unset.
 pub struct Variables<'a>(&'a dyn Fn(&str) -> Option<String>);
 
 impl Variables<'_> {
@@ -146,21 +271,18 @@ impl FromEnvironment for Config {
         Ok(Self {
             shared: shared(env)?,
             jwt: jwt(env)?,
-            warm_up_on_init: env.flag("WARM_UP_ON_INIT", true)?,
+            warm_up_on_init: env.flag(WARM_UP_ON_INIT, true)?,
             initialized_ahead: matches!(
                 env.optional("AWS_LAMBDA_INITIALIZATION_TYPE").as_deref(),
                 Some("provisioned-concurrency" | "snap-start" | "lambda-managed-instances")
             ),
-            cleanup_queue_url: env
-                .optional("CLEANUP_QUEUE_URL")
-                .map(queue_url)
-                .transpose()?,
-            neo4j: match env.optional("NEO4J_URI") {
+            cleanup_queue_url: env.optional(CLEANUP_QUEUE_URL).map(queue_url).transpose()?,
+            neo4j: match env.optional(NEO4J_URI) {
                 None => None,
                 Some(uri) => Some(Neo4jConfig {
                     uri: neo4j_uri(uri)?,
-                    secret_id: env.required("NEO4J_SECRET_ID")?,
-                    timeout: env.positive_millis("NEO4J_TIMEOUT_MS", DEFAULT_NEO4J_TIMEOUT_MS)?,
+                    secret_id: env.required(NEO4J_SECRET_ID)?,
+                    timeout: env.positive_millis(NEO4J_TIMEOUT_MS, DEFAULT_NEO4J_TIMEOUT_MS)?,
                 }),
             },
         })
@@ -179,7 +301,7 @@ impl FromEnvironment for WorkerConfig {
     fn read(env: &Variables) -> Result<Self, ConfigError> {
         Ok(Self {
             shared: shared(env)?,
-            cleanup_queue_url: queue_url(env.required("CLEANUP_QUEUE_URL")?)?,
+            cleanup_queue_url: queue_url(env.required(CLEANUP_QUEUE_URL)?)?,
         })
     }
 }
@@ -217,7 +339,7 @@ fn table_name(name: String) -> Result<String, ConfigError> {
         Ok(name)
     } else {
         Err(ConfigError::Malformed {
-            name: "TABLE_NAME",
+            name: TABLE_NAME,
             reason: "expected 3-255 characters of A-Z a-z 0-9 _ - .",
         })
     }
@@ -225,33 +347,33 @@ fn table_name(name: String) -> Result<String, ConfigError> {
 
 fn shared(env: &Variables) -> Result<SharedConfig, ConfigError> {
     Ok(SharedConfig {
-        table_name: table_name(env.required("TABLE_NAME")?)?,
-        kms_key_id: env.required("KMS_KEY_ID")?,
+        table_name: table_name(env.required(TABLE_NAME)?)?,
+        kms_key_id: env.required(KMS_KEY_ID)?,
         github: github(env)?,
     })
 }
 
 fn jwt(env: &Variables) -> Result<JwtConfig, ConfigError> {
     Ok(JwtConfig {
-        secret_id: env.required("JWT_SECRET_ID")?,
+        secret_id: env.required(JWT_SECRET_ID)?,
         rules: JwtRules {
-            issuer: env.optional("JWT_ISSUER"),
-            audience: env.optional("JWT_AUDIENCE"),
-            allowed_origins: origins(env.optional("ALLOWED_ORIGINS"))?,
+            issuer: env.optional(JWT_ISSUER),
+            audience: env.optional(JWT_AUDIENCE),
+            allowed_origins: origins(env.optional(ALLOWED_ORIGINS))?,
         },
         key_lifetime: KeyLifetime {
-            ttl: env.positive_secs("JWT_KEY_TTL_SECONDS", DEFAULT_JWT_KEY_TTL_SECONDS)?,
-            stale: env.non_negative_secs("JWT_KEY_STALE_SECONDS", DEFAULT_JWT_KEY_STALE_SECONDS)?,
+            ttl: env.positive_secs(JWT_KEY_TTL_SECONDS, DEFAULT_JWT_KEY_TTL_SECONDS)?,
+            stale: env.non_negative_secs(JWT_KEY_STALE_SECONDS, DEFAULT_JWT_KEY_STALE_SECONDS)?,
             previous: env
-                .non_negative_secs("JWT_PREVIOUS_KEY_SECONDS", DEFAULT_JWT_PREVIOUS_KEY_SECONDS)?,
+                .non_negative_secs(JWT_PREVIOUS_KEY_SECONDS, DEFAULT_JWT_PREVIOUS_KEY_SECONDS)?,
         },
     })
 }
 
 fn github(env: &Variables) -> Result<GitHubConfig, ConfigError> {
     Ok(GitHubConfig {
-        api_url: github_api_url(env.optional("GITHUB_API_URL"))?,
-        timeout: env.positive_millis("GITHUB_TIMEOUT_MS", DEFAULT_GITHUB_TIMEOUT_MS)?,
+        api_url: github_api_url(env.optional(GITHUB_API_URL))?,
+        timeout: env.positive_millis(GITHUB_TIMEOUT_MS, DEFAULT_GITHUB_TIMEOUT_MS)?,
     })
 }
 
@@ -262,7 +384,7 @@ fn github_api_url(value: Option<String>) -> Result<Url, ConfigError> {
             .ok()
             .filter(is_github_api_url)
             .ok_or(ConfigError::Malformed {
-                name: "GITHUB_API_URL",
+                name: GITHUB_API_URL,
                 reason: "expected an https:// URL (http:// only for a loopback host)",
             }),
     }
@@ -274,7 +396,7 @@ fn queue_url(url: String) -> Result<String, ConfigError> {
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
         .map(|_| url)
         .ok_or(ConfigError::Malformed {
-            name: "CLEANUP_QUEUE_URL",
+            name: CLEANUP_QUEUE_URL,
             reason: "expected an SQS queue URL",
         })
 }
@@ -283,7 +405,7 @@ fn queue_url(url: String) -> Result<String, ConfigError> {
 /// sends it in `Origin`: scheme, host and port, no path.
 fn origins(value: Option<String>) -> Result<Vec<String>, ConfigError> {
     let malformed = ConfigError::Malformed {
-        name: "ALLOWED_ORIGINS",
+        name: ALLOWED_ORIGINS,
         reason: "expected comma-separated origins such as https://app.nectr.ai",
     };
     value
@@ -323,7 +445,7 @@ fn neo4j_uri(uri: String) -> Result<String, ConfigError> {
         .filter(|u| NEO4J_SCHEMES.contains(&u.scheme()) && u.host().is_some())
         .map(|_| uri)
         .ok_or(ConfigError::Malformed {
-            name: "NEO4J_URI",
+            name: NEO4J_URI,
             reason: "expected a bolt:// or neo4j:// URI (+s, +ssc for TLS)",
         })
 }
@@ -395,6 +517,28 @@ mod tests {
         ("JWT_SECRET_ID", "nectr/jwt"),
         ("KMS_KEY_ID", "alias/nectr"),
     ];
+
+    /// The list is the functions' vocabulary: no name in it that nothing
+    /// reads.
+    #[test]
+    fn every_listed_variable_is_read() {
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        let lookup = |name: &str| {
+            asked.borrow_mut().insert(name.to_owned());
+            let graph = [(NEO4J_URI, "bolt://127.0.0.1:7687"), (NEO4J_SECRET_ID, "g")];
+            let mut set = REQUIRED.iter().chain(&graph);
+            set.find(|(set, _)| *set == name)
+                .map(|(_, value)| value.to_string())
+        };
+        Config::from_lookup(lookup).unwrap();
+        crate::logging::LogSettings::from_lookup(lookup);
+        crate::metrics::MetricsSettings::from_lookup(lookup, "nectr-disconnect");
+
+        let asked = asked.into_inner();
+        for variable in VARIABLES {
+            assert!(asked.contains(variable.name), "{}", variable.name);
+        }
+    }
 
     #[test]
     fn defaults_apply_when_only_required_variables_are_set() {

@@ -118,7 +118,7 @@ impl MetricsSettings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, service: &str) -> Self {
         let set = |name| lookup(name).filter(|value: &String| !value.is_empty());
         Self {
-            namespace: set("POWERTOOLS_METRICS_NAMESPACE")
+            namespace: set(crate::config::POWERTOOLS_METRICS_NAMESPACE)
                 .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned()),
             service: service.to_owned(),
             function_version: set("AWS_LAMBDA_FUNCTION_VERSION")

@@ -1,6 +1,7 @@
 //! How the bench starts an execution environment: one `Launch`, every
 //! setting named, run by AWS's Runtime Interface Emulator (`rie.rs`).
 
+use nectr_disconnect::config;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -99,17 +100,17 @@ impl<'a> Launch<'a> {
     fn variables<'b>(&self, bench: &'b Bench) -> Vec<(&'static str, &'b str)> {
         let names = &bench.names;
         let shared = [
-            ("TABLE_NAME", names.table.as_str()),
-            ("KMS_KEY_ID", names.kms_key_alias.as_str()),
-            ("CLEANUP_QUEUE_URL", bench.cleanup_queue_url.as_str()),
+            (config::TABLE_NAME, names.table.as_str()),
+            (config::KMS_KEY_ID, names.kms_key_alias.as_str()),
+            (config::CLEANUP_QUEUE_URL, bench.cleanup_queue_url.as_str()),
         ];
         let own = match self.lambda {
             // As deployed; the disconnect sends to the queue only when
             // GitHub fails, which no measured case does.
             Lambda::Disconnect => vec![
-                ("JWT_SECRET_ID", names.jwt_secret_id.as_str()),
+                (config::JWT_SECRET_ID, names.jwt_secret_id.as_str()),
                 (
-                    "WARM_UP_ON_INIT",
+                    config::WARM_UP_ON_INIT,
                     if self.warm_up { "true" } else { "false" },
                 ),
             ],
@@ -154,7 +155,10 @@ impl Bench {
                     "AWS_LAMBDA_FUNCTION_TIMEOUT",
                     template_property(launch.lambda, "Timeout").to_string(),
                 ),
-                ("GITHUB_API_URL", launch.network.github.endpoint.clone()),
+                (
+                    config::GITHUB_API_URL,
+                    launch.network.github.endpoint.clone(),
+                ),
             ])
             .envs(launch.variables(self))
             .env("SSL_CERT_FILE", &self.ca_file)
@@ -163,8 +167,8 @@ impl Bench {
             .stderr(log);
         if let Some(uri) = launch.graph {
             command.envs([
-                ("NEO4J_URI", uri),
-                ("NEO4J_SECRET_ID", &self.names.neo4j_secret_id),
+                (config::NEO4J_URI, uri),
+                (config::NEO4J_SECRET_ID, &self.names.neo4j_secret_id),
             ]);
         }
         Function::start(command, port, self.http.clone()).await

@@ -44,7 +44,7 @@ impl LogSettings {
             Some(format) if format.eq_ignore_ascii_case("text") => Format::Text,
             _ => Format::Json,
         };
-        let service = lookup("POWERTOOLS_SERVICE_NAME")
+        let service = lookup(crate::config::POWERTOOLS_SERVICE_NAME)
             .filter(|name| !name.is_empty())
             .unwrap_or_else(|| DEFAULT_SERVICE.to_owned());
         Self {

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use nectr_disconnect::config::{Config, FromEnvironment};
+use nectr_disconnect::config::{Config, FromEnvironment, VARIABLES};
 use nectr_disconnect::pre_traffic::REPORT_MARGIN;
 use nectr_disconnect::timeouts::{ANSWER_MARGIN, time_per_cleanup_job};
 use serde_json::Value;
@@ -17,29 +17,6 @@ use crate::support::template::{
     CLEANUP_ROLE, DISCONNECT_ROLE, cleanup_dead_letter_queue_policy, cleanup_queue_policy,
     oauth_token_key_policy, template,
 };
-
-/// CONTRACT §7 without the AWS SDK's own variables, and the names of the
-/// log and metric settings.
-const VARIABLES: [&str; 18] = [
-    "TABLE_NAME",
-    "JWT_SECRET_ID",
-    "KMS_KEY_ID",
-    "GITHUB_API_URL",
-    "GITHUB_TIMEOUT_MS",
-    "JWT_ISSUER",
-    "JWT_AUDIENCE",
-    "JWT_KEY_TTL_SECONDS",
-    "JWT_KEY_STALE_SECONDS",
-    "JWT_PREVIOUS_KEY_SECONDS",
-    "ALLOWED_ORIGINS",
-    "CLEANUP_QUEUE_URL",
-    "WARM_UP_ON_INIT",
-    "NEO4J_URI",
-    "NEO4J_SECRET_ID",
-    "NEO4J_TIMEOUT_MS",
-    "POWERTOOLS_SERVICE_NAME",
-    "POWERTOOLS_METRICS_NAMESPACE",
-];
 
 fn read(file: &str) -> String {
     fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
@@ -75,7 +52,7 @@ fn environment(template: &Yaml, function: &str) -> Vec<String> {
 fn the_template_sets_every_configuration_variable() {
     let template = template();
     let given = environment(&template, "DisconnectFunction");
-    for variable in VARIABLES {
+    for variable in VARIABLES.map(|variable| variable.name) {
         assert!(
             given.iter().any(|name| name == variable),
             "template.yaml does not set {variable}: {given:?}"

@@ -3,10 +3,13 @@
 //! repository's root) or as a link (from the page's folder) is there, and
 //! so is every bare file name it gives (`LOCAL.md`, `wiring.rs`: a file of
 //! that name somewhere in the repository), so a rename that forgets the
-//! docs fails `make test`.
+//! docs fails `make test`. DESIGN.md's table of variables is the list
+//! `src/config.rs` reads.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use nectr_disconnect::config::VARIABLES;
 
 /// Copies of `../shared/spec/`, the contract as the rest of Nectr wrote it:
 /// not this repository's to edit.
@@ -220,4 +223,27 @@ fn a_page_naming_a_renamed_file_is_caught() {
             "(nowhere.md#x)"
         ]
     );
+}
+
+/// DESIGN.md's configuration table is `config::VARIABLES`, row for row:
+/// the variables are named once, in `src/config.rs`.
+#[test]
+fn the_configuration_table_is_the_list_config_rs_reads() {
+    let design = fs::read_to_string(root().join("docs/DESIGN.md")).unwrap();
+    let section = design
+        .split("\n## Configuration\n")
+        .nth(1)
+        .expect("DESIGN.md has a Configuration section");
+    let table: Vec<&str> = section
+        .lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .skip(2)
+        .collect();
+    let listed: Vec<String> = VARIABLES
+        .iter()
+        .map(|v| format!("| `{}` | {} | {} |", v.name, v.required, v.means))
+        .collect();
+
+    assert_eq!(table, listed);
 }

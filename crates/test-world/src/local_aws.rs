@@ -6,6 +6,7 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use nectr_disconnect::config;
 use serde_json::{Value, json};
 
 use crate::fixture_state::fixture_state;
@@ -47,17 +48,17 @@ impl LocalAws {
                 .unwrap_or_else(|| panic!("env.json's DisconnectFunction sets {name}"))
                 .to_owned()
         };
-        let queue_url = variable("CLEANUP_QUEUE_URL");
+        let queue_url = variable(config::CLEANUP_QUEUE_URL);
         let cleanup_queue = queue_url
             .rsplit('/')
             .next()
             .expect("a queue URL ends in the queue's name")
             .to_owned();
         Self {
-            table: variable("TABLE_NAME"),
-            jwt_secret_id: variable("JWT_SECRET_ID"),
-            kms_key_alias: variable("KMS_KEY_ID"),
-            neo4j_secret_id: variable("NEO4J_SECRET_ID"),
+            table: variable(config::TABLE_NAME),
+            jwt_secret_id: variable(config::JWT_SECRET_ID),
+            kms_key_alias: variable(config::KMS_KEY_ID),
+            neo4j_secret_id: variable(config::NEO4J_SECRET_ID),
             dead_letter_queue: format!("{cleanup_queue}-dlq"),
             cleanup_queue,
         }

@@ -51,6 +51,7 @@
 //! AWS_REGION, the credentials); AWS_CA_BUNDLE, as the AWS CLI reads it, is
 //! the CA trusted for it.
 
+use nectr_disconnect::config;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
@@ -167,9 +168,9 @@ async fn function_env(github: &str, neo4j: &str, ca: Option<&str>) -> Result<(),
     let mut variables = disconnect_env();
     for (name, value) in [
         ("AWS_ENDPOINT_URL", endpoint()?.as_str()),
-        ("GITHUB_API_URL", github),
-        ("NEO4J_URI", neo4j),
-        ("CLEANUP_QUEUE_URL", &queue_url),
+        (config::GITHUB_API_URL, github),
+        (config::NEO4J_URI, neo4j),
+        (config::CLEANUP_QUEUE_URL, &queue_url),
     ] {
         variables.insert(name.to_owned(), value.into());
     }
@@ -192,10 +193,10 @@ async fn sam_env(moto: &str, github: &str, bolt: &str, options: &[&str]) -> Resu
         .ok_or_else(|| format!("{queue_url} has no path"))?;
     let endpoints = [
         ("AWS_ENDPOINT_URL", format!("https://{HOST}:{moto}")),
-        ("GITHUB_API_URL", format!("https://{HOST}:{github}")),
-        ("NEO4J_URI", format!("neo4j+s://{HOST}:{bolt}")),
+        (config::GITHUB_API_URL, format!("https://{HOST}:{github}")),
+        (config::NEO4J_URI, format!("neo4j+s://{HOST}:{bolt}")),
         (
-            "CLEANUP_QUEUE_URL",
+            config::CLEANUP_QUEUE_URL,
             format!("https://{HOST}:{moto}/{queue_path}"),
         ),
     ];
@@ -216,8 +217,8 @@ async fn sam_env(moto: &str, github: &str, bolt: &str, options: &[&str]) -> Resu
                 variables.insert((*name).to_owned(), value.as_str().into());
             }
         }
-        if let Some(origin) = origin.filter(|_| variables.contains_key("ALLOWED_ORIGINS")) {
-            variables.insert("ALLOWED_ORIGINS".to_owned(), origin.into());
+        if let Some(origin) = origin.filter(|_| variables.contains_key(config::ALLOWED_ORIGINS)) {
+            variables.insert(config::ALLOWED_ORIGINS.to_owned(), origin.into());
         }
         if let Some(name) = empty.filter(|_| function == "DisconnectFunction") {
             variables.insert(name.to_owned(), "".into());

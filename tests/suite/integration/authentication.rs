@@ -1,6 +1,7 @@
 //! JWT verification with the signing key held in Secrets Manager (moto).
 
 use jsonwebtoken::Algorithm;
+use nectr_disconnect::config;
 use serde_json::json;
 use test_world::jwt::{
     FIXTURE_KEY, claims, hmac_signed_with_header, hs256, now, unsigned, with_algorithm,
@@ -140,7 +141,7 @@ async fn after_a_rotation_tokens_signed_with_awsprevious_or_awscurrent_are_accep
 async fn a_rotated_away_key_stops_verifying_one_window_after_the_rotation() {
     const ROTATED: &str = "the-key-that-replaced-a-leaked-one";
     let (mut app, _) = TestApp::connected().await;
-    app.env.insert("JWT_PREVIOUS_KEY_SECONDS", "2".into());
+    app.env.insert(config::JWT_PREVIOUS_KEY_SECONDS, "2".into());
     app.rotate_signing_key(ROTATED).await;
     let leaked = bearer(&hs256(FIXTURE_KEY, &claims(USER)));
     let current = bearer(&hs256(ROTATED.as_bytes(), &claims(USER)));

@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::sqs::SqsMessage;
+use nectr_disconnect::config;
 use nectr_disconnect::domain::CleanupJob;
 use nectr_disconnect::timeouts::ANSWER_MARGIN;
 use nectr_disconnect::wiring::{self, AwsClients, WebhookWorker};
@@ -36,7 +37,7 @@ struct Cleanup {
 
 async fn disconnected_with_a_job() -> Cleanup {
     let mut app = TestApp::start().await;
-    app.env.insert("GITHUB_TIMEOUT_MS", "500".into());
+    app.env.insert(config::GITHUB_TIMEOUT_MS, "500".into());
     app.seed_user(USER, "gho_cleanuptoken").await;
     app.seed_installation(Seed {
         user: USER,

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::RequestExt;
+use nectr_disconnect::config;
 use nectr_disconnect::wiring::AwsClients;
 use serde_json::json;
 use test_world::free_port;
@@ -21,7 +22,7 @@ const USER_AGENT: &str = concat!("nectr-disconnect/", env!("CARGO_PKG_VERSION"))
 
 async fn connected_app(webhook_id: Option<u64>) -> (TestApp, ItemKey) {
     let mut app = TestApp::start().await;
-    app.env.insert("GITHUB_TIMEOUT_MS", "2000".into());
+    app.env.insert(config::GITHUB_TIMEOUT_MS, "2000".into());
     let key = app.connect(USER, webhook_id).await;
     (app, key)
 }
@@ -235,7 +236,7 @@ async fn a_repository_check_that_fails_transiently_is_a_transient_failure_of_the
 async fn github_refusing_connections_is_failed_and_still_disconnects() {
     let (mut app, key) = connected_app(Some(42)).await;
     app.env.insert(
-        "GITHUB_API_URL",
+        config::GITHUB_API_URL,
         format!("https://127.0.0.1:{}", free_port()),
     );
     assert_disconnected_with(&app, &key, "failed").await;

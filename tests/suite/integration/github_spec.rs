@@ -3,6 +3,7 @@
 //! description with request validation on, stands in for GitHub, as a mock
 //! or in front of a stub that answers what the examples do not.
 
+use nectr_disconnect::config;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -18,7 +19,7 @@ use crate::support::test_app::{ItemKey, TestApp, received};
 async fn connected_through(started: impl Future<Output = Prism>) -> (TestApp, ItemKey, Prism) {
     let (mut app, prism) = tokio::join!(TestApp::start(), started);
     let key = app.connect(USER, Some(42)).await;
-    app.env.insert("GITHUB_API_URL", prism.url.clone());
+    app.env.insert(config::GITHUB_API_URL, prism.url.clone());
     refuses_an_invalid_request(&prism).await;
     (app, key, prism)
 }

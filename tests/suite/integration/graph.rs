@@ -3,6 +3,7 @@
 //! is kept, the graph is left exactly as it was, and a graph that is down,
 //! refuses the login or never answers only drops `graph` from the body.
 
+use nectr_disconnect::config;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_http::RequestExt;
@@ -72,7 +73,7 @@ async fn connected_to_a_silent_graph(timeout_ms: &str) -> (TestApp, ItemKey) {
     let (mut app, key) = TestApp::connected().await;
     app.use_graph(&silent_listener().await, USERNAME, "graph-password-silent")
         .await;
-    app.env.insert("NEO4J_TIMEOUT_MS", timeout_ms.into());
+    app.env.insert(config::NEO4J_TIMEOUT_MS, timeout_ms.into());
     (app, key)
 }
 
@@ -151,7 +152,7 @@ async fn a_graph_that_never_answers_is_cut_off_by_its_timeout_or_the_deadline() 
     // invocation would otherwise wait for its 30 s default deadline; with ten
     // minutes only the 5 s deadline can end it.
     for (neo4j_timeout_ms, deadline_s, bound_s, cut_off_by) in [
-        ("300", None, 20, "NEO4J_TIMEOUT_MS"),
+        ("300", None, 20, config::NEO4J_TIMEOUT_MS),
         ("600000", Some(5), 60, "the invocation deadline"),
     ] {
         let (app, key) = connected_to_a_silent_graph(neo4j_timeout_ms).await;

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use nectr_disconnect::config;
 use nectr_disconnect::wiring::{AwsClients, Production};
 use test_world::fault_proxy::{Fault, FaultProxy};
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
@@ -29,7 +30,7 @@ struct Environment {
 
 async fn warmed_up() -> Environment {
     let (mut app, key) = TestApp::connected().await;
-    app.env.insert("JWT_KEY_TTL_SECONDS", "1".into());
+    app.env.insert(config::JWT_KEY_TTL_SECONDS, "1".into());
     let proxy = app.aws_proxy().await;
     let aws = AwsClients {
         secrets_manager: aws_sdk_secretsmanager::Client::new(&sdk_config(&proxy.endpoint).await),
@@ -138,7 +139,7 @@ async fn a_key_rotated_during_an_outage_is_picked_up_once_secrets_manager_is_bac
 #[tokio::test]
 async fn a_throttled_previous_key_read_leaves_the_current_key_verifying() {
     let (mut app, key) = TestApp::connected().await;
-    app.env.insert("JWT_KEY_TTL_SECONDS", "1".into());
+    app.env.insert(config::JWT_KEY_TTL_SECONDS, "1".into());
     app.rotate_signing_key("nectr-rotated-signing-key").await;
     let proxy = app.aws_proxy().await;
     proxy.inject_when("GetSecretValue", "AWSPREVIOUS", Fault::Throttled);

@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 
+use nectr_disconnect::config;
 use nectr_disconnect::wiring::AwsClients;
 use serde_json::{Value, json};
 use test_world::arcadedb::{ArcadeDb, USERNAME};
@@ -105,7 +106,7 @@ async fn the_graph_is_read_over_tls_with_each_uri_form_neo4j_hands_out() {
     {
         let key = install(&app, case).await;
         app.env
-            .insert("NEO4J_URI", format!("{scheme}://{}", terminator.addr));
+            .insert(config::NEO4J_URI, format!("{scheme}://{}", terminator.addr));
 
         let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
@@ -133,7 +134,8 @@ async fn bolt_s_refuses_an_untrustworthy_graph_and_the_disconnect_leaves_the_gra
         for scheme in ["bolt+s", "neo4j+s"] {
             let key = install(&app, case).await;
             case += 1;
-            app.env.insert("NEO4J_URI", format!("{scheme}://{graph}"));
+            app.env
+                .insert(config::NEO4J_URI, format!("{scheme}://{graph}"));
 
             let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
@@ -156,7 +158,8 @@ async fn bolt_ssc_still_refuses_plain_text() {
     let mut app = app_with_graph(&arcadedb).await;
     let key = install(&app, 0).await;
     let plain = tls::address(&arcadedb.uri);
-    app.env.insert("NEO4J_URI", format!("bolt+ssc://{plain}"));
+    app.env
+        .insert(config::NEO4J_URI, format!("bolt+ssc://{plain}"));
 
     let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 
@@ -201,7 +204,7 @@ async fn github_behind_an_untrustworthy_endpoint_never_gets_the_token_and_the_we
         let key = install(&app, case).await;
         let (github, terminator) = behind(*app.github.address(), how).await;
         app.env
-            .insert("GITHUB_API_URL", format!("https://{github}"));
+            .insert(config::GITHUB_API_URL, format!("https://{github}"));
 
         let answer = app.disconnect_as(USER, "acme", "my-backend").await;
 

@@ -1,6 +1,7 @@
 //! Secrets Manager or DynamoDB throttled or unreachable: 503 with
 //! `Retry-After`, and nothing changed.
 
+use nectr_disconnect::config;
 use nectr_disconnect::wiring::AwsClients;
 use serde_json::json;
 use wiremock::MockServer;
@@ -73,7 +74,7 @@ async fn broken(
 #[tokio::test]
 async fn a_missing_table_is_500_without_internal_detail() {
     let (mut app, _) = TestApp::connected().await;
-    app.env.insert("TABLE_NAME", "no-such-table".into());
+    app.env.insert(config::TABLE_NAME, "no-such-table".into());
     let before = app.items().await;
 
     let answer = app.disconnect_as(USER, "acme", "my-backend").await;

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use nectr_disconnect::adapters::GitHubWebhooks;
+use nectr_disconnect::config;
 use nectr_disconnect::warm_up::{Moment, warm_up};
 use nectr_disconnect::wiring::{self, AwsClients, Production};
 use serde_json::json;
@@ -33,7 +34,7 @@ async fn app_behind_proxies() -> Proxied {
     let aws_proxy = app.aws_proxy().await;
     let github_proxy = FaultProxy::start(&app.github.uri(), &tls::ca().server()).await;
     app.env
-        .insert("GITHUB_API_URL", github_proxy.endpoint.clone());
+        .insert(config::GITHUB_API_URL, github_proxy.endpoint.clone());
     let aws = AwsClients::new(&sdk_config(&aws_proxy.endpoint).await);
     Proxied {
         app,

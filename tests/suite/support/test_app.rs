@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::Request;
+use nectr_disconnect::config;
 use nectr_disconnect::config::{Config, FromEnvironment, WorkerConfig};
 use nectr_disconnect::wiring::{self, AwsClients, Production};
 use test_world::fault_proxy::FaultProxy;
@@ -114,10 +115,10 @@ impl TestApp {
 
     pub fn config(&self) -> Config {
         let mut vars: BTreeMap<&str, String> = BTreeMap::from([
-            ("TABLE_NAME", TABLE.to_owned()),
-            ("JWT_SECRET_ID", SECRET_ID.to_owned()),
-            ("KMS_KEY_ID", self.key_id.clone()),
-            ("GITHUB_API_URL", self.github_url()),
+            (config::TABLE_NAME, TABLE.to_owned()),
+            (config::JWT_SECRET_ID, SECRET_ID.to_owned()),
+            (config::KMS_KEY_ID, self.key_id.clone()),
+            (config::GITHUB_API_URL, self.github_url()),
         ]);
         vars.extend(self.env.iter().map(|(k, v)| (*k, v.clone())));
         Config::from_lookup(|name| vars.get(name).cloned()).expect("a valid test configuration")
@@ -195,7 +196,7 @@ impl TestApp {
     pub async fn cleanup_queues(&mut self) -> (String, String) {
         let (url, dead_letters) =
             seed::create_cleanup_queues(&self.aws.sqs, CLEANUP_QUEUE, DEAD_LETTER_QUEUE).await;
-        self.env.insert("CLEANUP_QUEUE_URL", url.clone());
+        self.env.insert(config::CLEANUP_QUEUE_URL, url.clone());
         (url, dead_letters)
     }
 
@@ -203,15 +204,18 @@ impl TestApp {
     pub fn worker_config(&self) -> WorkerConfig {
         let config = self.config();
         let vars: BTreeMap<&str, String> = BTreeMap::from([
-            ("TABLE_NAME", config.shared.table_name),
-            ("KMS_KEY_ID", config.shared.kms_key_id),
-            ("GITHUB_API_URL", config.shared.github.api_url.to_string()),
+            (config::TABLE_NAME, config.shared.table_name),
+            (config::KMS_KEY_ID, config.shared.kms_key_id),
             (
-                "GITHUB_TIMEOUT_MS",
+                config::GITHUB_API_URL,
+                config.shared.github.api_url.to_string(),
+            ),
+            (
+                config::GITHUB_TIMEOUT_MS,
                 config.shared.github.timeout.as_millis().to_string(),
             ),
             (
-                "CLEANUP_QUEUE_URL",
+                config::CLEANUP_QUEUE_URL,
                 config
                     .cleanup_queue_url
                     .expect("the app has a cleanup queue"),
@@ -242,12 +246,13 @@ impl TestApp {
             .send()
             .await
             .expect("moto creates the Neo4j secret");
-        self.env.insert("NEO4J_URI", uri.into());
-        self.env.insert("NEO4J_SECRET_ID", NEO4J_SECRET_ID.into());
+        self.env.insert(config::NEO4J_URI, uri.into());
+        self.env
+            .insert(config::NEO4J_SECRET_ID, NEO4J_SECRET_ID.into());
         // A fresh ArcadeDB plans its first query slowly, and with the whole
         // suite on two cores that can pass the production default of 1 s;
         // tests about the timeout set their own after this.
-        self.env.insert("NEO4J_TIMEOUT_MS", "5000".into());
+        self.env.insert(config::NEO4J_TIMEOUT_MS, "5000".into());
     }
 
     /// A user item whose `github_token` is `oauth_token` encrypted for them.

@@ -5,6 +5,7 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use nectr_disconnect::config;
 use nectr_disconnect::logging::{self, Format, LambdaLines, LogSettings};
 use nectr_disconnect::metrics::{Invocation, MetricsSettings};
 use serde_json::{Value, json};
@@ -80,7 +81,7 @@ fn log_settings_follow_lambdas_logging_controls() {
         assert_eq!((found.level, found.format), (level, format), "{vars:?}");
     }
     assert_eq!(
-        settings(&[("POWERTOOLS_SERVICE_NAME", "nectr-api")]).service,
+        settings(&[(config::POWERTOOLS_SERVICE_NAME, "nectr-api")]).service,
         "nectr-api"
     );
 }
