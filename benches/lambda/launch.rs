@@ -1,9 +1,10 @@
 //! How the bench starts an execution environment: one `Launch`, every
 //! setting named, run by AWS's Runtime Interface Emulator (`rie.rs`).
 
-use nectr_disconnect::config;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+use nectr_disconnect::config;
 
 use crate::bench::{Bench, Network, aws_env, root};
 use crate::cpu_share::CpuGroup;

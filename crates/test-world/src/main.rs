@@ -51,7 +51,6 @@
 //! AWS_REGION, the credentials); AWS_CA_BUNDLE, as the AWS CLI reads it, is
 //! the CA trusted for it.
 
-use nectr_disconnect::config;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
@@ -59,6 +58,7 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_lambda_events::sqs::SqsEvent;
+use nectr_disconnect::config;
 use serde_json::Value;
 use test_world::arcadedb::{self, LOCAL_PASSWORD};
 use test_world::cleanup_queue;

@@ -3,9 +3,9 @@
 //! description with request validation on, stands in for GitHub, as a mock
 //! or in front of a stub that answers what the examples do not.
 
-use nectr_disconnect::config;
 use std::time::{Duration, Instant};
 
+use nectr_disconnect::config;
 use serde_json::json;
 use test_world::prism::Prism;
 use wiremock::matchers::method;

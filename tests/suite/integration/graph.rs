@@ -3,10 +3,10 @@
 //! is kept, the graph is left exactly as it was, and a graph that is down,
 //! refuses the login or never answers only drops `graph` from the body.
 
-use nectr_disconnect::config;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_http::RequestExt;
+use nectr_disconnect::config;
 use serde_json::json;
 use test_world::arcadedb::{ArcadeDb, USERNAME};
 use test_world::bolt_proxy::BoltProxy;
