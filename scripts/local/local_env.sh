@@ -74,7 +74,7 @@ case ${LOCAL_TLS:-on} in
     export AWS_CA_BUNDLE="$local_ca"
     https=https bolt_scheme=neo4j+s
     moto_tls=(-c "$tls/server.pem" -k "$tls/server.key")
-    stub_tls=(--tls "$tls/server.pem" "$tls/server.key")
+    stub_tls=("$tls")
     curl_github=(curl -sS --cacert "$tls/ca.pem")
     bolt_listen=$(free_port)
     ;;
@@ -89,7 +89,7 @@ echo "local: endpoints over $https (LOCAL_TLS=${LOCAL_TLS:-on})" >&2
 
 moto_server -H "$bind" -p "$moto_port" "${moto_tls[@]}" >"$work/moto.log" 2>&1 &
 pids+=($!)
-python3 scripts/local/github_stub.py "$github_port" "$bind" "${stub_tls[@]}" >"$work/github.log" 2>&1 &
+"$world" github-stub "$bind:$github_port" "${stub_tls[@]}" >"$work/github.log" 2>&1 &
 pids+=($!)
 arcadedb=$PWD/$(echo .venv/lib/python3*/site-packages/arcadedb_embedded)
 graph_password=$("$world" graph-password)

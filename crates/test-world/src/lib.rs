@@ -8,6 +8,7 @@ pub mod bolt_proxy;
 pub mod cleanup_queue;
 pub mod fault_proxy;
 pub mod fixture_state;
+pub mod github_stub;
 pub mod jwt;
 pub mod local_aws;
 pub mod moto;

@@ -3,6 +3,9 @@
 //!
 //!     test-world free-port
 //!         a loopback port free now
+//!     test-world github-stub LISTEN [DIR]
+//!         the local stand-in for GitHub's API on LISTEN (host:port), until
+//!         killed; HTTPS with DIR's server certificate when given
 //!     test-world tls-ca DIR
 //!         a CA for this run: DIR/ca.pem, and DIR/server.pem + DIR/server.key
 //!         for the local names, issued by it
@@ -63,12 +66,13 @@ use serde_json::Value;
 use test_world::arcadedb::{self, LOCAL_PASSWORD};
 use test_world::cleanup_queue;
 use test_world::fixture_state::fixture_state;
+use test_world::github_stub;
 use test_world::jwt::{self, FIXTURE_KEY, YEAR_2100};
 use test_world::local_aws::{LocalAws, disconnect_env, dynamodb_json};
 use test_world::moto;
 use test_world::tls::{LocalCa, ServerIdentity, TlsTerminator};
 
-const USAGE: &str = "usage: test-world free-port | tls-ca DIR | tls-terminate DIR LISTEN UPSTREAM \
+const USAGE: &str = "usage: test-world free-port | github-stub LISTEN [DIR] | tls-ca DIR | tls-terminate DIR LISTEN UPSTREAM \
                      | mint-jwt [SUB] [--iat N] [--exp N] | fixture-key | graph-password \
                      | seed-graph BOLT_URI | seed | reset \
                      | function-env GITHUB_API_URL NEO4J_URI [CA_FILE] \
@@ -98,6 +102,9 @@ async fn run(args: &[&str]) -> Result<(), String> {
         ["free-port"] => {
             println!("{}", test_world::free_port());
             Ok(())
+        }
+        ["github-stub", listen, dir @ ..] if dir.len() <= 1 => {
+            github_stub(listen, dir.first().map(Path::new)).await
         }
         ["tls-ca", dir] => write_ca(Path::new(dir)),
         ["tls-terminate", dir, listen, upstream] => {
@@ -298,16 +305,27 @@ fn write_ca(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-async fn terminate(dir: &Path, listen: &str, upstream: &str) -> Result<(), String> {
-    let identity = ServerIdentity {
+/// The local world's server certificate, as `tls-ca DIR` wrote it.
+fn server_identity(dir: &Path) -> Result<ServerIdentity, String> {
+    Ok(ServerIdentity {
         chain_pem: read(&dir.join("server.pem"))?,
         key_pem: read(&dir.join("server.key"))?,
-    };
-    let address = |value: &str| {
-        value
-            .parse::<SocketAddr>()
-            .map_err(|e| format!("{value}: {e}"))
-    };
+    })
+}
+
+fn address(value: &str) -> Result<SocketAddr, String> {
+    value.parse().map_err(|e| format!("{value}: {e}"))
+}
+
+async fn github_stub(listen: &str, tls: Option<&Path>) -> Result<(), String> {
+    let identity = tls.map(server_identity).transpose()?;
+    github_stub::serve(address(listen)?, identity)
+        .await
+        .map_err(|e| format!("{listen}: {e}"))
+}
+
+async fn terminate(dir: &Path, listen: &str, upstream: &str) -> Result<(), String> {
+    let identity = server_identity(dir)?;
     let _terminator = TlsTerminator::listen(address(listen)?, &identity, address(upstream)?)
         .await
         .map_err(|e| format!("{listen}: {e}"))?;
