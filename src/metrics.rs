@@ -190,8 +190,15 @@ pub fn dependency_error_document(settings: &MetricsSettings, cause: &str, at: Sy
     enveloped(root, vec![directive], at)
 }
 
+/// What counts an HTTP invocation, by the route that answered it: the
+/// disconnect's requests, and those no route answered (404, 405).
+pub const DISCONNECTS: &str = "Disconnects";
+pub const UNROUTED: &str = "UnroutedRequests";
+
 /// What one invocation reports.
 pub struct Invocation<'a> {
+    /// The count it adds to: [`DISCONNECTS`] or [`UNROUTED`].
+    pub counted: &'static str,
     pub status: u16,
     pub webhook: Option<WebhookOutcome>,
     /// Why a dependency failed: `unavailable`, `misconfiguration` or
@@ -204,7 +211,7 @@ pub struct Invocation<'a> {
 }
 
 impl Invocation<'_> {
-    /// The EMF document: `Disconnects` by status class (per version too,
+    /// The EMF document: its route's count by status class (per version too,
     /// so a version answering 5xx is rolled back), `WebhookRemoval` by
     /// outcome, `DependencyErrors` by cause, `ColdStart`, and the latency
     /// of each call in milliseconds (an array when a call was made more
@@ -216,11 +223,11 @@ impl Invocation<'_> {
             "status_class".into(),
             format!("{}xx", self.status / 100).into(),
         );
-        root.insert("Disconnects".into(), 1.into());
+        root.insert(self.counted.into(), 1.into());
         let mut directives = vec![settings.directive(
             Some("status_class"),
             Scope::AlsoPerVersion,
-            vec![count("Disconnects")],
+            vec![count(self.counted)],
         )];
 
         if let Some(webhook) = self.webhook {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::http::router::{REPOSITORY_INSTALL, Resource};
 use crate::logging::chain;
 use crate::ports::{DeploymentReporter, FunctionInvoker, HookStatus, InvokeError, Invoked};
 use crate::queue;
@@ -32,59 +33,94 @@ pub enum Probed {
 
 /// One request to the new version, and the answer the contract gives it.
 pub struct Probe {
-    pub name: &'static str,
+    pub name: String,
     pub event: Value,
-    expect: fn(&Value) -> Result<(), String>,
+    expected: Expected,
+}
+
+enum Expected {
+    /// This status, `{"detail": detail}` and this header.
+    Http {
+        status: u16,
+        detail: &'static str,
+        header: (&'static str, String),
+    },
+    /// An SQS batch response without a failure.
+    NothingHandedBack,
 }
 
 impl Probe {
     pub fn check(&self, answer: &Value) -> Result<(), String> {
-        (self.expect)(answer)
+        match &self.expected {
+            Expected::Http {
+                status,
+                detail,
+                header: (name, value),
+            } => http_answer(answer, *status, detail, (name, value)),
+            Expected::NothingHandedBack => {
+                match answer.get("batchItemFailures").and_then(Value::as_array) {
+                    Some(failures) if failures.is_empty() => Ok(()),
+                    _ => Err(format!(
+                        "expected no batch item failure, the worker answered {answer}"
+                    )),
+                }
+            }
+        }
     }
 }
 
-/// The requests of CONTRACT §11: for the disconnect, no credentials (401
-/// with §1's body and `WWW-Authenticate`) and another method (405 with
-/// `Allow`); for the worker, a batch whose one message is malformed, which
-/// it must drop rather than hand back.
+/// The requests of CONTRACT §11, derived from the routes: for the
+/// disconnect, each method its path answers without credentials (401 with
+/// §1's body and `WWW-Authenticate`) and a method it does not answer (405
+/// with `Allow` listing those it does); for the worker, a batch whose one
+/// message is malformed, which it must drop rather than hand back.
 pub fn probes(probed: Probed) -> Vec<Probe> {
     match probed {
-        Probed::Disconnect => vec![
-            Probe {
-                name: "DELETE without credentials",
-                event: http_api_event("DELETE"),
-                expect: |answer| {
-                    http_answer(answer, 401, "Unauthorized", ("www-authenticate", "Bearer"))
+        Probed::Disconnect => {
+            let resource = &REPOSITORY_INSTALL;
+            let unauthorized = resource.methods.iter().map(|method| Probe {
+                name: format!("{method} without credentials"),
+                event: http_api_event(resource, method),
+                expected: Expected::Http {
+                    status: 401,
+                    detail: "Unauthorized",
+                    header: ("www-authenticate", "Bearer".into()),
                 },
-            },
-            Probe {
-                name: "GET",
-                event: http_api_event("GET"),
-                expect: |answer| {
-                    http_answer(answer, 405, "Method Not Allowed", ("allow", "DELETE"))
-                },
-            },
-        ],
+            });
+            let not_answered = ["GET", "PATCH", "PUT", "POST", "DELETE"]
+                .into_iter()
+                .filter(|method| !resource.methods.contains(method))
+                .take(1)
+                .map(|method| Probe {
+                    name: method.to_owned(),
+                    event: http_api_event(resource, method),
+                    expected: Expected::Http {
+                        status: 405,
+                        detail: "Method Not Allowed",
+                        header: ("allow", resource.allow()),
+                    },
+                });
+            unauthorized.chain(not_answered).collect()
+        }
         Probed::Cleanup => vec![Probe {
-            name: "a malformed cleanup job",
+            name: "a malformed cleanup job".into(),
             event: malformed_job_batch(),
-            expect: |answer| match answer.get("batchItemFailures").and_then(Value::as_array) {
-                Some(failures) if failures.is_empty() => Ok(()),
-                _ => Err(format!(
-                    "expected no batch item failure, the worker answered {answer}"
-                )),
-            },
+            expected: Expected::NothingHandedBack,
         }],
     }
 }
 
-/// A request to the route as API Gateway's HTTP API hands it to the
+/// A request to `resource` as API Gateway's HTTP API hands it to the
 /// function (payload format 2.0), for a repository no user has.
-fn http_api_event(method: &str) -> Value {
-    let path = "/api/v1/repos/nectr-pre-traffic/check/install";
+fn http_api_event(resource: &Resource, method: &str) -> Value {
+    let path = resource
+        .path
+        .replace("{owner}", "nectr-pre-traffic")
+        .replace("{repo}", "check");
+    let route_key = format!("ANY {}", resource.path);
     json!({
         "version": "2.0",
-        "routeKey": "ANY /api/v1/repos/{owner}/{repo}/install",
+        "routeKey": route_key,
         "rawPath": path,
         "rawQueryString": "",
         "headers": {"user-agent": "nectr-pre-traffic", "x-forwarded-proto": "https"},
@@ -100,7 +136,7 @@ fn http_api_event(method: &str) -> Value {
                 "userAgent": "nectr-pre-traffic"
             },
             "requestId": "pre-traffic-check",
-            "routeKey": "ANY /api/v1/repos/{owner}/{repo}/install",
+            "routeKey": route_key,
             "stage": "$default",
             "time": "01/Jan/2026:00:00:00 +0000",
             "timeEpoch": 1_767_225_600_000_u64

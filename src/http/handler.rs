@@ -76,7 +76,7 @@ async fn respond<P: DisconnectPorts>(
     };
     match route(request.method(), path, stage(request)) {
         Route::NotFound => Err(ApiError::RouteNotFound),
-        Route::MethodNotAllowed => Err(ApiError::MethodNotAllowed),
+        Route::MethodNotAllowed(resource) => Err(ApiError::MethodNotAllowed(resource)),
         Route::Disconnect { owner, repo } => {
             let credentials = credentials(request.headers());
             let disconnect = use_case.disconnect(DisconnectRequest {

@@ -6,11 +6,11 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
-use super::router::ALLOWED_METHOD;
+use super::router::Resource;
 use crate::disconnect::DisconnectError;
 use crate::domain::{Disconnected, GraphCounts, WebhookOutcome};
 use crate::logging::chain;
-use crate::metrics::{Call, Invocation};
+use crate::metrics::{Call, DISCONNECTS, Invocation, UNROUTED};
 use crate::ports::{DependencyError, Misconfiguration};
 
 /// Seconds a client should wait before retrying after a 503.
@@ -21,8 +21,8 @@ const RETRY_AFTER_SECONDS: &str = "2";
 pub enum ApiError {
     #[error("no such route")]
     RouteNotFound,
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    #[error("method not allowed on {}", .0.path)]
+    MethodNotAllowed(&'static Resource),
     #[error(transparent)]
     Disconnect(#[from] DisconnectError),
 }
@@ -47,6 +47,8 @@ struct ErrorBody {
 /// reports beside the status.
 pub struct Answer {
     pub response: Response<Body>,
+    /// The metric that counts it, by the route that answered.
+    pub counted: &'static str,
     pub webhook: Option<WebhookOutcome>,
     /// Why a dependency failed, as the metrics report it.
     pub cause: Option<&'static str>,
@@ -63,6 +65,7 @@ impl Answer {
         xray_trace_id: Option<&'a str>,
     ) -> Invocation<'a> {
         Invocation {
+            counted: self.counted,
             status: self.response.status().as_u16(),
             webhook: self.webhook,
             cause: self.cause,
@@ -80,6 +83,7 @@ pub fn answer(result: &Result<Disconnected, ApiError>) -> Answer {
     match result {
         Ok(outcome) => Answer {
             response: disconnected(outcome),
+            counted: DISCONNECTS,
             webhook: Some(outcome.webhook),
             cause: None,
         },
@@ -88,10 +92,18 @@ pub fn answer(result: &Result<Disconnected, ApiError>) -> Answer {
             log(error, &failure);
             Answer {
                 response: failure.response(),
+                counted: counted(error),
                 webhook: None,
                 cause: failure.cause,
             }
         }
+    }
+}
+
+fn counted(error: &ApiError) -> &'static str {
+    match error {
+        ApiError::RouteNotFound | ApiError::MethodNotAllowed(_) => UNROUTED,
+        ApiError::Disconnect(_) => DISCONNECTS,
     }
 }
 
@@ -113,7 +125,7 @@ struct Failure<'a> {
     status: StatusCode,
     detail: &'static str,
     /// The header the contract adds to this status.
-    header: Option<(header::HeaderName, &'static str)>,
+    header: Option<(header::HeaderName, HeaderValue)>,
     log: Log<'a>,
     /// Why a dependency failed, as the metrics report it: one alarm on
     /// `misconfiguration` catches every deployment mistake.
@@ -137,7 +149,9 @@ enum Log<'a> {
     Failed(&'a DependencyError),
 }
 
-const UNAUTHORIZED: Option<(header::HeaderName, &str)> = Some((header::WWW_AUTHENTICATE, "Bearer"));
+fn unauthorized() -> Option<(header::HeaderName, HeaderValue)> {
+    Some((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")))
+}
 
 /// The one table from error to answer (CONTRACT §1). Every match is
 /// exhaustive, so a new kind of error does not compile until it has a row.
@@ -151,13 +165,15 @@ fn failure_of(error: &ApiError) -> Failure<'_> {
     };
     match error {
         ApiError::RouteNotFound => refused(StatusCode::NOT_FOUND, "Not Found", None),
-        ApiError::MethodNotAllowed => refused(
+        ApiError::MethodNotAllowed(resource) => refused(
             StatusCode::METHOD_NOT_ALLOWED,
             "Method Not Allowed",
-            Some((header::ALLOW, ALLOWED_METHOD)),
+            HeaderValue::try_from(resource.allow())
+                .ok()
+                .map(|allow| (header::ALLOW, allow)),
         ),
         ApiError::Disconnect(DisconnectError::Unauthorized(_)) => {
-            refused(StatusCode::UNAUTHORIZED, "Unauthorized", UNAUTHORIZED)
+            refused(StatusCode::UNAUTHORIZED, "Unauthorized", unauthorized())
         }
         ApiError::Disconnect(DisconnectError::InstallationNotFound) => {
             refused(StatusCode::NOT_FOUND, "Installation not found", None)
@@ -165,7 +181,7 @@ fn failure_of(error: &ApiError) -> Failure<'_> {
         ApiError::Disconnect(DisconnectError::SessionExpired(_)) => Failure {
             status: StatusCode::UNAUTHORIZED,
             detail: "Session expired \u{2014} please log out and sign in again.",
-            header: UNAUTHORIZED,
+            header: unauthorized(),
             log: Log::SessionExpired,
             cause: None,
         },
@@ -173,7 +189,10 @@ fn failure_of(error: &ApiError) -> Failure<'_> {
             DependencyError::Unavailable { .. } => Failure {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 detail: "Service temporarily unavailable",
-                header: Some((header::RETRY_AFTER, RETRY_AFTER_SECONDS)),
+                header: Some((
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(RETRY_AFTER_SECONDS),
+                )),
                 log: Log::Unavailable(e),
                 cause: Some(e.metric_cause()),
             },
@@ -216,9 +235,7 @@ impl Failure<'_> {
             },
         );
         if let Some((name, value)) = &self.header {
-            response
-                .headers_mut()
-                .insert(name, HeaderValue::from_static(value));
+            response.headers_mut().insert(name, value.clone());
         }
         response
     }

@@ -1,4 +1,6 @@
-//! The one route: `DELETE /api/v1/repos/{owner}/{repo}/install`.
+//! The routes: `DELETE /api/v1/repos/{owner}/{repo}/install`, declared in
+//! `RESOURCES` with the methods each path answers, from which `Allow` and
+//! the pre-traffic check's probes are derived.
 //!
 //! Works on the raw path of the event, so it behaves the same behind an HTTP
 //! API, a REST API (stage in the path or not) and a function URL, which has
@@ -9,6 +11,46 @@ use std::borrow::Cow;
 use lambda_http::http::Method;
 use percent_encoding::percent_decode_str;
 
+/// A path the API answers, and the methods it answers on it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Resource {
+    /// As the template's routes write it; `{…}` segments are parameters.
+    pub path: &'static str,
+    pub methods: &'static [&'static str],
+}
+
+impl Resource {
+    /// The methods, as an `Allow` header lists them.
+    pub fn allow(&self) -> String {
+        self.methods.join(", ")
+    }
+
+    /// The parameters `raw_path`'s segments give, when it is this path.
+    fn parameters<'a>(&self, segments: &[&'a str]) -> Option<Vec<&'a str>> {
+        let template: Vec<&str> = self.path.split('/').skip(1).collect();
+        if template.len() != segments.len() {
+            return None;
+        }
+        let mut parameters = Vec::new();
+        for (expected, segment) in template.iter().zip(segments) {
+            if expected.starts_with('{') {
+                parameters.push(*segment);
+            } else if expected != segment {
+                return None;
+            }
+        }
+        Some(parameters)
+    }
+}
+
+pub const REPOSITORY_INSTALL: Resource = Resource {
+    path: "/api/v1/repos/{owner}/{repo}/install",
+    methods: &["DELETE"],
+};
+
+/// Every path the API answers.
+pub const RESOURCES: [&Resource; 1] = [&REPOSITORY_INSTALL];
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Route<'a> {
     /// The owner and repo segments, percent-decoded but not yet validated.
@@ -16,11 +58,10 @@ pub enum Route<'a> {
         owner: Cow<'a, str>,
         repo: Cow<'a, str>,
     },
-    MethodNotAllowed,
+    /// A path of the API, with a method it does not answer there.
+    MethodNotAllowed(&'static Resource),
     NotFound,
 }
-
-pub const ALLOWED_METHOD: &str = "DELETE";
 
 pub fn route<'a>(method: &Method, raw_path: &'a str, stage: Option<&str>) -> Route<'a> {
     let mut segments = raw_path.split('/');
@@ -32,15 +73,19 @@ pub fn route<'a>(method: &Method, raw_path: &'a str, stage: Option<&str>) -> Rou
         segments.next();
     }
     let segments: Vec<&str> = segments.collect();
-    let ["api", "v1", "repos", owner, repo, "install"] = segments[..] else {
+    let Some(resource) = RESOURCES
+        .into_iter()
+        .find(|resource| resource.parameters(&segments).is_some())
+    else {
         return Route::NotFound;
     };
-    if method.as_str() != ALLOWED_METHOD {
-        return Route::MethodNotAllowed;
-    }
-    Route::Disconnect {
-        owner: decode(owner),
-        repo: decode(repo),
+    let parameters = resource.parameters(&segments).unwrap_or_default();
+    match (method.as_str(), parameters.as_slice()) {
+        ("DELETE", [owner, repo]) if resource == &REPOSITORY_INSTALL => Route::Disconnect {
+            owner: decode(owner),
+            repo: decode(repo),
+        },
+        _ => Route::MethodNotAllowed(resource),
     }
 }
 
@@ -122,8 +167,35 @@ mod tests {
         ] {
             assert_eq!(
                 route(&method, "/api/v1/repos/acme/web/install", None),
-                Route::MethodNotAllowed
+                Route::MethodNotAllowed(&REPOSITORY_INSTALL)
             );
+        }
+    }
+
+    /// The table and the routing agree: every method a resource declares
+    /// is routed, and no other.
+    #[test]
+    fn every_declared_method_is_routed_and_no_other() {
+        let other = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+        for resource in RESOURCES {
+            let path = resource
+                .path
+                .split('/')
+                .map(|segment| match segment.starts_with('{') {
+                    true => "x",
+                    false => segment,
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            for method in other {
+                let routed = route(&Method::from_bytes(method.as_bytes()).unwrap(), &path, None);
+                let refused = routed == Route::MethodNotAllowed(resource);
+                assert_eq!(
+                    refused,
+                    !resource.methods.contains(&method),
+                    "{method} {path}: {routed:?}"
+                );
+            }
         }
     }
 

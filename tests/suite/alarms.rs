@@ -14,6 +14,7 @@ use nectr_disconnect::cleanup::MessageOutcome;
 use nectr_disconnect::disconnect::DisconnectError;
 use nectr_disconnect::domain::{Disconnected, UserId, WebhookOutcome};
 use nectr_disconnect::http::response::{ApiError, answer};
+use nectr_disconnect::http::router::REPOSITORY_INSTALL;
 use nectr_disconnect::logging::DEFAULT_SERVICE;
 use nectr_disconnect::metrics::{self, Call, Invocation, MetricsSettings};
 use nectr_disconnect::ports::{Dependency, DependencyError};
@@ -286,7 +287,7 @@ fn results() -> Vec<Result<Disconnected, ApiError>> {
     });
     let refused = [
         ApiError::RouteNotFound,
-        ApiError::MethodNotAllowed,
+        ApiError::MethodNotAllowed(&REPOSITORY_INSTALL),
         DisconnectError::Unauthorized("no token").into(),
         DisconnectError::SessionExpired("undecryptable").into(),
         DisconnectError::InstallationNotFound.into(),
@@ -359,6 +360,7 @@ fn every_alarm_watches_a_metric_the_functions_or_aws_publish() {
 #[test]
 fn an_alarm_on_a_dimension_set_nobody_publishes_is_refused() {
     let misconfigured = Invocation {
+        counted: metrics::DISCONNECTS,
         status: 500,
         webhook: None::<WebhookOutcome>,
         cause: Some("misconfiguration"),
