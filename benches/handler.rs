@@ -13,8 +13,8 @@ use nectr_disconnect::domain::{
     Ciphertext, CleanupJob, GraphCounts, Installation, InstallationRecord, OAuthToken, RepoName,
     SigningKey, SigningKeys, User, UserId,
 };
-use nectr_disconnect::http::Handler;
 use nectr_disconnect::http::lambda_event::request_from_json;
+use nectr_disconnect::http::{Api, Handler};
 use nectr_disconnect::logging::{self, LambdaLines, LogSettings};
 use nectr_disconnect::metrics::MetricsSettings;
 use nectr_disconnect::ports::{
@@ -206,7 +206,7 @@ fn handler_overhead(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let use_case = DisconnectRepository::<InstantPorts> {
+    let use_case = Api::<InstantPorts> {
         authenticator: Authenticator::new(
             AnswerAtOnce,
             JwtRules::default(),
@@ -216,11 +216,13 @@ fn handler_overhead(c: &mut Criterion) {
                 previous: std::time::Duration::from_secs(86_400),
             },
         ),
-        installations: AnswerAtOnce,
-        tokens: AnswerAtOnce,
-        webhooks: AnswerAtOnce,
-        graph: Some(AnswerAtOnce),
-        cleanup: None,
+        disconnect_repository: DisconnectRepository {
+            installations: AnswerAtOnce,
+            tokens: AnswerAtOnce,
+            webhooks: AnswerAtOnce,
+            graph: Some(AnswerAtOnce),
+            cleanup: None,
+        },
     };
     let handler = Handler::new(
         &use_case,

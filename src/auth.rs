@@ -1,6 +1,7 @@
 //! Verifies the caller's JWT (CONTRACT §2) against the signing keys, which it
 //! caches between invocations and keeps through a Secrets Manager outage.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -12,12 +13,21 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::domain::{Credentials, SigningKeys, UserId};
-use crate::ports::{DependencyError, SigningKeySource};
-use crate::timeouts::KEY_REFRESH_INTERVAL;
+use crate::ports::{Dependency, DependencyError, SigningKeySource};
+use crate::timeouts::{KEY_REFRESH_INTERVAL, within};
 
 const LEEWAY_SECONDS: u64 = 60;
 /// Far above any token Nectr issues; keeps hostile input cheap to refuse.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// A caller the edge is authenticating: who the token claims to be while
+/// the signing keys are being fetched (`None` when verification needs no
+/// fetch), and the verification, which starts when it is awaited. A use
+/// case awaits it beside whatever it may read for `claimed` meanwhile.
+pub struct Caller<F> {
+    pub claimed: Option<UserId>,
+    pub verified: F,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -207,6 +217,25 @@ impl<K: SigningKeySource> Authenticator<K> {
                         .refresh_failed_at
                         .is_none_or(|failed| failed.elapsed() >= KEY_REFRESH_INTERVAL)
             }
+        }
+    }
+
+    /// The caller `credentials` name, verified by `deadline` (past it,
+    /// Secrets Manager counts as unavailable). The verification is boxed:
+    /// unboxed, it enlarges each future it is moved through on its way into
+    /// the use case, and a debug build's test thread ran out of stack.
+    pub fn caller<'a>(
+        &'a self,
+        credentials: &'a Credentials,
+        deadline: std::time::Instant,
+    ) -> Caller<Pin<Box<impl Future<Output = Result<UserId, AuthError>> + 'a>>> {
+        Caller {
+            claimed: self.claimed_user_while_keys_are_fetched(credentials),
+            verified: Box::pin(within(
+                deadline,
+                Dependency::SecretsManager,
+                self.authenticate(credentials),
+            )),
         }
     }
 

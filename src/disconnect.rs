@@ -6,10 +6,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::oneshot;
 
-use crate::auth::{AuthError, Authenticator};
+use crate::auth::{AuthError, Caller};
 use crate::domain::{
-    CleanupJob, Credentials, Disconnected, GraphCounts, Installation, OAuthToken, RepoName, User,
-    UserId, WebhookOutcome, rfc3339,
+    CleanupJob, Disconnected, GraphCounts, Installation, OAuthToken, RepoName, User, UserId,
+    WebhookOutcome, rfc3339,
 };
 use crate::ports::{
     CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError,
@@ -57,7 +57,6 @@ impl From<DecryptError> for DisconnectError {
 
 /// What the caller asked for, as the HTTP layer received it.
 pub struct DisconnectRequest<'a> {
-    pub credentials: &'a Credentials,
     pub owner: &'a str,
     pub repo: &'a str,
     /// When every dependency call must have given up, so the response still
@@ -67,7 +66,6 @@ pub struct DisconnectRequest<'a> {
 
 /// The use case over its ports, built once per cold start by naming each.
 pub struct DisconnectRepository<P: DisconnectPorts> {
-    pub authenticator: Authenticator<P::SigningKeys>,
     pub installations: P::Installations,
     pub tokens: P::Tokens,
     pub webhooks: P::Webhooks,
@@ -78,16 +76,14 @@ pub struct DisconnectRepository<P: DisconnectPorts> {
 }
 
 impl<P: DisconnectPorts> DisconnectRepository<P> {
-    /// See `Authenticator::prefetch`.
-    pub async fn prefetch_signing_keys(&self) -> Result<(), DependencyError> {
-        self.authenticator.prefetch().await
-    }
-
     /// Validate the name → authenticate → find the installation → decrypt
     /// the token → remove the webhook ‖ mark the installation inactive →
-    /// report, with what the code graph keeps read beside all of it.
+    /// report, with what the code graph keeps read beside all of it. The
+    /// edge has started authenticating `caller`; it is verified here, so
+    /// that a malformed name is refused before any dependency is called.
     pub async fn disconnect(
         &self,
+        caller: Caller<impl Future<Output = Result<UserId, AuthError>>>,
         request: DisconnectRequest<'_>,
     ) -> Result<Disconnected, DisconnectError> {
         // A name GitHub could never accept has no installation; refuse it
@@ -96,9 +92,7 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
             .map_err(|_| DisconnectError::InstallationNotFound)?;
 
         let deadline = request.deadline;
-        let (user_id, found) = self
-            .authenticate(request.credentials, &repo, deadline)
-            .await?;
+        let (user_id, found) = self.authenticated(caller, &repo, deadline).await?;
 
         // A failed disconnect answers at once: the graph read is dropped.
         let (stored_name, stored_name_received) = oneshot::channel();
@@ -118,24 +112,16 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
     /// the token claims to be are read meanwhile, so the keys' round trip
     /// adds no step; they are returned only for a token that verifies as
     /// that user, and an authentication failure wins over their errors.
-    async fn authenticate(
+    async fn authenticated(
         &self,
-        credentials: &Credentials,
+        caller: Caller<impl Future<Output = Result<UserId, AuthError>>>,
         repo: &RepoName,
         deadline: Instant,
     ) -> Result<(UserId, Option<Found>), DisconnectError> {
-        let authenticate = within(
-            deadline,
-            Dependency::SecretsManager,
-            self.authenticator.authenticate(credentials),
-        );
-        let Some(claimed) = self
-            .authenticator
-            .claimed_user_while_keys_are_fetched(credentials)
-        else {
-            return Ok((authenticate.await?, None));
+        let Some(claimed) = caller.claimed else {
+            return Ok((caller.verified.await?, None));
         };
-        let (user_id, found) = tokio::join!(authenticate, self.find(&claimed, repo, deadline));
+        let (user_id, found) = tokio::join!(caller.verified, self.find(&claimed, repo, deadline));
         let user_id = user_id?;
         let found = (user_id == claimed).then_some(found);
         Ok((user_id, found))

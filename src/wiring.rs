@@ -16,6 +16,7 @@ use crate::auth::Authenticator;
 use crate::cleanup::WebhookCleanup;
 use crate::config::{Config, HookConfig, WorkerConfig};
 use crate::disconnect::DisconnectRepository;
+use crate::http::Api;
 use crate::ports::{CleanupPorts, DisconnectPorts};
 use crate::pre_traffic::PreTrafficCheck;
 use crate::timeouts;
@@ -38,7 +39,7 @@ impl CleanupPorts for ProductionPorts {
     type Webhooks = GitHubWebhooks;
 }
 
-pub type Production = DisconnectRepository<ProductionPorts>;
+pub type Production = Api<ProductionPorts>;
 
 /// One client per AWS service; tests swap single clients to point one
 /// dependency somewhere else.
@@ -100,12 +101,7 @@ pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> 
     // `main` installs it first thing; this makes every wiring of the use
     // case, tests' included, as safe for the graph's TLS as production's.
     crate::tls::install_crypto_provider();
-    DisconnectRepository {
-        authenticator: Authenticator::new(
-            SecretsManagerSigningKeys::new(aws.secrets_manager.clone(), &config.jwt.secret_id),
-            config.jwt.rules.clone(),
-            config.jwt.key_lifetime,
-        ),
+    let disconnect_repository = DisconnectRepository {
         installations: DynamoDbInstallations::new(aws.dynamodb.clone(), &config.shared.table_name),
         tokens: KmsTokenDecryptor::new(aws.kms.clone(), &config.shared.kms_key_id),
         webhooks: github,
@@ -117,6 +113,14 @@ pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> 
             .cleanup_queue_url
             .as_ref()
             .map(|url| SqsCleanupQueue::new(aws.sqs.clone(), url)),
+    };
+    Api {
+        authenticator: Authenticator::new(
+            SecretsManagerSigningKeys::new(aws.secrets_manager.clone(), &config.jwt.secret_id),
+            config.jwt.rules.clone(),
+            config.jwt.key_lifetime,
+        ),
+        disconnect_repository,
     }
 }
 

@@ -8,10 +8,11 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use tracing::Instrument;
 
+use super::api::Api;
 use super::credentials::credentials;
 use super::response::{ApiError, answer};
-use super::router::{Route, route};
-use crate::disconnect::{DisconnectRepository, DisconnectRequest};
+use super::router::{Endpoint, Route, route};
+use crate::disconnect::DisconnectRequest;
 use crate::domain::Disconnected;
 use crate::metrics::{self, MetricsSettings};
 use crate::ports::DisconnectPorts;
@@ -20,15 +21,15 @@ use crate::timeouts;
 /// The function as Lambda sees it: one per execution environment, so its
 /// first invocation is the cold start.
 pub struct Handler<'a, P: DisconnectPorts> {
-    use_case: &'a DisconnectRepository<P>,
+    api: &'a Api<P>,
     metrics: MetricsSettings,
     invoked: AtomicBool,
 }
 
 impl<'a, P: DisconnectPorts> Handler<'a, P> {
-    pub fn new(use_case: &'a DisconnectRepository<P>, metrics: MetricsSettings) -> Self {
+    pub fn new(api: &'a Api<P>, metrics: MetricsSettings) -> Self {
         Self {
-            use_case,
+            api,
             metrics,
             invoked: AtomicBool::new(false),
         }
@@ -54,7 +55,7 @@ impl<'a, P: DisconnectPorts> Handler<'a, P> {
         );
         // Boxed: nested inside lambda_runtime's service, the unboxed future
         // type grows past the compiler's default query depth.
-        let respond = Box::pin(respond(self.use_case, &request).instrument(span.clone()));
+        let respond = Box::pin(respond(self.api, &request).instrument(span.clone()));
         let (result, calls) = metrics::measure(respond).await;
         let answer = span.in_scope(|| answer(&result));
         if let Ok(outcome) = &result {
@@ -66,26 +67,35 @@ impl<'a, P: DisconnectPorts> Handler<'a, P> {
     }
 }
 
+/// Routes the request, authenticates its caller once for the route that
+/// needs one, and runs the route's use case.
 async fn respond<P: DisconnectPorts>(
-    use_case: &DisconnectRepository<P>,
+    api: &Api<P>,
     request: &Request,
 ) -> Result<Disconnected, ApiError> {
     let path = match request.raw_http_path() {
         "" => request.uri().path(),
         raw => raw,
     };
-    match route(request.method(), path, stage(request)) {
-        Route::NotFound => Err(ApiError::RouteNotFound),
-        Route::MethodNotAllowed(resource) => Err(ApiError::MethodNotAllowed(resource)),
-        Route::Disconnect { owner, repo } => {
-            let credentials = credentials(request.headers());
-            let disconnect = use_case.disconnect(DisconnectRequest {
-                credentials: &credentials,
+    let endpoint = match route(request.method(), path, stage(request)) {
+        Route::To(endpoint) => endpoint,
+        Route::NotFound => return Err(ApiError::RouteNotFound),
+        Route::MethodNotAllowed(resource) => return Err(ApiError::MethodNotAllowed(resource)),
+    };
+    let deadline = timeouts::deadline(request.lambda_context_ref());
+    let credentials = credentials(request.headers());
+    let caller = api.authenticator.caller(&credentials, deadline);
+    match endpoint {
+        Endpoint::Disconnect { owner, repo } => {
+            let request = DisconnectRequest {
                 owner: &owner,
                 repo: &repo,
-                deadline: timeouts::deadline(request.lambda_context_ref()),
-            });
-            Ok(disconnect.await?)
+                deadline,
+            };
+            Ok(api
+                .disconnect_repository
+                .disconnect(caller, request)
+                .await?)
         }
     }
 }

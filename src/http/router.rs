@@ -53,14 +53,20 @@ pub const RESOURCES: [&Resource; 1] = [&REPOSITORY_INSTALL];
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Route<'a> {
+    To(Endpoint<'a>),
+    /// A path of the API, with a method it does not answer there.
+    MethodNotAllowed(&'static Resource),
+    NotFound,
+}
+
+/// What a request asks of the API, with its path's parameters.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Endpoint<'a> {
     /// The owner and repo segments, percent-decoded but not yet validated.
     Disconnect {
         owner: Cow<'a, str>,
         repo: Cow<'a, str>,
     },
-    /// A path of the API, with a method it does not answer there.
-    MethodNotAllowed(&'static Resource),
-    NotFound,
 }
 
 pub fn route<'a>(method: &Method, raw_path: &'a str, stage: Option<&str>) -> Route<'a> {
@@ -81,10 +87,12 @@ pub fn route<'a>(method: &Method, raw_path: &'a str, stage: Option<&str>) -> Rou
     };
     let parameters = resource.parameters(&segments).unwrap_or_default();
     match (method.as_str(), parameters.as_slice()) {
-        ("DELETE", [owner, repo]) if resource == &REPOSITORY_INSTALL => Route::Disconnect {
-            owner: decode(owner),
-            repo: decode(repo),
-        },
+        ("DELETE", [owner, repo]) if resource == &REPOSITORY_INSTALL => {
+            Route::To(Endpoint::Disconnect {
+                owner: decode(owner),
+                repo: decode(repo),
+            })
+        }
         _ => Route::MethodNotAllowed(resource),
     }
 }
@@ -102,10 +110,10 @@ mod tests {
     use super::*;
 
     fn disconnect<'a>(owner: &'a str, repo: &'a str) -> Route<'a> {
-        Route::Disconnect {
+        Route::To(Endpoint::Disconnect {
             owner: owner.into(),
             repo: repo.into(),
-        }
+        })
     }
 
     #[test]

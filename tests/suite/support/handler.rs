@@ -4,8 +4,7 @@
 //! (`openapi.rs`).
 
 use lambda_http::{Body, Request, RequestExt, Response};
-use nectr_disconnect::disconnect::DisconnectRepository;
-use nectr_disconnect::http::Handler;
+use nectr_disconnect::http::{Api, Handler};
 use nectr_disconnect::metrics::MetricsSettings;
 use nectr_disconnect::ports::DisconnectPorts;
 
@@ -20,10 +19,7 @@ pub fn worker_metric_settings() -> MetricsSettings {
     MetricsSettings::from_lookup(|_| None, nectr_disconnect::queue::SERVICE)
 }
 
-pub async fn handle<P: DisconnectPorts>(
-    use_case: &DisconnectRepository<P>,
-    request: Request,
-) -> Response<Body> {
+pub async fn handle<P: DisconnectPorts>(use_case: &Api<P>, request: Request) -> Response<Body> {
     let method = request.method().to_string();
     let path = match request.raw_http_path() {
         "" => request.uri().path().to_owned(),

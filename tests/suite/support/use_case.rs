@@ -10,6 +10,7 @@ use nectr_disconnect::disconnect::{DisconnectError, DisconnectRepository, Discon
 use nectr_disconnect::domain::{
     BearerToken, Credentials, Disconnected, GraphCounts, UserId, WebhookOutcome,
 };
+use nectr_disconnect::http::Api;
 use nectr_disconnect::ports::{CleanupPorts, DisconnectPorts, WebhookRemover};
 use nectr_disconnect::timeouts;
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
@@ -41,7 +42,7 @@ impl<W: WebhookRemover + 'static> CleanupPorts for FakePorts<W> {
     type Webhooks = W;
 }
 
-pub type FakeUseCase = DisconnectRepository<FakePorts>;
+pub type FakeUseCase = Api<FakePorts>;
 
 pub struct Fakes {
     pub store: FakeStore,
@@ -103,10 +104,7 @@ impl Fakes {
     }
 
     /// With a cleanup queue, and `github` for GitHub.
-    pub fn use_case_over(
-        &self,
-        github: GitHubWebhooks,
-    ) -> DisconnectRepository<FakePorts<GitHubWebhooks>> {
+    pub fn use_case_over(&self, github: GitHubWebhooks) -> Api<FakePorts<GitHubWebhooks>> {
         self.wired(github, None, Some(self.cleanup.clone()))
     }
 
@@ -128,8 +126,8 @@ impl Fakes {
         webhooks: W,
         graph: Option<FakeGraph>,
         cleanup: Option<FakeCleanup>,
-    ) -> DisconnectRepository<FakePorts<W>> {
-        DisconnectRepository {
+    ) -> Api<FakePorts<W>> {
+        Api {
             authenticator: Authenticator::new(
                 self.keys.clone(),
                 JwtRules {
@@ -142,11 +140,13 @@ impl Fakes {
                     previous: Duration::from_secs(86_400),
                 },
             ),
-            installations: self.store.clone(),
-            tokens: self.tokens.clone(),
-            webhooks,
-            graph,
-            cleanup,
+            disconnect_repository: DisconnectRepository {
+                installations: self.store.clone(),
+                tokens: self.tokens.clone(),
+                webhooks,
+                graph,
+                cleanup,
+            },
         }
     }
 }
@@ -161,13 +161,16 @@ pub async fn disconnect_with(
     let credentials = token.map_or(Credentials::None, |token| {
         Credentials::Bearer(BearerToken::new(token.expose()))
     });
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let caller = use_case.authenticator.caller(&credentials, deadline);
+    let request = DisconnectRequest {
+        owner,
+        repo,
+        deadline,
+    };
     use_case
-        .disconnect(DisconnectRequest {
-            credentials: &credentials,
-            owner,
-            repo,
-            deadline: Instant::now() + Duration::from_secs(3),
-        })
+        .disconnect_repository
+        .disconnect(caller, request)
         .await
 }
 
