@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value, json};
 use wiremock::http::HeaderMap;
 use wiremock::matchers::{any, method, path, path_regex};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::tls::{ServerIdentity, TlsTerminator};
 
@@ -62,44 +62,31 @@ async fn program(server: &MockServer) {
         .mount(server)
         .await;
     let reset = memory.clone();
-    Mock::given(method("POST"))
-        .and(path("/_reset"))
-        .respond_with(move |_: &Request| {
-            *lock(&reset) = Memory::default();
-            ResponseTemplate::new(204)
-        })
-        .mount(server)
-        .await;
+    let reset = move |_: &Request| {
+        *lock(&reset) = Memory::default();
+        ResponseTemplate::new(204)
+    };
     let fail = memory.clone();
-    Mock::given(method("POST"))
-        .and(path("/_fail"))
-        .respond_with(move |request: &Request| {
-            let times = request.url.query_pairs().find(|(name, _)| name == "times");
-            match times.and_then(|(_, n)| n.parse().ok()) {
-                Some(times) => {
-                    lock(&fail).failures_left = times;
-                    ResponseTemplate::new(204)
-                }
-                None => message(400, "expected /_fail?times=N"),
+    let fail = move |request: &Request| {
+        let times = request.url.query_pairs().find(|(name, _)| name == "times");
+        match times.and_then(|(_, n)| n.parse().ok()) {
+            Some(times) => {
+                lock(&fail).failures_left = times;
+                ResponseTemplate::new(204)
             }
-        })
-        .mount(server)
-        .await;
+            None => message(400, "expected /_fail?times=N"),
+        }
+    };
     let received = memory.clone();
-    Mock::given(method("GET"))
-        .and(path("/_received"))
-        .respond_with(move |_: &Request| {
-            let received = Value::Array(lock(&received).received.clone());
-            let text = serde_json::to_string_pretty(&received).expect("JSON values serialize");
-            ResponseTemplate::new(200).set_body_raw(text, "application/json")
-        })
-        .mount(server)
-        .await;
-    Mock::given(method("HEAD"))
-        .and(path("/"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(server)
-        .await;
+    let received = move |_: &Request| {
+        let received = Value::Array(lock(&received).received.clone());
+        let text = serde_json::to_string_pretty(&received).expect("JSON values serialize");
+        ResponseTemplate::new(200).set_body_raw(text, "application/json")
+    };
+    answer(server, "POST", "/_reset", reset).await;
+    answer(server, "POST", "/_fail", fail).await;
+    answer(server, "GET", "/_received", received).await;
+    answer(server, "HEAD", "/", ResponseTemplate::new(200)).await;
     // Anything else, a DELETE of no hook included, is GitHub's 404.
     let unknown = move |request: &Request| {
         if request.method == "DELETE" {
@@ -110,6 +97,14 @@ async fn program(server: &MockServer) {
     Mock::given(any())
         .respond_with(unknown)
         .with_priority(u8::MAX)
+        .mount(server)
+        .await;
+}
+
+async fn answer(server: &MockServer, verb: &str, at: &str, responder: impl Respond + 'static) {
+    Mock::given(method(verb))
+        .and(path(at))
+        .respond_with(responder)
         .mount(server)
         .await;
 }
