@@ -25,7 +25,7 @@ impl Resource {
         self.methods.join(", ")
     }
 
-    /// The parameters `raw_path`'s segments give, when it is this path.
+    /// The parameters `segments` give, when they are this path's.
     fn parameters<'a>(&self, segments: &[&'a str]) -> Option<Vec<&'a str>> {
         let template: Vec<&str> = self.path.split('/').skip(1).collect();
         if template.len() != segments.len() {
@@ -79,13 +79,12 @@ pub fn route<'a>(method: &Method, raw_path: &'a str, stage: Option<&str>) -> Rou
         segments.next();
     }
     let segments: Vec<&str> = segments.collect();
-    let Some(resource) = RESOURCES
+    let Some((resource, parameters)) = RESOURCES
         .into_iter()
-        .find(|resource| resource.parameters(&segments).is_some())
+        .find_map(|resource| Some((resource, resource.parameters(&segments)?)))
     else {
         return Route::NotFound;
     };
-    let parameters = resource.parameters(&segments).unwrap_or_default();
     match (method.as_str(), parameters.as_slice()) {
         ("DELETE", [owner, repo]) if resource == &REPOSITORY_INSTALL => {
             Route::To(Endpoint::Disconnect {
