@@ -7,7 +7,7 @@ use tracing_subscriber::filter::LevelFilter;
 
 use crate::support::acting_user::USER;
 use crate::support::emf;
-use crate::support::events::invocation;
+use crate::support::events::{http_api_event, invocation};
 use crate::support::logged_invocations::{log_of_a_disconnect, log_of_a_refused_request};
 use crate::support::logs::{capture, capture_at, log_lines, metric_documents};
 use crate::support::test_app::{TestApp, delete_as, unreachable_clients};
@@ -113,6 +113,31 @@ async fn a_refused_request_counts_under_its_status_class_without_a_webhook_outco
     assert_eq!(document["Disconnects"], 1);
     assert!(document.get("WebhookRemoval").is_none(), "{document}");
     assert!(document.get("webhook").is_none(), "{document}");
+}
+
+/// A 405 and a 404 no route answers are counted apart from the
+/// disconnect's requests, under the same status classes.
+#[tokio::test]
+async fn a_request_no_route_answers_counts_as_unrouted_not_as_a_disconnect() {
+    let app = TestApp::start().await;
+    for (method, path, status) in [
+        ("GET", "/api/v1/repos/acme/my-backend/install", 405),
+        ("DELETE", "/api/v1/other", 404),
+    ] {
+        let (logs, _guard) = capture();
+        let answer = app
+            .send(invocation(
+                http_api_event(method, path, &[]),
+                "req-unrouted",
+            ))
+            .await;
+        assert_eq!(answer.status, status, "{method} {path}");
+
+        let document = only_document(&logs.text());
+        assert_eq!(document["UnroutedRequests"], 1, "{document}");
+        assert_eq!(document["status_class"], "4xx", "{document}");
+        assert!(document.get("Disconnects").is_none(), "{document}");
+    }
 }
 
 #[tokio::test]
