@@ -12,6 +12,10 @@ pub struct Moto {
 }
 
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
+/// A free port can be taken by another test's server before moto, a
+/// Python process that binds it a second later, gets to it: moto then
+/// exits, and is started again on another port.
+const ATTEMPTS: usize = 5;
 
 fn moto_server() -> PathBuf {
     let path = std::env::var_os("MOTO_SERVER")
@@ -27,32 +31,41 @@ fn moto_server() -> PathBuf {
 
 impl Moto {
     pub async fn start() -> Self {
-        let port = crate::free_port();
-        let child = Command::new(moto_server())
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts");
-        let moto = Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        moto.wait_until_ready().await;
-        moto
+        for _ in 0..ATTEMPTS {
+            let port = crate::free_port();
+            let child = Command::new(moto_server())
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("moto_server starts");
+            let mut moto = Self {
+                child,
+                endpoint: format!("http://127.0.0.1:{port}"),
+            };
+            if moto.ready().await {
+                return moto;
+            }
+        }
+        panic!("moto exited {ATTEMPTS} times before answering: its ports were taken");
     }
 
-    async fn wait_until_ready(&self) {
+    /// Whether moto answers, `false` when it exited first (its port was
+    /// taken); panics when it neither answers nor exits in time.
+    async fn ready(&mut self) -> bool {
         let client = reqwest::Client::new();
         let started = Instant::now();
         while started.elapsed() < STARTUP_LIMIT {
+            if self.child.try_wait().is_ok_and(|status| status.is_some()) {
+                return false;
+            }
             let probe = client
                 .get(format!("{}/moto-api/data.json", self.endpoint))
                 .send()
                 .await;
             if probe.is_ok_and(|r| r.status().is_success()) {
-                return;
+                return true;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
