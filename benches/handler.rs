@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use criterion::{Criterion, criterion_group};
 use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
-use nectr_disconnect::disconnect::DisconnectRepository;
 use nectr_disconnect::domain::{
     Ciphertext, CleanupJob, GraphCounts, Installation, InstallationRecord, OAuthToken, RepoName,
     SigningKey, SigningKeys, User, UserId,
@@ -18,9 +17,9 @@ use nectr_disconnect::http::{Api, Handler};
 use nectr_disconnect::logging::{self, LambdaLines, LogSettings};
 use nectr_disconnect::metrics::MetricsSettings;
 use nectr_disconnect::ports::{
-    CleanupQueue, CodeGraph, Deactivation, DecryptError, DependencyError, DisconnectPorts,
-    Disconnection, GraphError, InstallationStore, SigningKeySource, TokenDecryptor, WebhookRemoval,
-    WebhookRemover,
+    Adapters, CleanupQueue, CodeGraph, Deactivation, DecryptError, DependencyError,
+    DisconnectPorts, Disconnection, GraphError, InstallationStore, SigningKeySource,
+    TokenDecryptor, WebhookRemoval, WebhookRemover,
 };
 use serde_json::json;
 use test_world::jwt::{FIXTURE_KEY, YEAR_2100};
@@ -31,6 +30,7 @@ const BAD_TOKEN: &str = "bad token (401)";
 const WITHOUT_LOGS: &str = "disconnect with webhook (200), no log pipeline";
 
 /// Every port answers at once with a connected user and installation.
+#[derive(Clone)]
 struct AnswerAtOnce;
 
 impl InstallationStore for AnswerAtOnce {
@@ -206,8 +206,8 @@ fn handler_overhead(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let use_case = Api::<InstantPorts> {
-        authenticator: Authenticator::new(
+    let use_case = Api::<InstantPorts>::new(
+        Authenticator::new(
             AnswerAtOnce,
             JwtRules::default(),
             KeyLifetime {
@@ -216,14 +216,14 @@ fn handler_overhead(c: &mut Criterion) {
                 previous: std::time::Duration::from_secs(86_400),
             },
         ),
-        disconnect_repository: DisconnectRepository {
+        Adapters {
             installations: AnswerAtOnce,
             tokens: AnswerAtOnce,
             webhooks: AnswerAtOnce,
             graph: Some(AnswerAtOnce),
             cleanup: None,
         },
-    };
+    );
     let handler = Handler::new(
         &use_case,
         MetricsSettings::from_lookup(|_| None, &settings.service),

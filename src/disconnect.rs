@@ -64,7 +64,7 @@ pub struct DisconnectRequest<'a> {
     pub deadline: Instant,
 }
 
-/// The use case over its ports, built once per cold start by naming each.
+/// The use case over its ports, built once per cold start by `http::Api::new`.
 pub struct DisconnectRepository<P: DisconnectPorts> {
     pub installations: P::Installations,
     pub tokens: P::Tokens,

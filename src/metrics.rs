@@ -190,14 +190,13 @@ pub fn dependency_error_document(settings: &MetricsSettings, cause: &str, at: Sy
     enveloped(root, vec![directive], at)
 }
 
-/// What counts an HTTP invocation, by the route that answered it: the
-/// disconnect's requests, and those no route answered (404, 405).
-pub const DISCONNECTS: &str = "Disconnects";
+/// What counts an HTTP invocation no route answered (404, 405); each
+/// endpoint's own count is named beside its route (`http::api`).
 pub const UNROUTED: &str = "UnroutedRequests";
 
 /// What one invocation reports.
 pub struct Invocation<'a> {
-    /// The count it adds to: [`DISCONNECTS`] or [`UNROUTED`].
+    /// The count it adds to: its endpoint's or [`UNROUTED`].
     pub counted: &'static str,
     pub status: u16,
     pub webhook: Option<WebhookOutcome>,

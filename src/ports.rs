@@ -384,15 +384,29 @@ pub trait DeploymentReporter: Send + Sync {
     ) -> impl Future<Output = Result<(), BoxError>> + Send;
 }
 
-/// The adapters the disconnect runs over, named once: production's
-/// (`wiring.rs`), the tests' fakes, the bench's.
+/// The adapters the API's use cases run over, named once: production's
+/// (`wiring.rs`), the tests' fakes, the bench's. Each but the signing keys
+/// (the edge's alone) is a handle whose clones share one client and its
+/// connections, so that every route's use case holds its own.
 pub trait DisconnectPorts: 'static {
     type SigningKeys: SigningKeySource;
-    type Installations: InstallationStore;
-    type Tokens: TokenDecryptor;
-    type Webhooks: WebhookRemover;
-    type Graph: CodeGraph;
-    type Cleanup: CleanupQueue;
+    type Installations: InstallationStore + Clone;
+    type Tokens: TokenDecryptor + Clone;
+    type Webhooks: WebhookRemover + Clone;
+    type Graph: CodeGraph + Clone;
+    type Cleanup: CleanupQueue + Clone;
+}
+
+/// The adapters of `P`, built once per cold start and handed to
+/// `http::Api::new`, which gives each use case those it uses.
+pub struct Adapters<P: DisconnectPorts> {
+    pub installations: P::Installations,
+    pub tokens: P::Tokens,
+    pub webhooks: P::Webhooks,
+    /// `None` when no graph is configured.
+    pub graph: Option<P::Graph>,
+    /// `None` when no cleanup queue is configured.
+    pub cleanup: Option<P::Cleanup>,
 }
 
 /// The adapters the cleanup worker's use case runs over; the queue it

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::http::router::{REPOSITORY_INSTALL, Resource};
+use crate::http::api::RESOURCES;
+use crate::http::router::Resource;
 use crate::logging::chain;
 use crate::ports::{DeploymentReporter, FunctionInvoker, HookStatus, InvokeError, Invoked};
 use crate::queue;
@@ -70,44 +71,49 @@ impl Probe {
 }
 
 /// The requests of CONTRACT §11, derived from the routes: for the
-/// disconnect, each method its path answers without credentials (401 with
-/// §1's body and `WWW-Authenticate`) and a method it does not answer (405
-/// with `Allow` listing those it does); for the worker, a batch whose one
-/// message is malformed, which it must drop rather than hand back.
+/// disconnect, on each of the API's paths, each method it answers without
+/// credentials (401 with §1's body and `WWW-Authenticate`) and a method it
+/// does not answer (405 with `Allow` listing those it does); for the
+/// worker, a batch whose one message is malformed, which it must drop
+/// rather than hand back.
 pub fn probes(probed: Probed) -> Vec<Probe> {
     match probed {
-        Probed::Disconnect => {
-            let resource = &REPOSITORY_INSTALL;
-            let unauthorized = resource.methods.iter().map(|method| Probe {
-                name: format!("{method} without credentials"),
-                event: http_api_event(resource, method),
-                expected: Expected::Http {
-                    status: 401,
-                    detail: "Unauthorized",
-                    header: ("www-authenticate", "Bearer".into()),
-                },
-            });
-            let not_answered = ["GET", "PATCH", "PUT", "POST", "DELETE"]
-                .into_iter()
-                .filter(|method| !resource.methods.contains(method))
-                .take(1)
-                .map(|method| Probe {
-                    name: method.to_owned(),
-                    event: http_api_event(resource, method),
-                    expected: Expected::Http {
-                        status: 405,
-                        detail: "Method Not Allowed",
-                        header: ("allow", resource.allow()),
-                    },
-                });
-            unauthorized.chain(not_answered).collect()
-        }
+        Probed::Disconnect => RESOURCES.into_iter().flat_map(resource_probes).collect(),
         Probed::Cleanup => vec![Probe {
             name: "a malformed cleanup job".into(),
             event: malformed_job_batch(),
             expected: Expected::NothingHandedBack,
         }],
     }
+}
+
+/// PATCH first among the methods tried for the 405: it means nothing on a
+/// resource that is either there or not, where GET and PUT are the next
+/// endpoints one would add.
+fn resource_probes(resource: &Resource) -> Vec<Probe> {
+    let unauthorized = resource.methods.iter().map(|method| Probe {
+        name: format!("{method} {} without credentials", resource.path),
+        event: http_api_event(resource, method),
+        expected: Expected::Http {
+            status: 401,
+            detail: "Unauthorized",
+            header: ("www-authenticate", "Bearer".into()),
+        },
+    });
+    let not_answered = ["PATCH", "PUT", "POST", "GET", "DELETE"]
+        .into_iter()
+        .filter(|method| !resource.methods.contains(method))
+        .take(1)
+        .map(|method| Probe {
+            name: format!("{method} {}", resource.path),
+            event: http_api_event(resource, method),
+            expected: Expected::Http {
+                status: 405,
+                detail: "Method Not Allowed",
+                header: ("allow", resource.allow()),
+            },
+        });
+    unauthorized.chain(not_answered).collect()
 }
 
 /// A request to `resource` as API Gateway's HTTP API hands it to the

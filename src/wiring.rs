@@ -1,4 +1,4 @@
-//! Wiring: the production use case from configuration and AWS clients,
+//! Wiring: the production API from configuration and AWS clients,
 //! built once per cold start.
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
@@ -15,9 +15,8 @@ use crate::adapters::{
 use crate::auth::Authenticator;
 use crate::cleanup::WebhookCleanup;
 use crate::config::{Config, HookConfig, WorkerConfig};
-use crate::disconnect::DisconnectRepository;
 use crate::http::Api;
-use crate::ports::{CleanupPorts, DisconnectPorts};
+use crate::ports::{Adapters, CleanupPorts, DisconnectPorts};
 use crate::pre_traffic::PreTrafficCheck;
 use crate::timeouts;
 
@@ -101,7 +100,7 @@ pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> 
     // `main` installs it first thing; this makes every wiring of the use
     // case, tests' included, as safe for the graph's TLS as production's.
     crate::tls::install_crypto_provider();
-    let disconnect_repository = DisconnectRepository {
+    let adapters = Adapters {
         installations: DynamoDbInstallations::new(aws.dynamodb.clone(), &config.shared.table_name),
         tokens: KmsTokenDecryptor::new(aws.kms.clone(), &config.shared.kms_key_id),
         webhooks: github,
@@ -114,14 +113,12 @@ pub fn production(config: &Config, aws: &AwsClients, github: GitHubWebhooks) -> 
             .as_ref()
             .map(|url| SqsCleanupQueue::new(aws.sqs.clone(), url)),
     };
-    Api {
-        authenticator: Authenticator::new(
-            SecretsManagerSigningKeys::new(aws.secrets_manager.clone(), &config.jwt.secret_id),
-            config.jwt.rules.clone(),
-            config.jwt.key_lifetime,
-        ),
-        disconnect_repository,
-    }
+    let authenticator = Authenticator::new(
+        SecretsManagerSigningKeys::new(aws.secrets_manager.clone(), &config.jwt.secret_id),
+        config.jwt.rules.clone(),
+        config.jwt.key_lifetime,
+    );
+    Api::new(authenticator, adapters)
 }
 
 /// The cleanup worker and the queue it works off.

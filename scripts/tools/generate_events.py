@@ -188,7 +188,7 @@ FIXTURES = {
         "DELETE", path("acme", "my-backend"), {**BEARER, "origin": "https://evil.example", "sec-fetch-site": "cross-site"},
         path_params=PARAMS
     ),
-    "http-api-wrong-method": http_api("GET", path("acme", "my-backend"), BEARER, route_key="$default"),
+    "http-api-wrong-method": http_api("PATCH", path("acme", "my-backend"), BEARER, route_key="$default"),
     "http-api-unknown-path": http_api("DELETE", "/api/v1/repos/acme/my-backend", BEARER, route_key="$default"),
     "http-api-malformed-owner": http_api(
         "DELETE", path("ac.me", "my-backend"), BEARER, path_params={"owner": "ac.me", "repo": "my-backend"}

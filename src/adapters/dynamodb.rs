@@ -20,6 +20,7 @@ use crate::ports::{Deactivation, Dependency, DependencyError, Disconnection, Ins
 
 type Item = HashMap<String, AttributeValue>;
 
+#[derive(Clone)]
 pub struct DynamoDbInstallations {
     client: Client,
     table: String,

@@ -10,6 +10,7 @@ use crate::domain::{Ciphertext, OAuthToken, UserId};
 use crate::metrics::{self, Call};
 use crate::ports::{DecryptError, Dependency, DependencyError, TokenDecryptor};
 
+#[derive(Clone)]
 pub struct KmsTokenDecryptor {
     client: Client,
     key_id: String,

@@ -1,6 +1,7 @@
 //! `CodeGraph` over Neo4j's Bolt protocol with neo4rs: one read-only count
 //! query. The credentials come from Secrets Manager (CONTRACT §7).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use neo4rs::{ConfigBuilder, Graph, query};
@@ -22,14 +23,16 @@ WITH files, count(DISTINCT pull_request) AS pull_requests \
 OPTIONAL MATCH (developer:Developer)-[:CONTRIBUTED_TO]->(:Repository {full_name: $repo}) \
 RETURN files, pull_requests, count(DISTINCT developer) AS developers";
 
+#[derive(Clone)]
 pub struct Neo4jGraph {
     uri: String,
     secret_id: String,
     secrets: aws_sdk_secretsmanager::Client,
     timeout: Duration,
-    /// Built on first use, once per cold start: it needs the credentials,
-    /// and an instance that never reads the graph never fetches them.
-    driver: OnceCell<Graph>,
+    /// Built on first use, once per cold start and shared by every clone:
+    /// it needs the credentials, and an instance that never reads the
+    /// graph never fetches them.
+    driver: Arc<OnceCell<Graph>>,
 }
 
 /// No Debug: the password must never reach a log.
@@ -64,7 +67,7 @@ impl Neo4jGraph {
             secret_id: config.secret_id.clone(),
             secrets,
             timeout: config.timeout,
-            driver: OnceCell::new(),
+            driver: Arc::new(OnceCell::new()),
         }
     }
 

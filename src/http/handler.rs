@@ -8,12 +8,9 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use tracing::Instrument;
 
-use super::api::Api;
+use super::api::{Api, endpoint};
 use super::credentials::credentials;
-use super::response::{ApiError, answer};
-use super::router::{Endpoint, Route, route};
-use crate::disconnect::DisconnectRequest;
-use crate::domain::Disconnected;
+use super::response::{ApiError, Reply, answer};
 use crate::metrics::{self, MetricsSettings};
 use crate::ports::DisconnectPorts;
 use crate::timeouts;
@@ -58,58 +55,22 @@ impl<'a, P: DisconnectPorts> Handler<'a, P> {
         let respond = Box::pin(respond(self.api, &request).instrument(span.clone()));
         let (result, calls) = metrics::measure(respond).await;
         let answer = span.in_scope(|| answer(&result));
-        if let Ok(outcome) = &result {
-            span.in_scope(|| log_disconnected(answer.response.status().as_u16(), outcome));
-        }
         let invocation = answer.invocation(cold_start, &calls, request_id, xray_trace_id);
         metrics::emit(&invocation.document(&self.metrics, SystemTime::now()));
         answer.response
     }
 }
 
-/// Routes the request, authenticates its caller once for the route that
-/// needs one, and runs the route's use case.
-async fn respond<P: DisconnectPorts>(
-    api: &Api<P>,
-    request: &Request,
-) -> Result<Disconnected, ApiError> {
+/// Routes the request and serves the endpoint it names.
+async fn respond<P: DisconnectPorts>(api: &Api<P>, request: &Request) -> Result<Reply, ApiError> {
     let path = match request.raw_http_path() {
         "" => request.uri().path(),
         raw => raw,
     };
-    let endpoint = match route(request.method(), path, stage(request)) {
-        Route::To(endpoint) => endpoint,
-        Route::NotFound => return Err(ApiError::RouteNotFound),
-        Route::MethodNotAllowed(resource) => return Err(ApiError::MethodNotAllowed(resource)),
-    };
+    let endpoint = endpoint(request.method(), path, stage(request))?;
     let deadline = timeouts::deadline(request.lambda_context_ref());
-    let credentials = credentials(request.headers());
-    let caller = api.authenticator.caller(&credentials, deadline);
-    match endpoint {
-        Endpoint::Disconnect { owner, repo } => {
-            let request = DisconnectRequest {
-                owner: &owner,
-                repo: &repo,
-                deadline,
-            };
-            Ok(api
-                .disconnect_repository
-                .disconnect(caller, request)
-                .await?)
-        }
-    }
-}
-
-/// The line operators search for a disconnect by (docs/OPERATIONS.md).
-fn log_disconnected(status: u16, outcome: &Disconnected) {
-    tracing::info!(
-        status,
-        repo = %outcome.repo_full_name,
-        user_id = %outcome.user_id,
-        installation_id = %outcome.installation_ids.join(","),
-        webhook = outcome.webhook.as_str(),
-        "repository disconnected"
-    );
+    api.serve(endpoint, &credentials(request.headers()), deadline)
+        .await
 }
 
 fn stage(request: &Request) -> Option<&str> {

@@ -1,7 +1,7 @@
-//! The HTTP edge: the Lambda event, routing, credentials, and the mapping
-//! to responses.
+//! The HTTP edge: the Lambda event, the API's routes and what each runs,
+//! credentials, and the mapping to responses.
 
-mod api;
+pub mod api;
 mod credentials;
 mod handler;
 pub mod lambda_event;

@@ -6,15 +6,22 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+use super::api::DISCONNECTS;
 use super::router::Resource;
 use crate::disconnect::DisconnectError;
 use crate::domain::{Disconnected, GraphCounts, WebhookOutcome};
 use crate::logging::chain;
-use crate::metrics::{Call, DISCONNECTS, Invocation, UNROUTED};
+use crate::metrics::{Call, Invocation, UNROUTED};
 use crate::ports::{DependencyError, Misconfiguration};
 
 /// Seconds a client should wait before retrying after a 503.
 const RETRY_AFTER_SECONDS: &str = "2";
+
+/// What an endpoint's use case answers when it succeeds.
+#[derive(Debug)]
+pub enum Reply {
+    Disconnected(Disconnected),
+}
 
 /// Every way a request can fail, from routing to the use case.
 #[derive(Debug, thiserror::Error)]
@@ -77,16 +84,20 @@ impl Answer {
     }
 }
 
-/// The one way a request's result becomes its answer. A failure is
-/// logged here, at the level its row of the table gives it.
-pub fn answer(result: &Result<Disconnected, ApiError>) -> Answer {
+/// The one way a request's result becomes its answer, and is logged: a
+/// failure at the level its row of the table gives it.
+pub fn answer(result: &Result<Reply, ApiError>) -> Answer {
     match result {
-        Ok(outcome) => Answer {
-            response: disconnected(outcome),
-            counted: DISCONNECTS,
-            webhook: Some(outcome.webhook),
-            cause: None,
-        },
+        Ok(Reply::Disconnected(outcome)) => {
+            let response = disconnected(outcome);
+            log_disconnected(response.status().as_u16(), outcome);
+            Answer {
+                response,
+                counted: DISCONNECTS,
+                webhook: Some(outcome.webhook),
+                cause: None,
+            }
+        }
         Err(error) => {
             let failure = failure_of(error);
             log(error, &failure);
@@ -105,6 +116,18 @@ fn counted(error: &ApiError) -> &'static str {
         ApiError::RouteNotFound | ApiError::MethodNotAllowed(_) => UNROUTED,
         ApiError::Disconnect(_) => DISCONNECTS,
     }
+}
+
+/// The line operators search for a disconnect by (docs/OPERATIONS.md).
+fn log_disconnected(status: u16, outcome: &Disconnected) {
+    tracing::info!(
+        status,
+        repo = %outcome.repo_full_name,
+        user_id = %outcome.user_id,
+        installation_id = %outcome.installation_ids.join(","),
+        webhook = outcome.webhook.as_str(),
+        "repository disconnected"
+    );
 }
 
 fn disconnected(outcome: &Disconnected) -> Response<Body> {

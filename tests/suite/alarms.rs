@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime};
 use nectr_disconnect::cleanup::MessageOutcome;
 use nectr_disconnect::disconnect::DisconnectError;
 use nectr_disconnect::domain::{Disconnected, UserId, WebhookOutcome};
-use nectr_disconnect::http::response::{ApiError, answer};
-use nectr_disconnect::http::router::REPOSITORY_INSTALL;
+use nectr_disconnect::http::api::{DISCONNECTS, REPOSITORY_INSTALL};
+use nectr_disconnect::http::response::{ApiError, Reply, answer};
 use nectr_disconnect::logging::DEFAULT_SERVICE;
 use nectr_disconnect::metrics::{self, Call, Invocation, MetricsSettings};
 use nectr_disconnect::ports::{Dependency, DependencyError};
@@ -274,16 +274,16 @@ fn dependency_errors() -> [DependencyError; 3] {
 
 /// Every request's result the edge answers: a disconnect with each
 /// webhook outcome, and a failure of each kind.
-fn results() -> Vec<Result<Disconnected, ApiError>> {
+fn results() -> Vec<Result<Reply, ApiError>> {
     let disconnected = WebhookOutcome::ALL.map(|webhook| {
-        Ok(Disconnected {
+        Ok(Reply::Disconnected(Disconnected {
             user_id: UserId::new("user"),
             repo_full_name: "acme/my-backend".into(),
             installation_ids: vec!["inst".into()],
             webhook,
             webhook_settings_url: None,
             graph: None,
-        })
+        }))
     });
     let refused = [
         ApiError::RouteNotFound,
@@ -360,7 +360,7 @@ fn every_alarm_watches_a_metric_the_functions_or_aws_publish() {
 #[test]
 fn an_alarm_on_a_dimension_set_nobody_publishes_is_refused() {
     let misconfigured = Invocation {
-        counted: metrics::DISCONNECTS,
+        counted: DISCONNECTS,
         status: 500,
         webhook: None::<WebhookOutcome>,
         cause: Some("misconfiguration"),

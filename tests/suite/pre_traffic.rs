@@ -316,7 +316,7 @@ async fn a_disconnect_version_that_answers_as_the_contract_says_is_succeeded() {
             event["requestContext"]["http"]["method"].clone()
         })
         .collect();
-    assert_eq!(methods, ["DELETE", "GET"]);
+    assert_eq!(methods, ["DELETE", "PATCH"]);
     assert!(
         invoked
             .iter()

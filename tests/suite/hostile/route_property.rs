@@ -5,9 +5,9 @@
 
 use lambda_http::http::Method;
 use nectr_disconnect::domain::RepoName;
-use nectr_disconnect::http::router::{Endpoint, Route, route};
+use nectr_disconnect::http::api::{Endpoint, endpoint};
 
-/// What the router and `RepoName` promise together, for any "METHOD PATH"
+/// What the routes and `RepoName` promise together, for any "METHOD PATH"
 /// text: nothing panics, and a name that passes holds only characters that
 /// are safe unescaped in a DynamoDB key (`INSTALL#owner/repo#id`: no `#`,
 /// no `/`) and in a GitHub URL path (unreserved characters, never `.` or
@@ -16,7 +16,7 @@ use nectr_disconnect::http::router::{Endpoint, Route, route};
 pub fn names_that_pass_are_key_and_url_safe(text: &str) {
     let (method, path) = text.split_once(' ').unwrap_or(("DELETE", text));
     let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::DELETE);
-    let Route::To(Endpoint::Disconnect { owner, repo }) = route(&method, path, Some("prod")) else {
+    let Ok(Endpoint::Disconnect { owner, repo }) = endpoint(&method, path, Some("prod")) else {
         return;
     };
     let Ok(name) = RepoName::parse(&owner, &repo) else {

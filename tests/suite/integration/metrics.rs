@@ -121,7 +121,7 @@ async fn a_refused_request_counts_under_its_status_class_without_a_webhook_outco
 async fn a_request_no_route_answers_counts_as_unrouted_not_as_a_disconnect() {
     let app = TestApp::start().await;
     for (method, path, status) in [
-        ("GET", "/api/v1/repos/acme/my-backend/install", 405),
+        ("PATCH", "/api/v1/repos/acme/my-backend/install", 405),
         ("DELETE", "/api/v1/other", 404),
     ] {
         let (logs, _guard) = capture();

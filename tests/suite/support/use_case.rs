@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 use nectr_disconnect::adapters::GitHubWebhooks;
 use nectr_disconnect::auth::{Authenticator, JwtRules, KeyLifetime};
 use nectr_disconnect::cleanup::WebhookCleanup;
-use nectr_disconnect::disconnect::{DisconnectError, DisconnectRepository, DisconnectRequest};
+use nectr_disconnect::disconnect::{DisconnectError, DisconnectRequest};
 use nectr_disconnect::domain::{
     BearerToken, Credentials, Disconnected, GraphCounts, UserId, WebhookOutcome,
 };
 use nectr_disconnect::http::Api;
-use nectr_disconnect::ports::{CleanupPorts, DisconnectPorts, WebhookRemover};
+use nectr_disconnect::ports::{Adapters, CleanupPorts, DisconnectPorts, WebhookRemover};
 use nectr_disconnect::timeouts;
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 
@@ -27,7 +27,7 @@ pub const WEB_APP_ORIGIN: &str = "https://app.nectr.ai";
 /// functions.
 pub struct FakePorts<W = FakeWebhooks>(PhantomData<W>);
 
-impl<W: WebhookRemover + 'static> DisconnectPorts for FakePorts<W> {
+impl<W: WebhookRemover + Clone + 'static> DisconnectPorts for FakePorts<W> {
     type SigningKeys = FakeKeys;
     type Installations = FakeStore;
     type Tokens = FakeTokens;
@@ -121,14 +121,14 @@ impl Fakes {
         }
     }
 
-    fn wired<W: WebhookRemover + 'static>(
+    fn wired<W: WebhookRemover + Clone + 'static>(
         &self,
         webhooks: W,
         graph: Option<FakeGraph>,
         cleanup: Option<FakeCleanup>,
     ) -> Api<FakePorts<W>> {
-        Api {
-            authenticator: Authenticator::new(
+        Api::new(
+            Authenticator::new(
                 self.keys.clone(),
                 JwtRules {
                     allowed_origins: vec![WEB_APP_ORIGIN.to_owned()],
@@ -140,14 +140,14 @@ impl Fakes {
                     previous: Duration::from_secs(86_400),
                 },
             ),
-            disconnect_repository: DisconnectRepository {
+            Adapters {
                 installations: self.store.clone(),
                 tokens: self.tokens.clone(),
                 webhooks,
                 graph,
                 cleanup,
             },
-        }
+        )
     }
 }
 

@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use nectr_disconnect::config;
+use nectr_disconnect::http::api::DISCONNECTS;
 use nectr_disconnect::logging::{self, Format, LambdaLines, LogSettings};
-use nectr_disconnect::metrics::{self, Invocation, MetricsSettings};
+use nectr_disconnect::metrics::{Invocation, MetricsSettings};
 use serde_json::{Value, json};
 use test_world::jwt::{FIXTURE_KEY, claims, hs256};
 use tracing_subscriber::filter::LevelFilter;
@@ -231,7 +232,7 @@ fn a_server_error_and_its_cause_are_counted_per_function_version() {
     let lookup = |name: &str| (name == "AWS_LAMBDA_FUNCTION_VERSION").then(|| "7".to_owned());
     let settings = MetricsSettings::from_lookup(lookup, "nectr-disconnect");
     let unavailable = Invocation {
-        counted: metrics::DISCONNECTS,
+        counted: DISCONNECTS,
         status: 503,
         webhook: None,
         cause: Some("unavailable"),
