@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use nectr_disconnect::adapters::CodeDeployReporter;
+use nectr_disconnect::http::api::REPOSITORY_INSTALL;
 use nectr_disconnect::http::lambda_event::request_from_json;
 use nectr_disconnect::ports::HookStatus;
 use nectr_disconnect::pre_traffic::{PreTrafficCheck, Probed, REPORT_MARGIN, probes};
@@ -193,15 +194,16 @@ impl<R: Respond> Respond for FirstThen<R> {
 
 /// The disconnect's answers, as the contract gives them.
 fn healthy_disconnect(event: &Value) -> (Option<&'static str>, Value) {
-    let answer = match event["requestContext"]["http"]["method"].as_str() {
-        Some("DELETE") => json!({
+    let method = event["requestContext"]["http"]["method"].as_str();
+    let answer = match method {
+        Some(method) if REPOSITORY_INSTALL.methods.contains(&method) => json!({
             "statusCode": 401,
             "headers": {"content-type": "application/json", "www-authenticate": "Bearer"},
             "body": "{\"detail\":\"Unauthorized\"}"
         }),
         _ => json!({
             "statusCode": 405,
-            "headers": {"content-type": "application/json", "allow": "DELETE"},
+            "headers": {"content-type": "application/json", "allow": REPOSITORY_INSTALL.allow()},
             "body": "{\"detail\":\"Method Not Allowed\"}"
         }),
     };
@@ -316,7 +318,13 @@ async fn a_disconnect_version_that_answers_as_the_contract_says_is_succeeded() {
             event["requestContext"]["http"]["method"].clone()
         })
         .collect();
-    assert_eq!(methods, ["DELETE", "PATCH"]);
+    let declared_then_patch: Vec<&str> = REPOSITORY_INSTALL
+        .methods
+        .iter()
+        .copied()
+        .chain(["PATCH"])
+        .collect();
+    assert_eq!(methods, declared_then_patch);
     assert!(
         invoked
             .iter()
