@@ -3,6 +3,7 @@
 //! not describe, so that passing it means something.
 
 use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
+use nectr_disconnect::http::api::REPOSITORY_INSTALL;
 
 use crate::support::openapi::check;
 
@@ -40,9 +41,10 @@ fn the_openapi_check_passes_the_contracts_answers() {
         ),
         Ok(())
     );
+    let allow = REPOSITORY_INSTALL.allow();
     let not_allowed = headers(&[
         ("content-type", "application/json"),
-        ("allow", "DELETE"),
+        ("allow", &allow),
         ("cache-control", "no-store"),
     ]);
     assert_eq!(
