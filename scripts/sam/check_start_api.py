@@ -1,7 +1,7 @@
 """The template's HTTP API as `sam local start-api` serves it over HTTPS,
 checked the way a client sees it: a real disconnect (200, the item
 inactive, the DELETE at the GitHub stub), the same request again (404), a
-PATCH answered 405 with `Allow: DELETE` by the function itself, the CORS preflight from the web app's origin answered as the template's
+PATCH answered 405 with the route's `Allow` by the function itself, the CORS preflight from the web app's origin answered as the template's
 CorsConfiguration says, a foreign origin's preflight not allowed, and a
 path the template has no route for refused without invoking the function.
 Prints one `ok  ` or `FAIL` line per check.
@@ -108,10 +108,12 @@ check(
 )
 
 # Every method of the endpoint's path reaches the function (CONTRACT §1).
+# The wrong-method fixture is a PATCH too; its expected Allow is the route's.
+not_allowed = EXPECTED["http-api-wrong-method"]
 status, headers, body = request("PATCH", ROUTE, bearer)
-problems = expect(status, body, 405, {"detail": "Method Not Allowed"})
-if headers.get("allow") != "DELETE":
-    problems.append(f"allow: {headers.get('allow')!r}, expected 'DELETE'")
+problems = expect(status, body, 405, not_allowed["body"])
+if headers.get("allow") != not_allowed["headers"]["allow"]:
+    problems.append(f"allow: {headers.get('allow')!r}, expected {not_allowed['headers']['allow']!r}")
 check(
     f"PATCH on the endpoint: {status} from the function, Allow {headers.get('allow')!r}",
     problems,
