@@ -12,7 +12,7 @@ use crate::domain::{
     WebhookOutcome, rfc3339,
 };
 use crate::ports::{
-    CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError,
+    Adapters, CleanupQueue, CodeGraph, Deactivation, DecryptError, Dependency, DependencyError,
     DisconnectPorts, Disconnection, GraphError, InstallationStore, TokenDecryptor, WebhookRemoval,
     WebhookRemover,
 };
@@ -66,13 +66,7 @@ pub struct DisconnectRequest<'a> {
 
 /// The use case over its ports, built once per cold start by `http::Api::new`.
 pub struct DisconnectRepository<P: DisconnectPorts> {
-    pub installations: P::Installations,
-    pub tokens: P::Tokens,
-    pub webhooks: P::Webhooks,
-    /// `None` when no graph is configured.
-    pub graph: Option<P::Graph>,
-    /// `None` when no cleanup queue is configured.
-    pub cleanup: Option<P::Cleanup>,
+    pub adapters: Adapters<P>,
 }
 
 impl<P: DisconnectPorts> DisconnectRepository<P> {
@@ -190,12 +184,14 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
             within(
                 deadline,
                 Dependency::DynamoDb,
-                self.installations.find_user(user_id)
+                self.adapters.installations.find_user(user_id)
             ),
             within(
                 deadline,
                 Dependency::DynamoDb,
-                self.installations.find_active_installations(user_id, repo)
+                self.adapters
+                    .installations
+                    .find_active_installations(user_id, repo)
             ),
         );
         let user = user?.ok_or(DisconnectError::Unauthorized("unknown user"))?;
@@ -223,7 +219,7 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
             .ok_or(DisconnectError::SessionExpired(
                 "the user item has no github_token",
             ))?;
-        let decrypt = self.tokens.decrypt(user_id, ciphertext);
+        let decrypt = self.adapters.tokens.decrypt(user_id, ciphertext);
         Ok(Some(within(deadline, Dependency::Kms, decrypt).await?))
     }
 
@@ -246,9 +242,11 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
             }
         })?;
         let webhook_settings_url = match (webhook, worst.webhook_id) {
-            (WebhookOutcome::Failed, Some(id)) => {
-                Some(self.webhooks.settings_url(&worst.github_repo(repo), id))
-            }
+            (WebhookOutcome::Failed, Some(id)) => Some(
+                self.adapters
+                    .webhooks
+                    .settings_url(&worst.github_repo(repo), id),
+            ),
             _ => None,
         };
         Some(Disconnected {
@@ -274,7 +272,7 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
         stored_name: oneshot::Receiver<String>,
         deadline: Instant,
     ) -> Option<GraphCounts> {
-        let graph = self.graph.as_ref()?;
+        let graph = self.adapters.graph.as_ref()?;
         let (stored, answer) = SpeculativeRead::new(requested.to_string(), stored_name)
             .run(|name| async move {
                 before(deadline, graph.kept(&name))
@@ -302,12 +300,12 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
         deadline: Instant,
     ) -> Result<Deactivation, DependencyError> {
         let update_deadline = deadline.checked_sub(READ_BACK_RESERVE).unwrap_or(deadline);
-        let update = self.installations.deactivate(disconnection);
+        let update = self.adapters.installations.deactivate(disconnection);
         let outcome = within(update_deadline, Dependency::DynamoDb, update).await;
         if !outcome.as_ref().is_err_and(DependencyError::is_transient) {
             return outcome;
         }
-        let read_back = self.installations.is_deactivated(disconnection);
+        let read_back = self.adapters.installations.is_deactivated(disconnection);
         match within(deadline, Dependency::DynamoDb, read_back).await {
             Ok(true) => Ok(Deactivation::Deactivated),
             _ => outcome,
@@ -330,13 +328,16 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
         let repo = installation.github_repo(disconnection.repo);
         // A removal the deadline cuts short is queued like any time-out
         // (CONTRACT §6): with a queue, its send's time is kept back.
-        let deadline = match self.cleanup {
+        let deadline = match self.adapters.cleanup {
             Some(_) => deadline.checked_sub(QUEUE_SEND_RESERVE).unwrap_or(deadline),
             None => deadline,
         };
-        let removal = before(deadline, self.webhooks.remove(token, &repo, webhook_id))
-            .await
-            .unwrap_or_else(|_| removal_cut_short(&repo, webhook_id));
+        let removal = before(
+            deadline,
+            self.adapters.webhooks.remove(token, &repo, webhook_id),
+        )
+        .await
+        .unwrap_or_else(|_| removal_cut_short(&repo, webhook_id));
         Removal::Settled(match removal {
             WebhookRemoval::Removed => WebhookOutcome::Removed,
             WebhookRemoval::AlreadyGone => WebhookOutcome::AlreadyGone,
@@ -360,7 +361,7 @@ impl<P: DisconnectPorts> DisconnectRepository<P> {
         retry_after: Option<Duration>,
         deadline: Instant,
     ) -> WebhookOutcome {
-        let Some(cleanup) = &self.cleanup else {
+        let Some(cleanup) = &self.adapters.cleanup else {
             return WebhookOutcome::Failed;
         };
         let installation = disconnection.installation;

@@ -63,13 +63,7 @@ impl<P: DisconnectPorts> Api<P> {
     pub fn new(authenticator: Authenticator<P::SigningKeys>, adapters: Adapters<P>) -> Self {
         Self {
             authenticator,
-            disconnect_repository: DisconnectRepository {
-                installations: adapters.installations,
-                tokens: adapters.tokens,
-                webhooks: adapters.webhooks,
-                graph: adapters.graph,
-                cleanup: adapters.cleanup,
-            },
+            disconnect_repository: DisconnectRepository { adapters },
         }
     }
 

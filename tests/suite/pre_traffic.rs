@@ -13,7 +13,7 @@ use nectr_disconnect::adapters::CodeDeployReporter;
 use nectr_disconnect::http::api::REPOSITORY_INSTALL;
 use nectr_disconnect::http::lambda_event::request_from_json;
 use nectr_disconnect::ports::HookStatus;
-use nectr_disconnect::pre_traffic::{PreTrafficCheck, Probed, REPORT_MARGIN, probes};
+use nectr_disconnect::pre_traffic::{PreTrafficCheck, Probe, Probed, REPORT_MARGIN, probes};
 use nectr_disconnect::queue::handler::CleanupHandler;
 use nectr_disconnect::wiring::{self, PreTraffic};
 use serde_json::{Value, json};
@@ -65,14 +65,19 @@ async fn the_disconnect_answers_both_probes_as_the_check_expects() {
     assert!(fakes.store.installations().is_empty());
 }
 
+/// The worker's one probe.
+fn worker_probe() -> Probe {
+    let [probe] = <[Probe; 1]>::try_from(probes(Probed::Cleanup))
+        .unwrap_or_else(|_| panic!("the worker has one probe"));
+    probe
+}
+
 #[tokio::test]
 async fn the_worker_drops_the_probe_and_publishes_it_apart_from_the_queues_jobs() {
     let fakes = Fakes::new();
     let worker = fakes.cleanup_worker();
     let handler = CleanupHandler::new(&worker, &fakes.cleanup, worker_metric_settings());
-    let [probe] = &probes(Probed::Cleanup)[..] else {
-        panic!("the worker has one probe");
-    };
+    let probe = worker_probe();
     let event: SqsEvent = serde_json::from_value(probe.event.clone()).unwrap();
     let (logs, _guard) = capture();
 
@@ -111,10 +116,7 @@ async fn a_record_that_copies_the_probes_marker_is_counted_by_the_invalid_job_al
     let fakes = Fakes::new();
     let worker = fakes.cleanup_worker();
     let handler = CleanupHandler::new(&worker, &fakes.cleanup, worker_metric_settings());
-    let [probe] = &probes(Probed::Cleanup)[..] else {
-        panic!("the worker has one probe");
-    };
-    let probe_record = probe.event["Records"][0].clone();
+    let probe_record = worker_probe().event["Records"][0].clone();
     let mut forged_job = probe_record.clone();
     forged_job["messageId"] = "forged-1".into();
     forged_job["body"] = json!({
