@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use neo4rs::{ConfigBuilder, Graph, query};
 
-use crate::process::{spawn_with_output, start_off_runtime, wait_for_line};
+use crate::process::{
+    NotStarted, spawn_with_output, start_off_runtime, start_on_free_ports, wait_for_line,
+};
 use crate::{free_port, secrets, workspace_root};
 
 const STARTUP_LIMIT: Duration = Duration::from_secs(120);
@@ -49,10 +51,13 @@ fn home() -> PathBuf {
 
 impl ArcadeDb {
     pub async fn start() -> Self {
-        start_off_runtime("ArcadeDB", Self::start_blocking).await
+        start_off_runtime("ArcadeDB", || {
+            start_on_free_ports("ArcadeDB", Self::try_start)
+        })
+        .await
     }
 
-    fn start_blocking() -> Self {
+    fn try_start() -> Result<Self, NotStarted> {
         let home = home();
         let bolt_port = free_port();
         let password = format!("arcadedb-password-{}-{bolt_port}", std::process::id());
@@ -88,10 +93,8 @@ impl ArcadeDb {
             uri: format!("bolt://127.0.0.1:{bolt_port}"),
             password,
         };
-        wait_for_line(&lines, STARTED, STARTUP_LIMIT).unwrap_or_else(|log| {
-            panic!("ArcadeDB did not start within {STARTUP_LIMIT:?}:\n{log}")
-        });
-        server
+        wait_for_line(&lines, STARTED, STARTUP_LIMIT)?;
+        Ok(server)
     }
 
     /// A driver logged in as the administrator, for seeding and dumping.

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::process::{spawn_with_output, start_off_runtime, wait_for_line};
+use crate::process::{
+    NotStarted, spawn_with_output, start_off_runtime, start_on_free_ports, wait_for_line,
+};
 use crate::{free_port, workspace_root};
 
 const STARTUP_LIMIT: Duration = Duration::from_secs(180);
@@ -117,7 +119,10 @@ impl Prism {
     /// GitHub mocked from its description: every valid request gets the
     /// description's example answer.
     pub async fn github() -> Self {
-        start_off_runtime("Prism", || Self::start_blocking(None)).await
+        start_off_runtime("Prism", || {
+            start_on_free_ports("Prism", || Self::try_start(None))
+        })
+        .await
     }
 
     /// A validating proxy in front of `upstream`: a valid request is
@@ -125,10 +130,13 @@ impl Prism {
     /// never forwarded. For answers the description's examples do not give.
     pub async fn github_in_front_of(upstream: &str) -> Self {
         let upstream = upstream.to_owned();
-        start_off_runtime("Prism", move || Self::start_blocking(Some(&upstream))).await
+        start_off_runtime("Prism", move || {
+            start_on_free_ports("Prism", || Self::try_start(Some(&upstream)))
+        })
+        .await
     }
 
-    fn start_blocking(upstream: Option<&str>) -> Self {
+    fn try_start(upstream: Option<&str>) -> Result<Self, NotStarted> {
         let port = free_port();
         let description = std::env::temp_dir().join(format!("nectr-prism-github-{port}.json"));
         std::fs::write(&description, called_operations().to_string())
@@ -148,10 +156,8 @@ impl Prism {
             url: format!("http://127.0.0.1:{port}"),
             received: Mutex::new(received),
         };
-        if let Err(log) = wait_for_line(&prism.received.lock().unwrap(), LISTENING, STARTUP_LIMIT) {
-            panic!("Prism did not start within {STARTUP_LIMIT:?}:\n{log}");
-        }
-        prism
+        wait_for_line(&prism.received.lock().unwrap(), LISTENING, STARTUP_LIMIT)?;
+        Ok(prism)
     }
 
     /// What Prism has logged since it started listening.

@@ -40,19 +40,53 @@ fn forward_lines(stream: impl Read + Send + 'static, lines: mpsc::Sender<String>
     });
 }
 
-/// Reads `lines` until one contains `marker`. When `limit` passes without a
-/// line, or the output ends, the lines read so far are the error.
+/// What a server prints when a port it was handed was taken before it
+/// bound it, by another test's server (a free port is free only until
+/// someone binds it): Node's, Java's and ArcadeDB's own words.
+const PORT_TAKEN: [&str; 3] = ["EADDRINUSE", "Address already in use", "Unable to listen"];
+/// How many times a server whose port was taken is started again.
+const ATTEMPTS: usize = 5;
+
+/// Why a server did not start.
+pub enum NotStarted {
+    /// A port it was handed was taken: start it again on others.
+    PortTaken,
+    /// It stopped, or printed nothing more within the limit: the lines it
+    /// printed.
+    Failed(String),
+}
+
+/// Reads `lines` until one contains `marker`, or says the server's port
+/// was taken. When `limit` passes without a line, or the output ends, the
+/// lines read so far are the error.
 pub fn wait_for_line(
     lines: &mpsc::Receiver<String>,
     marker: &str,
     limit: Duration,
-) -> Result<(), String> {
+) -> Result<(), NotStarted> {
     let mut log = Vec::new();
     loop {
         match lines.recv_timeout(limit) {
             Ok(line) if line.contains(marker) => return Ok(()),
+            Ok(line) if PORT_TAKEN.iter().any(|taken| line.contains(taken)) => {
+                return Err(NotStarted::PortTaken);
+            }
             Ok(line) => log.push(line),
-            Err(_) => return Err(log.join("\n")),
+            Err(_) => return Err(NotStarted::Failed(log.join("\n"))),
         }
     }
+}
+
+/// Runs `start`, which hands a server free ports, again while the server
+/// finds one of them taken. A failed attempt has dropped its server, which
+/// stops it.
+pub fn start_on_free_ports<T>(server: &str, mut start: impl FnMut() -> Result<T, NotStarted>) -> T {
+    for _ in 0..ATTEMPTS {
+        match start() {
+            Ok(started) => return started,
+            Err(NotStarted::PortTaken) => continue,
+            Err(NotStarted::Failed(log)) => panic!("{server} did not start:\n{log}"),
+        }
+    }
+    panic!("{server} found its ports taken {ATTEMPTS} times")
 }
