@@ -23,7 +23,8 @@ pub const REPOSITORY_INSTALL: Resource = Resource {
 /// Every path the API answers.
 pub const RESOURCES: [&Resource; 1] = [&REPOSITORY_INSTALL];
 
-/// The metric that counts each endpoint's requests, whatever they answer.
+/// The count of the disconnect's requests, whatever they answer: each
+/// endpoint is counted by a metric of its own.
 pub const DISCONNECTS: &str = "Disconnects";
 
 /// What a request asks of the API, with its path's parameters,
