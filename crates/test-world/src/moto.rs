@@ -6,16 +6,14 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::process::ATTEMPTS;
+
 pub struct Moto {
     child: Child,
     pub endpoint: String,
 }
 
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
-/// A free port can be taken by another test's server before moto, a
-/// Python process that binds it a second later, gets to it: moto then
-/// exits, and is started again on another port.
-const ATTEMPTS: usize = 5;
 
 fn moto_server() -> PathBuf {
     let path = std::env::var_os("MOTO_SERVER")
@@ -30,6 +28,11 @@ fn moto_server() -> PathBuf {
 }
 
 impl Moto {
+    /// A free port can be taken by another test's server before moto, a
+    /// Python process that binds it a second later, gets to it: moto then
+    /// exits, and is started again on another port. Its readiness is an
+    /// HTTP answer, not a line, so it keeps its own loop over
+    /// `process::ATTEMPTS`.
     pub async fn start() -> Self {
         for _ in 0..ATTEMPTS {
             let port = crate::free_port();

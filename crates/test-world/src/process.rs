@@ -45,7 +45,7 @@ fn forward_lines(stream: impl Read + Send + 'static, lines: mpsc::Sender<String>
 /// someone binds it): Node's, Java's and ArcadeDB's own words.
 const PORT_TAKEN: [&str; 3] = ["EADDRINUSE", "Address already in use", "Unable to listen"];
 /// How many times a server whose port was taken is started again.
-const ATTEMPTS: usize = 5;
+pub(crate) const ATTEMPTS: usize = 5;
 
 /// Why a server did not start.
 pub enum NotStarted {
